@@ -1,0 +1,22 @@
+# The two commands of the README, plus the benchmarks. Each installs what it
+# needs first (tools/setup.sh), then calls Bazel.
+.PHONY: setup demo test bench format
+
+DEMO_DB ?= /tmp/durable-demo/demo.db
+
+setup:
+	@bash tools/setup.sh
+
+demo: setup
+	@mkdir -p $(dir $(DEMO_DB))
+	bazel run --jobs=2 //examples/simple -- sqlite://$(DEMO_DB)
+
+test: setup
+	bash tools/run_tests.sh
+
+bench: setup
+	bazel run -c opt --jobs=2 //benchmarks:replay_benchmark
+
+format:
+	find core capi bindings backends testing benchmarks examples tools \
+	  -name '*.h' -o -name '*.cc' -o -name '*.c' | xargs clang-format -i

@@ -1,0 +1,29 @@
+#include "backends/sqlite/notifier_registry.h"
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/synchronization/mutex.h"
+
+namespace durable::backends::sqlite {
+
+std::shared_ptr<core::ChangeNotifier> SharedNotifierFor(
+    const std::string& canonical_path) {
+  static absl::Mutex mu(absl::kConstInit);
+  // Leaked on purpose: backends may be destroyed during static destruction.
+  static auto* registry =
+      new absl::flat_hash_map<std::string,
+                              std::weak_ptr<core::ChangeNotifier>>();
+  absl::MutexLock lock(&mu);
+  std::weak_ptr<core::ChangeNotifier>& slot = (*registry)[canonical_path];
+  std::shared_ptr<core::ChangeNotifier> notifier = slot.lock();
+  if (notifier == nullptr) {
+    notifier = std::make_shared<core::ChangeNotifier>();
+    slot = notifier;
+    // Drop entries of files no backend has open any more, so a process that
+    // opens many files does not grow the map forever.
+    absl::erase_if(*registry,
+                   [](const auto& entry) { return entry.second.expired(); });
+  }
+  return notifier;
+}
+
+}  // namespace durable::backends::sqlite

@@ -1,0 +1,145 @@
+#include "backends/sqlite/schema.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace durable::backends::sqlite {
+namespace {
+
+constexpr char kCreateSchema[] = R"sql(
+CREATE TABLE IF NOT EXISTS durable_schema_version (
+  version INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS instances (
+  instance_id TEXT NOT NULL,
+  execution_id TEXT NOT NULL,
+  workflow_name TEXT NOT NULL,
+  queue TEXT NOT NULL,
+  state INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  finished_at INTEGER,
+  metadata BLOB,
+  result BLOB,
+  last_task_failure BLOB,
+  lease_token TEXT,
+  lease_expires_at INTEGER,
+  ready_at INTEGER NOT NULL DEFAULT 0,
+  history_length INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (instance_id, execution_id)
+);
+CREATE INDEX IF NOT EXISTS instances_by_creation
+  ON instances (instance_id, created_at);
+CREATE INDEX IF NOT EXISTS instances_by_state
+  ON instances (state, queue);
+CREATE TABLE IF NOT EXISTS history (
+  instance_id TEXT NOT NULL,
+  execution_id TEXT NOT NULL,
+  event_id INTEGER NOT NULL,
+  event BLOB NOT NULL,
+  PRIMARY KEY (instance_id, execution_id, event_id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS inbox (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  instance_id TEXT NOT NULL,
+  execution_id TEXT NOT NULL,
+  event BLOB NOT NULL,
+  visible_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS inbox_by_visibility ON inbox (visible_at);
+CREATE INDEX IF NOT EXISTS inbox_by_execution
+  ON inbox (instance_id, execution_id, id);
+CREATE TABLE IF NOT EXISTS activities (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  activity_id TEXT NOT NULL UNIQUE,
+  instance_id TEXT NOT NULL,
+  execution_id TEXT NOT NULL,
+  queue TEXT NOT NULL,
+  scheduled_event BLOB NOT NULL,
+  attempt INTEGER NOT NULL,
+  metadata BLOB,
+  scheduled_at INTEGER NOT NULL,
+  visible_at INTEGER NOT NULL,
+  lease_token TEXT,
+  lease_expires_at INTEGER
+);
+CREATE INDEX IF NOT EXISTS activities_by_queue
+  ON activities (queue, visible_at);
+)sql";
+
+// Reads the stored version: 0 for an empty database (nothing to check).
+absl::StatusOr<int64_t> StoredVersion(Connection& connection,
+                                      const std::string& name) {
+  absl::StatusOr<Statement> tables = connection.Prepare(
+      "SELECT count(*), "
+      "count(CASE WHEN name = 'durable_schema_version' THEN 1 END) "
+      "FROM sqlite_master WHERE type = 'table'");
+  if (!tables.ok()) {
+    // The first read of a file that is not SQLite at all fails here.
+    return absl::FailedPreconditionError(absl::StrCat(
+        "sqlite database \"", name,
+        "\" is not a durable database: ", tables.status().message()));
+  }
+  absl::StatusOr<bool> row = tables->Step();
+  if (!row.ok()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("sqlite database \"", name,
+                     "\" is not a durable database: ", row.status().message()));
+  }
+  int64_t table_count = tables->ColumnInt64(0);
+  bool has_version_table = tables->ColumnInt64(1) > 0;
+  if (table_count == 0) return 0;
+  if (!has_version_table) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("sqlite database \"", name,
+                     "\" is not a durable database: it has tables but no "
+                     "durable_schema_version table; refusing to modify it"));
+  }
+  absl::StatusOr<Statement> version =
+      connection.Prepare("SELECT max(version) FROM durable_schema_version");
+  if (!version.ok()) return version.status();
+  absl::StatusOr<bool> version_row = version->Step();
+  if (!version_row.ok()) return version_row.status();
+  // An empty version table (a crash cannot produce one: it is filled in the
+  // same transaction that creates it) reads as 0 and gets re-initialized.
+  return version->ColumnIsNull(0) ? 0 : version->ColumnInt64(0);
+}
+
+}  // namespace
+
+absl::Status CheckSchemaCompatible(Connection& connection,
+                                   const std::string& name) {
+  absl::StatusOr<int64_t> version = StoredVersion(connection, name);
+  if (!version.ok()) return version.status();
+  if (*version > kSchemaVersion) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "sqlite database \"", name, "\" has durable schema version ", *version,
+        ", newer than version ", kSchemaVersion,
+        " supported by this library; upgrade durable to open it"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status EnsureSchema(Connection& connection, const std::string& name) {
+  absl::StatusOr<Transaction> txn =
+      Transaction::Begin(&connection, Transaction::Mode::kWrite);
+  if (!txn.ok()) return txn.status();
+  absl::StatusOr<int64_t> version = StoredVersion(connection, name);
+  if (!version.ok()) return version.status();
+  if (*version > kSchemaVersion) return CheckSchemaCompatible(connection, name);
+  if (*version == kSchemaVersion)
+    return absl::OkStatus();  // Rolls back: no-op.
+  // Version 0: a fresh database. Future versions add migrations from
+  // *version here, each step in this same transaction.
+  if (absl::Status status = connection.Exec(kCreateSchema); !status.ok()) {
+    return status;
+  }
+  if (absl::Status status = connection.Exec(
+          absl::StrCat("DELETE FROM durable_schema_version; "
+                       "INSERT INTO durable_schema_version (version) VALUES (",
+                       kSchemaVersion, ")"));
+      !status.ok()) {
+    return status;
+  }
+  return txn->Commit();
+}
+
+}  // namespace durable::backends::sqlite

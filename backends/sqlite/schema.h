@@ -1,0 +1,44 @@
+// The durable schema of a SQLite database and its version check.
+//
+// A durable database has a single-row table `durable_schema_version` naming
+// the schema version it was written with. Opening a database:
+//   - a database without any table gets the current schema;
+//   - a database with tables but no `durable_schema_version` belongs to
+//     something else and is refused (FAILED_PRECONDITION) untouched;
+//   - a database written by a newer durable (version > kSchemaVersion) is
+//     refused (FAILED_PRECONDITION) untouched;
+//   - an older version would be migrated here (version 1 is the first).
+//
+// Tables (timestamps are int64 Unix microseconds; events are serialized
+// durable.v1.HistoryEvent messages):
+//   instances   one row per execution: state, lease, result, last failure.
+//   history     the append-only history of each execution.
+//   inbox       pending events per execution, possibly delayed (visible_at).
+//   activities  activity tasks, leased by activity workers.
+#ifndef DURABLE_BACKENDS_SQLITE_SCHEMA_H_
+#define DURABLE_BACKENDS_SQLITE_SCHEMA_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/status.h"
+#include "backends/sqlite/connection.h"
+
+namespace durable::backends::sqlite {
+
+// The schema version this library writes and understands.
+inline constexpr int64_t kSchemaVersion = 1;
+
+// Refuses foreign or newer databases without writing anything. `name` (a path
+// or "memory") appears in error messages.
+absl::Status CheckSchemaCompatible(Connection& connection,
+                                   const std::string& name);
+
+// Creates (idempotently) the current schema in one write transaction,
+// re-checking compatibility under the write lock so two processes opening a
+// fresh file at once do not race.
+absl::Status EnsureSchema(Connection& connection, const std::string& name);
+
+}  // namespace durable::backends::sqlite
+
+#endif  // DURABLE_BACKENDS_SQLITE_SCHEMA_H_

@@ -1,0 +1,856 @@
+#include "backends/sqlite/sqlite_backend.h"
+
+#include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <climits>
+#include <cstdlib>
+#include <map>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "backends/sqlite/connection.h"
+#include "backends/sqlite/notifier_registry.h"
+#include "backends/sqlite/schema.h"
+#include "backends/sqlite/status_macros.h"
+#include "core/time_util.h"
+#include "core/uuid.h"
+
+namespace durable::backends::sqlite {
+namespace {
+
+using core::ActivityTask;
+using core::WorkflowTask;
+using Mode = Transaction::Mode;
+
+constexpr int64_t kActive = v1::WORKFLOW_STATE_ACTIVE;
+
+// Pollers re-check at least this often so that work committed by another
+// process (which cannot bump our notifier) is picked up promptly.
+constexpr absl::Duration kTaskPollInterval = absl::Milliseconds(100);
+constexpr absl::Duration kFinishPollInterval = absl::Milliseconds(50);
+
+std::string Quoted(absl::string_view s) { return absl::StrCat("\"", s, "\""); }
+
+// Metadata is stored as a WorkflowExecutionStarted holding only `metadata`,
+// which reuses the proto's map encoding instead of inventing one.
+std::string SerializeMetadata(const std::map<std::string, std::string>& m) {
+  v1::WorkflowExecutionStarted holder;
+  holder.mutable_metadata()->insert(m.begin(), m.end());
+  return holder.SerializeAsString();
+}
+
+std::map<std::string, std::string> ParseMetadata(const std::string& blob) {
+  v1::WorkflowExecutionStarted holder;
+  holder.ParseFromString(blob);
+  return {holder.metadata().begin(), holder.metadata().end()};
+}
+
+std::vector<std::string> ResolveQueues(const std::vector<std::string>& queues) {
+  if (queues.empty()) return {core::kDefaultQueue};
+  return queues;
+}
+
+// "?2, ?3, ..." for `count` parameters starting at ?`first`.
+std::string Placeholders(int first, size_t count) {
+  std::string out;
+  for (size_t i = 0; i < count; ++i) {
+    absl::StrAppend(&out, i == 0 ? "" : ", ", "?", first + i);
+  }
+  return out;
+}
+
+absl::Status WorkflowLeaseLost(const WorkflowTask& task) {
+  return absl::AbortedError(absl::StrCat(
+      "workflow task lease for instance ", Quoted(task.instance_id),
+      " (execution ", Quoted(task.execution_id), ") was lost"));
+}
+
+absl::Status ActivityLeaseLost(const ActivityTask& task) {
+  return absl::AbortedError(absl::StrCat(
+      "activity task lease for activity ", Quoted(task.activity_id),
+      " of workflow instance ", Quoted(task.instance_id), " was lost"));
+}
+
+absl::Time ValueOr(Statement& stmt, int column, absl::Time fallback) {
+  return stmt.ColumnIsNull(column)
+             ? fallback
+             : core::FromUnixMicros(stmt.ColumnInt64(column));
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<SqliteBackend>> SqliteBackend::Open(
+    const SqliteOptions& options) {
+  constexpr int kFlags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+  if (options.in_memory) {
+    DURABLE_ASSIGN_OR_RETURN(std::unique_ptr<Connection> connection,
+                             Connection::Open(":memory:", kFlags));
+    DURABLE_RETURN_IF_ERROR(EnsureSchema(*connection, "memory"));
+    return std::unique_ptr<SqliteBackend>(new SqliteBackend(
+        std::move(connection), std::make_shared<core::ChangeNotifier>(),
+        "sqlite memory"));
+  }
+  const std::string& path = options.path;
+  if (path.empty()) {
+    return absl::InvalidArgumentError(
+        "sqlite backend needs a database file path (or in_memory)");
+  }
+  // SQLite silently opens a write-protected file read-only, and lets root
+  // write to it; either way durable would fail later in a confusing place.
+  // A file without any write permission bit is treated as read-only even for
+  // root, honouring the intent of whoever protected it.
+  struct stat st;
+  if (stat(path.c_str(), &st) == 0) {
+    if (!S_ISREG(st.st_mode)) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "sqlite database path ", Quoted(path), " is not a regular file"));
+    }
+    if ((st.st_mode & 0222) == 0 || access(path.c_str(), W_OK) != 0) {
+      return absl::PermissionDeniedError(
+          absl::StrCat("sqlite database file ", Quoted(path),
+                       " is read-only; durable needs write access"));
+    }
+  }
+  DURABLE_ASSIGN_OR_RETURN(std::unique_ptr<Connection> connection,
+                           Connection::Open(path, kFlags));
+  if (sqlite3_db_readonly(connection->db(), "main") == 1) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("sqlite database file ", Quoted(path),
+                     " is read-only; durable needs write access"));
+  }
+  sqlite3_busy_timeout(connection->db(), 5000);
+  // Refuse foreign and newer databases before anything below writes to the
+  // file (switching to WAL rewrites its header).
+  DURABLE_RETURN_IF_ERROR(CheckSchemaCompatible(*connection, path));
+  std::string journal_mode;
+  {
+    DURABLE_ASSIGN_OR_RETURN(Statement pragma,
+                             connection->Prepare("PRAGMA journal_mode=WAL"));
+    DURABLE_ASSIGN_OR_RETURN(bool row, pragma.Step());
+    journal_mode = row ? absl::AsciiStrToUpper(pragma.ColumnText(0)) : "?";
+  }
+  DURABLE_RETURN_IF_ERROR(connection->Exec("PRAGMA synchronous=FULL"));
+  DURABLE_RETURN_IF_ERROR(EnsureSchema(*connection, path));
+
+  std::string canonical = path;
+  if (char* resolved = realpath(path.c_str(), nullptr); resolved != nullptr) {
+    canonical = resolved;
+    free(resolved);
+  }
+  return std::unique_ptr<SqliteBackend>(new SqliteBackend(
+      std::move(connection), SharedNotifierFor(canonical),
+      absl::StrCat("sqlite file=", canonical,
+                   " synchronous=FULL journal=", journal_mode)));
+}
+
+SqliteBackend::SqliteBackend(std::unique_ptr<Connection> connection,
+                             std::shared_ptr<core::ChangeNotifier> notifier,
+                             std::string description)
+    : connection_(std::move(connection)),
+      notifier_(std::move(notifier)),
+      description_(std::move(description)) {}
+
+SqliteBackend::~SqliteBackend() = default;
+
+std::string SqliteBackend::Describe() const { return description_; }
+
+void SqliteBackend::Interrupt() { notifier_->Notify(); }
+
+absl::StatusOr<std::optional<std::string>> SqliteBackend::ActiveExecution(
+    const std::string& instance_id) {
+  DURABLE_ASSIGN_OR_RETURN(
+      Statement stmt,
+      connection_->Prepare("SELECT execution_id FROM instances "
+                           "WHERE instance_id = ?1 AND state = ?2 "
+                           "ORDER BY created_at DESC, rowid DESC LIMIT 1"));
+  stmt.BindText(1, instance_id).BindInt64(2, kActive);
+  DURABLE_ASSIGN_OR_RETURN(bool row, stmt.Step());
+  if (!row) return std::optional<std::string>();
+  return std::optional<std::string>(stmt.ColumnText(0));
+}
+
+absl::Status SqliteBackend::InsertInbox(const std::string& instance_id,
+                                        const std::string& execution_id,
+                                        const v1::HistoryEvent& event,
+                                        absl::Time visible_at) {
+  DURABLE_ASSIGN_OR_RETURN(
+      Statement stmt,
+      connection_->Prepare("INSERT INTO inbox (instance_id, execution_id, "
+                           "event, visible_at) VALUES (?1, ?2, ?3, ?4)"));
+  return stmt.BindText(1, instance_id)
+      .BindText(2, execution_id)
+      .BindBlob(3, event.SerializeAsString())
+      .BindInt64(4, core::ToUnixMicros(visible_at))
+      .Run();
+}
+
+absl::Status SqliteBackend::InsertExecution(const std::string& instance_id,
+                                            const std::string& execution_id,
+                                            v1::HistoryEvent started,
+                                            absl::Time now,
+                                            absl::Time visible_at) {
+  {
+    DURABLE_ASSIGN_OR_RETURN(
+        Statement exists,
+        connection_->Prepare("SELECT 1 FROM instances "
+                             "WHERE instance_id = ?1 AND execution_id = ?2"));
+    exists.BindText(1, instance_id).BindText(2, execution_id);
+    DURABLE_ASSIGN_OR_RETURN(bool row, exists.Step());
+    if (row) {
+      return absl::AlreadyExistsError(absl::StrCat(
+          "execution ", Quoted(execution_id), " of workflow instance ",
+          Quoted(instance_id), " already exists"));
+    }
+  }
+  v1::WorkflowExecutionStarted* attributes =
+      started.mutable_workflow_execution_started();
+  if (attributes->queue().empty()) attributes->set_queue(core::kDefaultQueue);
+  started.set_id(0);
+  std::map<std::string, std::string> metadata(attributes->metadata().begin(),
+                                              attributes->metadata().end());
+  DURABLE_ASSIGN_OR_RETURN(
+      Statement insert,
+      connection_->Prepare(
+          "INSERT INTO instances (instance_id, execution_id, workflow_name, "
+          "queue, state, created_at, metadata, ready_at, history_length) "
+          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, 0)"));
+  DURABLE_RETURN_IF_ERROR(insert.BindText(1, instance_id)
+                              .BindText(2, execution_id)
+                              .BindText(3, attributes->workflow_name())
+                              .BindText(4, attributes->queue())
+                              .BindInt64(5, kActive)
+                              .BindInt64(6, core::ToUnixMicros(now))
+                              .BindBlob(7, SerializeMetadata(metadata))
+                              .Run());
+  return InsertInbox(instance_id, execution_id, started, visible_at);
+}
+
+absl::Status SqliteBackend::CreateWorkflowInstance(
+    const v1::WorkflowInstance& instance, const v1::HistoryEvent& started) {
+  if (instance.instance_id().empty() || instance.execution_id().empty()) {
+    return absl::InvalidArgumentError(
+        "CreateWorkflowInstance needs a non-empty instance_id and "
+        "execution_id");
+  }
+  if (!started.has_workflow_execution_started()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "CreateWorkflowInstance for ", Quoted(instance.instance_id()),
+        ": the started event must be a WorkflowExecutionStarted event"));
+  }
+  absl::Time now = absl::Now();
+  {
+    absl::MutexLock lock(&mu_);
+    DURABLE_ASSIGN_OR_RETURN(
+        Transaction txn, Transaction::Begin(connection_.get(), Mode::kWrite));
+    DURABLE_ASSIGN_OR_RETURN(std::optional<std::string> active,
+                             ActiveExecution(instance.instance_id()));
+    if (active.has_value()) {
+      return absl::AlreadyExistsError(
+          absl::StrCat("workflow instance ", Quoted(instance.instance_id()),
+                       " already exists and is active"));
+    }
+    DURABLE_RETURN_IF_ERROR(InsertExecution(
+        instance.instance_id(), instance.execution_id(), started, now, now));
+    DURABLE_RETURN_IF_ERROR(txn.Commit());
+  }
+  notifier_->Notify();
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::optional<WorkflowTask>> SqliteBackend::TryGetWorkflowTask(
+    const std::vector<std::string>& queues, absl::Duration lease,
+    absl::Time* next_due) {
+  absl::Time now = absl::Now();
+  int64_t now_us = core::ToUnixMicros(now);
+  absl::MutexLock lock(&mu_);
+  DURABLE_ASSIGN_OR_RETURN(Transaction txn,
+                           Transaction::Begin(connection_.get(), Mode::kWrite));
+  WorkflowTask task;
+  {
+    // The statement text depends on the number of queues only, so the cache
+    // holds one entry per distinct count.
+    DURABLE_ASSIGN_OR_RETURN(
+        Statement pick,
+        connection_->Prepare(absl::StrCat(
+            "SELECT i.instance_id, i.execution_id, i.queue, i.history_length, "
+            "i.metadata FROM inbox e JOIN instances i "
+            "ON i.instance_id = e.instance_id "
+            "AND i.execution_id = e.execution_id "
+            "WHERE e.visible_at <= ?1 AND i.state = ",
+            kActive,
+            " AND i.ready_at <= ?1 "
+            "AND (i.lease_token IS NULL OR i.lease_expires_at <= ?1) "
+            "AND i.queue IN (",
+            Placeholders(2, queues.size()), ") ORDER BY e.id LIMIT 1")));
+    pick.BindInt64(1, now_us);
+    for (size_t i = 0; i < queues.size(); ++i) {
+      pick.BindText(static_cast<int>(i) + 2, queues[i]);
+    }
+    DURABLE_ASSIGN_OR_RETURN(bool found, pick.Step());
+    if (!found) {
+      DURABLE_ASSIGN_OR_RETURN(
+          Statement due,
+          connection_->Prepare(
+              "SELECT min(t) FROM ("
+              "SELECT min(visible_at) AS t FROM inbox WHERE visible_at > ?1 "
+              "UNION ALL SELECT min(ready_at) FROM instances "
+              "WHERE state = ?2 AND ready_at > ?1 "
+              "UNION ALL SELECT min(lease_expires_at) FROM instances "
+              "WHERE state = ?2 AND lease_token IS NOT NULL "
+              "AND lease_expires_at > ?1)"));
+      due.BindInt64(1, now_us).BindInt64(2, kActive);
+      DURABLE_ASSIGN_OR_RETURN(bool row, due.Step());
+      *next_due = row ? ValueOr(due, 0, absl::InfiniteFuture())
+                      : absl::InfiniteFuture();
+      return std::optional<WorkflowTask>();  // Read-only: rollback is fine.
+    }
+    task.instance_id = pick.ColumnText(0);
+    task.execution_id = pick.ColumnText(1);
+    task.queue = pick.ColumnText(2);
+    task.history_length = pick.ColumnInt64(3);
+    task.metadata = ParseMetadata(pick.ColumnBlob(4));
+  }
+  task.lease_token = core::NewUuid();
+  {
+    DURABLE_ASSIGN_OR_RETURN(
+        Statement update,
+        connection_->Prepare("UPDATE instances SET lease_token = ?1, "
+                             "lease_expires_at = ?2 "
+                             "WHERE instance_id = ?3 AND execution_id = ?4"));
+    DURABLE_RETURN_IF_ERROR(update.BindText(1, task.lease_token)
+                                .BindInt64(2, core::ToUnixMicros(now + lease))
+                                .BindText(3, task.instance_id)
+                                .BindText(4, task.execution_id)
+                                .Run());
+  }
+  int64_t max_id = 0;
+  {
+    DURABLE_ASSIGN_OR_RETURN(
+        Statement events,
+        connection_->Prepare("SELECT id, event FROM inbox "
+                             "WHERE instance_id = ?1 AND execution_id = ?2 "
+                             "AND visible_at <= ?3 ORDER BY id"));
+    events.BindText(1, task.instance_id)
+        .BindText(2, task.execution_id)
+        .BindInt64(3, now_us);
+    while (true) {
+      DURABLE_ASSIGN_OR_RETURN(bool row, events.Step());
+      if (!row) break;
+      max_id = events.ColumnInt64(0);
+      v1::HistoryEvent& event = task.new_events.emplace_back();
+      if (!event.ParseFromString(events.ColumnBlob(1))) {
+        return absl::DataLossError(absl::StrCat(
+            "inbox of workflow instance ", Quoted(task.instance_id), ": entry ",
+            max_id, " cannot be decoded"));
+      }
+    }
+  }
+  // Completion deletes exactly what was handed out: inbox ids grow
+  // monotonically (AUTOINCREMENT), so "id <= max_id and visible at the time
+  // the task was taken" never matches an event that arrived afterwards.
+  task.inbox_cursor = absl::StrCat(max_id, ":", now_us);
+  DURABLE_RETURN_IF_ERROR(txn.Commit());
+  return std::optional<WorkflowTask>(std::move(task));
+}
+
+absl::StatusOr<std::optional<WorkflowTask>> SqliteBackend::GetWorkflowTask(
+    const std::vector<std::string>& queues, absl::Duration lease,
+    absl::Time deadline, const std::atomic<bool>* stop) {
+  const std::vector<std::string> resolved = ResolveQueues(queues);
+  while (true) {
+    if (stop != nullptr && stop->load()) return std::optional<WorkflowTask>();
+    // Read the generation before looking, so a commit between the look and
+    // the wait is not missed.
+    uint64_t seen = notifier_->generation();
+    absl::Time next_due = absl::InfiniteFuture();
+    DURABLE_ASSIGN_OR_RETURN(std::optional<WorkflowTask> task,
+                             TryGetWorkflowTask(resolved, lease, &next_due));
+    if (task.has_value()) return task;
+    absl::Time now = absl::Now();
+    if (now >= deadline) return std::optional<WorkflowTask>();
+    notifier_->WaitForChange(
+        seen, std::min({deadline, next_due, now + kTaskPollInterval}));
+  }
+}
+
+absl::Status SqliteBackend::ExtendWorkflowTaskLease(const WorkflowTask& task,
+                                                    absl::Duration lease) {
+  absl::MutexLock lock(&mu_);
+  DURABLE_ASSIGN_OR_RETURN(
+      Statement stmt,
+      connection_->Prepare("UPDATE instances SET lease_expires_at = ?1 "
+                           "WHERE instance_id = ?2 AND execution_id = ?3 "
+                           "AND lease_token = ?4"));
+  DURABLE_RETURN_IF_ERROR(
+      stmt.BindInt64(1, core::ToUnixMicros(absl::Now() + lease))
+          .BindText(2, task.instance_id)
+          .BindText(3, task.execution_id)
+          .BindText(4, task.lease_token)
+          .Run());
+  if (connection_->Changes() == 0) return WorkflowLeaseLost(task);
+  return absl::OkStatus();
+}
+
+absl::Status SqliteBackend::DeliverOutbound(const core::OutboundEvent& outbound,
+                                            absl::Time now) {
+  absl::Time visible_at =
+      outbound.visible_at == absl::InfinitePast() ? now : outbound.visible_at;
+  if (outbound.event.has_workflow_execution_started()) {
+    // Starting an execution: a child workflow or the next execution of a
+    // continue-as-new (whose predecessor was marked ended just before).
+    std::string execution_id =
+        outbound.execution_id.empty() ? core::NewUuid() : outbound.execution_id;
+    DURABLE_ASSIGN_OR_RETURN(std::optional<std::string> active,
+                             ActiveExecution(outbound.instance_id));
+    if (!active.has_value()) {
+      absl::Status inserted = InsertExecution(
+          outbound.instance_id, execution_id, outbound.event, now, visible_at);
+      if (!absl::IsAlreadyExists(inserted)) return inserted;
+    } else if (*active == execution_id) {
+      return absl::OkStatus();  // Already started: nothing to do.
+    }
+    const v1::WorkflowParent& parent =
+        outbound.event.workflow_execution_started().parent();
+    if (parent.instance_id().empty()) return absl::OkStatus();
+    v1::HistoryEvent failed;
+    failed.set_timestamp_unix_us(core::ToUnixMicros(now));
+    v1::SubWorkflowFailed* attributes = failed.mutable_sub_workflow_failed();
+    attributes->set_scheduled_event_id(parent.scheduled_event_id());
+    v1::Failure* failure = attributes->mutable_failure();
+    failure->set_type("InstanceAlreadyExists");
+    failure->set_message(absl::StrCat("workflow instance ",
+                                      Quoted(outbound.instance_id),
+                                      " already exists and is active"));
+    failure->set_non_retryable(true);
+    core::OutboundEvent to_parent;
+    to_parent.instance_id = parent.instance_id();
+    to_parent.execution_id = parent.execution_id();
+    to_parent.event = std::move(failed);
+    return DeliverOutbound(to_parent, now);
+  }
+  std::string execution_id = outbound.execution_id;
+  if (execution_id.empty()) {
+    DURABLE_ASSIGN_OR_RETURN(std::optional<std::string> active,
+                             ActiveExecution(outbound.instance_id));
+    if (!active.has_value()) return absl::OkStatus();  // Dropped: see header.
+    execution_id = *active;
+  } else {
+    DURABLE_ASSIGN_OR_RETURN(
+        Statement state,
+        connection_->Prepare("SELECT state FROM instances "
+                             "WHERE instance_id = ?1 AND execution_id = ?2"));
+    state.BindText(1, outbound.instance_id).BindText(2, execution_id);
+    DURABLE_ASSIGN_OR_RETURN(bool row, state.Step());
+    if (!row || state.ColumnInt64(0) != kActive) return absl::OkStatus();
+  }
+  return InsertInbox(outbound.instance_id, execution_id, outbound.event,
+                     visible_at);
+}
+
+absl::Status SqliteBackend::CompleteWorkflowTask(
+    const WorkflowTask& task, const core::WorkflowTaskCompletion& completion) {
+  std::pair<std::string, std::string> cursor =
+      absl::StrSplit(task.inbox_cursor, absl::MaxSplits(':', 1));
+  int64_t max_inbox_id = 0;
+  int64_t taken_at_us = 0;
+  if (!absl::SimpleAtoi(cursor.first, &max_inbox_id) ||
+      !absl::SimpleAtoi(cursor.second, &taken_at_us)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "workflow task for instance ", Quoted(task.instance_id),
+        " has a malformed inbox cursor ", Quoted(task.inbox_cursor)));
+  }
+  if (completion.state == v1::WORKFLOW_STATE_UNSPECIFIED) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("completion of workflow instance ",
+                     Quoted(task.instance_id), " has no state"));
+  }
+  absl::Time now = absl::Now();
+  {
+    absl::MutexLock lock(&mu_);
+    DURABLE_ASSIGN_OR_RETURN(
+        Transaction txn, Transaction::Begin(connection_.get(), Mode::kWrite));
+    int64_t history_length = 0;
+    {
+      DURABLE_ASSIGN_OR_RETURN(
+          Statement lease,
+          connection_->Prepare("SELECT lease_token, history_length "
+                               "FROM instances "
+                               "WHERE instance_id = ?1 AND execution_id = ?2"));
+      lease.BindText(1, task.instance_id).BindText(2, task.execution_id);
+      DURABLE_ASSIGN_OR_RETURN(bool row, lease.Step());
+      if (!row || lease.ColumnIsNull(0) ||
+          lease.ColumnText(0) != task.lease_token) {
+        return WorkflowLeaseLost(task);
+      }
+      history_length = lease.ColumnInt64(1);
+    }
+    for (size_t i = 0; i < completion.executed_events.size(); ++i) {
+      const v1::HistoryEvent& event = completion.executed_events[i];
+      int64_t expected = history_length + 1 + static_cast<int64_t>(i);
+      if (event.id() != expected) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("history of workflow instance ",
+                         Quoted(task.instance_id), ": executed event ", i,
+                         " has id ", event.id(), ", expected ", expected));
+      }
+      DURABLE_ASSIGN_OR_RETURN(
+          Statement insert,
+          connection_->Prepare("INSERT INTO history (instance_id, "
+                               "execution_id, event_id, event) "
+                               "VALUES (?1, ?2, ?3, ?4)"));
+      DURABLE_RETURN_IF_ERROR(insert.BindText(1, task.instance_id)
+                                  .BindText(2, task.execution_id)
+                                  .BindInt64(3, event.id())
+                                  .BindBlob(4, event.SerializeAsString())
+                                  .Run());
+    }
+    {
+      DURABLE_ASSIGN_OR_RETURN(
+          Statement consume,
+          connection_->Prepare("DELETE FROM inbox WHERE instance_id = ?1 "
+                               "AND execution_id = ?2 AND id <= ?3 "
+                               "AND visible_at <= ?4"));
+      DURABLE_RETURN_IF_ERROR(consume.BindText(1, task.instance_id)
+                                  .BindText(2, task.execution_id)
+                                  .BindInt64(3, max_inbox_id)
+                                  .BindInt64(4, taken_at_us)
+                                  .Run());
+    }
+    for (const core::ActivityTaskSpec& spec : completion.activities) {
+      std::string queue = spec.queue;
+      if (queue.empty())
+        queue = spec.scheduled_event.activity_scheduled().queue();
+      if (queue.empty()) queue = task.queue;
+      DURABLE_ASSIGN_OR_RETURN(
+          Statement insert,
+          connection_->Prepare(
+              "INSERT INTO activities (activity_id, instance_id, "
+              "execution_id, queue, scheduled_event, attempt, metadata, "
+              "scheduled_at, visible_at) "
+              "VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6, ?7, ?7)"));
+      DURABLE_RETURN_IF_ERROR(
+          insert
+              .BindText(1, absl::StrCat(task.execution_id, ":",
+                                        spec.scheduled_event.id()))
+              .BindText(2, task.instance_id)
+              .BindText(3, task.execution_id)
+              .BindText(4, queue)
+              .BindBlob(5, spec.scheduled_event.SerializeAsString())
+              .BindBlob(6, SerializeMetadata(spec.metadata))
+              .BindInt64(7, core::ToUnixMicros(now))
+              .Run());
+    }
+    {
+      // The state changes before outbound events are delivered so that a
+      // continue-as-new can start the next execution of this instance.
+      DURABLE_ASSIGN_OR_RETURN(
+          Statement update,
+          connection_->Prepare(
+              "UPDATE instances SET state = ?1, finished_at = ?2, "
+              "result = ?3, history_length = ?4, lease_token = NULL, "
+              "lease_expires_at = NULL, last_task_failure = NULL, "
+              "ready_at = 0 WHERE instance_id = ?5 AND execution_id = ?6"));
+      update.BindInt64(1, completion.state);
+      if (completion.state == v1::WORKFLOW_STATE_ACTIVE) {
+        update.BindNull(2);
+      } else {
+        absl::Time finished_at = completion.completed_at == absl::UnixEpoch()
+                                     ? now
+                                     : completion.completed_at;
+        update.BindInt64(2, core::ToUnixMicros(finished_at));
+      }
+      if (completion.result.has_value()) {
+        update.BindBlob(3, completion.result->SerializeAsString());
+      } else {
+        update.BindNull(3);
+      }
+      DURABLE_RETURN_IF_ERROR(
+          update
+              .BindInt64(
+                  4, history_length + static_cast<int64_t>(
+                                          completion.executed_events.size()))
+              .BindText(5, task.instance_id)
+              .BindText(6, task.execution_id)
+              .Run());
+    }
+    for (const core::OutboundEvent& outbound : completion.outbound_events) {
+      DURABLE_RETURN_IF_ERROR(DeliverOutbound(outbound, now));
+    }
+    DURABLE_RETURN_IF_ERROR(txn.Commit());
+  }
+  notifier_->Notify();
+  return absl::OkStatus();
+}
+
+absl::Status SqliteBackend::AbandonWorkflowTask(
+    const WorkflowTask& task, const v1::WorkflowTaskFailure& failure,
+    absl::Duration retry_delay) {
+  {
+    absl::MutexLock lock(&mu_);
+    DURABLE_ASSIGN_OR_RETURN(
+        Statement stmt,
+        connection_->Prepare(
+            "UPDATE instances SET lease_token = NULL, lease_expires_at = NULL, "
+            "last_task_failure = ?1, ready_at = ?2 "
+            "WHERE instance_id = ?3 AND execution_id = ?4 "
+            "AND lease_token = ?5"));
+    DURABLE_RETURN_IF_ERROR(
+        stmt.BindBlob(1, failure.SerializeAsString())
+            .BindInt64(2, core::ToUnixMicros(absl::Now() + retry_delay))
+            .BindText(3, task.instance_id)
+            .BindText(4, task.execution_id)
+            .BindText(5, task.lease_token)
+            .Run());
+    if (connection_->Changes() == 0) return WorkflowLeaseLost(task);
+  }
+  // Pollers recompute when to wake up (ready_at moved).
+  notifier_->Notify();
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::optional<ActivityTask>> SqliteBackend::TryGetActivityTask(
+    const std::vector<std::string>& queues, absl::Duration lease,
+    absl::Time* next_due) {
+  absl::Time now = absl::Now();
+  int64_t now_us = core::ToUnixMicros(now);
+  absl::MutexLock lock(&mu_);
+  DURABLE_ASSIGN_OR_RETURN(Transaction txn,
+                           Transaction::Begin(connection_.get(), Mode::kWrite));
+  ActivityTask task;
+  int64_t row_id = 0;
+  {
+    DURABLE_ASSIGN_OR_RETURN(
+        Statement pick,
+        connection_->Prepare(absl::StrCat(
+            "SELECT id, activity_id, instance_id, execution_id, queue, "
+            "scheduled_event, attempt, metadata, scheduled_at FROM activities "
+            "WHERE visible_at <= ?1 "
+            "AND (lease_token IS NULL OR lease_expires_at <= ?1) "
+            "AND queue IN (",
+            Placeholders(2, queues.size()),
+            ") ORDER BY visible_at, id LIMIT 1")));
+    pick.BindInt64(1, now_us);
+    for (size_t i = 0; i < queues.size(); ++i) {
+      pick.BindText(static_cast<int>(i) + 2, queues[i]);
+    }
+    DURABLE_ASSIGN_OR_RETURN(bool found, pick.Step());
+    if (!found) {
+      DURABLE_ASSIGN_OR_RETURN(
+          Statement due,
+          connection_->Prepare(
+              "SELECT min(t) FROM ("
+              "SELECT min(visible_at) AS t FROM activities "
+              "WHERE visible_at > ?1 "
+              "UNION ALL SELECT min(lease_expires_at) FROM activities "
+              "WHERE lease_token IS NOT NULL AND lease_expires_at > ?1)"));
+      due.BindInt64(1, now_us);
+      DURABLE_ASSIGN_OR_RETURN(bool row, due.Step());
+      *next_due = row ? ValueOr(due, 0, absl::InfiniteFuture())
+                      : absl::InfiniteFuture();
+      return std::optional<ActivityTask>();
+    }
+    row_id = pick.ColumnInt64(0);
+    task.activity_id = pick.ColumnText(1);
+    task.instance_id = pick.ColumnText(2);
+    task.execution_id = pick.ColumnText(3);
+    task.queue = pick.ColumnText(4);
+    if (!task.scheduled_event.ParseFromString(pick.ColumnBlob(5))) {
+      return absl::DataLossError(absl::StrCat(
+          "activity task ", Quoted(task.activity_id), " of workflow instance ",
+          Quoted(task.instance_id), ": scheduled event cannot be decoded"));
+    }
+    task.attempt = static_cast<int32_t>(pick.ColumnInt64(6));
+    task.metadata = ParseMetadata(pick.ColumnBlob(7));
+    task.scheduled_at = core::FromUnixMicros(pick.ColumnInt64(8));
+  }
+  task.lease_token = core::NewUuid();
+  {
+    DURABLE_ASSIGN_OR_RETURN(
+        Statement update,
+        connection_->Prepare("UPDATE activities SET lease_token = ?1, "
+                             "lease_expires_at = ?2 WHERE id = ?3"));
+    DURABLE_RETURN_IF_ERROR(update.BindText(1, task.lease_token)
+                                .BindInt64(2, core::ToUnixMicros(now + lease))
+                                .BindInt64(3, row_id)
+                                .Run());
+  }
+  DURABLE_RETURN_IF_ERROR(txn.Commit());
+  return std::optional<ActivityTask>(std::move(task));
+}
+
+absl::StatusOr<std::optional<ActivityTask>> SqliteBackend::GetActivityTask(
+    const std::vector<std::string>& queues, absl::Duration lease,
+    absl::Time deadline, const std::atomic<bool>* stop) {
+  const std::vector<std::string> resolved = ResolveQueues(queues);
+  while (true) {
+    if (stop != nullptr && stop->load()) return std::optional<ActivityTask>();
+    uint64_t seen = notifier_->generation();
+    absl::Time next_due = absl::InfiniteFuture();
+    DURABLE_ASSIGN_OR_RETURN(std::optional<ActivityTask> task,
+                             TryGetActivityTask(resolved, lease, &next_due));
+    if (task.has_value()) return task;
+    absl::Time now = absl::Now();
+    if (now >= deadline) return std::optional<ActivityTask>();
+    notifier_->WaitForChange(
+        seen, std::min({deadline, next_due, now + kTaskPollInterval}));
+  }
+}
+
+absl::Status SqliteBackend::ExtendActivityTaskLease(const ActivityTask& task,
+                                                    absl::Duration lease) {
+  absl::MutexLock lock(&mu_);
+  DURABLE_ASSIGN_OR_RETURN(
+      Statement stmt,
+      connection_->Prepare("UPDATE activities SET lease_expires_at = ?1 "
+                           "WHERE activity_id = ?2 AND lease_token = ?3"));
+  DURABLE_RETURN_IF_ERROR(
+      stmt.BindInt64(1, core::ToUnixMicros(absl::Now() + lease))
+          .BindText(2, task.activity_id)
+          .BindText(3, task.lease_token)
+          .Run());
+  if (connection_->Changes() == 0) return ActivityLeaseLost(task);
+  return absl::OkStatus();
+}
+
+absl::Status SqliteBackend::CompleteActivityTask(
+    const ActivityTask& task, const v1::HistoryEvent& result) {
+  absl::Time now = absl::Now();
+  {
+    absl::MutexLock lock(&mu_);
+    DURABLE_ASSIGN_OR_RETURN(
+        Transaction txn, Transaction::Begin(connection_.get(), Mode::kWrite));
+    {
+      DURABLE_ASSIGN_OR_RETURN(
+          Statement remove,
+          connection_->Prepare("DELETE FROM activities "
+                               "WHERE activity_id = ?1 AND lease_token = ?2"));
+      DURABLE_RETURN_IF_ERROR(remove.BindText(1, task.activity_id)
+                                  .BindText(2, task.lease_token)
+                                  .Run());
+      if (connection_->Changes() == 0) return ActivityLeaseLost(task);
+    }
+    core::OutboundEvent delivery;
+    delivery.instance_id = task.instance_id;
+    delivery.execution_id = task.execution_id;
+    delivery.event = result;
+    // Dropped when the execution is no longer active.
+    DURABLE_RETURN_IF_ERROR(DeliverOutbound(delivery, now));
+    DURABLE_RETURN_IF_ERROR(txn.Commit());
+  }
+  notifier_->Notify();
+  return absl::OkStatus();
+}
+
+absl::StatusOr<v1::WorkflowInstanceState>
+SqliteBackend::GetWorkflowInstanceState(const std::string& instance_id) {
+  absl::MutexLock lock(&mu_);
+  DURABLE_ASSIGN_OR_RETURN(
+      Statement stmt,
+      connection_->Prepare(
+          "SELECT instance_id, execution_id, workflow_name, queue, state, "
+          "created_at, finished_at, metadata, result, last_task_failure "
+          "FROM instances WHERE instance_id = ?1 "
+          "ORDER BY created_at DESC, rowid DESC LIMIT 1"));
+  stmt.BindText(1, instance_id);
+  DURABLE_ASSIGN_OR_RETURN(bool row, stmt.Step());
+  if (!row) {
+    return absl::NotFoundError(
+        absl::StrCat("workflow instance ", Quoted(instance_id), " not found"));
+  }
+  v1::WorkflowInstanceState state;
+  state.set_instance_id(stmt.ColumnText(0));
+  state.set_execution_id(stmt.ColumnText(1));
+  state.set_workflow_name(stmt.ColumnText(2));
+  state.set_queue(stmt.ColumnText(3));
+  state.set_state(static_cast<v1::WorkflowState>(stmt.ColumnInt64(4)));
+  state.set_created_at_unix_us(stmt.ColumnInt64(5));
+  if (!stmt.ColumnIsNull(6)) state.set_finished_at_unix_us(stmt.ColumnInt64(6));
+  std::map<std::string, std::string> metadata =
+      ParseMetadata(stmt.ColumnBlob(7));
+  state.mutable_metadata()->insert(metadata.begin(), metadata.end());
+  if (state.state() == v1::WORKFLOW_STATE_FINISHED && !stmt.ColumnIsNull(8) &&
+      !state.mutable_result()->ParseFromString(stmt.ColumnBlob(8))) {
+    return absl::DataLossError(absl::StrCat("result of workflow instance ",
+                                            Quoted(instance_id),
+                                            " cannot be decoded"));
+  }
+  if (!stmt.ColumnIsNull(9) &&
+      !state.mutable_last_task_failure()->ParseFromString(stmt.ColumnBlob(9))) {
+    return absl::DataLossError(
+        absl::StrCat("last task failure of workflow instance ",
+                     Quoted(instance_id), " cannot be decoded"));
+  }
+  return state;
+}
+
+absl::StatusOr<std::vector<v1::HistoryEvent>> SqliteBackend::GetWorkflowHistory(
+    const std::string& instance_id, const std::string& execution_id,
+    int64_t after_id) {
+  absl::MutexLock lock(&mu_);
+  // One snapshot for the existence check and the events.
+  DURABLE_ASSIGN_OR_RETURN(Transaction txn,
+                           Transaction::Begin(connection_.get(), Mode::kRead));
+  {
+    DURABLE_ASSIGN_OR_RETURN(
+        Statement exists,
+        connection_->Prepare("SELECT 1 FROM instances "
+                             "WHERE instance_id = ?1 AND execution_id = ?2"));
+    exists.BindText(1, instance_id).BindText(2, execution_id);
+    DURABLE_ASSIGN_OR_RETURN(bool row, exists.Step());
+    if (!row) {
+      return absl::NotFoundError(absl::StrCat(
+          "execution ", Quoted(execution_id), " of workflow instance ",
+          Quoted(instance_id), " not found"));
+    }
+  }
+  std::vector<v1::HistoryEvent> history;
+  {
+    DURABLE_ASSIGN_OR_RETURN(
+        Statement events,
+        connection_->Prepare("SELECT event_id, event FROM history "
+                             "WHERE instance_id = ?1 AND execution_id = ?2 "
+                             "AND event_id > ?3 ORDER BY event_id"));
+    events.BindText(1, instance_id)
+        .BindText(2, execution_id)
+        .BindInt64(3, after_id);
+    while (true) {
+      DURABLE_ASSIGN_OR_RETURN(bool row, events.Step());
+      if (!row) break;
+      if (!history.emplace_back().ParseFromString(events.ColumnBlob(1))) {
+        return absl::DataLossError(absl::StrCat(
+            "history of workflow instance ", Quoted(instance_id), ": event ",
+            events.ColumnInt64(0), " cannot be decoded"));
+      }
+    }
+  }
+  DURABLE_RETURN_IF_ERROR(txn.Commit());
+  return history;
+}
+
+absl::StatusOr<v1::WorkflowInstanceState>
+SqliteBackend::WaitForWorkflowInstanceFinished(const std::string& instance_id,
+                                               absl::Time deadline) {
+  const absl::Time start = absl::Now();
+  while (true) {
+    uint64_t seen = notifier_->generation();
+    DURABLE_ASSIGN_OR_RETURN(v1::WorkflowInstanceState state,
+                             GetWorkflowInstanceState(instance_id));
+    if (state.state() != v1::WORKFLOW_STATE_ACTIVE) return state;
+    absl::Time now = absl::Now();
+    if (now >= deadline) {
+      return absl::DeadlineExceededError(absl::StrCat(
+          "workflow instance ", Quoted(instance_id), " did not finish within ",
+          absl::FormatDuration(deadline - start)));
+    }
+    notifier_->WaitForChange(seen,
+                             std::min(deadline, now + kFinishPollInterval));
+  }
+}
+
+}  // namespace durable::backends::sqlite

@@ -1,0 +1,353 @@
+#include "backends/testing/end_to_end_scenarios.h"
+
+#include <atomic>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "durable/activity_context.h"
+#include "durable/backend.h"
+#include "durable/client.h"
+#include "durable/failure.h"
+#include "durable/registry.h"
+#include "durable/task.h"
+#include "durable/worker.h"
+#include "durable/workflow_context.h"
+#include "gmock/gmock.h"
+
+namespace durable::testing {
+namespace {
+
+using ::testing::HasSubstr;
+
+constexpr absl::Duration kResultTimeout = absl::Seconds(30);
+
+// --- activities and workflows used by the scenarios ----------------------
+
+int Activity1(ActivityContext&, int a, int b) { return a + b; }
+int Activity2(ActivityContext&) { return 12; }
+int Add(ActivityContext&, int a, int b) { return a + b; }
+
+Task<absl::StatusOr<int>> Workflow1(WorkflowContext& ctx, std::string input) {
+  absl::StatusOr<int> r1 = co_await ctx.ExecuteActivity(Activity1, 35, 12);
+  if (!r1.ok()) co_return r1.status();
+  absl::StatusOr<int> r2 = co_await ctx.ExecuteActivity(Activity2);
+  if (!r2.ok()) co_return r2.status();
+  co_return *r1 + *r2;
+}
+
+Task<int> Immediate(WorkflowContext&) { co_return 42; }
+
+Task<absl::StatusOr<int>> FanOut(WorkflowContext& ctx, int n) {
+  std::vector<Future<int>> futures;
+  for (int i = 0; i < n; ++i) futures.push_back(ctx.ExecuteActivity(Add, i, 1));
+  int sum = 0;
+  for (Future<int>& future : futures) {
+    absl::StatusOr<int> value = co_await future;
+    if (!value.ok()) co_return value.status();
+    sum += *value;
+  }
+  co_return sum;
+}
+
+// Calls an activity by a name no worker registered.
+Task<absl::StatusOr<int>> CallsUnknownActivity(WorkflowContext& ctx) {
+  co_return co_await ctx.ExecuteActivity<int>("NoSuchActivity", 1);
+}
+
+// Calls Activity1 by name with one argument instead of two.
+Task<absl::StatusOr<int>> CallsWithWrongArity(WorkflowContext& ctx) {
+  co_return co_await ctx.ExecuteActivity<int>("Activity1", 35);
+}
+
+void RegisterAll(Registry& registry) {
+  ASSERT_TRUE(registry.RegisterActivity("Activity1", Activity1).ok());
+  ASSERT_TRUE(registry.RegisterActivity("Activity2", Activity2).ok());
+  ASSERT_TRUE(registry.RegisterActivity("Add", Add).ok());
+  ASSERT_TRUE(registry.RegisterWorkflow("Workflow1", Workflow1).ok());
+  ASSERT_TRUE(registry.RegisterWorkflow("Immediate", Immediate).ok());
+  ASSERT_TRUE(registry.RegisterWorkflow("FanOut", FanOut).ok());
+  ASSERT_TRUE(
+      registry.RegisterWorkflow("CallsUnknownActivity", CallsUnknownActivity)
+          .ok());
+  ASSERT_TRUE(
+      registry.RegisterWorkflow("CallsWithWrongArity", CallsWithWrongArity)
+          .ok());
+}
+
+std::vector<std::string> EventKinds(
+    const std::vector<v1::HistoryEvent>& history) {
+  std::vector<std::string> kinds;
+  for (const v1::HistoryEvent& event : history) {
+    const auto* field = v1::HistoryEvent::descriptor()->FindFieldByNumber(
+        static_cast<int>(event.attributes_case()));
+    kinds.push_back(field == nullptr ? "?" : field->message_type()->name());
+  }
+  return kinds;
+}
+
+// A backend, a registry with every scenario workflow, a running worker with
+// the parameter's cache size, and a client.
+class Harness {
+ public:
+  explicit Harness(const ScenarioParam& param, int activity_pollers = 4) {
+    absl::StatusOr<Backend> backend = Backend::Open(std::get<0>(param)());
+    EXPECT_TRUE(backend.ok()) << backend.status();
+    backend_ = *std::move(backend);
+    RegisterAll(registry_);
+    WorkerOptions options;
+    options.max_cached_workflows = std::get<1>(param);
+    options.activity_pollers = activity_pollers;
+    worker_ = std::make_unique<Worker>(*backend_, registry_, options);
+    EXPECT_TRUE(worker_->Start().ok());
+    client_ = std::make_unique<Client>(*backend_, &registry_);
+  }
+  ~Harness() {
+    if (worker_) EXPECT_TRUE(worker_->Stop().ok());
+  }
+
+  Backend& backend() { return *backend_; }
+  Registry& registry() { return registry_; }
+  Client& client() { return *client_; }
+  Worker& worker() { return *worker_; }
+
+ private:
+  std::optional<Backend> backend_;
+  Registry registry_;
+  std::unique_ptr<Worker> worker_;
+  std::unique_ptr<Client> client_;
+};
+
+TEST_P(EndToEndScenarioTest, WorkflowReturningAtOnceHasThreeEventHistory) {
+  Harness h(GetParam());
+  absl::StatusOr<WorkflowInstance> instance =
+      h.client().CreateWorkflowInstance({}, Immediate);
+  ASSERT_TRUE(instance.ok()) << instance.status();
+  absl::StatusOr<int> result =
+      h.client().GetWorkflowResult<int>(instance->instance_id, kResultTimeout);
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(*result, 42);
+
+  absl::StatusOr<std::vector<v1::HistoryEvent>> history =
+      h.client().GetWorkflowHistory(instance->instance_id);
+  ASSERT_TRUE(history.ok()) << history.status();
+  EXPECT_THAT(EventKinds(*history),
+              ::testing::ElementsAre("WorkflowTaskStarted",
+                                     "WorkflowExecutionStarted",
+                                     "WorkflowExecutionFinished"));
+  int64_t previous_time = 0;
+  for (size_t i = 0; i < history->size(); ++i) {
+    EXPECT_EQ((*history)[i].id(), static_cast<int64_t>(i) + 1);
+    EXPECT_GT((*history)[i].timestamp_unix_us(), 0);
+    EXPECT_GE((*history)[i].timestamp_unix_us(), previous_time);
+    previous_time = (*history)[i].timestamp_unix_us();
+  }
+  absl::StatusOr<v1::WorkflowInstanceState> state =
+      h.client().GetWorkflowInstanceState(instance->instance_id);
+  ASSERT_TRUE(state.ok()) << state.status();
+  EXPECT_EQ(state->state(), v1::WORKFLOW_STATE_FINISHED);
+  EXPECT_GT(state->finished_at_unix_us(), 0);
+}
+
+TEST_P(EndToEndScenarioTest, ClassicWorkflowReturnsSumOfActivities) {
+  Harness h(GetParam());
+  absl::StatusOr<WorkflowInstance> instance =
+      h.client().CreateWorkflowInstance({}, Workflow1, "input");
+  ASSERT_TRUE(instance.ok()) << instance.status();
+  absl::StatusOr<int> result =
+      h.client().GetWorkflowResult<int>(instance->instance_id, kResultTimeout);
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(*result, 59);
+
+  absl::StatusOr<std::vector<v1::HistoryEvent>> history =
+      h.client().GetWorkflowHistory(instance->instance_id);
+  ASSERT_TRUE(history.ok()) << history.status();
+  EXPECT_THAT(EventKinds(*history),
+              ::testing::ElementsAre(
+                  "WorkflowTaskStarted", "WorkflowExecutionStarted",
+                  "ActivityScheduled", "WorkflowTaskStarted",
+                  "ActivityCompleted", "ActivityScheduled",
+                  "WorkflowTaskStarted", "ActivityCompleted",
+                  "WorkflowExecutionFinished"));
+  EXPECT_EQ((*history)[2].activity_scheduled().activity_name(), "Activity1");
+  EXPECT_EQ((*history)[5].activity_scheduled().activity_name(), "Activity2");
+}
+
+TEST_P(EndToEndScenarioTest, HundredConcurrentActivitiesSum) {
+  Harness h(GetParam());
+  absl::StatusOr<WorkflowInstance> instance =
+      h.client().CreateWorkflowInstance({}, FanOut, 100);
+  ASSERT_TRUE(instance.ok()) << instance.status();
+  absl::StatusOr<int> result =
+      h.client().GetWorkflowResult<int>(instance->instance_id, kResultTimeout);
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(*result, 5050);  // sum of (i + 1) for i in [0, 100)
+
+  absl::StatusOr<std::vector<v1::HistoryEvent>> history =
+      h.client().GetWorkflowHistory(instance->instance_id);
+  ASSERT_TRUE(history.ok());
+  int scheduled = 0, completed = 0;
+  for (const auto& event : *history) {
+    scheduled += event.has_activity_scheduled();
+    completed += event.has_activity_completed();
+  }
+  EXPECT_EQ(scheduled, 100);
+  EXPECT_EQ(completed, 100);
+}
+
+TEST_P(EndToEndScenarioTest, UnregisteredWorkflowFailsNamingIt) {
+  Harness h(GetParam());
+  absl::StatusOr<WorkflowInstance> instance =
+      h.client().CreateWorkflowInstance({}, "NoSuchWorkflow", 1);
+  ASSERT_TRUE(instance.ok()) << instance.status();
+  absl::StatusOr<int> result =
+      h.client().GetWorkflowResult<int>(instance->instance_id, kResultTimeout);
+  ASSERT_FALSE(result.ok());
+  EXPECT_NE(result.status().code(), absl::StatusCode::kDeadlineExceeded)
+      << "the instance must fail, not hang";
+  EXPECT_EQ(FailureType(result.status()), "WorkflowNotRegistered");
+  EXPECT_THAT(result.status().message(), HasSubstr("NoSuchWorkflow"));
+}
+
+TEST_P(EndToEndScenarioTest, UnregisteredActivityFailsNamingIt) {
+  Harness h(GetParam());
+  absl::StatusOr<WorkflowInstance> instance =
+      h.client().CreateWorkflowInstance({}, CallsUnknownActivity);
+  ASSERT_TRUE(instance.ok()) << instance.status();
+  absl::StatusOr<int> result =
+      h.client().GetWorkflowResult<int>(instance->instance_id, kResultTimeout);
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(FailureType(result.status()), "ActivityNotRegistered")
+      << result.status();
+  EXPECT_THAT(result.status().message(), HasSubstr("NoSuchActivity"));
+}
+
+TEST_P(EndToEndScenarioTest, WrongArgumentCountSaysExpectedAndGot) {
+  Harness h(GetParam());
+  // An activity called by name with too few arguments.
+  absl::StatusOr<WorkflowInstance> instance =
+      h.client().CreateWorkflowInstance({}, CallsWithWrongArity);
+  ASSERT_TRUE(instance.ok()) << instance.status();
+  absl::StatusOr<int> result =
+      h.client().GetWorkflowResult<int>(instance->instance_id, kResultTimeout);
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(FailureType(result.status()), "InvalidArgument") << result.status();
+  EXPECT_THAT(result.status().message(),
+              HasSubstr("activity \"Activity1\" expects 2 argument(s), got 1"));
+
+  // A workflow started by name with too many arguments.
+  instance = h.client().CreateWorkflowInstance({}, "Workflow1", "a", "b");
+  ASSERT_TRUE(instance.ok()) << instance.status();
+  result =
+      h.client().GetWorkflowResult<int>(instance->instance_id, kResultTimeout);
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(FailureType(result.status()), "InvalidArgument") << result.status();
+  EXPECT_THAT(result.status().message(),
+              HasSubstr("workflow \"Workflow1\" expects 1 argument(s), got 2"));
+}
+
+TEST_P(EndToEndScenarioTest, DuplicateActiveInstanceIdIsRejected) {
+  Harness h(GetParam(), /*activity_pollers=*/0);
+  WorkflowInstanceOptions options;
+  options.instance_id = "duplicate-id";
+  ASSERT_TRUE(
+      h.client().CreateWorkflowInstance(options, Workflow1, "x").ok());
+  absl::StatusOr<WorkflowInstance> again =
+      h.client().CreateWorkflowInstance(options, Workflow1, "x");
+  EXPECT_EQ(again.status().code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_THAT(again.status().message(), HasSubstr("duplicate-id"));
+}
+
+// --- non-determinism ------------------------------------------------------
+
+// Version 1 schedules Activity1 first; version 2, deployed while an instance
+// is in flight, schedules Activity2 first.
+Task<absl::StatusOr<int>> DriftV1(WorkflowContext& ctx) {
+  absl::StatusOr<int> a = co_await ctx.ExecuteActivity(Activity1, 1, 2);
+  if (!a.ok()) co_return a.status();
+  co_return *a;
+}
+Task<absl::StatusOr<int>> DriftV2(WorkflowContext& ctx) {
+  absl::StatusOr<int> b = co_await ctx.ExecuteActivity(Activity2);
+  if (!b.ok()) co_return b.status();
+  co_return *b;
+}
+
+TEST_P(EndToEndScenarioTest, ChangedWorkflowCodeIsNonDeterminism) {
+  absl::StatusOr<Backend> backend = Backend::Open(std::get<0>(GetParam())());
+  ASSERT_TRUE(backend.ok()) << backend.status();
+  Registry v1_registry, v2_registry;
+  ASSERT_TRUE(v1_registry.RegisterWorkflow("Drift", DriftV1).ok());
+  ASSERT_TRUE(v2_registry.RegisterWorkflow("Drift", DriftV2).ok());
+  for (Registry* r : {&v1_registry, &v2_registry}) {
+    ASSERT_TRUE(r->RegisterActivity("Activity1", Activity1).ok());
+    ASSERT_TRUE(r->RegisterActivity("Activity2", Activity2).ok());
+  }
+  Client client(*backend);
+
+  // Version 1 runs the first workflow task only (no activity pollers).
+  WorkerOptions options;
+  options.max_cached_workflows = std::get<1>(GetParam());
+  options.activity_pollers = 0;
+  auto v1_worker = std::make_unique<Worker>(*backend, v1_registry, options);
+  ASSERT_TRUE(v1_worker->Start().ok());
+  absl::StatusOr<WorkflowInstance> instance =
+      client.CreateWorkflowInstance({}, "Drift");
+  ASSERT_TRUE(instance.ok()) << instance.status();
+  std::vector<v1::HistoryEvent> before;
+  for (absl::Time deadline = absl::Now() + kResultTimeout;
+       before.size() < 3 && absl::Now() < deadline;
+       absl::SleepFor(absl::Milliseconds(5))) {
+    before = *client.GetWorkflowHistory(instance->instance_id);
+  }
+  ASSERT_EQ(before.size(), 3u);
+  ASSERT_TRUE(v1_worker->Stop().ok());
+
+  // Version 2 runs the activity, then replays the first task and diverges.
+  options.activity_pollers = 2;
+  Worker v2_worker(*backend, v2_registry, options);
+  ASSERT_TRUE(v2_worker.Start().ok());
+  v1::WorkflowInstanceState state;
+  for (absl::Time deadline = absl::Now() + kResultTimeout;
+       absl::Now() < deadline; absl::SleepFor(absl::Milliseconds(10))) {
+    state = *client.GetWorkflowInstanceState(instance->instance_id);
+    if (state.has_last_task_failure()) break;
+  }
+  ASSERT_TRUE(state.has_last_task_failure()) << "no workflow task failed";
+  EXPECT_EQ(state.last_task_failure().status_code(), 100)  // NON_DETERMINISM
+      << state.last_task_failure().message();
+  EXPECT_THAT(state.last_task_failure().message(),
+              HasSubstr("ActivityScheduled(\"Activity1\")"));
+  EXPECT_EQ(state.state(), v1::WORKFLOW_STATE_ACTIVE);
+  ASSERT_TRUE(v2_worker.Stop().ok());
+
+  std::vector<v1::HistoryEvent> after =
+      *client.GetWorkflowHistory(instance->instance_id);
+  ASSERT_EQ(after.size(), before.size());
+  for (size_t i = 0; i < after.size(); ++i) {
+    EXPECT_EQ(after[i].SerializeAsString(), before[i].SerializeAsString())
+        << "history event " << i + 1 << " changed";
+  }
+}
+
+}  // namespace
+
+std::string TempPath(const std::string& name) {
+  static std::atomic<int> counter{0};
+  const char* dir = std::getenv("TEST_TMPDIR");
+  return absl::StrCat(dir != nullptr ? dir : "/tmp", "/", counter++, "-",
+                      name);
+}
+
+std::string ScenarioName(
+    const ::testing::TestParamInfo<ScenarioParam>& info) {
+  return absl::StrCat("cache", std::get<1>(info.param));
+}
+
+}  // namespace durable::testing

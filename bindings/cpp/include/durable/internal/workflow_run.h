@@ -1,0 +1,73 @@
+// WorkflowRun: executes the workflow code of one run, one activation at a
+// time. Internal to the facade (the Worker uses it); public only so that it
+// can be tested without the engine.
+//
+// Activate() implements the language side of the protocol in
+// core/proto/protocol.proto:
+//  1. apply the activation's jobs in order: StartWorkflow creates the root
+//     coroutine; ResolveActivity{seq} resolves the future of the activity
+//     scheduled with that seq and queues the coroutines awaiting it;
+//  2. resume the queued coroutines in job order until all are blocked;
+//  3. answer with the commands issued meanwhile, in issue order:
+//     ScheduleActivity with seq 1, 2, ... per run, then CompleteWorkflow or
+//     FailWorkflow once the root coroutine returned.
+// All state of the run (sequence numbers, pending futures, coroutine frames)
+// lives in this object, so a fresh WorkflowRun fed the same activations
+// issues the same commands: that is what makes replay after eviction work.
+//
+// Not thread-safe; the engine never activates one run on two threads.
+#ifndef DURABLE_INTERNAL_WORKFLOW_RUN_H_
+#define DURABLE_INTERNAL_WORKFLOW_RUN_H_
+
+#include <coroutine>
+#include <deque>
+#include <optional>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "core/proto/protocol.pb.h"
+#include "durable/registry.h"
+#include "durable/task.h"
+#include "durable/workflow_context.h"
+
+namespace durable::internal {
+
+class WorkflowRun {
+ public:
+  WorkflowRun(const Registry& registry, std::string run_id);
+  ~WorkflowRun();
+
+  WorkflowRun(const WorkflowRun&) = delete;
+  WorkflowRun& operator=(const WorkflowRun&) = delete;
+
+  // Never throws. A completion with `failed` set means the activation could
+  // not be processed (a protocol violation); the engine then evicts the run.
+  v1::WorkflowActivationCompletion Activate(
+      const v1::WorkflowActivation& activation);
+
+  // True once CompleteWorkflow or FailWorkflow was issued.
+  bool finished() const { return finished_; }
+
+ private:
+  absl::Status ApplyJob(const v1::WorkflowActivationJob& job);
+  absl::Status Start(const v1::StartWorkflow& start);
+  absl::Status ResolveActivity(const v1::ResolveActivity& resolve);
+  // Resumes queued coroutines until none is runnable.
+  void RunUntilBlocked();
+  // Issues the workflow's final command if the root coroutine returned.
+  void FinishIfDone();
+  void Finish(absl::StatusOr<v1::Payload> result);
+
+  WorkflowContext ctx_;
+  // Declared after ctx_ so coroutine frames, which refer to the context, are
+  // destroyed first.
+  std::optional<Task<absl::StatusOr<v1::Payload>>> root_;
+  std::deque<std::coroutine_handle<>> runnable_;
+  bool started_ = false;
+  bool finished_ = false;
+};
+
+}  // namespace durable::internal
+
+#endif  // DURABLE_INTERNAL_WORKFLOW_RUN_H_

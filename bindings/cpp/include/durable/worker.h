@@ -1,0 +1,96 @@
+// Worker: runs the registered workflows and activities of a Registry against
+// a Backend.
+//
+//   durable::Worker worker(backend, registry, {.queues = {"default"}});
+//   if (absl::Status s = worker.Start(); !s.ok()) ...
+//   ...
+//   worker.Stop();   // also done by the destructor
+//
+// Start() creates the engine worker and its poller threads:
+// `workflow_pollers` threads poll workflow activations and run workflow code,
+// `activity_pollers` threads poll activity tasks and run activities (so at
+// most that many activities run at once). Polls wait up to one second, so a
+// stop is noticed promptly.
+//
+// Stop() shuts down in two steps: it stops taking new work and wakes the
+// pollers, waits for them to finish what they hold (an activity that is
+// running is allowed to finish), then lets the engine release leases within
+// `timeout`. Work not done by then is retried by another worker once its
+// lease expires.
+//
+// Errors while completing tasks (a NON_DETERMINISM rejection, a lost lease)
+// are logged to stderr and do not stop the worker: the engine retries the
+// task. The Registry must outlive the Worker.
+#ifndef DURABLE_WORKER_H_
+#define DURABLE_WORKER_H_
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "core/proto/service.pb.h"
+#include "durable/backend.h"
+#include "durable/registry.h"
+
+struct durable_worker_t;
+
+namespace durable {
+
+namespace internal {
+class WorkflowExecutor;
+}  // namespace internal
+
+struct WorkerOptions {
+  // Queues polled for workflow and activity tasks; empty means {"default"}.
+  std::vector<std::string> queues;
+  // Runs kept in memory between workflow tasks; 0 replays every run from
+  // its history on each task.
+  int max_cached_workflows = 128;
+  int workflow_pollers = 2;
+  int activity_pollers = 4;
+  // Leases; renewed while a task is in flight. Zero means the engine's
+  // default (30 s for workflow tasks, 60 s for activity tasks).
+  absl::Duration workflow_task_lease = absl::ZeroDuration();
+  absl::Duration activity_task_lease = absl::ZeroDuration();
+
+  v1::WorkerOptions ToProto() const;
+};
+
+class Worker {
+ public:
+  Worker(const Backend& backend, const Registry& registry,
+         WorkerOptions options = {});
+  ~Worker();
+
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  // FailedPrecondition if already started; InvalidArgument for bad options.
+  absl::Status Start();
+
+  // Idempotent. DeadlineExceeded if in-flight work outlived `timeout`.
+  absl::Status Stop(absl::Duration timeout = absl::Seconds(10));
+
+ private:
+  void PollWorkflowActivations();
+  void PollActivityTasks();
+
+  const Backend backend_;
+  const Registry& registry_;
+  const WorkerOptions options_;
+  std::unique_ptr<internal::WorkflowExecutor> executor_;
+
+  absl::Mutex mu_;  // Serializes Start() and Stop().
+  durable_worker_t* worker_ = nullptr;
+  std::atomic<bool> stopping_{false};
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace durable
+
+#endif  // DURABLE_WORKER_H_

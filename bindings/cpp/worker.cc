@@ -1,0 +1,180 @@
+#include "durable/worker.h"
+
+#include <iostream>
+#include <string>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "bindings/cpp/c_abi.h"
+#include "core/proto/protocol.pb.h"
+#include "durable/durable.h"
+#include "durable/internal/activity_executor.h"
+#include "durable/internal/workflow_executor.h"
+
+namespace durable {
+namespace {
+
+// How long one poll may block; bounds how late a poller notices Stop().
+constexpr int64_t kPollTimeoutMs = 1000;
+// Pause after an unexpected poll error so a broken backend is not hammered.
+constexpr absl::Duration kErrorBackoff = absl::Milliseconds(200);
+
+void LogError(absl::string_view what, durable_status_t code, char* error) {
+  std::unique_ptr<char, internal::DurableFree> owned(error);
+  std::cerr << absl::StrCat("[durable] worker: ", what,
+                            " failed: ", durable_status_name(code), ": ",
+                            error != nullptr ? error : "", "\n")
+            << std::flush;
+}
+
+}  // namespace
+
+v1::WorkerOptions WorkerOptions::ToProto() const {
+  v1::WorkerOptions proto;
+  for (const std::string& queue : queues) proto.add_queues(queue);
+  proto.set_max_cached_workflows(max_cached_workflows);
+  proto.set_workflow_task_lease_us(
+      absl::ToInt64Microseconds(workflow_task_lease));
+  proto.set_activity_task_lease_us(
+      absl::ToInt64Microseconds(activity_task_lease));
+  return proto;
+}
+
+Worker::Worker(const Backend& backend, const Registry& registry,
+               WorkerOptions options)
+    : backend_(backend),
+      registry_(registry),
+      options_(std::move(options)),
+      executor_(std::make_unique<internal::WorkflowExecutor>(registry)) {}
+
+Worker::~Worker() { Stop().IgnoreError(); }
+
+absl::Status Worker::Start() {
+  absl::MutexLock lock(&mu_);
+  if (worker_ != nullptr || stopping_) {
+    return absl::FailedPreconditionError("the worker was already started");
+  }
+  if (options_.workflow_pollers < 0 || options_.activity_pollers < 0) {
+    return absl::InvalidArgumentError(
+        "WorkerOptions: workflow_pollers and activity_pollers must be "
+        "non-negative");
+  }
+  const std::string options = options_.ToProto().SerializeAsString();
+  char* error = nullptr;
+  absl::Status status = internal::StatusFromC(
+      durable_worker_new(backend_.handle(), internal::Bytes(options),
+                         options.size(), &worker_, &error),
+      error);
+  if (!status.ok()) return status;
+  for (int i = 0; i < options_.workflow_pollers; ++i) {
+    threads_.emplace_back([this] { PollWorkflowActivations(); });
+  }
+  for (int i = 0; i < options_.activity_pollers; ++i) {
+    threads_.emplace_back([this] { PollActivityTasks(); });
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Worker::Stop(absl::Duration timeout) {
+  absl::MutexLock lock(&mu_);
+  stopping_ = true;
+  if (worker_ == nullptr) return absl::OkStatus();
+  const absl::Time deadline = absl::Now() + timeout;
+  durable_worker_initiate_shutdown(worker_);
+  for (std::thread& thread : threads_) thread.join();
+  threads_.clear();
+  char* error = nullptr;
+  absl::Status status = internal::StatusFromC(
+      durable_worker_finalize_shutdown(
+          worker_, internal::TimeoutMillis(deadline - absl::Now()), &error),
+      error);
+  durable_worker_free(worker_);
+  worker_ = nullptr;
+  if (absl::IsDeadlineExceeded(status)) {
+    return absl::DeadlineExceededError(
+        absl::StrCat("worker stop: in-flight work outlived the timeout: ",
+                     status.message()));
+  }
+  return status;
+}
+
+void Worker::PollWorkflowActivations() {
+  while (true) {
+    internal::OutBuffer out;
+    char* error = nullptr;
+    durable_status_t code = durable_worker_poll_workflow_activation(
+        worker_, kPollTimeoutMs, out.data(), out.size(), &error);
+    if (code == DURABLE_SHUTDOWN) {
+      durable_free(error);
+      return;
+    }
+    if (code == DURABLE_TIMEOUT) {
+      durable_free(error);
+      continue;
+    }
+    if (code != DURABLE_OK) {
+      LogError("polling a workflow activation", code, error);
+      if (stopping_) return;
+      absl::SleepFor(kErrorBackoff);
+      continue;
+    }
+    v1::WorkflowActivation activation;
+    v1::WorkflowActivationCompletion completion;
+    if (absl::Status parsed = out.ParseInto(activation); parsed.ok()) {
+      completion = executor_->Process(activation);
+    } else {
+      // Without a run id the engine cannot match the answer; it will reclaim
+      // the task when its lease expires.
+      std::cerr << "[durable] worker: " << parsed << "\n";
+      continue;
+    }
+    const std::string bytes = completion.SerializeAsString();
+    code = durable_worker_complete_workflow_activation(
+        worker_, internal::Bytes(bytes), bytes.size(), &error);
+    if (code != DURABLE_OK) {
+      LogError(absl::StrCat("completing the activation of workflow instance ",
+                            activation.instance_id(), " (run ",
+                            activation.run_id(), ")"),
+               code, error);
+    }
+  }
+}
+
+void Worker::PollActivityTasks() {
+  while (true) {
+    internal::OutBuffer out;
+    char* error = nullptr;
+    durable_status_t code = durable_worker_poll_activity_task(
+        worker_, kPollTimeoutMs, out.data(), out.size(), &error);
+    if (code == DURABLE_SHUTDOWN) {
+      durable_free(error);
+      return;
+    }
+    if (code == DURABLE_TIMEOUT) {
+      durable_free(error);
+      continue;
+    }
+    if (code != DURABLE_OK) {
+      LogError("polling an activity task", code, error);
+      if (stopping_) return;
+      absl::SleepFor(kErrorBackoff);
+      continue;
+    }
+    v1::ActivityTask task;
+    if (absl::Status parsed = out.ParseInto(task); !parsed.ok()) {
+      std::cerr << "[durable] worker: " << parsed << "\n";
+      continue;
+    }
+    const std::string bytes =
+        internal::ExecuteActivityTask(registry_, task).SerializeAsString();
+    code = durable_worker_complete_activity_task(
+        worker_, internal::Bytes(bytes), bytes.size(), &error);
+    if (code != DURABLE_OK) {
+      LogError(absl::StrCat("completing activity \"", task.activity_name(),
+                            "\" of workflow instance ", task.instance_id()),
+               code, error);
+    }
+  }
+}
+
+}  // namespace durable

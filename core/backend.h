@@ -1,0 +1,183 @@
+// Backend: the storage contract every durable backend implements.
+//
+// A backend stores workflow instances (one row per execution), their
+// append-only histories, an inbox of pending events per instance, activity
+// task queues and future (delayed) events. Workers and clients talk to it
+// directly; there is no server of ours in between. The same conformance suite
+// (backends/testing) runs against every implementation.
+//
+// Tasks are leases. GetWorkflowTask hands a ready instance to exactly one
+// caller until its lease expires; the lease token travels with the task and
+// every later call for it fails with ABORTED once the lease was lost (another
+// worker took the task over after expiry). Completing a workflow task is one
+// atomic write: history append, inbox consumption, activity tasks, future
+// events, messages to other instances, instance state and lease release all
+// happen or none does.
+//
+// All methods are thread-safe. Blocking Get*Task calls return early when
+// `stop` becomes true and Interrupt() is called, so workers shut down at once.
+#ifndef DURABLE_CORE_BACKEND_H_
+#define DURABLE_CORE_BACKEND_H_
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "core/proto/history.pb.h"
+#include "core/proto/service.pb.h"
+
+namespace durable::core {
+
+// The queue used when none is given.
+inline constexpr char kDefaultQueue[] = "default";
+
+// A leased workflow task: an instance with new inbox events.
+struct WorkflowTask {
+  std::string instance_id;
+  std::string execution_id;
+  std::string queue;
+  // Identifies this lease; the backend rejects calls with a stale token.
+  std::string lease_token;
+  // Events already in the execution's history (the id of the last one).
+  int64_t history_length = 0;
+  // Metadata given when the instance was created.
+  std::map<std::string, std::string> metadata;
+  // Inbox events visible when the task was taken, in arrival order; their
+  // ids are 0 (the worker numbers them when it appends them to history).
+  std::vector<v1::HistoryEvent> new_events;
+  // Backend-private: which inbox entries the task consumes on completion.
+  std::string inbox_cursor;
+};
+
+// An activity task to enqueue when a workflow task completes.
+struct ActivityTaskSpec {
+  // The ActivityScheduled event as appended to history (id set).
+  v1::HistoryEvent scheduled_event;
+  // Resolved queue (never empty).
+  std::string queue;
+  // Propagated workflow metadata.
+  std::map<std::string, std::string> metadata;
+};
+
+// An event for the inbox of this or another instance, optionally delayed
+// (timers, retry backoffs, signals, child starts and results).
+struct OutboundEvent {
+  std::string instance_id;
+  // Empty: the instance's current execution.
+  std::string execution_id;
+  v1::HistoryEvent event;
+  // Not visible to workflow tasks before this time; InfinitePast() = now.
+  absl::Time visible_at = absl::InfinitePast();
+};
+
+// Everything one workflow task wrote, committed atomically.
+struct WorkflowTaskCompletion {
+  // Appended to history; ids continue from WorkflowTask::history_length.
+  std::vector<v1::HistoryEvent> executed_events;
+  std::vector<ActivityTaskSpec> activities;
+  std::vector<OutboundEvent> outbound_events;
+  // New state of the execution (ACTIVE, FINISHED, CONTINUED_AS_NEW).
+  v1::WorkflowState state = v1::WORKFLOW_STATE_ACTIVE;
+  // Set when state is FINISHED.
+  std::optional<v1::WorkflowResult> result;
+  absl::Time completed_at = absl::UnixEpoch();
+};
+
+// A leased activity attempt.
+struct ActivityTask {
+  // Stable across attempts: "<execution_id>:<scheduled_event_id>".
+  std::string activity_id;
+  std::string instance_id;
+  std::string execution_id;
+  std::string queue;
+  // The ActivityScheduled event (name, arguments, options).
+  v1::HistoryEvent scheduled_event;
+  int32_t attempt = 0;
+  std::map<std::string, std::string> metadata;
+  absl::Time scheduled_at = absl::UnixEpoch();
+  std::string lease_token;
+};
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+
+  // Describes the backend for logs and benchmarks, e.g.
+  // "sqlite file=/tmp/x.db synchronous=FULL".
+  virtual std::string Describe() const = 0;
+
+  // Creates execution `instance.execution_id` of `instance.instance_id` and
+  // puts `started` (a WorkflowExecutionStarted event) in its inbox.
+  // ALREADY_EXISTS if an active execution of the instance exists.
+  virtual absl::Status CreateWorkflowInstance(
+      const v1::WorkflowInstance& instance, const v1::HistoryEvent& started) = 0;
+
+  // Leases a ready workflow task from one of `queues`: an active instance,
+  // not leased (or its lease expired), with visible inbox events. Blocks up
+  // to `deadline`; returns nullopt at the deadline or when `*stop` is true
+  // after Interrupt().
+  virtual absl::StatusOr<std::optional<WorkflowTask>> GetWorkflowTask(
+      const std::vector<std::string>& queues, absl::Duration lease,
+      absl::Time deadline, const std::atomic<bool>* stop) = 0;
+
+  // Pushes the lease's expiry to now + `lease`. ABORTED if it was lost.
+  virtual absl::Status ExtendWorkflowTaskLease(const WorkflowTask& task,
+                                               absl::Duration lease) = 0;
+
+  // Commits `completion` atomically and releases the lease. ABORTED if the
+  // lease was lost (nothing is written then).
+  virtual absl::Status CompleteWorkflowTask(
+      const WorkflowTask& task, const WorkflowTaskCompletion& completion) = 0;
+
+  // Releases the lease without touching history or the inbox, records
+  // `failure` as the instance's last task failure, and makes the instance
+  // ready again only after `retry_delay`.
+  virtual absl::Status AbandonWorkflowTask(
+      const WorkflowTask& task, const v1::WorkflowTaskFailure& failure,
+      absl::Duration retry_delay) = 0;
+
+  // Leases an activity attempt from one of `queues`. Same blocking contract
+  // as GetWorkflowTask.
+  virtual absl::StatusOr<std::optional<ActivityTask>> GetActivityTask(
+      const std::vector<std::string>& queues, absl::Duration lease,
+      absl::Time deadline, const std::atomic<bool>* stop) = 0;
+
+  virtual absl::Status ExtendActivityTaskLease(const ActivityTask& task,
+                                               absl::Duration lease) = 0;
+
+  // Atomically deletes the activity task and puts `result` (ActivityCompleted
+  // or ActivityFailed) in the owning execution's inbox. If the execution is
+  // no longer active the result is dropped. ABORTED if the lease was lost.
+  virtual absl::Status CompleteActivityTask(const ActivityTask& task,
+                                            const v1::HistoryEvent& result) = 0;
+
+  // The latest execution of the instance. NOT_FOUND for unknown instances.
+  virtual absl::StatusOr<v1::WorkflowInstanceState> GetWorkflowInstanceState(
+      const std::string& instance_id) = 0;
+
+  // The history of one execution, oldest first; events with id > after_id.
+  // NOT_FOUND for unknown executions; DATA_LOSS (naming the instance and the
+  // event) for a row that cannot be decoded.
+  virtual absl::StatusOr<std::vector<v1::HistoryEvent>> GetWorkflowHistory(
+      const std::string& instance_id, const std::string& execution_id,
+      int64_t after_id = 0) = 0;
+
+  // Blocks until the latest execution of the instance is no longer ACTIVE
+  // and returns its state; DEADLINE_EXCEEDED at `deadline`.
+  virtual absl::StatusOr<v1::WorkflowInstanceState>
+  WaitForWorkflowInstanceFinished(const std::string& instance_id,
+                                  absl::Time deadline) = 0;
+
+  // Wakes every call blocked in Get*Task so it re-checks its `stop` flag.
+  virtual void Interrupt() = 0;
+};
+
+}  // namespace durable::core
+
+#endif  // DURABLE_CORE_BACKEND_H_

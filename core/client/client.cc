@@ -1,0 +1,67 @@
+#include "core/client/client.h"
+
+#include <utility>
+
+#include "absl/strings/str_format.h"
+#include "core/uuid.h"
+
+namespace durable::core {
+
+Client::Client(std::shared_ptr<Backend> backend)
+    : backend_(std::move(backend)) {}
+
+absl::StatusOr<v1::WorkflowInstance> Client::CreateWorkflowInstance(
+    const v1::CreateWorkflowInstanceRequest& request) {
+  if (request.workflow_name().empty()) {
+    return absl::InvalidArgumentError(
+        "CreateWorkflowInstance: workflow_name is empty");
+  }
+  v1::WorkflowInstance instance;
+  instance.set_instance_id(request.instance_id().empty()
+                               ? NewUuid()
+                               : request.instance_id());
+  instance.set_execution_id(NewUuid());
+
+  v1::HistoryEvent started;
+  started.set_timestamp_unix_us(absl::ToUnixMicros(absl::Now()));
+  auto* attributes = started.mutable_workflow_execution_started();
+  attributes->set_workflow_name(request.workflow_name());
+  *attributes->mutable_arguments() = request.arguments();
+  *attributes->mutable_metadata() = request.metadata();
+  attributes->set_queue(request.queue().empty() ? kDefaultQueue
+                                                : request.queue());
+  if (absl::Status s = backend_->CreateWorkflowInstance(instance, started);
+      !s.ok()) {
+    return s;
+  }
+  return instance;
+}
+
+absl::StatusOr<v1::WorkflowResult> Client::WaitForWorkflowResult(
+    const std::string& instance_id, absl::Duration timeout) {
+  absl::StatusOr<v1::WorkflowInstanceState> state =
+      backend_->WaitForWorkflowInstanceFinished(instance_id,
+                                                absl::Now() + timeout);
+  if (!state.ok()) return state.status();
+  if (state->state() != v1::WORKFLOW_STATE_FINISHED) {
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "workflow instance \"%s\" ended without a result (state %s)",
+        instance_id, v1::WorkflowState_Name(state->state())));
+  }
+  return state->result();
+}
+
+absl::StatusOr<v1::WorkflowInstanceState> Client::GetWorkflowInstanceState(
+    const std::string& instance_id) {
+  return backend_->GetWorkflowInstanceState(instance_id);
+}
+
+absl::StatusOr<std::vector<v1::HistoryEvent>> Client::GetWorkflowHistory(
+    const std::string& instance_id) {
+  absl::StatusOr<v1::WorkflowInstanceState> state =
+      backend_->GetWorkflowInstanceState(instance_id);
+  if (!state.ok()) return state.status();
+  return backend_->GetWorkflowHistory(instance_id, state->execution_id());
+}
+
+}  // namespace durable::core

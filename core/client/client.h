@@ -1,0 +1,48 @@
+// Client: starts workflow instances and observes them.
+//
+// Thin over the Backend: it validates requests, assigns instance and
+// execution ids, builds the WorkflowExecutionStarted event, and waits for
+// results. Thread-safe.
+#ifndef DURABLE_CORE_CLIENT_CLIENT_H_
+#define DURABLE_CORE_CLIENT_CLIENT_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "core/backend.h"
+#include "core/proto/history.pb.h"
+#include "core/proto/service.pb.h"
+
+namespace durable::core {
+
+class Client {
+ public:
+  explicit Client(std::shared_ptr<Backend> backend);
+
+  // INVALID_ARGUMENT for an empty workflow name; ALREADY_EXISTS when an
+  // active instance has the requested id.
+  absl::StatusOr<v1::WorkflowInstance> CreateWorkflowInstance(
+      const v1::CreateWorkflowInstanceRequest& request);
+
+  // The outcome of the instance's latest execution; DEADLINE_EXCEEDED if it
+  // does not finish within `timeout`.
+  absl::StatusOr<v1::WorkflowResult> WaitForWorkflowResult(
+      const std::string& instance_id, absl::Duration timeout);
+
+  absl::StatusOr<v1::WorkflowInstanceState> GetWorkflowInstanceState(
+      const std::string& instance_id);
+
+  // History of the latest execution.
+  absl::StatusOr<std::vector<v1::HistoryEvent>> GetWorkflowHistory(
+      const std::string& instance_id);
+
+ private:
+  std::shared_ptr<Backend> backend_;
+};
+
+}  // namespace durable::core
+
+#endif  // DURABLE_CORE_CLIENT_CLIENT_H_

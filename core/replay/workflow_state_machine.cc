@@ -1,0 +1,434 @@
+#include "core/replay/workflow_state_machine.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "core/backend.h"
+#include "core/errors.h"
+#include "core/time_util.h"
+
+namespace durable::core {
+namespace {
+
+using v1::HistoryEvent;
+using v1::WorkflowCommand;
+
+enum class EventRole { kTaskStarted, kInbound, kCommand, kUnknown };
+
+EventRole RoleOf(const HistoryEvent& event) {
+  switch (event.attributes_case()) {
+    case HistoryEvent::kWorkflowTaskStarted:
+      return EventRole::kTaskStarted;
+    case HistoryEvent::kWorkflowExecutionStarted:
+    case HistoryEvent::kWorkflowExecutionCanceled:
+    case HistoryEvent::kActivityCompleted:
+    case HistoryEvent::kActivityFailed:
+    case HistoryEvent::kTimerFired:
+    case HistoryEvent::kSignalReceived:
+    case HistoryEvent::kSubWorkflowCompleted:
+    case HistoryEvent::kSubWorkflowFailed:
+      return EventRole::kInbound;
+    case HistoryEvent::kWorkflowExecutionFinished:
+    case HistoryEvent::kWorkflowExecutionContinuedAsNew:
+    case HistoryEvent::kActivityScheduled:
+    case HistoryEvent::kTimerScheduled:
+    case HistoryEvent::kTimerCanceled:
+    case HistoryEvent::kSideEffectResult:
+    case HistoryEvent::kSubWorkflowScheduled:
+    case HistoryEvent::kSubWorkflowCancellationRequested:
+    case HistoryEvent::kMarkerRecorded:
+      return EventRole::kCommand;
+    case HistoryEvent::ATTRIBUTES_NOT_SET:
+      break;
+  }
+  return EventRole::kUnknown;
+}
+
+std::string CommandKindName(const WorkflowCommand& command) {
+  const auto* field = WorkflowCommand::descriptor()->FindFieldByNumber(
+      static_cast<int>(command.variant_case()));
+  return field == nullptr ? "EmptyCommand" : field->message_type()->name();
+}
+
+std::string DescribeCommand(const WorkflowCommand& command) {
+  switch (command.variant_case()) {
+    case WorkflowCommand::kScheduleActivity:
+      return absl::StrFormat("ScheduleActivity(\"%s\", seq %d)",
+                             command.schedule_activity().activity_name(),
+                             command.schedule_activity().seq());
+    case WorkflowCommand::kCompleteWorkflow:
+      return "CompleteWorkflow";
+    case WorkflowCommand::kFailWorkflow:
+      return absl::StrFormat("FailWorkflow(%s)",
+                             command.fail_workflow().failure().type());
+    default:
+      return CommandKindName(command);
+  }
+}
+
+std::string DescribeEvent(const HistoryEvent& event) {
+  switch (event.attributes_case()) {
+    case HistoryEvent::kActivityScheduled:
+      return absl::StrFormat("ActivityScheduled(\"%s\")",
+                             event.activity_scheduled().activity_name());
+    case HistoryEvent::kWorkflowExecutionFinished:
+      return event.workflow_execution_finished().has_failure()
+                 ? "WorkflowExecutionFinished(failure)"
+                 : "WorkflowExecutionFinished(result)";
+    default:
+      return EventKindName(event);
+  }
+}
+
+}  // namespace
+
+std::string EventKindName(const HistoryEvent& event) {
+  const auto* field = HistoryEvent::descriptor()->FindFieldByNumber(
+      static_cast<int>(event.attributes_case()));
+  return field == nullptr ? "UnknownEvent" : field->message_type()->name();
+}
+
+uint64_t RandomnessSeedForRun(const std::string& run_id) {
+  uint64_t hash = 14695981039346656037ULL;
+  for (unsigned char c : run_id) {
+    hash ^= c;
+    hash *= 1099511628211ULL;
+  }
+  return hash;
+}
+
+WorkflowStateMachine::WorkflowStateMachine(std::string instance_id,
+                                           std::string run_id)
+    : instance_id_(std::move(instance_id)),
+      run_id_(std::move(run_id)),
+      randomness_seed_(RandomnessSeedForRun(run_id_)) {}
+
+absl::Status WorkflowStateMachine::LoadHistory(
+    absl::Span<const HistoryEvent> events) {
+  if (history_loaded_ || history_length_ != 0 || active_group_.has_value()) {
+    return absl::FailedPreconditionError(
+        "LoadHistory must be called once, on a fresh state machine");
+  }
+  history_loaded_ = true;
+  for (size_t i = 0; i < events.size(); ++i) {
+    const HistoryEvent& event = events[i];
+    const int64_t expected_id = static_cast<int64_t>(i) + 1;
+    if (event.id() != expected_id) {
+      return absl::DataLossError(absl::StrFormat(
+          "history of workflow instance \"%s\" (run %s): event at position "
+          "%d has id %d, expected %d",
+          instance_id_, run_id_, expected_id, event.id(), expected_id));
+    }
+    switch (RoleOf(event)) {
+      case EventRole::kTaskStarted:
+        pending_groups_.push_back(TaskGroup{event, {}, {}, true});
+        break;
+      case EventRole::kInbound:
+      case EventRole::kCommand:
+        if (pending_groups_.empty()) {
+          return absl::InvalidArgumentError(absl::StrFormat(
+              "history of workflow instance \"%s\" (run %s) starts with %s "
+              "instead of WorkflowTaskStarted",
+              instance_id_, run_id_, EventKindName(event)));
+        }
+        (RoleOf(event) == EventRole::kInbound
+             ? pending_groups_.back().inbound
+             : pending_groups_.back().recorded)
+            .push_back(event);
+        break;
+      case EventRole::kUnknown:
+        return absl::DataLossError(absl::StrFormat(
+            "history of workflow instance \"%s\" (run %s): event %d has no "
+            "attributes this release understands",
+            instance_id_, run_id_, event.id()));
+    }
+  }
+  history_length_ = static_cast<int64_t>(events.size());
+  return absl::OkStatus();
+}
+
+absl::Status WorkflowStateMachine::StartTask(
+    absl::Time now, std::vector<HistoryEvent> inbox_events) {
+  const bool live_task_pending =
+      !pending_groups_.empty() && !pending_groups_.back().replaying;
+  if (active_group_.has_value() || live_task_pending || task_done_) {
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "run %s: a workflow task is already in progress", run_id_));
+  }
+  if (finished_) {
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "workflow instance \"%s\" (run %s) already finished", instance_id_,
+        run_id_));
+  }
+  task_done_ = false;
+  output_ = WorkflowTaskOutput();
+  live_task_time_ = now;
+
+  TaskGroup group;
+  group.replaying = false;
+  group.started.set_id(++history_length_);
+  group.started.set_timestamp_unix_us(absl::ToUnixMicros(now));
+  group.started.mutable_workflow_task_started();
+  output_.executed_events.push_back(group.started);
+  for (HistoryEvent& event : inbox_events) {
+    if (RoleOf(event) != EventRole::kInbound) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "run %s: inbox event of kind %s cannot start a workflow task",
+          run_id_, EventKindName(event)));
+    }
+    event.set_id(++history_length_);
+    output_.executed_events.push_back(event);
+    group.inbound.push_back(std::move(event));
+  }
+  pending_groups_.push_back(std::move(group));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::optional<v1::WorkflowActivation>>
+WorkflowStateMachine::NextActivation() {
+  if (active_group_.has_value() || pending_groups_.empty()) {
+    return std::optional<v1::WorkflowActivation>();
+  }
+  active_group_ = std::move(pending_groups_.front());
+  pending_groups_.pop_front();
+  absl::StatusOr<v1::WorkflowActivation> activation =
+      BuildActivation(*active_group_);
+  if (!activation.ok()) return activation.status();
+  return std::optional<v1::WorkflowActivation>(*std::move(activation));
+}
+
+absl::StatusOr<v1::WorkflowActivation> WorkflowStateMachine::BuildActivation(
+    const TaskGroup& group) {
+  v1::WorkflowActivation activation;
+  activation.set_run_id(run_id_);
+  activation.set_instance_id(instance_id_);
+  activation.set_workflow_time_unix_us(group.started.timestamp_unix_us());
+  activation.set_is_replaying(group.replaying);
+  activation.set_history_length(group.started.id() +
+                                static_cast<int64_t>(group.inbound.size()));
+  for (const HistoryEvent& event : group.inbound) {
+    v1::WorkflowActivationJob* job = activation.add_jobs();
+    switch (event.attributes_case()) {
+      case HistoryEvent::kWorkflowExecutionStarted: {
+        const auto& started = event.workflow_execution_started();
+        workflow_queue_ = started.queue();
+        auto* start = job->mutable_start_workflow();
+        start->set_workflow_name(started.workflow_name());
+        *start->mutable_arguments() = started.arguments();
+        *start->mutable_metadata() = started.metadata();
+        start->set_queue(started.queue());
+        start->set_randomness_seed(randomness_seed_);
+        break;
+      }
+      case HistoryEvent::kActivityCompleted:
+      case HistoryEvent::kActivityFailed: {
+        const bool completed = event.has_activity_completed();
+        const int64_t scheduled_id =
+            completed ? event.activity_completed().scheduled_event_id()
+                      : event.activity_failed().scheduled_event_id();
+        auto seq = activity_seq_by_event_.find(scheduled_id);
+        if (seq == activity_seq_by_event_.end()) {
+          return absl::DataLossError(absl::StrFormat(
+              "workflow instance \"%s\" (run %s): event %d (%s) refers to "
+              "event %d, which is not an activity this run scheduled",
+              instance_id_, run_id_, event.id(), EventKindName(event),
+              scheduled_id));
+        }
+        auto* resolve = job->mutable_resolve_activity();
+        resolve->set_seq(seq->second);
+        if (completed) {
+          *resolve->mutable_completed() = event.activity_completed().result();
+        } else {
+          *resolve->mutable_failed() = event.activity_failed().failure();
+        }
+        break;
+      }
+      default:
+        return absl::UnimplementedError(absl::StrFormat(
+            "workflow instance \"%s\": history event %d of kind %s is not "
+            "supported by this durable release",
+            instance_id_, event.id(), EventKindName(event)));
+    }
+  }
+  return activation;
+}
+
+absl::Status WorkflowStateMachine::ApplyCompletion(
+    const v1::WorkflowActivationCompletion& completion) {
+  if (!active_group_.has_value()) {
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "run %s has no activation awaiting completion", run_id_));
+  }
+  if (completion.run_id() != run_id_) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("completion for run \"%s\" given to run %s",
+                        completion.run_id(), run_id_));
+  }
+  TaskGroup group = std::move(*active_group_);
+  active_group_.reset();
+  if (completion.has_failed()) {
+    return absl::InternalError(absl::StrFormat(
+        "the language layer failed the activation of run %s: %s: %s", run_id_,
+        completion.failed().type(), completion.failed().message()));
+  }
+
+  size_t next_recorded = 0;
+  for (const WorkflowCommand& command : completion.successful().commands()) {
+    if (finished_) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "run %s: command %s issued after the workflow completed", run_id_,
+          DescribeCommand(command)));
+    }
+    if (command.has_schedule_activity() &&
+        activity_event_by_seq_.contains(command.schedule_activity().seq())) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "run %s: activity sequence number %d is used twice", run_id_,
+          command.schedule_activity().seq()));
+    }
+    const bool terminal =
+        command.has_complete_workflow() || command.has_fail_workflow();
+    if (group.replaying) {
+      if (next_recorded >= group.recorded.size()) {
+        return NonDeterminismError(absl::StrFormat(
+            "workflow instance \"%s\" (run %s): replaying the workflow task "
+            "started at event %d, the code issued %s but history records no "
+            "further event for that task",
+            instance_id_, run_id_, group.started.id(),
+            DescribeCommand(command)));
+      }
+      const HistoryEvent& event = group.recorded[next_recorded++];
+      if (absl::Status s = CheckMatches(command, event); !s.ok()) return s;
+      BindCommand(command, event);
+    } else {
+      absl::StatusOr<HistoryEvent> event =
+          EventForCommand(command, history_length_ + 1, live_task_time_);
+      if (!event.ok()) return event.status();
+      ++history_length_;
+      BindCommand(command, *event);
+      if (event->has_activity_scheduled()) {
+        output_.scheduled_activities.push_back(*event);
+      }
+      if (terminal) {
+        output_.state = v1::WORKFLOW_STATE_FINISHED;
+        v1::WorkflowResult result;
+        if (command.has_complete_workflow()) {
+          *result.mutable_result() = command.complete_workflow().result();
+        } else {
+          *result.mutable_failure() = command.fail_workflow().failure();
+        }
+        output_.result = std::move(result);
+      }
+      output_.executed_events.push_back(*std::move(event));
+    }
+    if (terminal) finished_ = true;
+  }
+  if (group.replaying) {
+    if (next_recorded < group.recorded.size()) {
+      const HistoryEvent& missing = group.recorded[next_recorded];
+      return NonDeterminismError(absl::StrFormat(
+          "workflow instance \"%s\" (run %s): history event %d %s was "
+          "recorded by the workflow task started at event %d, but the code "
+          "did not issue it on replay",
+          instance_id_, run_id_, missing.id(), DescribeEvent(missing),
+          group.started.id()));
+    }
+  } else {
+    task_done_ = true;
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<HistoryEvent> WorkflowStateMachine::EventForCommand(
+    const WorkflowCommand& command, int64_t id, absl::Time now) {
+  HistoryEvent event;
+  event.set_id(id);
+  event.set_timestamp_unix_us(absl::ToUnixMicros(now));
+  switch (command.variant_case()) {
+    case WorkflowCommand::kScheduleActivity: {
+      const auto& schedule = command.schedule_activity();
+      if (schedule.activity_name().empty()) {
+        return absl::InvalidArgumentError(absl::StrFormat(
+            "run %s: ScheduleActivity (seq %d) has an empty activity name",
+            run_id_, schedule.seq()));
+      }
+      auto* scheduled = event.mutable_activity_scheduled();
+      scheduled->set_activity_name(schedule.activity_name());
+      *scheduled->mutable_arguments() = schedule.arguments();
+      scheduled->set_queue(!schedule.queue().empty()      ? schedule.queue()
+                           : !workflow_queue_.empty() ? workflow_queue_
+                                                      : kDefaultQueue);
+      if (schedule.has_retry_policy()) {
+        *scheduled->mutable_retry_policy() = schedule.retry_policy();
+      }
+      scheduled->set_start_to_close_timeout_us(
+          schedule.start_to_close_timeout_us());
+      scheduled->set_schedule_to_close_timeout_us(
+          schedule.schedule_to_close_timeout_us());
+      scheduled->set_heartbeat_timeout_us(schedule.heartbeat_timeout_us());
+      return event;
+    }
+    case WorkflowCommand::kCompleteWorkflow:
+      *event.mutable_workflow_execution_finished()->mutable_result() =
+          command.complete_workflow().result();
+      return event;
+    case WorkflowCommand::kFailWorkflow:
+      *event.mutable_workflow_execution_finished()->mutable_failure() =
+          command.fail_workflow().failure();
+      return event;
+    case WorkflowCommand::VARIANT_NOT_SET:
+      return absl::InvalidArgumentError(
+          absl::StrFormat("run %s: a command has no variant set", run_id_));
+    default:
+      return absl::UnimplementedError(absl::StrFormat(
+          "run %s: command %s is not supported by this durable release",
+          run_id_, CommandKindName(command)));
+  }
+}
+
+absl::Status WorkflowStateMachine::CheckMatches(
+    const WorkflowCommand& command, const HistoryEvent& event) const {
+  bool matches = false;
+  switch (command.variant_case()) {
+    case WorkflowCommand::kScheduleActivity:
+      matches = event.has_activity_scheduled() &&
+                event.activity_scheduled().activity_name() ==
+                    command.schedule_activity().activity_name();
+      break;
+    case WorkflowCommand::kCompleteWorkflow:
+      matches = event.has_workflow_execution_finished() &&
+                !event.workflow_execution_finished().has_failure();
+      break;
+    case WorkflowCommand::kFailWorkflow:
+      matches = event.has_workflow_execution_finished() &&
+                event.workflow_execution_finished().has_failure();
+      break;
+    default:
+      return absl::UnimplementedError(absl::StrFormat(
+          "run %s: command %s is not supported by this durable release",
+          run_id_, CommandKindName(command)));
+  }
+  if (matches) return absl::OkStatus();
+  return NonDeterminismError(absl::StrFormat(
+      "workflow instance \"%s\" (run %s): history event %d is %s but the "
+      "workflow code issued %s on replay",
+      instance_id_, run_id_, event.id(), DescribeEvent(event),
+      DescribeCommand(command)));
+}
+
+void WorkflowStateMachine::BindCommand(const WorkflowCommand& command,
+                                       const HistoryEvent& event) {
+  if (command.has_schedule_activity()) {
+    activity_seq_by_event_[event.id()] = command.schedule_activity().seq();
+    activity_event_by_seq_[command.schedule_activity().seq()] = event.id();
+  }
+}
+
+WorkflowTaskOutput WorkflowStateMachine::TakeTaskOutput() {
+  WorkflowTaskOutput out = std::move(output_);
+  output_ = WorkflowTaskOutput();
+  task_done_ = false;
+  return out;
+}
+
+}  // namespace durable::core

@@ -1,0 +1,254 @@
+#include "core/replay/workflow_state_machine.h"
+
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "core/errors.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace durable::core {
+namespace {
+
+using ::testing::HasSubstr;
+
+const absl::Time kT0 = absl::FromUnixSeconds(1'700'000'000);
+
+v1::Payload Json(const std::string& text) {
+  v1::Payload p;
+  p.set_encoding("json/plain");
+  p.set_data(text);
+  return p;
+}
+
+v1::HistoryEvent Started(const std::string& workflow) {
+  v1::HistoryEvent e;
+  e.set_timestamp_unix_us(absl::ToUnixMicros(kT0));
+  auto* started = e.mutable_workflow_execution_started();
+  started->set_workflow_name(workflow);
+  *started->add_arguments() = Json("\"input\"");
+  started->set_queue("default");
+  return e;
+}
+
+v1::HistoryEvent ActivityDone(int64_t scheduled_id, const std::string& json) {
+  v1::HistoryEvent e;
+  e.mutable_activity_completed()->set_scheduled_event_id(scheduled_id);
+  *e.mutable_activity_completed()->mutable_result() = Json(json);
+  return e;
+}
+
+v1::WorkflowActivationCompletion Completion(
+    const std::string& run_id, std::vector<v1::WorkflowCommand> commands) {
+  v1::WorkflowActivationCompletion c;
+  c.set_run_id(run_id);
+  auto* ok = c.mutable_successful();
+  for (auto& command : commands) *ok->add_commands() = command;
+  return c;
+}
+
+v1::WorkflowCommand Schedule(uint32_t seq, const std::string& name) {
+  v1::WorkflowCommand c;
+  c.mutable_schedule_activity()->set_seq(seq);
+  c.mutable_schedule_activity()->set_activity_name(name);
+  *c.mutable_schedule_activity()->add_arguments() = Json("35");
+  return c;
+}
+
+v1::WorkflowCommand Complete(const std::string& json) {
+  v1::WorkflowCommand c;
+  *c.mutable_complete_workflow()->mutable_result() = Json(json);
+  return c;
+}
+
+// Runs the first task of a workflow that schedules Activity1 and returns the
+// history it produced.
+std::vector<v1::HistoryEvent> FirstTask(WorkflowStateMachine& m) {
+  EXPECT_TRUE(m.StartTask(kT0, {Started("Workflow1")}).ok());
+  auto activation = m.NextActivation();
+  EXPECT_TRUE(activation.ok() && activation->has_value());
+  EXPECT_TRUE(
+      m.ApplyCompletion(Completion("run-1", {Schedule(1, "Activity1")})).ok());
+  EXPECT_TRUE(m.task_done());
+  return m.TakeTaskOutput().executed_events;
+}
+
+TEST(WorkflowStateMachineTest, FirstTaskStartsWorkflowAndSchedulesActivity) {
+  WorkflowStateMachine m("instance-1", "run-1");
+  ASSERT_TRUE(m.StartTask(kT0, {Started("Workflow1")}).ok());
+  auto activation = m.NextActivation();
+  ASSERT_TRUE(activation.ok());
+  ASSERT_TRUE(activation->has_value());
+  const v1::WorkflowActivation& a = **activation;
+  EXPECT_EQ(a.run_id(), "run-1");
+  EXPECT_EQ(a.instance_id(), "instance-1");
+  EXPECT_FALSE(a.is_replaying());
+  EXPECT_EQ(a.workflow_time_unix_us(), absl::ToUnixMicros(kT0));
+  ASSERT_EQ(a.jobs_size(), 1);
+  EXPECT_EQ(a.jobs(0).start_workflow().workflow_name(), "Workflow1");
+  EXPECT_EQ(a.jobs(0).start_workflow().randomness_seed(),
+            RandomnessSeedForRun("run-1"));
+  // Nothing more until the activation is completed.
+  EXPECT_FALSE(m.NextActivation()->has_value());
+
+  ASSERT_TRUE(
+      m.ApplyCompletion(Completion("run-1", {Schedule(1, "Activity1")})).ok());
+  ASSERT_TRUE(m.task_done());
+  WorkflowTaskOutput out = m.TakeTaskOutput();
+  ASSERT_EQ(out.executed_events.size(), 3u);
+  EXPECT_TRUE(out.executed_events[0].has_workflow_task_started());
+  EXPECT_TRUE(out.executed_events[1].has_workflow_execution_started());
+  EXPECT_TRUE(out.executed_events[2].has_activity_scheduled());
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(out.executed_events[i].id(), i + 1);
+  ASSERT_EQ(out.scheduled_activities.size(), 1u);
+  EXPECT_EQ(out.scheduled_activities[0].activity_scheduled().queue(),
+            "default");
+  EXPECT_EQ(out.state, v1::WORKFLOW_STATE_ACTIVE);
+  EXPECT_EQ(m.history_length(), 3);
+}
+
+TEST(WorkflowStateMachineTest, CachedRunResolvesActivityAndFinishes) {
+  WorkflowStateMachine m("instance-1", "run-1");
+  FirstTask(m);
+  ASSERT_TRUE(m.StartTask(kT0 + absl::Seconds(1), {ActivityDone(3, "47")}).ok());
+  auto activation = m.NextActivation();
+  ASSERT_TRUE(activation.ok() && activation->has_value());
+  ASSERT_EQ((*activation)->jobs_size(), 1);
+  EXPECT_EQ((*activation)->jobs(0).resolve_activity().seq(), 1u);
+  EXPECT_EQ((*activation)->jobs(0).resolve_activity().completed().data(), "47");
+  ASSERT_TRUE(m.ApplyCompletion(Completion("run-1", {Complete("47")})).ok());
+  WorkflowTaskOutput out = m.TakeTaskOutput();
+  ASSERT_EQ(out.executed_events.size(), 3u);
+  EXPECT_EQ(out.executed_events[0].id(), 4);
+  EXPECT_EQ(out.executed_events[2].id(), 6);
+  EXPECT_TRUE(out.executed_events[2].has_workflow_execution_finished());
+  EXPECT_EQ(out.state, v1::WORKFLOW_STATE_FINISHED);
+  ASSERT_TRUE(out.result.has_value());
+  EXPECT_EQ(out.result->result().data(), "47");
+  EXPECT_TRUE(m.finished());
+}
+
+TEST(WorkflowStateMachineTest, ReplaysHistoryThenRunsLiveTask) {
+  WorkflowStateMachine first("instance-1", "run-1");
+  std::vector<v1::HistoryEvent> history = FirstTask(first);
+
+  WorkflowStateMachine m("instance-1", "run-1");
+  ASSERT_TRUE(m.LoadHistory(history).ok());
+  ASSERT_TRUE(m.StartTask(kT0 + absl::Seconds(5), {ActivityDone(3, "47")}).ok());
+
+  auto replay = m.NextActivation();
+  ASSERT_TRUE(replay.ok() && replay->has_value());
+  EXPECT_TRUE((*replay)->is_replaying());
+  EXPECT_EQ((*replay)->workflow_time_unix_us(), absl::ToUnixMicros(kT0));
+  ASSERT_TRUE(
+      m.ApplyCompletion(Completion("run-1", {Schedule(1, "Activity1")})).ok());
+  EXPECT_FALSE(m.task_done());
+
+  auto live = m.NextActivation();
+  ASSERT_TRUE(live.ok() && live->has_value());
+  EXPECT_FALSE((*live)->is_replaying());
+  EXPECT_EQ((*live)->jobs(0).resolve_activity().seq(), 1u);
+  ASSERT_TRUE(m.ApplyCompletion(Completion("run-1", {Complete("47")})).ok());
+  WorkflowTaskOutput out = m.TakeTaskOutput();
+  EXPECT_EQ(out.executed_events.front().id(), 4);
+  EXPECT_EQ(out.state, v1::WORKFLOW_STATE_FINISHED);
+}
+
+TEST(WorkflowStateMachineTest, DifferentActivityOnReplayIsNonDeterminism) {
+  WorkflowStateMachine first("instance-1", "run-1");
+  std::vector<v1::HistoryEvent> history = FirstTask(first);
+
+  WorkflowStateMachine m("instance-1", "run-1");
+  ASSERT_TRUE(m.LoadHistory(history).ok());
+  ASSERT_TRUE(m.StartTask(kT0, {ActivityDone(3, "47")}).ok());
+  ASSERT_TRUE(m.NextActivation().ok());
+  absl::Status s =
+      m.ApplyCompletion(Completion("run-1", {Schedule(1, "Activity3")}));
+  EXPECT_TRUE(IsNonDeterminism(s)) << s;
+  EXPECT_EQ(DurableCodeOf(s), DurableCode::kNonDeterminism);
+  EXPECT_THAT(s.message(), HasSubstr("ActivityScheduled(\"Activity1\")"));
+  EXPECT_THAT(s.message(), HasSubstr("ScheduleActivity(\"Activity3\""));
+}
+
+TEST(WorkflowStateMachineTest, MissingCommandOnReplayIsNonDeterminism) {
+  WorkflowStateMachine first("instance-1", "run-1");
+  std::vector<v1::HistoryEvent> history = FirstTask(first);
+  WorkflowStateMachine m("instance-1", "run-1");
+  ASSERT_TRUE(m.LoadHistory(history).ok());
+  ASSERT_TRUE(m.StartTask(kT0, {ActivityDone(3, "47")}).ok());
+  ASSERT_TRUE(m.NextActivation().ok());
+  absl::Status s = m.ApplyCompletion(Completion("run-1", {}));
+  EXPECT_TRUE(IsNonDeterminism(s)) << s;
+  EXPECT_THAT(s.message(), HasSubstr("did not issue it on replay"));
+}
+
+TEST(WorkflowStateMachineTest, ExtraCommandOnReplayIsNonDeterminism) {
+  WorkflowStateMachine first("instance-1", "run-1");
+  std::vector<v1::HistoryEvent> history = FirstTask(first);
+  WorkflowStateMachine m("instance-1", "run-1");
+  ASSERT_TRUE(m.LoadHistory(history).ok());
+  ASSERT_TRUE(m.StartTask(kT0, {ActivityDone(3, "47")}).ok());
+  ASSERT_TRUE(m.NextActivation().ok());
+  absl::Status s = m.ApplyCompletion(Completion(
+      "run-1", {Schedule(1, "Activity1"), Schedule(2, "Activity2")}));
+  EXPECT_TRUE(IsNonDeterminism(s)) << s;
+  EXPECT_THAT(s.message(), HasSubstr("no further event"));
+}
+
+TEST(WorkflowStateMachineTest, RejectsHistoryWithGaps) {
+  WorkflowStateMachine first("instance-1", "run-1");
+  std::vector<v1::HistoryEvent> history = FirstTask(first);
+  history[1].set_id(7);
+  WorkflowStateMachine m("instance-1", "run-1");
+  absl::Status s = m.LoadHistory(history);
+  EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(s.message(), HasSubstr("instance-1"));
+}
+
+TEST(WorkflowStateMachineTest, ResultForUnknownActivityIsDataLoss) {
+  WorkflowStateMachine m("instance-1", "run-1");
+  FirstTask(m);
+  ASSERT_TRUE(m.StartTask(kT0, {ActivityDone(99, "1")}).ok());
+  auto activation = m.NextActivation();
+  EXPECT_EQ(activation.status().code(), absl::StatusCode::kDataLoss);
+}
+
+TEST(WorkflowStateMachineTest, RejectsCompletionForOtherRunAndSeqReuse) {
+  WorkflowStateMachine m("instance-1", "run-1");
+  ASSERT_TRUE(m.StartTask(kT0, {Started("Workflow1")}).ok());
+  ASSERT_TRUE(m.NextActivation().ok());
+  EXPECT_EQ(m.ApplyCompletion(Completion("run-2", {})).code(),
+            absl::StatusCode::kInvalidArgument);
+
+  WorkflowStateMachine m2("instance-2", "run-2");
+  ASSERT_TRUE(m2.StartTask(kT0, {Started("Workflow1")}).ok());
+  ASSERT_TRUE(m2.NextActivation().ok());
+  EXPECT_EQ(m2.ApplyCompletion(Completion("run-2", {Schedule(1, "A"),
+                                                    Schedule(1, "B")}))
+                .code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST(WorkflowStateMachineTest, ManyActivitiesInOneTask) {
+  WorkflowStateMachine m("instance-1", "run-1");
+  ASSERT_TRUE(m.StartTask(kT0, {Started("Fanout")}).ok());
+  ASSERT_TRUE(m.NextActivation().ok());
+  std::vector<v1::WorkflowCommand> commands;
+  for (uint32_t seq = 1; seq <= 100; ++seq) {
+    commands.push_back(Schedule(seq, "Activity1"));
+  }
+  ASSERT_TRUE(m.ApplyCompletion(Completion("run-1", commands)).ok());
+  WorkflowTaskOutput out = m.TakeTaskOutput();
+  EXPECT_EQ(out.scheduled_activities.size(), 100u);
+  std::vector<v1::HistoryEvent> results;
+  for (int i = 0; i < 100; ++i) results.push_back(ActivityDone(3 + i, "1"));
+  ASSERT_TRUE(m.StartTask(kT0, results).ok());
+  auto activation = m.NextActivation();
+  ASSERT_TRUE(activation.ok() && activation->has_value());
+  ASSERT_EQ((*activation)->jobs_size(), 100);
+  EXPECT_EQ((*activation)->jobs(99).resolve_activity().seq(), 100u);
+}
+
+}  // namespace
+}  // namespace durable::core

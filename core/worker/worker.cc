@@ -1,0 +1,527 @@
+#include "core/worker/worker.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "core/errors.h"
+#include "core/uuid.h"
+
+namespace durable::core {
+namespace {
+
+v1::WorkflowActivation EvictionActivation(const std::string& run_id,
+                                          const std::string& instance_id,
+                                          const std::string& reason) {
+  v1::WorkflowActivation activation;
+  activation.set_run_id(run_id);
+  activation.set_instance_id(instance_id);
+  activation.add_jobs()->mutable_remove_from_cache()->set_reason(reason);
+  return activation;
+}
+
+// Short enough that a poller notices shutdown or queued activations of other
+// threads promptly even if it is not woken.
+constexpr absl::Duration kMaxBackendWait = absl::Milliseconds(250);
+
+}  // namespace
+
+absl::StatusOr<WorkerConfig> WorkerConfig::FromProto(
+    const v1::WorkerOptions& options) {
+  WorkerConfig config;
+  if (options.queues_size() > 0) {
+    config.queues.assign(options.queues().begin(), options.queues().end());
+    for (const std::string& queue : config.queues) {
+      if (queue.empty()) {
+        return absl::InvalidArgumentError("worker options: empty queue name");
+      }
+    }
+  }
+  if (options.max_cached_workflows() >= 0) {
+    config.max_cached_runs = options.max_cached_workflows();
+  }
+  auto duration = [](int64_t us, absl::Duration fallback) {
+    return us > 0 ? absl::Microseconds(us) : fallback;
+  };
+  if (options.workflow_task_lease_us() < 0 ||
+      options.activity_task_lease_us() < 0 ||
+      options.workflow_task_retry_delay_us() < 0) {
+    return absl::InvalidArgumentError(
+        "worker options: leases and delays must not be negative");
+  }
+  config.workflow_task_lease =
+      duration(options.workflow_task_lease_us(), config.workflow_task_lease);
+  config.activity_task_lease =
+      duration(options.activity_task_lease_us(), config.activity_task_lease);
+  config.workflow_task_retry_delay = duration(
+      options.workflow_task_retry_delay_us(), config.workflow_task_retry_delay);
+  config.fail_workflow_on_nondeterminism =
+      options.fail_workflow_on_nondeterminism();
+  return config;
+}
+
+Worker::Worker(std::shared_ptr<Backend> backend, WorkerConfig config)
+    : backend_(std::move(backend)), config_(std::move(config)) {
+  lease_thread_ = std::thread([this] { RenewLeases(); });
+}
+
+Worker::~Worker() {
+  InitiateShutdown();
+  {
+    absl::MutexLock lock(&mu_);
+    lease_thread_stop_ = true;
+  }
+  if (lease_thread_.joinable()) lease_thread_.join();
+}
+
+void Worker::InitiateShutdown() {
+  stopping_.store(true);
+  backend_->Interrupt();
+}
+
+bool Worker::IdleLocked() const {
+  return workflow_tasks_in_flight_ == 0 && activities_.empty() &&
+         ready_.empty() &&
+         std::none_of(runs_.begin(), runs_.end(),
+                      [](const auto& entry) { return entry.second.outstanding; });
+}
+
+absl::StatusOr<v1::WorkflowActivation> Worker::PollWorkflowActivation(
+    absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  while (true) {
+    {
+      absl::MutexLock lock(&mu_);
+      if (auto activation = TakeReadyLocked()) return *std::move(activation);
+      if (stopping_.load()) {
+        // Drain: hand out what in-flight runs still produce, then report
+        // shutdown.
+        auto work_or_idle = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+          return !ready_.empty() || workflow_tasks_in_flight_ == 0;
+        };
+        mu_.AwaitWithDeadline(absl::Condition(&work_or_idle), deadline);
+        if (auto activation = TakeReadyLocked()) return *std::move(activation);
+        if (workflow_tasks_in_flight_ == 0) {
+          return ShutdownError("worker is shutting down");
+        }
+        return absl::DeadlineExceededError(
+            "no workflow activation before the deadline (shutting down)");
+      }
+    }
+    const absl::Time now = absl::Now();
+    if (now >= deadline) {
+      return absl::DeadlineExceededError(absl::StrCat(
+          "no workflow activation within ", absl::FormatDuration(timeout)));
+    }
+    absl::StatusOr<std::optional<WorkflowTask>> task =
+        backend_->GetWorkflowTask(config_.queues, config_.workflow_task_lease,
+                                  std::min(deadline, now + kMaxBackendWait),
+                                  &stopping_);
+    if (!task.ok()) return task.status();
+    if (task->has_value()) AcceptWorkflowTask(**std::move(task));
+  }
+}
+
+void Worker::AcceptWorkflowTask(WorkflowTask task) {
+  const std::string run_id = task.execution_id;
+  {
+    absl::MutexLock lock(&mu_);
+    ++workflow_tasks_in_flight_;
+    RunSlot& slot = runs_[run_id];
+    if (slot.task.has_value() || slot.queued_task.has_value()) {
+      // The previous task of this run committed and released its lease but
+      // has not been put back in the cache yet: run this one right after.
+      if (slot.queued_task.has_value()) {
+        // Cannot happen while leases are exclusive; keep the newest.
+        --workflow_tasks_in_flight_;
+      }
+      slot.queued_task = std::move(task);
+      return;
+    }
+    if (slot.machine != nullptr && !slot.eviction_reason.has_value() &&
+        slot.machine->history_length() == task.history_length) {
+      RemoveFromLruLocked(slot);
+      absl::Status started =
+          slot.machine->StartTask(absl::Now(), std::move(task.new_events));
+      task.new_events.clear();
+      if (started.ok()) {
+        slot.task = std::move(task);
+        ScheduleLocked(run_id);
+        return;
+      }
+      EvictLocked(run_id, slot, absl::StrCat("cannot start task: ",
+                                             started.message()));
+      --workflow_tasks_in_flight_;
+      // Fall through to abandoning below without the lock.
+      WorkflowTask copy = task;
+      mu_.Unlock();
+      AbandonTask(copy, started);
+      mu_.Lock();
+      return;
+    }
+    if (slot.machine != nullptr || slot.language_has_state) {
+      EvictLocked(run_id, slot,
+                  slot.machine == nullptr
+                      ? "replaying from history"
+                      : "history moved on since the run was cached");
+    }
+  }
+
+  // Not cached: replay from history (I/O outside the lock).
+  auto machine =
+      std::make_unique<WorkflowStateMachine>(task.instance_id, run_id);
+  absl::Status status;
+  absl::StatusOr<std::vector<v1::HistoryEvent>> history =
+      backend_->GetWorkflowHistory(task.instance_id, task.execution_id);
+  if (!history.ok()) {
+    status = history.status();
+  } else if (static_cast<int64_t>(history->size()) != task.history_length) {
+    status = absl::AbortedError(absl::StrFormat(
+        "history of workflow instance \"%s\" has %d events, the task expected "
+        "%d",
+        task.instance_id, history->size(), task.history_length));
+  } else {
+    status = machine->LoadHistory(*history);
+  }
+  if (status.ok()) {
+    status = machine->StartTask(absl::Now(), task.new_events);
+  }
+  absl::MutexLock lock(&mu_);
+  RunSlot& slot = runs_[run_id];
+  if (!status.ok()) {
+    --workflow_tasks_in_flight_;
+    mu_.Unlock();
+    AbandonTask(task, status);
+    mu_.Lock();
+    return;
+  }
+  task.new_events.clear();
+  slot.machine = std::move(machine);
+  slot.task = std::move(task);
+  ScheduleLocked(run_id);
+}
+
+void Worker::AbandonTask(const WorkflowTask& task, const absl::Status& why) {
+  v1::WorkflowTaskFailure failure;
+  failure.set_status_code(static_cast<int>(DurableCodeOf(why)));
+  failure.set_message(std::string(why.message()));
+  failure.set_failed_at_unix_us(absl::ToUnixMicros(absl::Now()));
+  // If this fails too the lease simply expires; nothing else to do.
+  backend_->AbandonWorkflowTask(task, failure, config_.workflow_task_retry_delay)
+      .IgnoreError();
+}
+
+void Worker::ScheduleLocked(const std::string& run_id) {
+  auto it = runs_.find(run_id);
+  if (it == runs_.end() || it->second.outstanding) return;
+  if (std::find(ready_.begin(), ready_.end(), run_id) == ready_.end()) {
+    ready_.push_back(run_id);
+  }
+}
+
+void Worker::EvictLocked(const std::string& run_id, RunSlot& slot,
+                         std::string reason) {
+  RemoveFromLruLocked(slot);
+  slot.machine.reset();
+  if (slot.language_has_state) {
+    slot.eviction_reason = std::move(reason);
+    ScheduleLocked(run_id);
+  }
+}
+
+void Worker::RemoveFromLruLocked(RunSlot& slot) {
+  if (slot.in_lru) {
+    lru_.erase(slot.lru_position);
+    slot.in_lru = false;
+  }
+}
+
+void Worker::CacheLocked(const std::string& run_id, RunSlot& slot) {
+  lru_.push_front(run_id);
+  slot.lru_position = lru_.begin();
+  slot.in_lru = true;
+  while (static_cast<int>(lru_.size()) > config_.max_cached_runs) {
+    const std::string victim = lru_.back();
+    EvictLocked(victim, runs_[victim], "executor cache full");
+  }
+}
+
+std::optional<v1::WorkflowActivation> Worker::TakeReadyLocked() {
+  while (!ready_.empty()) {
+    const std::string run_id = ready_.front();
+    ready_.pop_front();
+    auto it = runs_.find(run_id);
+    if (it == runs_.end()) continue;
+    RunSlot& slot = it->second;
+    if (slot.outstanding) continue;
+    if (slot.eviction_reason.has_value()) {
+      slot.outstanding = true;
+      slot.evicting = true;
+      const std::string instance_id =
+          slot.task.has_value() ? slot.task->instance_id
+          : slot.queued_task.has_value() ? slot.queued_task->instance_id
+                                         : std::string();
+      return EvictionActivation(run_id, instance_id, *slot.eviction_reason);
+    }
+    if (slot.machine == nullptr || !slot.task.has_value()) continue;
+    absl::StatusOr<std::optional<v1::WorkflowActivation>> next =
+        slot.machine->NextActivation();
+    if (!next.ok()) {
+      WorkflowTask task = *std::move(slot.task);
+      slot.task.reset();
+      EvictLocked(run_id, slot, absl::StrCat("replay failed: ", next.status().message()));
+      --workflow_tasks_in_flight_;
+      mu_.Unlock();
+      AbandonTask(task, next.status());
+      mu_.Lock();
+      continue;
+    }
+    if (!next->has_value()) continue;
+    slot.outstanding = true;
+    slot.language_has_state = true;
+    return **std::move(next);
+  }
+  return std::nullopt;
+}
+
+absl::Status Worker::CompleteWorkflowActivation(
+    const v1::WorkflowActivationCompletion& completion) {
+  const std::string& run_id = completion.run_id();
+  mu_.Lock();
+  auto it = runs_.find(run_id);
+  if (it == runs_.end() || !it->second.outstanding) {
+    mu_.Unlock();
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "no activation of run \"%s\" is awaiting completion", run_id));
+  }
+  RunSlot* slot = &it->second;
+  slot->outstanding = false;
+
+  if (slot->evicting) {
+    slot->evicting = false;
+    slot->eviction_reason.reset();
+    slot->language_has_state = false;
+    std::optional<WorkflowTask> queued;
+    if (!slot->task.has_value() && slot->queued_task.has_value()) {
+      queued = std::move(slot->queued_task);
+      slot->queued_task.reset();
+      --workflow_tasks_in_flight_;
+    }
+    if (slot->machine == nullptr && !slot->task.has_value() &&
+        !queued.has_value()) {
+      runs_.erase(it);
+    } else {
+      ScheduleLocked(run_id);
+    }
+    mu_.Unlock();
+    if (queued.has_value()) AcceptWorkflowTask(*std::move(queued));
+    return absl::OkStatus();
+  }
+
+  absl::Status applied = slot->machine->ApplyCompletion(completion);
+  if (!applied.ok()) {
+    WorkflowTask task = *std::move(slot->task);
+    slot->task.reset();
+    EvictLocked(run_id, *slot, absl::StrCat("workflow task failed: ",
+                                            applied.message()));
+    --workflow_tasks_in_flight_;
+    mu_.Unlock();
+    AbandonTask(task, applied);
+    return applied;
+  }
+  if (!slot->machine->task_done()) {
+    ScheduleLocked(run_id);  // the next replayed task, or the live one
+    mu_.Unlock();
+    return absl::OkStatus();
+  }
+
+  WorkflowTaskOutput output = slot->machine->TakeTaskOutput();
+  const bool finished = slot->machine->finished();
+  WorkflowTask task = *slot->task;
+  mu_.Unlock();
+
+  WorkflowTaskCompletion commit;
+  commit.executed_events = std::move(output.executed_events);
+  commit.state = output.state;
+  commit.result = std::move(output.result);
+  commit.completed_at = absl::Now();
+  for (v1::HistoryEvent& scheduled : output.scheduled_activities) {
+    ActivityTaskSpec spec;
+    spec.queue = scheduled.activity_scheduled().queue();
+    spec.metadata = task.metadata;
+    spec.scheduled_event = std::move(scheduled);
+    commit.activities.push_back(std::move(spec));
+  }
+  absl::Status committed = backend_->CompleteWorkflowTask(task, commit);
+
+  mu_.Lock();
+  slot = &runs_[run_id];
+  slot->task.reset();
+  --workflow_tasks_in_flight_;
+  if (!committed.ok()) {
+    EvictLocked(run_id, *slot,
+                absl::StrCat("commit failed: ", committed.message()));
+  } else if (finished) {
+    EvictLocked(run_id, *slot, "workflow finished");
+  } else if (config_.max_cached_runs == 0) {
+    EvictLocked(run_id, *slot, "executor cache disabled (size 0)");
+  } else {
+    CacheLocked(run_id, *slot);
+  }
+  std::optional<WorkflowTask> queued;
+  if (slot->queued_task.has_value() && !slot->outstanding &&
+      !slot->eviction_reason.has_value()) {
+    queued = std::move(slot->queued_task);
+    slot->queued_task.reset();
+    --workflow_tasks_in_flight_;
+  }
+  mu_.Unlock();
+  if (queued.has_value()) AcceptWorkflowTask(*std::move(queued));
+  return committed;
+}
+
+absl::StatusOr<v1::ActivityTask> Worker::PollActivityTask(
+    absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  while (true) {
+    if (stopping_.load()) return ShutdownError("worker is shutting down");
+    const absl::Time now = absl::Now();
+    if (now >= deadline) {
+      return absl::DeadlineExceededError(absl::StrCat(
+          "no activity task within ", absl::FormatDuration(timeout)));
+    }
+    absl::StatusOr<std::optional<ActivityTask>> task =
+        backend_->GetActivityTask(config_.queues, config_.activity_task_lease,
+                                  std::min(deadline, now + kMaxBackendWait),
+                                  &stopping_);
+    if (!task.ok()) return task.status();
+    if (!task->has_value()) continue;
+    ActivityTask& leased = **task;
+    v1::ActivityTask out;
+    const std::string token = NewUuid();
+    out.set_task_token(token);
+    out.set_activity_id(leased.activity_id);
+    out.set_instance_id(leased.instance_id);
+    out.set_run_id(leased.execution_id);
+    out.set_activity_name(leased.scheduled_event.activity_scheduled().activity_name());
+    *out.mutable_arguments() =
+        leased.scheduled_event.activity_scheduled().arguments();
+    out.set_attempt(leased.attempt);
+    out.mutable_metadata()->insert(leased.metadata.begin(),
+                                   leased.metadata.end());
+    out.set_queue(leased.queue);
+    out.set_scheduled_time_unix_us(absl::ToUnixMicros(leased.scheduled_at));
+    absl::MutexLock lock(&mu_);
+    activities_.emplace(token, std::move(leased));
+    return out;
+  }
+}
+
+absl::Status Worker::CompleteActivityTask(
+    const v1::ActivityTaskResult& result) {
+  ActivityTask task;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = activities_.find(result.task_token());
+    if (it == activities_.end()) {
+      return absl::NotFoundError(absl::StrFormat(
+          "no activity task with token \"%s\" is in flight on this worker",
+          result.task_token()));
+    }
+    task = std::move(it->second);
+    activities_.erase(it);
+  }
+  v1::HistoryEvent event;
+  event.set_timestamp_unix_us(absl::ToUnixMicros(absl::Now()));
+  const int64_t scheduled_id = task.scheduled_event.id();
+  switch (result.outcome_case()) {
+    case v1::ActivityTaskResult::kCompleted: {
+      auto* done = event.mutable_activity_completed();
+      done->set_scheduled_event_id(scheduled_id);
+      *done->mutable_result() = result.completed();
+      done->set_attempt(task.attempt);
+      break;
+    }
+    case v1::ActivityTaskResult::kFailed: {
+      auto* failed = event.mutable_activity_failed();
+      failed->set_scheduled_event_id(scheduled_id);
+      *failed->mutable_failure() = result.failed();
+      failed->set_attempt(task.attempt);
+      break;
+    }
+    case v1::ActivityTaskResult::OUTCOME_NOT_SET: {
+      auto* failed = event.mutable_activity_failed();
+      failed->set_scheduled_event_id(scheduled_id);
+      failed->mutable_failure()->set_type("InvalidActivityResult");
+      failed->mutable_failure()->set_message(
+          "the activity worker reported neither a result nor a failure");
+      failed->set_attempt(task.attempt);
+      break;
+    }
+  }
+  return backend_->CompleteActivityTask(task, event);
+}
+
+absl::Status Worker::FinalizeShutdown(absl::Duration timeout) {
+  InitiateShutdown();
+  std::vector<WorkflowTask> leftover;
+  bool idle;
+  {
+    absl::MutexLock lock(&mu_);
+    auto idle_cond = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return workflow_tasks_in_flight_ == 0 && activities_.empty();
+    };
+    idle = mu_.AwaitWithTimeout(absl::Condition(&idle_cond), timeout);
+    for (auto& [run_id, slot] : runs_) {
+      if (slot.task.has_value() && !slot.outstanding) {
+        leftover.push_back(*slot.task);
+      }
+    }
+    lease_thread_stop_ = true;
+  }
+  for (const WorkflowTask& task : leftover) {
+    AbandonTask(task, ShutdownError("worker shut down before finishing the task"));
+  }
+  if (lease_thread_.joinable()) lease_thread_.join();
+  if (!idle) {
+    return absl::DeadlineExceededError(absl::StrCat(
+        "work was still in flight after ", absl::FormatDuration(timeout),
+        "; its leases expire on their own"));
+  }
+  return absl::OkStatus();
+}
+
+void Worker::RenewLeases() {
+  const absl::Duration interval =
+      std::min(config_.workflow_task_lease, config_.activity_task_lease) / 3;
+  while (true) {
+    std::vector<WorkflowTask> workflow_tasks;
+    std::vector<ActivityTask> activity_tasks;
+    {
+      absl::MutexLock lock(&mu_);
+      auto stop = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+        return lease_thread_stop_;
+      };
+      if (mu_.AwaitWithTimeout(absl::Condition(&stop), interval)) return;
+      for (const auto& [run_id, slot] : runs_) {
+        if (slot.task.has_value()) workflow_tasks.push_back(*slot.task);
+      }
+      for (const auto& [token, task] : activities_) {
+        activity_tasks.push_back(task);
+      }
+    }
+    // A failed renewal means the lease is lost; the completion will report
+    // it, so there is nothing more to do here.
+    for (const WorkflowTask& task : workflow_tasks) {
+      backend_->ExtendWorkflowTaskLease(task, config_.workflow_task_lease)
+          .IgnoreError();
+    }
+    for (const ActivityTask& task : activity_tasks) {
+      backend_->ExtendActivityTaskLease(task, config_.activity_task_lease)
+          .IgnoreError();
+    }
+  }
+}
+
+}  // namespace durable::core

@@ -1,0 +1,134 @@
+// Worker: runs workflow and activity tasks of one backend for a language
+// layer, the engine half of durable's core <-> language protocol.
+//
+// The worker owns everything but the user's code: it polls the backend,
+// holds and renews task leases, replays history through a
+// WorkflowStateMachine per run, keeps recently used runs in an executor cache
+// (LRU, so a cached run only receives new events), checks determinism and
+// commits each finished workflow task atomically. The language layer calls
+// PollWorkflowActivation / CompleteWorkflowActivation and PollActivityTask /
+// CompleteActivityTask from as many threads as it likes; the worker never
+// hands out two activations of the same run at once.
+//
+// Eviction is explicit: when a run leaves the cache (cache full, workflow
+// finished, cache size 0, an error) the language layer receives an activation
+// whose only job is RemoveFromCache and acknowledges it with an empty
+// completion before the run is replayed again.
+//
+// Shutdown has two steps: InitiateShutdown() stops taking new tasks and wakes
+// blocked pollers (which then drain what is left and return SHUTDOWN);
+// FinalizeShutdown() waits for in-flight work and releases leftover leases.
+#ifndef DURABLE_CORE_WORKER_WORKER_H_
+#define DURABLE_CORE_WORKER_WORKER_H_
+
+#include <atomic>
+#include <deque>
+#include <list>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "core/backend.h"
+#include "core/proto/protocol.pb.h"
+#include "core/proto/service.pb.h"
+#include "core/replay/workflow_state_machine.h"
+
+namespace durable::core {
+
+struct WorkerConfig {
+  std::vector<std::string> queues = {kDefaultQueue};
+  // Runs kept in the executor cache; 0 replays every task from history.
+  int max_cached_runs = 128;
+  absl::Duration workflow_task_lease = absl::Seconds(30);
+  absl::Duration activity_task_lease = absl::Seconds(60);
+  // Delay before a failed workflow task (e.g. non-determinism) is retried.
+  absl::Duration workflow_task_retry_delay = absl::Seconds(1);
+  bool fail_workflow_on_nondeterminism = false;
+
+  // Defaults overridden by the set fields of `options`.
+  static absl::StatusOr<WorkerConfig> FromProto(const v1::WorkerOptions& options);
+};
+
+class Worker {
+ public:
+  Worker(std::shared_ptr<Backend> backend, WorkerConfig config);
+  ~Worker();
+
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  // Blocks up to `timeout` for the next activation. DEADLINE_EXCEEDED when
+  // none arrived; SHUTDOWN (errors.h) once shut down and drained.
+  absl::StatusOr<v1::WorkflowActivation> PollWorkflowActivation(
+      absl::Duration timeout);
+
+  // Applies the answer to an activation; commits the workflow task when it
+  // is done. NON_DETERMINISM / other errors fail the task (history is left
+  // untouched and the task is retried after the configured delay).
+  absl::Status CompleteWorkflowActivation(
+      const v1::WorkflowActivationCompletion& completion);
+
+  absl::StatusOr<v1::ActivityTask> PollActivityTask(absl::Duration timeout);
+  absl::Status CompleteActivityTask(const v1::ActivityTaskResult& result);
+
+  void InitiateShutdown();
+  absl::Status FinalizeShutdown(absl::Duration timeout);
+
+ private:
+  // Per-run state: the replay machine, the task it is working on and what the
+  // language layer holds.
+  struct RunSlot {
+    std::unique_ptr<WorkflowStateMachine> machine;
+    std::optional<WorkflowTask> task;
+    // A task for this run that arrived while another was in progress.
+    std::optional<WorkflowTask> queued_task;
+    bool outstanding = false;       // an activation is with the language layer
+    bool evicting = false;          // ... and it is a RemoveFromCache
+    bool language_has_state = false;
+    std::optional<std::string> eviction_reason;
+    bool in_lru = false;
+    std::list<std::string>::iterator lru_position;
+  };
+
+  void AcceptWorkflowTask(WorkflowTask task);
+  void AbandonTask(const WorkflowTask& task, const absl::Status& why);
+  // Returns the next activation of some ready run, if any.
+  std::optional<v1::WorkflowActivation> TakeReadyLocked()
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void ScheduleLocked(const std::string& run_id)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void EvictLocked(const std::string& run_id, RunSlot& slot,
+                   std::string reason) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void RemoveFromLruLocked(RunSlot& slot) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void CacheLocked(const std::string& run_id, RunSlot& slot)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  bool IdleLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void RenewLeases();
+
+  const std::shared_ptr<Backend> backend_;
+  const WorkerConfig config_;
+  std::atomic<bool> stopping_{false};
+
+  mutable absl::Mutex mu_;
+  absl::flat_hash_map<std::string, RunSlot> runs_ ABSL_GUARDED_BY(mu_);
+  std::deque<std::string> ready_ ABSL_GUARDED_BY(mu_);
+  std::list<std::string> lru_ ABSL_GUARDED_BY(mu_);  // idle runs, newest first
+  // Workflow tasks taken from the backend and not yet committed/abandoned,
+  // including those still loading history.
+  int workflow_tasks_in_flight_ ABSL_GUARDED_BY(mu_) = 0;
+  absl::flat_hash_map<std::string, ActivityTask> activities_
+      ABSL_GUARDED_BY(mu_);
+  bool lease_thread_stop_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread lease_thread_;
+};
+
+}  // namespace durable::core
+
+#endif  // DURABLE_CORE_WORKER_WORKER_H_

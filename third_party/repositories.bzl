@@ -1,0 +1,188 @@
+"""External repositories durable needs, all offline.
+
+A workspace that depends on durable calls `durable_dependencies()` once from its
+WORKSPACE file, after declaring durable itself:
+
+    local_repository(name = "durable", path = "/path/to/durable")
+    load("@durable//third_party:repositories.bzl", "durable_dependencies")
+    durable_dependencies()
+
+Nothing here downloads. System libraries come from Debian `-dev` packages (see
+tools/setup.sh) and are wrapped as `cc_library` targets whose link options come
+from pkg-config where the package ships a .pc file. `rules_cc`, `rules_java` and
+`remote_coverage_tools`, which Bazel 4's own tools reference, are satisfied by
+small stand-ins kept in third_party/shims/.
+"""
+
+# Anchors a path inside this repository whether durable is the main workspace or
+# an external one.
+_ANCHOR = Label("//third_party:repositories.bzl")
+
+# Files of each stand-in under third_party/shims/ (Bazel 4's repository_ctx
+# cannot tell files from directories, so they are listed).
+_SHIM_FILES = {
+    "rules_cc": ["BUILD.shim", "cc/BUILD.shim", "cc/defs.bzl"],
+    "rules_java": ["BUILD.shim", "java/BUILD.shim", "java/defs.bzl"],
+    "remote_coverage_tools": ["BUILD.shim", "unsupported.sh"],
+}
+
+def _shim_repository_impl(rctx):
+    shim = rctx.path(rctx.attr._anchor).dirname.get_child("shims").get_child(rctx.attr.shim)
+    for relative in _SHIM_FILES[rctx.attr.shim]:
+        source = shim
+        for part in relative.split("/"):
+            source = source.get_child(part)
+        rctx.symlink(source, relative.replace("BUILD.shim", "BUILD.bazel"))
+    rctx.file("WORKSPACE", "workspace(name = \"%s\")\n" % rctx.name)
+
+_shim_repository = repository_rule(
+    implementation = _shim_repository_impl,
+    attrs = {
+        "shim": attr.string(mandatory = True),
+        "_anchor": attr.label(default = _ANCHOR),
+    },
+    local = True,
+)
+
+def _system_library_impl(rctx):
+    for header in rctx.attr.required_headers:
+        if not rctx.path(header).exists:
+            fail("durable needs %s, which is missing: install the Debian package %s " %
+                 (header, rctx.attr.debian_package) + "(tools/setup.sh installs everything)")
+    linkopts = list(rctx.attr.linkopts)
+    if rctx.attr.pkg_config_modules:
+        result = rctx.execute(["pkg-config", "--libs"] + rctx.attr.pkg_config_modules)
+        if result.return_code != 0:
+            fail("pkg-config could not resolve %s: %s" %
+                 (rctx.attr.pkg_config_modules, result.stderr))
+        linkopts = result.stdout.strip().split(" ") + linkopts
+    rctx.file("WORKSPACE", "workspace(name = \"%s\")\n" % rctx.name)
+    if rctx.name == "system_protobuf":
+        rctx.file("protoc.sh", "#!/bin/sh\nexec /usr/bin/protoc \"$@\"\n", executable = True)
+    rctx.file("BUILD.bazel", rctx.attr.build_file_content.replace(
+        "{LINKOPTS}",
+        repr([opt for opt in linkopts if opt]),
+    ))
+
+_system_library = repository_rule(
+    implementation = _system_library_impl,
+    attrs = {
+        "build_file_content": attr.string(mandatory = True),
+        "debian_package": attr.string(mandatory = True),
+        "linkopts": attr.string_list(),
+        "pkg_config_modules": attr.string_list(),
+        "required_headers": attr.string_list(),
+    },
+    local = True,
+)
+
+_SIMPLE_LIBRARY = """
+package(default_visibility = ["//visibility:public"])
+
+cc_library(
+    name = "{name}",
+    linkopts = {{LINKOPTS}},
+)
+"""
+
+def _simple(name, target, **kwargs):
+    _system_library(
+        name = name,
+        build_file_content = _SIMPLE_LIBRARY.format(name = target).replace("{{", "{").replace("}}", "}"),
+        **kwargs
+    )
+
+def durable_dependencies():
+    """Declares every repository durable's targets use. Call once from WORKSPACE."""
+    for shim in ["rules_cc", "rules_java", "remote_coverage_tools"]:
+        if shim not in native.existing_rules():
+            _shim_repository(name = shim, shim = shim)
+
+    _simple(
+        name = "system_abseil",
+        target = "abseil",
+        debian_package = "libabsl-dev",
+        required_headers = ["/usr/include/absl/status/statusor.h"],
+        pkg_config_modules = [
+            "absl_flat_hash_map",
+            "absl_random_random",
+            "absl_status",
+            "absl_statusor",
+            "absl_str_format",
+            "absl_strings",
+            "absl_synchronization",
+            "absl_time",
+        ],
+    )
+    _system_library(
+        name = "system_protobuf",
+        debian_package = "libprotobuf-dev protobuf-compiler",
+        required_headers = ["/usr/include/google/protobuf/message.h", "/usr/bin/protoc"],
+        pkg_config_modules = ["protobuf"],
+        build_file_content = """
+package(default_visibility = ["//visibility:public"])
+
+cc_library(
+    name = "protobuf",
+    linkopts = {LINKOPTS},
+)
+
+sh_binary(
+    name = "protoc",
+    srcs = ["protoc.sh"],
+)
+""",
+    )
+    _simple(
+        name = "system_sqlite3",
+        target = "sqlite3",
+        debian_package = "libsqlite3-dev",
+        required_headers = ["/usr/include/sqlite3.h"],
+        pkg_config_modules = ["sqlite3"],
+    )
+    _system_library(
+        name = "system_googletest",
+        debian_package = "libgtest-dev libgmock-dev",
+        required_headers = ["/usr/include/gtest/gtest.h", "/usr/include/gmock/gmock.h"],
+        linkopts = ["-lgmock", "-lgtest", "-pthread"],
+        build_file_content = """
+package(default_visibility = ["//visibility:public"])
+
+cc_library(
+    name = "gtest",
+    linkopts = {LINKOPTS},
+)
+
+cc_library(
+    name = "gtest_main",
+    linkopts = ["-lgtest_main"],
+    deps = [":gtest"],
+)
+""",
+    )
+    _system_library(
+        name = "system_benchmark",
+        debian_package = "libbenchmark-dev",
+        required_headers = ["/usr/include/benchmark/benchmark.h"],
+        linkopts = ["-lbenchmark", "-pthread"],
+        build_file_content = """
+package(default_visibility = ["//visibility:public"])
+
+cc_library(
+    name = "benchmark",
+    linkopts = {LINKOPTS},
+)
+
+cc_library(
+    name = "benchmark_main",
+    linkopts = ["-lbenchmark_main"],
+    deps = [":benchmark"],
+)
+""",
+    )
+    _simple(
+        name = "system_nlohmann_json",
+        target = "nlohmann_json",
+        debian_package = "nlohmann-json3-dev",
+        required_headers = ["/usr/include/nlohmann/json.hpp"],
+    )

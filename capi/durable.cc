@@ -241,7 +241,6 @@ durable_status_t durable_worker_new(durable_backend_t* backend,
                   "backend and out must not be NULL");
     }
     durable::v1::WorkerOptions parsed;
-    parsed.set_max_cached_workflows(-1);
     if (durable_status_t s = Parse(options, options_len, "worker options",
                                    &parsed, error);
         s != DURABLE_OK) {

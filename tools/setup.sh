@@ -6,7 +6,7 @@ set -euo pipefail
 
 PACKAGES=(
   bazel-bootstrap
-  g++ pkg-config binutils
+  g++ pkg-config binutils python3
   libabsl-dev
   libprotobuf-dev protobuf-compiler
   libsqlite3-dev

@@ -7,7 +7,9 @@
 
 namespace durable::internal {
 
-absl::Status StatusFromC(durable_status_t code, char* error) {
+absl::Status StatusFromC(durable_status_t code, char** error_ptr) {
+  char* error = *error_ptr;
+  *error_ptr = nullptr;
   std::unique_ptr<char, DurableFree> owned(error);
   if (code == DURABLE_OK) return absl::OkStatus();
   std::string message = error != nullptr ? error : "";

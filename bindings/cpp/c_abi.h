@@ -19,11 +19,12 @@ struct DurableFree {
   void operator()(void* ptr) const { durable_free(ptr); }
 };
 
-// Turns a C status and its error message (owned; freed here) into an
-// absl::Status. DURABLE_* codes 0-15 equal absl's; NON_DETERMINISM becomes
-// FailedPrecondition and SHUTDOWN Cancelled, with the code's name prefixed
-// to the message so it stays visible.
-absl::Status StatusFromC(durable_status_t code, char* error);
+// Turns a C status and its error message (*error, owned: freed here) into an
+// absl::Status. Takes the address so that the message is read after the call
+// that set it, whatever the argument evaluation order. DURABLE_* codes 0-15
+// equal absl's; NON_DETERMINISM becomes FailedPrecondition and SHUTDOWN
+// Cancelled, with the code's name prefixed to the message so it stays visible.
+absl::Status StatusFromC(durable_status_t code, char** error);
 
 // Receives a library-owned output buffer and frees it.
 class OutBuffer {

@@ -15,7 +15,7 @@ Client::Client(const Backend& backend, const Registry* registry)
     : backend_(backend), registry_(registry) {
   char* error = nullptr;
   init_status_ = internal::StatusFromC(
-      durable_client_new(backend_.handle(), &client_, &error), error);
+      durable_client_new(backend_.handle(), &client_, &error), &error);
 }
 
 Client::~Client() { durable_client_free(client_); }
@@ -63,7 +63,7 @@ absl::StatusOr<WorkflowInstance> Client::Create(
       internal::StatusFromC(durable_client_create_workflow_instance(
                                 client_, internal::Bytes(bytes), bytes.size(),
                                 out.data(), out.size(), &error),
-                            error);
+                            &error);
   if (!status.ok()) return status;
   v1::WorkflowInstance instance;
   if (status = out.ParseInto(instance); !status.ok()) return status;
@@ -79,7 +79,7 @@ absl::StatusOr<v1::Payload> Client::WaitForWorkflowResult(
       durable_client_wait_for_workflow_result(client_, instance_id.c_str(),
                                               internal::TimeoutMillis(timeout),
                                               out.data(), out.size(), &error),
-      error);
+      &error);
   if (!status.ok()) return status;
   v1::WorkflowResult result;
   if (status = out.ParseInto(result); !status.ok()) return status;
@@ -95,7 +95,7 @@ absl::StatusOr<v1::WorkflowInstanceState> Client::GetWorkflowInstanceState(
   absl::Status status = internal::StatusFromC(
       durable_client_get_workflow_instance_state(
           client_, instance_id.c_str(), out.data(), out.size(), &error),
-      error);
+      &error);
   if (!status.ok()) return status;
   v1::WorkflowInstanceState state;
   if (status = out.ParseInto(state); !status.ok()) return status;
@@ -110,7 +110,7 @@ absl::StatusOr<std::vector<v1::HistoryEvent>> Client::GetWorkflowHistory(
   absl::Status status = internal::StatusFromC(
       durable_client_get_workflow_history(client_, instance_id.c_str(),
                                           out.data(), out.size(), &error),
-      error);
+      &error);
   if (!status.ok()) return status;
   v1::History history;
   if (status = out.ParseInto(history); !status.ok()) return status;

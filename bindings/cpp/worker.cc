@@ -64,7 +64,7 @@ absl::Status Worker::Start() {
   absl::Status status = internal::StatusFromC(
       durable_worker_new(backend_.handle(), internal::Bytes(options),
                          options.size(), &worker_, &error),
-      error);
+      &error);
   if (!status.ok()) return status;
   for (int i = 0; i < options_.workflow_pollers; ++i) {
     threads_.emplace_back([this] { PollWorkflowActivations(); });
@@ -87,7 +87,7 @@ absl::Status Worker::Stop(absl::Duration timeout) {
   absl::Status status = internal::StatusFromC(
       durable_worker_finalize_shutdown(
           worker_, internal::TimeoutMillis(deadline - absl::Now()), &error),
-      error);
+      &error);
   durable_worker_free(worker_);
   worker_ = nullptr;
   if (absl::IsDeadlineExceeded(status)) {

@@ -38,7 +38,11 @@ absl::StatusOr<WorkerConfig> WorkerConfig::FromProto(
       }
     }
   }
-  if (options.max_cached_workflows() >= 0) {
+  if (options.has_max_cached_workflows()) {
+    if (options.max_cached_workflows() < 0) {
+      return absl::InvalidArgumentError(
+          "worker options: max_cached_workflows must not be negative");
+    }
     config.max_cached_runs = options.max_cached_workflows();
   }
   auto duration = [](int64_t us, absl::Duration fallback) {

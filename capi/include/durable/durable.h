@@ -13,11 +13,13 @@
  *    size_t* out_len` and strings returned through `char**` are allocated by
  *    durable and must be released with durable_free().
  *  - Structured inputs and outputs are serialized protocol buffers of package
- *    durable.v1 (core/proto/*.proto); the header names the message type of
+ *    durable.v1 (the .proto files in core/proto); the header names the
+ *    message type of
  *    every buffer. Those messages are part of this ABI.
  *  - Every fallible call returns a durable_status_t. On failure, if `error` is
  *    not NULL, `*error` receives a message naming what was wrong (free it with
- *    durable_free); on success `*error` is set to NULL.
+ *    durable_free); on success `*error` is set to NULL. Read `*error` only
+ *    after the call returned (not in the same expression as the call).
  *  - Threads: handles are thread-safe unless a function says otherwise.
  *    Polling calls block up to a timeout and return DURABLE_SHUTDOWN once the
  *    worker is shutting down and has nothing left to hand out.

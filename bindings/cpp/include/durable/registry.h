@@ -59,9 +59,10 @@ template <class... D, size_t... I>
 absl::StatusOr<std::tuple<D...>> DecodeArgumentsImpl(
     absl::string_view what, const Payloads& payloads,
     std::index_sequence<I...>) {
-  std::tuple<absl::StatusOr<D>...> decoded(DecodePayload<D>(payloads[I])...);
+  [[maybe_unused]] std::tuple<absl::StatusOr<D>...> decoded(
+      DecodePayload<D>(payloads[I])...);
   absl::Status error;
-  auto check = [&](size_t index, const absl::Status& status) {
+  [[maybe_unused]] auto check = [&](size_t index, const absl::Status& status) {
     if (error.ok() && !status.ok()) {
       error = FailureStatus(
           kInvalidArgumentFailure,
@@ -86,6 +87,11 @@ absl::StatusOr<std::tuple<D...>> DecodeArguments(absl::string_view what,
                                    std::index_sequence_for<D...>());
 }
 
+template <class T>
+struct IsStatusOr : std::false_type {};
+template <class V>
+struct IsStatusOr<absl::StatusOr<V>> : std::true_type {};
+
 // Turns what user code returned into the payload or failure the engine
 // records.
 template <class R>
@@ -94,9 +100,7 @@ absl::StatusOr<v1::Payload> EncodeResult(R&& result) {
   if constexpr (std::is_same_v<T, absl::Status>) {
     if (!result.ok()) return result;
     return NullPayload();
-  } else if constexpr (requires { typename T::value_type; } &&
-                       std::is_same_v<T,
-                                      absl::StatusOr<typename T::value_type>>) {
+  } else if constexpr (IsStatusOr<T>::value) {
     if (!result.ok()) return result.status();
     return EncodePayload(*result);
   } else {

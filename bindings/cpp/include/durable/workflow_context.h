@@ -82,7 +82,7 @@ absl::StatusOr<std::vector<v1::Payload>> EncodeArguments(A&&... args) {
   std::vector<v1::Payload> payloads;
   payloads.reserve(sizeof...(A));
   absl::Status status;
-  auto encode_one = [&](auto encoded) {
+  [[maybe_unused]] auto encode_one = [&](auto encoded) {
     if (!status.ok()) return;
     if (encoded.ok()) {
       payloads.push_back(*std::move(encoded));

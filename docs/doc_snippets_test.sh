@@ -1,0 +1,3 @@
+#!/bin/bash
+set -euo pipefail
+exec python3 tools/check_doc_snippets.py . README.md docs/*.md

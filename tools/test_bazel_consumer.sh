@@ -1,15 +1,20 @@
 #!/bin/bash
 # Builds and runs examples/bazel-consumer, a separate Bazel workspace that
 # takes durable as a dependency (local_repository + durable_dependencies()),
-# the way a C++ service would. Prints the program's output; fails if the
-# workflow does not return the expected result.
-set -euo pipefail
+# the way a C++ service would. Fails unless the workflow returns 59.
+set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-cd "$root/examples/bazel-consumer"
-output=$(bazel run --jobs=2 //:consumer 2>/dev/null)
+cd "$root/examples/bazel-consumer" || exit 1
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+if ! output=$(bazel run --jobs=2 //:consumer 2>"$log"); then
+  cat "$log" >&2
+  echo "bazel-consumer: FAILED (build or run failed)" >&2
+  exit 1
+fi
 echo "$output"
 if ! grep -q "consumer workflow result: 59" <<<"$output"; then
-  echo "bazel-consumer: expected 'consumer workflow result: 59'" >&2
+  echo "bazel-consumer: FAILED (expected 'consumer workflow result: 59')" >&2
   exit 1
 fi
 echo "bazel-consumer: PASSED"

@@ -88,42 +88,6 @@ class WorkerClientTest : public ::testing::TestWithParam<int> {
   std::optional<Client> client_;
 };
 
-TEST_P(WorkerClientTest, RunsTheSampleWorkflow) {
-  absl::StatusOr<WorkflowInstance> instance =
-      client_->CreateWorkflowInstance({}, Sum, "hi");
-  ASSERT_TRUE(instance.ok()) << instance.status();
-  EXPECT_FALSE(instance->instance_id.empty());
-  absl::StatusOr<int> result =
-      client_->GetWorkflowResult<int>(instance->instance_id, absl::Seconds(30));
-  ASSERT_TRUE(result.ok()) << result.status();
-  EXPECT_EQ(*result, 59);
-
-  absl::StatusOr<v1::WorkflowInstanceState> state =
-      client_->GetWorkflowInstanceState(instance->instance_id);
-  ASSERT_TRUE(state.ok()) << state.status();
-  EXPECT_EQ(state->state(), v1::WORKFLOW_STATE_FINISHED);
-  EXPECT_EQ(state->workflow_name(), "Sum");
-
-  absl::StatusOr<std::vector<v1::HistoryEvent>> history =
-      client_->GetWorkflowHistory(instance->instance_id);
-  ASSERT_TRUE(history.ok()) << history.status();
-  int scheduled = 0;
-  for (const v1::HistoryEvent& event : *history) {
-    scheduled += event.has_activity_scheduled();
-  }
-  EXPECT_EQ(scheduled, 2);
-}
-
-TEST_P(WorkerClientTest, FanOut) {
-  absl::StatusOr<WorkflowInstance> instance =
-      client_->CreateWorkflowInstance({}, FanOut, 50);
-  ASSERT_TRUE(instance.ok()) << instance.status();
-  absl::StatusOr<int> result =
-      client_->GetWorkflowResult<int>(instance->instance_id, absl::Seconds(60));
-  ASSERT_TRUE(result.ok()) << result.status();
-  EXPECT_EQ(*result, 50 * 51 / 2);
-}
-
 TEST_P(WorkerClientTest, ActivityFailureReachesTheClient) {
   absl::StatusOr<WorkflowInstance> instance =
       client_->CreateWorkflowInstance({}, PropagatesFailure);
@@ -135,25 +99,6 @@ TEST_P(WorkerClientTest, ActivityFailureReachesTheClient) {
   EXPECT_EQ(FailureType(result.status()), "PaymentDeclined");
   EXPECT_EQ(std::string(result.status().message()),
             "PaymentDeclined: card expired");
-}
-
-TEST_P(WorkerClientTest, UnregisteredWorkflowAndBadArguments) {
-  absl::StatusOr<WorkflowInstance> unknown =
-      client_->CreateWorkflowInstance({}, "Nope");
-  ASSERT_TRUE(unknown.ok()) << unknown.status();
-  absl::StatusOr<int> result =
-      client_->GetWorkflowResult<int>(unknown->instance_id, absl::Seconds(30));
-  EXPECT_EQ(FailureType(result.status()), "WorkflowNotRegistered");
-  EXPECT_THAT(std::string(result.status().message()),
-              HasSubstr("workflow \"Nope\" is not registered"));
-
-  absl::StatusOr<WorkflowInstance> bad =
-      client_->CreateWorkflowInstance({}, "Sum", 1, 2);
-  ASSERT_TRUE(bad.ok()) << bad.status();
-  result = client_->GetWorkflowResult<int>(bad->instance_id, absl::Seconds(30));
-  EXPECT_EQ(FailureType(result.status()), "InvalidArgument");
-  EXPECT_THAT(std::string(result.status().message()),
-              HasSubstr("workflow \"Sum\" expects 1 argument(s), got 2"));
 }
 
 TEST_P(WorkerClientTest, MetadataAndByNameActivities) {

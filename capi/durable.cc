@@ -95,10 +95,10 @@ durable_status_t Parse(const uint8_t* data, size_t len, const char* what,
                 absl::StrCat(what, ": NULL data with non-zero length"));
   }
   if (len > 0 && !message->ParseFromArray(data, static_cast<int>(len))) {
-    return Fail(error, DURABLE_INVALID_ARGUMENT,
-                absl::StrCat(what, ": ", len,
-                             " bytes are not a valid durable.v1.",
-                             Message::descriptor()->name(), " message"));
+    return Fail(
+        error, DURABLE_INVALID_ARGUMENT,
+        absl::StrCat(what, ": ", len, " bytes are not a valid durable.v1.",
+                     Message::descriptor()->name(), " message"));
   }
   return DURABLE_OK;
 }
@@ -119,7 +119,6 @@ durable_status_t Guard(char** error, Body&& body) {
 absl::Duration Millis(int64_t ms) {
   return ms < 0 ? absl::ZeroDuration() : absl::Milliseconds(ms);
 }
-
 
 }  // namespace
 
@@ -177,7 +176,8 @@ durable_status_t durable_client_create_workflow_instance(
       return Fail(error, DURABLE_INVALID_ARGUMENT, "client is NULL");
     }
     durable::v1::CreateWorkflowInstanceRequest parsed;
-    if (durable_status_t s = Parse(request, request_len, "request", &parsed, error);
+    if (durable_status_t s =
+            Parse(request, request_len, "request", &parsed, error);
         s != DURABLE_OK) {
       return s;
     }
@@ -216,9 +216,11 @@ durable_status_t durable_client_get_workflow_instance_state(
   });
 }
 
-durable_status_t durable_client_get_workflow_history(
-    durable_client_t* client, const char* instance_id, uint8_t** out,
-    size_t* out_len, char** error) {
+durable_status_t durable_client_get_workflow_history(durable_client_t* client,
+                                                     const char* instance_id,
+                                                     uint8_t** out,
+                                                     size_t* out_len,
+                                                     char** error) {
   return Guard(error, [&]() -> durable_status_t {
     if (client == nullptr || instance_id == nullptr) {
       return Fail(error, DURABLE_INVALID_ARGUMENT,
@@ -241,8 +243,8 @@ durable_status_t durable_worker_new(durable_backend_t* backend,
                   "backend and out must not be NULL");
     }
     durable::v1::WorkerOptions parsed;
-    if (durable_status_t s = Parse(options, options_len, "worker options",
-                                   &parsed, error);
+    if (durable_status_t s =
+            Parse(options, options_len, "worker options", &parsed, error);
         s != DURABLE_OK) {
       return s;
     }
@@ -300,9 +302,10 @@ durable_status_t durable_worker_poll_activity_task(durable_worker_t* worker,
   });
 }
 
-durable_status_t durable_worker_complete_activity_task(
-    durable_worker_t* worker, const uint8_t* result, size_t result_len,
-    char** error) {
+durable_status_t durable_worker_complete_activity_task(durable_worker_t* worker,
+                                                       const uint8_t* result,
+                                                       size_t result_len,
+                                                       char** error) {
   return Guard(error, [&]() -> durable_status_t {
     if (worker == nullptr) {
       return Fail(error, DURABLE_INVALID_ARGUMENT, "worker is NULL");

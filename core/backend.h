@@ -116,7 +116,8 @@ class Backend {
   // puts `started` (a WorkflowExecutionStarted event) in its inbox.
   // ALREADY_EXISTS if an active execution of the instance exists.
   virtual absl::Status CreateWorkflowInstance(
-      const v1::WorkflowInstance& instance, const v1::HistoryEvent& started) = 0;
+      const v1::WorkflowInstance& instance,
+      const v1::HistoryEvent& started) = 0;
 
   // Leases a ready workflow task from one of `queues`: an active instance,
   // not leased (or its lease expired), with visible inbox events. Blocks up

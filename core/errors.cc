@@ -46,24 +46,42 @@ DurableCode DurableCodeOf(const absl::Status& status) {
 
 const char* DurableCodeName(int code) {
   switch (static_cast<DurableCode>(code)) {
-    case DurableCode::kOk: return "OK";
-    case DurableCode::kCanceled: return "CANCELED";
-    case DurableCode::kUnknown: return "UNKNOWN";
-    case DurableCode::kInvalidArgument: return "INVALID_ARGUMENT";
-    case DurableCode::kTimeout: return "TIMEOUT";
-    case DurableCode::kNotFound: return "NOT_FOUND";
-    case DurableCode::kAlreadyExists: return "ALREADY_EXISTS";
-    case DurableCode::kPermissionDenied: return "PERMISSION_DENIED";
-    case DurableCode::kResourceExhausted: return "RESOURCE_EXHAUSTED";
-    case DurableCode::kFailedPrecondition: return "FAILED_PRECONDITION";
-    case DurableCode::kAborted: return "ABORTED";
-    case DurableCode::kOutOfRange: return "OUT_OF_RANGE";
-    case DurableCode::kUnimplemented: return "UNIMPLEMENTED";
-    case DurableCode::kInternal: return "INTERNAL";
-    case DurableCode::kUnavailable: return "UNAVAILABLE";
-    case DurableCode::kDataLoss: return "DATA_LOSS";
-    case DurableCode::kNonDeterminism: return "NON_DETERMINISM";
-    case DurableCode::kShutdown: return "SHUTDOWN";
+    case DurableCode::kOk:
+      return "OK";
+    case DurableCode::kCanceled:
+      return "CANCELED";
+    case DurableCode::kUnknown:
+      return "UNKNOWN";
+    case DurableCode::kInvalidArgument:
+      return "INVALID_ARGUMENT";
+    case DurableCode::kTimeout:
+      return "TIMEOUT";
+    case DurableCode::kNotFound:
+      return "NOT_FOUND";
+    case DurableCode::kAlreadyExists:
+      return "ALREADY_EXISTS";
+    case DurableCode::kPermissionDenied:
+      return "PERMISSION_DENIED";
+    case DurableCode::kResourceExhausted:
+      return "RESOURCE_EXHAUSTED";
+    case DurableCode::kFailedPrecondition:
+      return "FAILED_PRECONDITION";
+    case DurableCode::kAborted:
+      return "ABORTED";
+    case DurableCode::kOutOfRange:
+      return "OUT_OF_RANGE";
+    case DurableCode::kUnimplemented:
+      return "UNIMPLEMENTED";
+    case DurableCode::kInternal:
+      return "INTERNAL";
+    case DurableCode::kUnavailable:
+      return "UNAVAILABLE";
+    case DurableCode::kDataLoss:
+      return "DATA_LOSS";
+    case DurableCode::kNonDeterminism:
+      return "NON_DETERMINISM";
+    case DurableCode::kShutdown:
+      return "SHUTDOWN";
   }
   return "UNKNOWN_CODE";
 }

@@ -12,7 +12,9 @@ namespace durable::core {
 // Call these qualified (core::ToUnixMicros): absl has functions of the same
 // names that argument-dependent lookup also finds.
 inline int64_t ToUnixMicros(absl::Time t) { return absl::ToUnixMicros(t); }
-inline absl::Time FromUnixMicros(int64_t us) { return absl::FromUnixMicros(us); }
+inline absl::Time FromUnixMicros(int64_t us) {
+  return absl::FromUnixMicros(us);
+}
 inline int64_t ToMicros(absl::Duration d) {
   return absl::ToInt64Microseconds(d);
 }

@@ -137,10 +137,10 @@ TEST_P(EndToEndScenarioTest, WorkflowReturningAtOnceHasThreeEventHistory) {
   absl::StatusOr<std::vector<v1::HistoryEvent>> history =
       h.client().GetWorkflowHistory(instance->instance_id);
   ASSERT_TRUE(history.ok()) << history.status();
-  EXPECT_THAT(EventKinds(*history),
-              ::testing::ElementsAre("WorkflowTaskStarted",
-                                     "WorkflowExecutionStarted",
-                                     "WorkflowExecutionFinished"));
+  EXPECT_THAT(
+      EventKinds(*history),
+      ::testing::ElementsAre("WorkflowTaskStarted", "WorkflowExecutionStarted",
+                             "WorkflowExecutionFinished"));
   for (size_t i = 0; i < history->size(); ++i) {
     EXPECT_EQ((*history)[i].id(), static_cast<int64_t>(i) + 1);
     EXPECT_GT((*history)[i].timestamp_unix_us(), 0);
@@ -170,13 +170,13 @@ TEST_P(EndToEndScenarioTest, ClassicWorkflowReturnsSumOfActivities) {
   absl::StatusOr<std::vector<v1::HistoryEvent>> history =
       h.client().GetWorkflowHistory(instance->instance_id);
   ASSERT_TRUE(history.ok()) << history.status();
-  EXPECT_THAT(EventKinds(*history),
-              ::testing::ElementsAre(
-                  "WorkflowTaskStarted", "WorkflowExecutionStarted",
-                  "ActivityScheduled", "WorkflowTaskStarted",
-                  "ActivityCompleted", "ActivityScheduled",
-                  "WorkflowTaskStarted", "ActivityCompleted",
-                  "WorkflowExecutionFinished"));
+  EXPECT_THAT(
+      EventKinds(*history),
+      ::testing::ElementsAre("WorkflowTaskStarted", "WorkflowExecutionStarted",
+                             "ActivityScheduled", "WorkflowTaskStarted",
+                             "ActivityCompleted", "ActivityScheduled",
+                             "WorkflowTaskStarted", "ActivityCompleted",
+                             "WorkflowExecutionFinished"));
   EXPECT_EQ((*history)[2].activity_scheduled().activity_name(), "Activity1");
   EXPECT_EQ((*history)[5].activity_scheduled().activity_name(), "Activity2");
 }
@@ -258,8 +258,7 @@ TEST_P(EndToEndScenarioTest, DuplicateActiveInstanceIdIsRejected) {
   Harness h(GetParam(), /*activity_pollers=*/0);
   WorkflowInstanceOptions options;
   options.instance_id = "duplicate-id";
-  ASSERT_TRUE(
-      h.client().CreateWorkflowInstance(options, Workflow1, "x").ok());
+  ASSERT_TRUE(h.client().CreateWorkflowInstance(options, Workflow1, "x").ok());
   absl::StatusOr<WorkflowInstance> again =
       h.client().CreateWorkflowInstance(options, Workflow1, "x");
   EXPECT_EQ(again.status().code(), absl::StatusCode::kAlreadyExists);
@@ -343,12 +342,10 @@ TEST_P(EndToEndScenarioTest, ChangedWorkflowCodeIsNonDeterminism) {
 std::string TempPath(const std::string& name) {
   static std::atomic<int> counter{0};
   const char* dir = std::getenv("TEST_TMPDIR");
-  return absl::StrCat(dir != nullptr ? dir : "/tmp", "/", counter++, "-",
-                      name);
+  return absl::StrCat(dir != nullptr ? dir : "/tmp", "/", counter++, "-", name);
 }
 
-std::string ScenarioName(
-    const ::testing::TestParamInfo<ScenarioParam>& info) {
+std::string ScenarioName(const ::testing::TestParamInfo<ScenarioParam>& info) {
   return absl::StrCat("cache", std::get<1>(info.param));
 }
 

@@ -38,13 +38,14 @@ std::string ScenarioName(const ::testing::TestParamInfo<ScenarioParam>& info);
 }  // namespace durable::testing
 
 // GoogleTest needs the suite's unqualified name, hence the using-declaration.
-#define INSTANTIATE_END_TO_END_SCENARIOS(prefix, uri_factory)              \
-  using ::durable::testing::EndToEndScenarioTest;                          \
-  INSTANTIATE_TEST_SUITE_P(                                                \
-      prefix, EndToEndScenarioTest,                                        \
-      ::testing::Combine(::testing::Values(                                \
-                             ::durable::testing::BackendUriFactory(uri_factory)), \
-                         ::testing::Values(128, 0)),                       \
+#define INSTANTIATE_END_TO_END_SCENARIOS(prefix, uri_factory)      \
+  using ::durable::testing::EndToEndScenarioTest;                  \
+  INSTANTIATE_TEST_SUITE_P(                                        \
+      prefix, EndToEndScenarioTest,                                \
+      ::testing::Combine(                                          \
+          ::testing::Values(                                       \
+              ::durable::testing::BackendUriFactory(uri_factory)), \
+          ::testing::Values(128, 0)),                              \
       ::durable::testing::ScenarioName)
 
 #endif  // DURABLE_BACKENDS_TESTING_END_TO_END_SCENARIOS_H_

@@ -17,9 +17,8 @@ absl::StatusOr<v1::WorkflowInstance> Client::CreateWorkflowInstance(
         "CreateWorkflowInstance: workflow_name is empty");
   }
   v1::WorkflowInstance instance;
-  instance.set_instance_id(request.instance_id().empty()
-                               ? NewUuid()
-                               : request.instance_id());
+  instance.set_instance_id(
+      request.instance_id().empty() ? NewUuid() : request.instance_id());
   instance.set_execution_id(NewUuid());
 
   v1::HistoryEvent started;

@@ -132,9 +132,8 @@ absl::Status WorkflowStateMachine::LoadHistory(
               "instead of WorkflowTaskStarted",
               instance_id_, run_id_, EventKindName(event)));
         }
-        (RoleOf(event) == EventRole::kInbound
-             ? pending_groups_.back().inbound
-             : pending_groups_.back().recorded)
+        (RoleOf(event) == EventRole::kInbound ? pending_groups_.back().inbound
+                                              : pending_groups_.back().recorded)
             .push_back(event);
         break;
       case EventRole::kUnknown:
@@ -157,9 +156,9 @@ absl::Status WorkflowStateMachine::StartTask(
         "run %s: a workflow task is already in progress", run_id_));
   }
   if (finished_) {
-    return absl::FailedPreconditionError(absl::StrFormat(
-        "workflow instance \"%s\" (run %s) already finished", instance_id_,
-        run_id_));
+    return absl::FailedPreconditionError(
+        absl::StrFormat("workflow instance \"%s\" (run %s) already finished",
+                        instance_id_, run_id_));
   }
   task_done_ = false;
   output_ = WorkflowTaskOutput();
@@ -282,9 +281,9 @@ absl::Status WorkflowStateMachine::ApplyCompletion(
     }
     if (command.has_schedule_activity() &&
         activity_event_by_seq_.contains(command.schedule_activity().seq())) {
-      return absl::InvalidArgumentError(absl::StrFormat(
-          "run %s: activity sequence number %d is used twice", run_id_,
-          command.schedule_activity().seq()));
+      return absl::InvalidArgumentError(
+          absl::StrFormat("run %s: activity sequence number %d is used twice",
+                          run_id_, command.schedule_activity().seq()));
     }
     const bool terminal =
         command.has_complete_workflow() || command.has_fail_workflow();
@@ -355,7 +354,7 @@ absl::StatusOr<HistoryEvent> WorkflowStateMachine::EventForCommand(
       auto* scheduled = event.mutable_activity_scheduled();
       scheduled->set_activity_name(schedule.activity_name());
       *scheduled->mutable_arguments() = schedule.arguments();
-      scheduled->set_queue(!schedule.queue().empty()      ? schedule.queue()
+      scheduled->set_queue(!schedule.queue().empty()  ? schedule.queue()
                            : !workflow_queue_.empty() ? workflow_queue_
                                                       : kDefaultQueue);
       if (schedule.has_retry_policy()) {

@@ -111,7 +111,8 @@ TEST(WorkflowStateMachineTest, FirstTaskStartsWorkflowAndSchedulesActivity) {
 TEST(WorkflowStateMachineTest, CachedRunResolvesActivityAndFinishes) {
   WorkflowStateMachine m("instance-1", "run-1");
   FirstTask(m);
-  ASSERT_TRUE(m.StartTask(kT0 + absl::Seconds(1), {ActivityDone(3, "47")}).ok());
+  ASSERT_TRUE(
+      m.StartTask(kT0 + absl::Seconds(1), {ActivityDone(3, "47")}).ok());
   auto activation = m.NextActivation();
   ASSERT_TRUE(activation.ok() && activation->has_value());
   ASSERT_EQ((*activation)->jobs_size(), 1);
@@ -135,7 +136,8 @@ TEST(WorkflowStateMachineTest, ReplaysHistoryThenRunsLiveTask) {
 
   WorkflowStateMachine m("instance-1", "run-1");
   ASSERT_TRUE(m.LoadHistory(history).ok());
-  ASSERT_TRUE(m.StartTask(kT0 + absl::Seconds(5), {ActivityDone(3, "47")}).ok());
+  ASSERT_TRUE(
+      m.StartTask(kT0 + absl::Seconds(5), {ActivityDone(3, "47")}).ok());
 
   auto replay = m.NextActivation();
   ASSERT_TRUE(replay.ok() && replay->has_value());
@@ -224,8 +226,8 @@ TEST(WorkflowStateMachineTest, RejectsCompletionForOtherRunAndSeqReuse) {
   WorkflowStateMachine m2("instance-2", "run-2");
   ASSERT_TRUE(m2.StartTask(kT0, {Started("Workflow1")}).ok());
   ASSERT_TRUE(m2.NextActivation().ok());
-  EXPECT_EQ(m2.ApplyCompletion(Completion("run-2", {Schedule(1, "A"),
-                                                    Schedule(1, "B")}))
+  EXPECT_EQ(m2.ApplyCompletion(
+                  Completion("run-2", {Schedule(1, "A"), Schedule(1, "B")}))
                 .code(),
             absl::StatusCode::kInvalidArgument);
 }

@@ -87,32 +87,24 @@ void Worker::InitiateShutdown() {
 bool Worker::IdleLocked() const {
   return workflow_tasks_in_flight_ == 0 && activities_.empty() &&
          ready_.empty() &&
-         std::none_of(runs_.begin(), runs_.end(),
-                      [](const auto& entry) { return entry.second.outstanding; });
+         std::none_of(runs_.begin(), runs_.end(), [](const auto& entry) {
+           return entry.second.outstanding;
+         });
 }
 
 absl::StatusOr<v1::WorkflowActivation> Worker::PollWorkflowActivation(
     absl::Duration timeout) {
   const absl::Time deadline = absl::Now() + timeout;
   while (true) {
+    std::vector<FailedTask> failed;
+    std::optional<absl::StatusOr<v1::WorkflowActivation>> answer;
     {
       absl::MutexLock lock(&mu_);
-      if (auto activation = TakeReadyLocked()) return *std::move(activation);
-      if (stopping_.load()) {
-        // Drain: hand out what in-flight runs still produce, then report
-        // shutdown.
-        auto work_or_idle = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-          return !ready_.empty() || workflow_tasks_in_flight_ == 0;
-        };
-        mu_.AwaitWithDeadline(absl::Condition(&work_or_idle), deadline);
-        if (auto activation = TakeReadyLocked()) return *std::move(activation);
-        if (workflow_tasks_in_flight_ == 0) {
-          return ShutdownError("worker is shutting down");
-        }
-        return absl::DeadlineExceededError(
-            "no workflow activation before the deadline (shutting down)");
-      }
+      answer = NextForPollerLocked(deadline, failed);
     }
+    for (const FailedTask& f : failed) AbandonTask(f.task, f.why);
+    if (answer.has_value()) return *std::move(answer);
+
     const absl::Time now = absl::Now();
     if (now >= deadline) {
       return absl::DeadlineExceededError(absl::StrCat(
@@ -127,24 +119,43 @@ absl::StatusOr<v1::WorkflowActivation> Worker::PollWorkflowActivation(
   }
 }
 
+std::optional<absl::StatusOr<v1::WorkflowActivation>>
+Worker::NextForPollerLocked(absl::Time deadline,
+                            std::vector<FailedTask>& failed) {
+  if (auto activation = TakeReadyLocked(failed)) return *std::move(activation);
+  if (!stopping_.load()) return std::nullopt;  // go poll the backend
+  // Shutting down: hand out what in-flight runs still produce (their next
+  // activations, evictions), then report shutdown.
+  auto work_or_idle = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return !ready_.empty() || workflow_tasks_in_flight_ == 0;
+  };
+  mu_.AwaitWithDeadline(absl::Condition(&work_or_idle), deadline);
+  if (auto activation = TakeReadyLocked(failed)) return *std::move(activation);
+  if (workflow_tasks_in_flight_ == 0) {
+    return ShutdownError("worker is shutting down");
+  }
+  return absl::DeadlineExceededError(
+      "no workflow activation before the deadline (shutting down)");
+}
+
 void Worker::AcceptWorkflowTask(WorkflowTask task) {
   const std::string run_id = task.execution_id;
+  absl::Status start_failure;
   {
     absl::MutexLock lock(&mu_);
     ++workflow_tasks_in_flight_;
     RunSlot& slot = runs_[run_id];
     if (slot.task.has_value() || slot.queued_task.has_value()) {
       // The previous task of this run committed and released its lease but
-      // has not been put back in the cache yet: run this one right after.
-      if (slot.queued_task.has_value()) {
-        // Cannot happen while leases are exclusive; keep the newest.
-        --workflow_tasks_in_flight_;
-      }
+      // the run is not back in the cache yet: run this one right after it.
+      // (Leases are exclusive, so there is never a second queued task.)
       slot.queued_task = std::move(task);
       return;
     }
-    if (slot.machine != nullptr && !slot.eviction_reason.has_value() &&
-        slot.machine->history_length() == task.history_length) {
+    const bool cached = slot.machine != nullptr &&
+                        !slot.eviction_reason.has_value() &&
+                        slot.machine->history_length() == task.history_length;
+    if (cached) {
       RemoveFromLruLocked(slot);
       absl::Status started =
           slot.machine->StartTask(absl::Now(), std::move(task.new_events));
@@ -154,56 +165,65 @@ void Worker::AcceptWorkflowTask(WorkflowTask task) {
         ScheduleLocked(run_id);
         return;
       }
-      EvictLocked(run_id, slot, absl::StrCat("cannot start task: ",
-                                             started.message()));
+      EvictLocked(run_id, slot,
+                  absl::StrCat("cannot start task: ", started.message()));
       --workflow_tasks_in_flight_;
-      // Fall through to abandoning below without the lock.
-      WorkflowTask copy = task;
-      mu_.Unlock();
-      AbandonTask(copy, started);
-      mu_.Lock();
-      return;
-    }
-    if (slot.machine != nullptr || slot.language_has_state) {
+      start_failure = started;
+    } else if (slot.machine != nullptr || slot.language_has_state) {
       EvictLocked(run_id, slot,
                   slot.machine == nullptr
                       ? "replaying from history"
                       : "history moved on since the run was cached");
     }
   }
+  if (!start_failure.ok()) {
+    {
+      absl::MutexLock lock(&mu_);
+      EraseIfUnusedLocked(run_id);
+    }
+    AbandonTask(task, start_failure);
+    return;
+  }
 
   // Not cached: replay from history (I/O outside the lock).
-  auto machine =
-      std::make_unique<WorkflowStateMachine>(task.instance_id, run_id);
-  absl::Status status;
-  absl::StatusOr<std::vector<v1::HistoryEvent>> history =
-      backend_->GetWorkflowHistory(task.instance_id, task.execution_id);
-  if (!history.ok()) {
-    status = history.status();
-  } else if (static_cast<int64_t>(history->size()) != task.history_length) {
-    status = absl::AbortedError(absl::StrFormat(
-        "history of workflow instance \"%s\" has %d events, the task expected "
-        "%d",
-        task.instance_id, history->size(), task.history_length));
-  } else {
-    status = machine->LoadHistory(*history);
-  }
-  if (status.ok()) {
-    status = machine->StartTask(absl::Now(), task.new_events);
+  absl::StatusOr<std::unique_ptr<WorkflowStateMachine>> machine =
+      ReplayMachineFor(task);
+  if (!machine.ok()) {
+    {
+      absl::MutexLock lock(&mu_);
+      --workflow_tasks_in_flight_;
+      EraseIfUnusedLocked(run_id);
+    }
+    AbandonTask(task, machine.status());
+    return;
   }
   absl::MutexLock lock(&mu_);
   RunSlot& slot = runs_[run_id];
-  if (!status.ok()) {
-    --workflow_tasks_in_flight_;
-    mu_.Unlock();
-    AbandonTask(task, status);
-    mu_.Lock();
-    return;
-  }
   task.new_events.clear();
-  slot.machine = std::move(machine);
+  slot.machine = *std::move(machine);
   slot.task = std::move(task);
   ScheduleLocked(run_id);
+}
+
+absl::StatusOr<std::unique_ptr<WorkflowStateMachine>> Worker::ReplayMachineFor(
+    const WorkflowTask& task) {
+  absl::StatusOr<std::vector<v1::HistoryEvent>> history =
+      backend_->GetWorkflowHistory(task.instance_id, task.execution_id);
+  if (!history.ok()) return history.status();
+  if (static_cast<int64_t>(history->size()) != task.history_length) {
+    return absl::AbortedError(absl::StrFormat(
+        "history of workflow instance \"%s\" has %d events, the task "
+        "expected %d",
+        task.instance_id, history->size(), task.history_length));
+  }
+  auto machine = std::make_unique<WorkflowStateMachine>(task.instance_id,
+                                                        task.execution_id);
+  if (absl::Status s = machine->LoadHistory(*history); !s.ok()) return s;
+  if (absl::Status s = machine->StartTask(absl::Now(), task.new_events);
+      !s.ok()) {
+    return s;
+  }
+  return machine;
 }
 
 void Worker::AbandonTask(const WorkflowTask& task, const absl::Status& why) {
@@ -212,7 +232,8 @@ void Worker::AbandonTask(const WorkflowTask& task, const absl::Status& why) {
   failure.set_message(std::string(why.message()));
   failure.set_failed_at_unix_us(absl::ToUnixMicros(absl::Now()));
   // If this fails too the lease simply expires; nothing else to do.
-  backend_->AbandonWorkflowTask(task, failure, config_.workflow_task_retry_delay)
+  backend_
+      ->AbandonWorkflowTask(task, failure, config_.workflow_task_retry_delay)
       .IgnoreError();
 }
 
@@ -234,6 +255,17 @@ void Worker::EvictLocked(const std::string& run_id, RunSlot& slot,
   }
 }
 
+void Worker::EraseIfUnusedLocked(const std::string& run_id) {
+  auto it = runs_.find(run_id);
+  if (it == runs_.end()) return;
+  const RunSlot& slot = it->second;
+  if (slot.machine == nullptr && !slot.task.has_value() &&
+      !slot.queued_task.has_value() && !slot.outstanding &&
+      !slot.eviction_reason.has_value() && !slot.language_has_state) {
+    runs_.erase(it);
+  }
+}
+
 void Worker::RemoveFromLruLocked(RunSlot& slot) {
   if (slot.in_lru) {
     lru_.erase(slot.lru_position);
@@ -251,7 +283,8 @@ void Worker::CacheLocked(const std::string& run_id, RunSlot& slot) {
   }
 }
 
-std::optional<v1::WorkflowActivation> Worker::TakeReadyLocked() {
+std::optional<v1::WorkflowActivation> Worker::TakeReadyLocked(
+    std::vector<FailedTask>& failed) {
   while (!ready_.empty()) {
     const std::string run_id = ready_.front();
     ready_.pop_front();
@@ -263,7 +296,7 @@ std::optional<v1::WorkflowActivation> Worker::TakeReadyLocked() {
       slot.outstanding = true;
       slot.evicting = true;
       const std::string instance_id =
-          slot.task.has_value() ? slot.task->instance_id
+          slot.task.has_value()          ? slot.task->instance_id
           : slot.queued_task.has_value() ? slot.queued_task->instance_id
                                          : std::string();
       return EvictionActivation(run_id, instance_id, *slot.eviction_reason);
@@ -274,11 +307,10 @@ std::optional<v1::WorkflowActivation> Worker::TakeReadyLocked() {
     if (!next.ok()) {
       WorkflowTask task = *std::move(slot.task);
       slot.task.reset();
-      EvictLocked(run_id, slot, absl::StrCat("replay failed: ", next.status().message()));
+      EvictLocked(run_id, slot,
+                  absl::StrCat("replay failed: ", next.status().message()));
       --workflow_tasks_in_flight_;
-      mu_.Unlock();
-      AbandonTask(task, next.status());
-      mu_.Lock();
+      failed.push_back({std::move(task), next.status()});
       continue;
     }
     if (!next->has_value()) continue;
@@ -327,8 +359,8 @@ absl::Status Worker::CompleteWorkflowActivation(
   if (!applied.ok()) {
     WorkflowTask task = *std::move(slot->task);
     slot->task.reset();
-    EvictLocked(run_id, *slot, absl::StrCat("workflow task failed: ",
-                                            applied.message()));
+    EvictLocked(run_id, *slot,
+                absl::StrCat("workflow task failed: ", applied.message()));
     --workflow_tasks_in_flight_;
     mu_.Unlock();
     AbandonTask(task, applied);
@@ -408,7 +440,8 @@ absl::StatusOr<v1::ActivityTask> Worker::PollActivityTask(
     out.set_activity_id(leased.activity_id);
     out.set_instance_id(leased.instance_id);
     out.set_run_id(leased.execution_id);
-    out.set_activity_name(leased.scheduled_event.activity_scheduled().activity_name());
+    out.set_activity_name(
+        leased.scheduled_event.activity_scheduled().activity_name());
     *out.mutable_arguments() =
         leased.scheduled_event.activity_scheduled().arguments();
     out.set_attempt(leased.attempt);
@@ -485,7 +518,8 @@ absl::Status Worker::FinalizeShutdown(absl::Duration timeout) {
     lease_thread_stop_ = true;
   }
   for (const WorkflowTask& task : leftover) {
-    AbandonTask(task, ShutdownError("worker shut down before finishing the task"));
+    AbandonTask(task,
+                ShutdownError("worker shut down before finishing the task"));
   }
   if (lease_thread_.joinable()) lease_thread_.join();
   if (!idle) {

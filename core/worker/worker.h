@@ -53,7 +53,8 @@ struct WorkerConfig {
   bool fail_workflow_on_nondeterminism = false;
 
   // Defaults overridden by the set fields of `options`.
-  static absl::StatusOr<WorkerConfig> FromProto(const v1::WorkerOptions& options);
+  static absl::StatusOr<WorkerConfig> FromProto(
+      const v1::WorkerOptions& options);
 };
 
 class Worker {
@@ -89,24 +90,41 @@ class Worker {
     std::optional<WorkflowTask> task;
     // A task for this run that arrived while another was in progress.
     std::optional<WorkflowTask> queued_task;
-    bool outstanding = false;       // an activation is with the language layer
-    bool evicting = false;          // ... and it is a RemoveFromCache
+    bool outstanding = false;  // an activation is with the language layer
+    bool evicting = false;     // ... and it is a RemoveFromCache
     bool language_has_state = false;
     std::optional<std::string> eviction_reason;
     bool in_lru = false;
     std::list<std::string>::iterator lru_position;
   };
 
+  struct FailedTask {
+    WorkflowTask task;
+    absl::Status why;
+  };
+
   void AcceptWorkflowTask(WorkflowTask task);
-  void AbandonTask(const WorkflowTask& task, const absl::Status& why);
-  // Returns the next activation of some ready run, if any.
-  std::optional<v1::WorkflowActivation> TakeReadyLocked()
+  absl::StatusOr<std::unique_ptr<WorkflowStateMachine>> ReplayMachineFor(
+      const WorkflowTask& task);
+  // What a poller gets without asking the backend: a ready activation, or
+  // (while shutting down) SHUTDOWN/DEADLINE_EXCEEDED; nullopt means "poll".
+  std::optional<absl::StatusOr<v1::WorkflowActivation>> NextForPollerLocked(
+      absl::Time deadline, std::vector<FailedTask>& failed)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void AbandonTask(const WorkflowTask& task, const absl::Status& why);
+  // Returns the next activation of some ready run, if any. Tasks whose
+  // replay failed are evicted and added to `failed`, to be abandoned once
+  // the lock is released.
+  std::optional<v1::WorkflowActivation> TakeReadyLocked(
+      std::vector<FailedTask>& failed) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void ScheduleLocked(const std::string& run_id)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void EvictLocked(const std::string& run_id, RunSlot& slot,
-                   std::string reason) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void EvictLocked(const std::string& run_id, RunSlot& slot, std::string reason)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void RemoveFromLruLocked(RunSlot& slot) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Drops the slot of a run nothing refers to any more.
+  void EraseIfUnusedLocked(const std::string& run_id)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void CacheLocked(const std::string& run_id, RunSlot& slot)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   bool IdleLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

@@ -177,15 +177,15 @@ DURABLE_EXPORT durable_status_t durable_worker_poll_workflow_activation(
  * when the task's lease was lost. The run's next activation, if any, becomes
  * available to pollers either way. */
 DURABLE_EXPORT durable_status_t durable_worker_complete_workflow_activation(
-    durable_worker_t* worker, const uint8_t* completion,
-    size_t completion_len, char** error);
+    durable_worker_t* worker, const uint8_t* completion, size_t completion_len,
+    char** error);
 
 /* Blocks up to `timeout_ms` for an activity task.
  * *out: durable.v1.ActivityTask. Same TIMEOUT/SHUTDOWN contract as above.
  * The worker extends the task's lease while the caller works on it. */
-DURABLE_EXPORT durable_status_t durable_worker_poll_activity_task(
-    durable_worker_t* worker, int64_t timeout_ms, uint8_t** out,
-    size_t* out_len, char** error);
+DURABLE_EXPORT durable_status_t
+durable_worker_poll_activity_task(durable_worker_t* worker, int64_t timeout_ms,
+                                  uint8_t** out, size_t* out_len, char** error);
 
 /* Reports an activity attempt's outcome.
  * result: durable.v1.ActivityTaskResult (with the task's task_token). */

@@ -280,44 +280,78 @@ Task<absl::StatusOr<int>> DriftV2(WorkflowContext& ctx) {
   co_return *b;
 }
 
-TEST_P(EndToEndScenarioTest, ChangedWorkflowCodeIsNonDeterminism) {
-  absl::StatusOr<Backend> backend = Backend::Open(std::get<0>(GetParam())());
-  ASSERT_TRUE(backend.ok()) << backend.status();
-  Registry v1_registry, v2_registry;
-  ASSERT_TRUE(v1_registry.RegisterWorkflow("Drift", DriftV1).ok());
-  ASSERT_TRUE(v2_registry.RegisterWorkflow("Drift", DriftV2).ok());
-  for (Registry* r : {&v1_registry, &v2_registry}) {
-    ASSERT_TRUE(r->RegisterActivity("Activity1", Activity1).ok());
-    ASSERT_TRUE(r->RegisterActivity("Activity2", Activity2).ok());
+// A "Drift" instance whose first workflow task ran under version 1 of the
+// code, continued by workers running version 2.
+class DriftScenario {
+ public:
+  explicit DriftScenario(const ScenarioParam& param) {
+    absl::StatusOr<Backend> backend = Backend::Open(std::get<0>(param)());
+    EXPECT_TRUE(backend.ok()) << backend.status();
+    backend_ = *std::move(backend);
+    EXPECT_TRUE(v1_registry_.RegisterWorkflow("Drift", DriftV1).ok());
+    EXPECT_TRUE(v2_registry_.RegisterWorkflow("Drift", DriftV2).ok());
+    for (Registry* r : {&v1_registry_, &v2_registry_}) {
+      EXPECT_TRUE(r->RegisterActivity("Activity1", Activity1).ok());
+      EXPECT_TRUE(r->RegisterActivity("Activity2", Activity2).ok());
+    }
+    client_ = std::make_unique<Client>(*backend_);
+    cache_size_ = std::get<1>(param);
   }
-  Client client(*backend);
 
   // Version 1 runs the first workflow task only (no activity pollers).
-  WorkerOptions options;
-  options.max_cached_workflows = std::get<1>(GetParam());
-  options.activity_pollers = 0;
-  auto v1_worker = std::make_unique<Worker>(*backend, v1_registry, options);
-  ASSERT_TRUE(v1_worker->Start().ok());
-  absl::StatusOr<WorkflowInstance> instance =
-      client.CreateWorkflowInstance({}, "Drift");
-  ASSERT_TRUE(instance.ok()) << instance.status();
-  std::vector<v1::HistoryEvent> before;
-  for (absl::Time deadline = absl::Now() + kResultTimeout;
-       before.size() < 3 && absl::Now() < deadline;
-       absl::SleepFor(absl::Milliseconds(5))) {
-    before = *client.GetWorkflowHistory(instance->instance_id);
+  void RunVersion1() {
+    WorkerOptions options;
+    options.max_cached_workflows = cache_size_;
+    options.activity_pollers = 0;
+    Worker v1_worker(*backend_, v1_registry_, options);
+    ASSERT_TRUE(v1_worker.Start().ok());
+    absl::StatusOr<WorkflowInstance> instance =
+        client_->CreateWorkflowInstance({}, "Drift");
+    ASSERT_TRUE(instance.ok()) << instance.status();
+    instance_id_ = instance->instance_id;
+    for (absl::Time deadline = absl::Now() + kResultTimeout;
+         history_before_.size() < 3 && absl::Now() < deadline;
+         absl::SleepFor(absl::Milliseconds(5))) {
+      history_before_ = *client_->GetWorkflowHistory(instance_id_);
+    }
+    ASSERT_EQ(history_before_.size(), 3u);
+    ASSERT_TRUE(v1_worker.Stop().ok());
   }
-  ASSERT_EQ(before.size(), 3u);
-  ASSERT_TRUE(v1_worker->Stop().ok());
 
   // Version 2 runs the activity, then replays the first task and diverges.
-  options.activity_pollers = 2;
-  Worker v2_worker(*backend, v2_registry, options);
-  ASSERT_TRUE(v2_worker.Start().ok());
+  std::unique_ptr<Worker> StartVersion2(bool fail_workflow) {
+    WorkerOptions options;
+    options.max_cached_workflows = cache_size_;
+    options.fail_workflow_on_nondeterminism = fail_workflow;
+    auto worker = std::make_unique<Worker>(*backend_, v2_registry_, options);
+    EXPECT_TRUE(worker->Start().ok());
+    return worker;
+  }
+
+  Client& client() { return *client_; }
+  const std::string& instance_id() const { return instance_id_; }
+  const std::vector<v1::HistoryEvent>& history_before() const {
+    return history_before_;
+  }
+
+ private:
+  std::optional<Backend> backend_;
+  Registry v1_registry_, v2_registry_;
+  std::unique_ptr<Client> client_;
+  int cache_size_ = 0;
+  std::string instance_id_;
+  std::vector<v1::HistoryEvent> history_before_;
+};
+
+TEST_P(EndToEndScenarioTest, ChangedWorkflowCodeIsNonDeterminism) {
+  DriftScenario drift(GetParam());
+  ASSERT_NO_FATAL_FAILURE(drift.RunVersion1());
+  std::unique_ptr<Worker> v2_worker = drift.StartVersion2(false);
+
   v1::WorkflowInstanceState state;
   for (absl::Time deadline = absl::Now() + kResultTimeout;
        absl::Now() < deadline; absl::SleepFor(absl::Milliseconds(10))) {
-    state = *client.GetWorkflowInstanceState(instance->instance_id);
+    state = *drift.client().GetWorkflowInstanceState(drift.instance_id());
     if (state.has_last_task_failure()) break;
   }
   ASSERT_TRUE(state.has_last_task_failure()) << "no workflow task failed";
@@ -326,15 +360,36 @@ TEST_P(EndToEndScenarioTest, ChangedWorkflowCodeIsNonDeterminism) {
   EXPECT_THAT(state.last_task_failure().message(),
               HasSubstr("ActivityScheduled(\"Activity1\")"));
   EXPECT_EQ(state.state(), v1::WORKFLOW_STATE_ACTIVE);
-  ASSERT_TRUE(v2_worker.Stop().ok());
+  ASSERT_TRUE(v2_worker->Stop().ok());
 
   std::vector<v1::HistoryEvent> after =
-      *client.GetWorkflowHistory(instance->instance_id);
-  ASSERT_EQ(after.size(), before.size());
+      *drift.client().GetWorkflowHistory(drift.instance_id());
+  ASSERT_EQ(after.size(), drift.history_before().size());
   for (size_t i = 0; i < after.size(); ++i) {
-    EXPECT_EQ(after[i].SerializeAsString(), before[i].SerializeAsString())
+    EXPECT_EQ(after[i].SerializeAsString(),
+              drift.history_before()[i].SerializeAsString())
         << "history event " << i + 1 << " changed";
   }
+}
+
+TEST_P(EndToEndScenarioTest, NonDeterminismCanFailTheWorkflowInstead) {
+  DriftScenario drift(GetParam());
+  ASSERT_NO_FATAL_FAILURE(drift.RunVersion1());
+  std::unique_ptr<Worker> v2_worker = drift.StartVersion2(true);
+  absl::StatusOr<int> result = drift.client().GetWorkflowResult<int>(
+      drift.instance_id(), kResultTimeout);
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(FailureType(result.status()), "NonDeterminism") << result.status();
+  EXPECT_THAT(result.status().message(),
+              HasSubstr("ActivityScheduled(\"Activity1\")"));
+  ASSERT_TRUE(v2_worker->Stop().ok());
+  // The recorded history is kept; the failure is appended after it.
+  std::vector<v1::HistoryEvent> after =
+      *drift.client().GetWorkflowHistory(drift.instance_id());
+  ASSERT_GT(after.size(), drift.history_before().size());
+  EXPECT_EQ(after[2].SerializeAsString(),
+            drift.history_before()[2].SerializeAsString());
+  EXPECT_TRUE(after.back().workflow_execution_finished().has_failure());
 }
 
 }  // namespace

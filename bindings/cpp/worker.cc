@@ -37,6 +37,7 @@ v1::WorkerOptions WorkerOptions::ToProto() const {
       absl::ToInt64Microseconds(workflow_task_lease));
   proto.set_activity_task_lease_us(
       absl::ToInt64Microseconds(activity_task_lease));
+  proto.set_fail_workflow_on_nondeterminism(fail_workflow_on_nondeterminism);
   return proto;
 }
 

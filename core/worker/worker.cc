@@ -158,8 +158,7 @@ void Worker::AcceptWorkflowTask(WorkflowTask task) {
     if (cached) {
       RemoveFromLruLocked(slot);
       absl::Status started =
-          slot.machine->StartTask(absl::Now(), std::move(task.new_events));
-      task.new_events.clear();
+          slot.machine->StartTask(absl::Now(), task.new_events);
       if (started.ok()) {
         slot.task = std::move(task);
         ScheduleLocked(run_id);
@@ -199,7 +198,6 @@ void Worker::AcceptWorkflowTask(WorkflowTask task) {
   }
   absl::MutexLock lock(&mu_);
   RunSlot& slot = runs_[run_id];
-  task.new_events.clear();
   slot.machine = *std::move(machine);
   slot.task = std::move(task);
   ScheduleLocked(run_id);
@@ -227,6 +225,10 @@ absl::StatusOr<std::unique_ptr<WorkflowStateMachine>> Worker::ReplayMachineFor(
 }
 
 void Worker::AbandonTask(const WorkflowTask& task, const absl::Status& why) {
+  if (IsNonDeterminism(why) && config_.fail_workflow_on_nondeterminism) {
+    FailWorkflow(task, why);
+    return;
+  }
   v1::WorkflowTaskFailure failure;
   failure.set_status_code(static_cast<int>(DurableCodeOf(why)));
   failure.set_message(std::string(why.message()));
@@ -235,6 +237,36 @@ void Worker::AbandonTask(const WorkflowTask& task, const absl::Status& why) {
   backend_
       ->AbandonWorkflowTask(task, failure, config_.workflow_task_retry_delay)
       .IgnoreError();
+}
+
+void Worker::FailWorkflow(const WorkflowTask& task, const absl::Status& why) {
+  const absl::Time now = absl::Now();
+  WorkflowTaskCompletion commit;
+  int64_t id = task.history_length;
+  v1::HistoryEvent started;
+  started.set_id(++id);
+  started.set_timestamp_unix_us(absl::ToUnixMicros(now));
+  started.mutable_workflow_task_started();
+  commit.executed_events.push_back(std::move(started));
+  for (v1::HistoryEvent event : task.new_events) {
+    event.set_id(++id);
+    commit.executed_events.push_back(std::move(event));
+  }
+  v1::WorkflowResult result;
+  v1::Failure* failure = result.mutable_failure();
+  failure->set_type("NonDeterminism");
+  failure->set_message(std::string(why.message()));
+  failure->set_non_retryable(true);
+  v1::HistoryEvent finished;
+  finished.set_id(++id);
+  finished.set_timestamp_unix_us(absl::ToUnixMicros(now));
+  *finished.mutable_workflow_execution_finished()->mutable_failure() = *failure;
+  commit.executed_events.push_back(std::move(finished));
+  commit.state = v1::WORKFLOW_STATE_FINISHED;
+  commit.result = std::move(result);
+  commit.completed_at = now;
+  // If the commit fails the lease expires and the task is retried.
+  backend_->CompleteWorkflowTask(task, commit).IgnoreError();
 }
 
 void Worker::ScheduleLocked(const std::string& run_id) {

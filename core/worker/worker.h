@@ -50,6 +50,8 @@ struct WorkerConfig {
   absl::Duration activity_task_lease = absl::Seconds(60);
   // Delay before a failed workflow task (e.g. non-determinism) is retried.
   absl::Duration workflow_task_retry_delay = absl::Seconds(1);
+  // Fail the workflow (failure type "NonDeterminism") instead of retrying
+  // its task when replay diverges from history.
   bool fail_workflow_on_nondeterminism = false;
 
   // Defaults overridden by the set fields of `options`.
@@ -111,7 +113,13 @@ class Worker {
   std::optional<absl::StatusOr<v1::WorkflowActivation>> NextForPollerLocked(
       absl::Time deadline, std::vector<FailedTask>& failed)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Releases a task that failed without changing history; with
+  // fail_workflow_on_nondeterminism, a NON_DETERMINISM failure instead ends
+  // the workflow (FailWorkflow).
   void AbandonTask(const WorkflowTask& task, const absl::Status& why);
+  // Commits the task's inbound events followed by a WorkflowExecutionFinished
+  // carrying a "NonDeterminism" failure.
+  void FailWorkflow(const WorkflowTask& task, const absl::Status& why);
   // Returns the next activation of some ready run, if any. Tasks whose
   // replay failed are evicted and added to `failed`, to be abandoned once
   // the lock is released.

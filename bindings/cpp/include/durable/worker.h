@@ -57,6 +57,11 @@ struct WorkerOptions {
   // default (30 s for workflow tasks, 60 s for activity tasks).
   absl::Duration workflow_task_lease = absl::ZeroDuration();
   absl::Duration activity_task_lease = absl::ZeroDuration();
+  // When replayed code diverges from history the engine normally fails the
+  // workflow task and retries it later (so deploying fixed code recovers);
+  // with this set it fails the workflow instead, with failure type
+  // "NonDeterminism".
+  bool fail_workflow_on_nondeterminism = false;
 
   v1::WorkerOptions ToProto() const;
 };

@@ -263,6 +263,12 @@ durable_status_t durable_worker_poll_workflow_activation(
     if (worker == nullptr) {
       return Fail(error, DURABLE_INVALID_ARGUMENT, "worker is NULL");
     }
+    // Checked before polling: a polled activation or task that cannot be
+    // returned would stay leased to this worker for good.
+    if (out == nullptr || out_len == nullptr) {
+      return Fail(error, DURABLE_INVALID_ARGUMENT,
+                  "output buffer pointers must not be NULL");
+    }
     auto activation =
         worker->worker->PollWorkflowActivation(Millis(timeout_ms));
     if (!activation.ok()) return Report(error, activation.status());
@@ -295,6 +301,12 @@ durable_status_t durable_worker_poll_activity_task(durable_worker_t* worker,
   return Guard(error, [&]() -> durable_status_t {
     if (worker == nullptr) {
       return Fail(error, DURABLE_INVALID_ARGUMENT, "worker is NULL");
+    }
+    // Checked before polling: a polled activation or task that cannot be
+    // returned would stay leased to this worker for good.
+    if (out == nullptr || out_len == nullptr) {
+      return Fail(error, DURABLE_INVALID_ARGUMENT,
+                  "output buffer pointers must not be NULL");
     }
     auto task = worker->worker->PollActivityTask(Millis(timeout_ms));
     if (!task.ok()) return Report(error, task.status());

@@ -86,6 +86,8 @@ struct WorkflowTaskCompletion {
   v1::WorkflowState state = v1::WORKFLOW_STATE_ACTIVE;
   // Set when state is FINISHED.
   std::optional<v1::WorkflowResult> result;
+  // When the task completed; the finished time when state is FINISHED.
+  // UnixEpoch() means "now" (the backend's clock).
   absl::Time completed_at = absl::UnixEpoch();
 };
 
@@ -102,6 +104,28 @@ struct ActivityTask {
   std::map<std::string, std::string> metadata;
   absl::Time scheduled_at = absl::UnixEpoch();
   std::string lease_token;
+};
+
+// One page of ListWorkflowInstances.
+struct WorkflowInstancePage {
+  // Latest executions, newest first (by creation time).
+  std::vector<v1::WorkflowInstanceState> instances;
+  // Pass to the next call. Empty once a page came back short (the end was
+  // reached); a full page always carries a cursor, so a listing that ends
+  // exactly at a page boundary ends with one empty page.
+  std::string next_cursor;
+};
+
+// Counters for dashboards and the conformance suite.
+struct BackendStats {
+  // Instances whose latest execution is ACTIVE.
+  int64_t active_instances = 0;
+  // Per queue: active instances with inbox events visible now (leased or
+  // not: a task counts until it is completed; an instance whose failed task
+  // waits for its retry delay counts too).
+  std::map<std::string, int64_t> pending_workflow_tasks;
+  // Per queue: activity tasks not yet completed, leased ones included.
+  std::map<std::string, int64_t> pending_activity_tasks;
 };
 
 class Backend {
@@ -174,6 +198,32 @@ class Backend {
   virtual absl::StatusOr<v1::WorkflowInstanceState>
   WaitForWorkflowInstanceFinished(const std::string& instance_id,
                                   absl::Time deadline) = 0;
+
+  // Puts `event` (SignalReceived, WorkflowExecutionCanceled, ...) in the
+  // inbox of the instance's active execution, visible now. NOT_FOUND when
+  // the instance is unknown or its latest execution is not active.
+  virtual absl::Status DeliverWorkflowEvent(const std::string& instance_id,
+                                            const v1::HistoryEvent& event) = 0;
+
+  // Deletes every execution of a finished instance (rows, history, inbox,
+  // leftover activity tasks).
+  // FAILED_PRECONDITION ("... is not finished") while its latest execution
+  // is active; NOT_FOUND for unknown instances.
+  virtual absl::Status RemoveWorkflowInstance(
+      const std::string& instance_id) = 0;
+
+  // Deletes every finished execution that finished before `finished_before`
+  // and returns how many executions were removed.
+  virtual absl::StatusOr<int64_t> RemoveWorkflowInstances(
+      absl::Time finished_before) = 0;
+
+  // Lists instances (their latest execution), newest first, `page_size` at a
+  // time; `cursor` is "" for the first page, then the previous page's
+  // next_cursor. INVALID_ARGUMENT for a malformed cursor or page_size < 1.
+  virtual absl::StatusOr<WorkflowInstancePage> ListWorkflowInstances(
+      const std::string& cursor, int page_size) = 0;
+
+  virtual absl::StatusOr<BackendStats> GetStats() = 0;
 
   // Wakes every call blocked in Get*Task so it re-checks its `stop` flag.
   virtual void Interrupt() = 0;

@@ -1,126 +1,98 @@
-// Crash recovery across processes on an on-disk SQLite file: a worker
-// process is killed with SIGKILL after its first activity completed (while it
-// holds the second activity's lease); a new worker process finishes the
-// workflow with the right result, and the completed activity is not executed
-// again. Runs with the executor cache on and off.
-#include <signal.h>
-#include <sys/types.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <cstdlib>
-#include <fstream>
-#include <sstream>
+// Crash recovery across processes on an on-disk SQLite file. A worker
+// process is killed with SIGKILL in the middle of the workflow:
+//  - holding an activity lease (after the first activity completed), or
+//  - holding a workflow task lease (its workflow code is running).
+// A new worker process takes the task over once the lease expires and
+// finishes the workflow with the right result; the activity that completed
+// before the crash is not executed again. Cache on and off.
 #include <string>
-#include <vector>
+#include <tuple>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
-#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "durable/backend.h"
 #include "durable/client.h"
 #include "gtest/gtest.h"
+#include "testing/worker_process.h"
 
+namespace durable::testing {
 namespace {
 
-std::string worker_binary;  // from argv
+std::string worker_binary;  // argv[1]
 
-pid_t StartWorker(const std::string& uri, const std::string& count_file,
-                  int cache_size, bool block_second) {
-  pid_t pid = fork();
-  if (pid == 0) {
-    std::string cache = std::to_string(cache_size);
-    execl(worker_binary.c_str(), worker_binary.c_str(), uri.c_str(),
-          count_file.c_str(), cache.c_str(), block_second ? "1" : "0",
-          static_cast<char*>(nullptr));
-    _exit(127);
-  }
-  return pid;
-}
-
-std::vector<std::string> Lines(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return absl::StrSplit(text.str(), '\n', absl::SkipEmpty());
-}
-
-int Count(const std::vector<std::string>& lines, const std::string& line) {
-  int n = 0;
-  for (const auto& l : lines) n += (l == line);
-  return n;
-}
-
-bool WaitForLine(const std::string& path, const std::string& line,
-                 int occurrences, absl::Duration timeout) {
-  for (absl::Time deadline = absl::Now() + timeout; absl::Now() < deadline;
-       absl::SleepFor(absl::Milliseconds(20))) {
-    if (Count(Lines(path), line) >= occurrences) return true;
-  }
-  return false;
-}
-
-class CrashRecoveryTest : public ::testing::TestWithParam<int> {};
+// (kill point: "activity" or "workflow", executor cache size)
+class CrashRecoveryTest
+    : public ::testing::TestWithParam<std::tuple<std::string, int>> {};
 
 TEST_P(CrashRecoveryTest, KilledWorkerIsReplacedAndNothingRunsTwice) {
-  const int cache_size = GetParam();
-  const std::string dir = std::getenv("TEST_TMPDIR");
-  const std::string uri =
-      absl::StrCat("sqlite://", dir, "/crash-", cache_size, ".db");
-  const std::string count_file =
-      absl::StrCat(dir, "/crash-", cache_size, ".count");
+  const auto& [kill_point, cache] = GetParam();
+  const std::string dir =
+      absl::StrCat(std::getenv("TEST_TMPDIR"), "/", kill_point, "-", cache);
+  ASSERT_EQ(system(absl::StrCat("mkdir -p ", dir).c_str()), 0);
+  const std::string uri = absl::StrCat("sqlite://", dir, "/durable.db");
+  const std::string count_file = dir + "/count.log";
 
-  absl::StatusOr<durable::Backend> backend = durable::Backend::Open(uri);
+  absl::StatusOr<Backend> backend = Backend::Open(uri);
   ASSERT_TRUE(backend.ok()) << backend.status();
-  durable::Client client(*backend);
-  durable::WorkflowInstanceOptions options;
-  options.instance_id = absl::StrCat("crash-", cache_size);
+  Client client(*backend);
+  WorkflowInstanceOptions options;
+  options.instance_id = "crash";
   ASSERT_TRUE(client.CreateWorkflowInstance(options, "CrashWorkflow").ok());
 
-  pid_t first = StartWorker(uri, count_file, cache_size, /*block=*/true);
-  ASSERT_GT(first, 0);
-  // Record2 starting means Record1's result was committed to history and
-  // the workflow went on to schedule Record2, which this worker now holds.
-  ASSERT_TRUE(WaitForLine(count_file, "Record2-started", 1, absl::Seconds(30)))
-      << "the first worker never reached the second activity";
-  ASSERT_EQ(kill(first, SIGKILL), 0);
-  int status = 0;
-  ASSERT_EQ(waitpid(first, &status, 0), first);
-  ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+  const std::vector<std::string> common = {"uri=" + uri, "dir=" + dir,
+                                           absl::StrCat("cache=", cache)};
+  std::vector<std::string> first_args = common;
+  first_args.push_back("block=" + kill_point);
+  WorkerProcess first(worker_binary, first_args);
+  ASSERT_TRUE(first.started());
+  // Record2 starting means Record1's result is in history and this worker
+  // now holds Record2's lease; "workflow-task-blocked" means it holds the
+  // first workflow task's lease.
+  const std::string holding =
+      kill_point == "activity" ? "Record2-started" : "workflow-task-blocked";
+  ASSERT_TRUE(WaitForLine(count_file, holding, 1, absl::Seconds(30)))
+      << "the first worker never reached the kill point";
+  ASSERT_TRUE(first.Kill());
 
-  pid_t second = StartWorker(uri, count_file, cache_size, /*block=*/false);
-  ASSERT_GT(second, 0);
+  WorkerProcess second(worker_binary, common);
+  ASSERT_TRUE(second.started());
   absl::StatusOr<int> result =
-      client.GetWorkflowResult<int>(options.instance_id, absl::Seconds(60));
-  kill(second, SIGTERM);
-  ASSERT_EQ(waitpid(second, &status, 0), second);
-  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
-      << "the second worker did not stop cleanly";
+      client.GetWorkflowResult<int>("crash", absl::Seconds(60));
+  EXPECT_TRUE(second.Stop()) << "the second worker did not stop cleanly";
 
   ASSERT_TRUE(result.ok()) << result.status();
   EXPECT_EQ(*result, 59);
-  std::vector<std::string> lines = Lines(count_file);
-  EXPECT_EQ(Count(lines, "worker-started"), 2);
-  EXPECT_EQ(Count(lines, "Record1"), 1)
-      << "the completed activity ran again after the crash";
-  EXPECT_EQ(Count(lines, "Record2-started"), 2)
-      << "the interrupted activity should run once more, on the new worker";
+  std::vector<std::string> lines = ReadLines(count_file);
+  EXPECT_EQ(CountLines(lines, "worker-started"), 2);
+  EXPECT_EQ(CountLines(lines, "Record1"), 1)
+      << "a completed activity ran again after the crash";
+  if (kill_point == "activity") {
+    EXPECT_EQ(CountLines(lines, "Record2-started"), 2)
+        << "the interrupted activity runs once more, on the new worker";
+  } else {
+    EXPECT_EQ(CountLines(lines, "Record2-started"), 1);
+  }
 }
 
-INSTANTIATE_TEST_SUITE_P(Cache, CrashRecoveryTest, ::testing::Values(128, 0),
+INSTANTIATE_TEST_SUITE_P(Sqlite, CrashRecoveryTest,
+                         ::testing::Combine(::testing::Values("activity",
+                                                              "workflow"),
+                                            ::testing::Values(128, 0)),
                          [](const auto& info) {
-                           return absl::StrCat("cache", info.param);
+                           return absl::StrCat(
+                               "kill_in_", std::get<0>(info.param), "_cache",
+                               std::get<1>(info.param));
                          });
 
 }  // namespace
+}  // namespace durable::testing
 
 int main(int argc, char** argv) {
   ::testing::InitGoogleTest(&argc, argv);
   if (argc != 2) {
-    fprintf(stderr, "usage: crash_recovery_test <crash_worker binary>\n");
+    fprintf(stderr, "usage: crash_recovery_test <test_worker binary>\n");
     return 2;
   }
-  worker_binary = argv[1];
+  durable::testing::worker_binary = argv[1];
   return RUN_ALL_TESTS();
 }

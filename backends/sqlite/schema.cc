@@ -65,6 +65,17 @@ CREATE INDEX IF NOT EXISTS activities_by_queue
   ON activities (queue, visible_at);
 )sql";
 
+// Indexes added within schema version 1 (listing, removal). They change no
+// table, so older version-1 files get them on open without a version bump.
+constexpr char kAdditiveIndexes[] = R"sql(
+CREATE INDEX IF NOT EXISTS instances_by_created_at
+  ON instances (created_at);
+CREATE INDEX IF NOT EXISTS instances_by_finished_at
+  ON instances (finished_at) WHERE finished_at IS NOT NULL;
+CREATE INDEX IF NOT EXISTS activities_by_instance
+  ON activities (instance_id, execution_id);
+)sql";
+
 // Reads the stored version: 0 for an empty database (nothing to check).
 absl::StatusOr<int64_t> StoredVersion(Connection& connection,
                                       const std::string& name) {
@@ -125,11 +136,19 @@ absl::Status EnsureSchema(Connection& connection, const std::string& name) {
   absl::StatusOr<int64_t> version = StoredVersion(connection, name);
   if (!version.ok()) return version.status();
   if (*version > kSchemaVersion) return CheckSchemaCompatible(connection, name);
-  if (*version == kSchemaVersion)
-    return absl::OkStatus();  // Rolls back: no-op.
+  if (*version == kSchemaVersion) {
+    // Commits nothing when the indexes exist already.
+    if (absl::Status status = connection.Exec(kAdditiveIndexes); !status.ok()) {
+      return status;
+    }
+    return txn->Commit();
+  }
   // Version 0: a fresh database. Future versions add migrations from
   // *version here, each step in this same transaction.
   if (absl::Status status = connection.Exec(kCreateSchema); !status.ok()) {
+    return status;
+  }
+  if (absl::Status status = connection.Exec(kAdditiveIndexes); !status.ok()) {
     return status;
   }
   if (absl::Status status = connection.Exec(

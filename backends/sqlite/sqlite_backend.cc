@@ -83,6 +83,46 @@ absl::Time ValueOr(Statement& stmt, int column, absl::Time fallback) {
              : core::FromUnixMicros(stmt.ColumnInt64(column));
 }
 
+// The columns StateFromRow reads, in order.
+constexpr char kStateColumns[] =
+    "instance_id, execution_id, workflow_name, queue, state, created_at, "
+    "finished_at, metadata, result, last_task_failure";
+
+absl::StatusOr<v1::WorkflowInstanceState> StateFromRow(Statement& stmt) {
+  v1::WorkflowInstanceState state;
+  state.set_instance_id(stmt.ColumnText(0));
+  state.set_execution_id(stmt.ColumnText(1));
+  state.set_workflow_name(stmt.ColumnText(2));
+  state.set_queue(stmt.ColumnText(3));
+  state.set_state(static_cast<v1::WorkflowState>(stmt.ColumnInt64(4)));
+  state.set_created_at_unix_us(stmt.ColumnInt64(5));
+  if (!stmt.ColumnIsNull(6)) state.set_finished_at_unix_us(stmt.ColumnInt64(6));
+  std::map<std::string, std::string> metadata =
+      ParseMetadata(stmt.ColumnBlob(7));
+  state.mutable_metadata()->insert(metadata.begin(), metadata.end());
+  if (state.state() == v1::WORKFLOW_STATE_FINISHED && !stmt.ColumnIsNull(8) &&
+      !state.mutable_result()->ParseFromString(stmt.ColumnBlob(8))) {
+    return absl::DataLossError(absl::StrCat("result of workflow instance ",
+                                            Quoted(state.instance_id()),
+                                            " cannot be decoded"));
+  }
+  if (!stmt.ColumnIsNull(9) &&
+      !state.mutable_last_task_failure()->ParseFromString(stmt.ColumnBlob(9))) {
+    return absl::DataLossError(
+        absl::StrCat("last task failure of workflow instance ",
+                     Quoted(state.instance_id()), " cannot be decoded"));
+  }
+  return state;
+}
+
+// Listing cursor: "<created_at_us>:<rowid>" of the last entry returned.
+bool ParseListCursor(const std::string& cursor, int64_t* created_us,
+                     int64_t* row_id) {
+  std::vector<std::string> parts = absl::StrSplit(cursor, ':');
+  return parts.size() == 2 && absl::SimpleAtoi(parts[0], created_us) &&
+         absl::SimpleAtoi(parts[1], row_id);
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<SqliteBackend>> SqliteBackend::Open(
@@ -751,42 +791,17 @@ absl::StatusOr<v1::WorkflowInstanceState>
 SqliteBackend::GetWorkflowInstanceState(const std::string& instance_id) {
   absl::MutexLock lock(&mu_);
   DURABLE_ASSIGN_OR_RETURN(
-      Statement stmt,
-      connection_->Prepare(
-          "SELECT instance_id, execution_id, workflow_name, queue, state, "
-          "created_at, finished_at, metadata, result, last_task_failure "
-          "FROM instances WHERE instance_id = ?1 "
-          "ORDER BY created_at DESC, rowid DESC LIMIT 1"));
+      Statement stmt, connection_->Prepare(absl::StrCat(
+                          "SELECT ", kStateColumns,
+                          " FROM instances WHERE instance_id = ?1 "
+                          "ORDER BY created_at DESC, rowid DESC LIMIT 1")));
   stmt.BindText(1, instance_id);
   DURABLE_ASSIGN_OR_RETURN(bool row, stmt.Step());
   if (!row) {
     return absl::NotFoundError(
         absl::StrCat("workflow instance ", Quoted(instance_id), " not found"));
   }
-  v1::WorkflowInstanceState state;
-  state.set_instance_id(stmt.ColumnText(0));
-  state.set_execution_id(stmt.ColumnText(1));
-  state.set_workflow_name(stmt.ColumnText(2));
-  state.set_queue(stmt.ColumnText(3));
-  state.set_state(static_cast<v1::WorkflowState>(stmt.ColumnInt64(4)));
-  state.set_created_at_unix_us(stmt.ColumnInt64(5));
-  if (!stmt.ColumnIsNull(6)) state.set_finished_at_unix_us(stmt.ColumnInt64(6));
-  std::map<std::string, std::string> metadata =
-      ParseMetadata(stmt.ColumnBlob(7));
-  state.mutable_metadata()->insert(metadata.begin(), metadata.end());
-  if (state.state() == v1::WORKFLOW_STATE_FINISHED && !stmt.ColumnIsNull(8) &&
-      !state.mutable_result()->ParseFromString(stmt.ColumnBlob(8))) {
-    return absl::DataLossError(absl::StrCat("result of workflow instance ",
-                                            Quoted(instance_id),
-                                            " cannot be decoded"));
-  }
-  if (!stmt.ColumnIsNull(9) &&
-      !state.mutable_last_task_failure()->ParseFromString(stmt.ColumnBlob(9))) {
-    return absl::DataLossError(
-        absl::StrCat("last task failure of workflow instance ",
-                     Quoted(instance_id), " cannot be decoded"));
-  }
-  return state;
+  return StateFromRow(stmt);
 }
 
 absl::StatusOr<std::vector<v1::HistoryEvent>> SqliteBackend::GetWorkflowHistory(
@@ -851,6 +866,215 @@ SqliteBackend::WaitForWorkflowInstanceFinished(const std::string& instance_id,
     notifier_->WaitForChange(seen,
                              std::min(deadline, now + kFinishPollInterval));
   }
+}
+
+absl::Status SqliteBackend::DeliverWorkflowEvent(
+    const std::string& instance_id, const v1::HistoryEvent& event) {
+  v1::HistoryEvent inbound = event;
+  inbound.set_id(0);  // Numbered by the worker when appended to history.
+  {
+    absl::MutexLock lock(&mu_);
+    DURABLE_ASSIGN_OR_RETURN(
+        Transaction txn, Transaction::Begin(connection_.get(), Mode::kWrite));
+    std::string execution_id;
+    {
+      DURABLE_ASSIGN_OR_RETURN(
+          Statement latest,
+          connection_->Prepare("SELECT execution_id, state FROM instances "
+                               "WHERE instance_id = ?1 "
+                               "ORDER BY created_at DESC, rowid DESC LIMIT 1"));
+      latest.BindText(1, instance_id);
+      DURABLE_ASSIGN_OR_RETURN(bool row, latest.Step());
+      if (!row) {
+        return absl::NotFoundError(absl::StrCat(
+            "workflow instance ", Quoted(instance_id), " not found"));
+      }
+      execution_id = latest.ColumnText(0);
+      if (latest.ColumnInt64(1) != kActive) {
+        return absl::NotFoundError(
+            absl::StrCat("workflow instance ", Quoted(instance_id),
+                         " is not active: its latest execution ",
+                         Quoted(execution_id), " has finished"));
+      }
+    }
+    DURABLE_RETURN_IF_ERROR(
+        InsertInbox(instance_id, execution_id, inbound, absl::Now()));
+    DURABLE_RETURN_IF_ERROR(txn.Commit());
+  }
+  notifier_->Notify();
+  return absl::OkStatus();
+}
+
+absl::Status SqliteBackend::RemoveWorkflowInstance(
+    const std::string& instance_id) {
+  absl::MutexLock lock(&mu_);
+  DURABLE_ASSIGN_OR_RETURN(Transaction txn,
+                           Transaction::Begin(connection_.get(), Mode::kWrite));
+  {
+    DURABLE_ASSIGN_OR_RETURN(
+        Statement check,
+        connection_->Prepare("SELECT count(*), "
+                             "count(CASE WHEN state = ?2 THEN 1 END) "
+                             "FROM instances WHERE instance_id = ?1"));
+    check.BindText(1, instance_id).BindInt64(2, kActive);
+    DURABLE_ASSIGN_OR_RETURN(bool row, check.Step());
+    if (!row || check.ColumnInt64(0) == 0) {
+      return absl::NotFoundError(absl::StrCat(
+          "workflow instance ", Quoted(instance_id), " not found"));
+    }
+    if (check.ColumnInt64(1) > 0) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("workflow instance ", Quoted(instance_id),
+                       " is not finished; only finished instances can be "
+                       "removed"));
+    }
+  }
+  for (const char* table : {"history", "inbox", "activities", "instances"}) {
+    DURABLE_ASSIGN_OR_RETURN(
+        Statement remove,
+        connection_->Prepare(
+            absl::StrCat("DELETE FROM ", table, " WHERE instance_id = ?1")));
+    DURABLE_RETURN_IF_ERROR(remove.BindText(1, instance_id).Run());
+  }
+  return txn.Commit();
+}
+
+absl::StatusOr<int64_t> SqliteBackend::RemoveWorkflowInstances(
+    absl::Time finished_before) {
+  absl::MutexLock lock(&mu_);
+  DURABLE_ASSIGN_OR_RETURN(Transaction txn,
+                           Transaction::Begin(connection_.get(), Mode::kWrite));
+  // The executions to remove; instances goes last so that the subquery still
+  // sees them while their dependent rows are deleted.
+  constexpr char kFinished[] =
+      "SELECT instance_id, execution_id FROM instances "
+      "WHERE state != ?2 AND finished_at IS NOT NULL AND finished_at < ?1";
+  for (const char* table : {"history", "inbox", "activities"}) {
+    DURABLE_ASSIGN_OR_RETURN(
+        Statement remove,
+        connection_->Prepare(absl::StrCat("DELETE FROM ", table,
+                                          " WHERE (instance_id, execution_id) "
+                                          "IN (",
+                                          kFinished, ")")));
+    DURABLE_RETURN_IF_ERROR(
+        remove.BindInt64(1, core::ToUnixMicros(finished_before))
+            .BindInt64(2, kActive)
+            .Run());
+  }
+  int64_t removed = 0;
+  {
+    DURABLE_ASSIGN_OR_RETURN(
+        Statement remove,
+        connection_->Prepare(
+            "DELETE FROM instances WHERE state != ?2 "
+            "AND finished_at IS NOT NULL AND finished_at < ?1"));
+    DURABLE_RETURN_IF_ERROR(
+        remove.BindInt64(1, core::ToUnixMicros(finished_before))
+            .BindInt64(2, kActive)
+            .Run());
+    removed = connection_->Changes();
+  }
+  DURABLE_RETURN_IF_ERROR(txn.Commit());
+  return removed;
+}
+
+absl::StatusOr<core::WorkflowInstancePage> SqliteBackend::ListWorkflowInstances(
+    const std::string& cursor, int page_size) {
+  if (page_size < 1) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "ListWorkflowInstances needs a page size of at least 1, got ",
+        page_size));
+  }
+  int64_t after_created_us = 0;
+  int64_t after_row_id = 0;
+  if (!cursor.empty() &&
+      !ParseListCursor(cursor, &after_created_us, &after_row_id)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "ListWorkflowInstances: malformed cursor ", Quoted(cursor)));
+  }
+  absl::MutexLock lock(&mu_);
+  // The latest execution of each instance (no newer execution of the same
+  // instance exists), positioned strictly after the cursor.
+  DURABLE_ASSIGN_OR_RETURN(
+      Statement stmt,
+      connection_->Prepare(absl::StrCat(
+          "SELECT ", kStateColumns,
+          ", rowid FROM instances i WHERE NOT EXISTS ("
+          "SELECT 1 FROM instances j WHERE j.instance_id = i.instance_id "
+          "AND (j.created_at > i.created_at OR "
+          "(j.created_at = i.created_at AND j.rowid > i.rowid))) "
+          "AND (?1 = 0 OR i.created_at < ?2 OR "
+          "(i.created_at = ?2 AND i.rowid < ?3)) "
+          "ORDER BY i.created_at DESC, i.rowid DESC LIMIT ?4")));
+  stmt.BindInt64(1, cursor.empty() ? 0 : 1)
+      .BindInt64(2, after_created_us)
+      .BindInt64(3, after_row_id)
+      .BindInt64(4, page_size);
+  core::WorkflowInstancePage page;
+  int64_t last_created_us = 0;
+  int64_t last_row_id = 0;
+  while (true) {
+    DURABLE_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) break;
+    DURABLE_ASSIGN_OR_RETURN(v1::WorkflowInstanceState state,
+                             StateFromRow(stmt));
+    last_created_us = state.created_at_unix_us();
+    last_row_id = stmt.ColumnInt64(10);
+    page.instances.push_back(std::move(state));
+  }
+  if (static_cast<int>(page.instances.size()) == page_size) {
+    page.next_cursor = absl::StrCat(last_created_us, ":", last_row_id);
+  }
+  return page;
+}
+
+absl::StatusOr<core::BackendStats> SqliteBackend::GetStats() {
+  const int64_t now_us = core::ToUnixMicros(absl::Now());
+  absl::MutexLock lock(&mu_);
+  // One snapshot for all three counters.
+  DURABLE_ASSIGN_OR_RETURN(Transaction txn,
+                           Transaction::Begin(connection_.get(), Mode::kRead));
+  core::BackendStats stats;
+  {
+    DURABLE_ASSIGN_OR_RETURN(
+        Statement active,
+        connection_->Prepare("SELECT count(DISTINCT instance_id) "
+                             "FROM instances WHERE state = ?1"));
+    active.BindInt64(1, kActive);
+    DURABLE_ASSIGN_OR_RETURN(bool row, active.Step());
+    if (row) stats.active_instances = active.ColumnInt64(0);
+  }
+  {
+    DURABLE_ASSIGN_OR_RETURN(
+        Statement workflow,
+        connection_->Prepare(
+            "SELECT queue, count(*) FROM instances i WHERE state = ?1 "
+            "AND EXISTS (SELECT 1 FROM inbox e "
+            "WHERE e.instance_id = i.instance_id "
+            "AND e.execution_id = i.execution_id AND e.visible_at <= ?2) "
+            "GROUP BY queue"));
+    workflow.BindInt64(1, kActive).BindInt64(2, now_us);
+    while (true) {
+      DURABLE_ASSIGN_OR_RETURN(bool row, workflow.Step());
+      if (!row) break;
+      stats.pending_workflow_tasks[workflow.ColumnText(0)] =
+          workflow.ColumnInt64(1);
+    }
+  }
+  {
+    DURABLE_ASSIGN_OR_RETURN(
+        Statement activity,
+        connection_->Prepare(
+            "SELECT queue, count(*) FROM activities GROUP BY queue"));
+    while (true) {
+      DURABLE_ASSIGN_OR_RETURN(bool row, activity.Step());
+      if (!row) break;
+      stats.pending_activity_tasks[activity.ColumnText(0)] =
+          activity.ColumnInt64(1);
+    }
+  }
+  DURABLE_RETURN_IF_ERROR(txn.Commit());
+  return stats;
 }
 
 }  // namespace durable::backends::sqlite

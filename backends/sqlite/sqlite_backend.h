@@ -23,6 +23,12 @@
 //     results of finished executions.
 //   - Executed events must be numbered history_length + 1, + 2, ...;
 //     anything else is INVALID_ARGUMENT and nothing is written.
+//   - ListWorkflowInstances orders by the latest execution's created_at, then
+//     its rowid; the cursor is "<created_at_us>:<rowid>" of the last entry
+//     of a full page. A full page always carries a cursor, so the page after
+//     the last full one is empty (with an empty cursor).
+//   - RemoveWorkflowInstance(s) also delete the removed executions' inbox
+//     events and activity tasks (a leased activity then loses its lease).
 #ifndef DURABLE_BACKENDS_SQLITE_SQLITE_BACKEND_H_
 #define DURABLE_BACKENDS_SQLITE_SQLITE_BACKEND_H_
 
@@ -92,6 +98,14 @@ class SqliteBackend : public core::Backend {
       int64_t after_id = 0) override;
   absl::StatusOr<v1::WorkflowInstanceState> WaitForWorkflowInstanceFinished(
       const std::string& instance_id, absl::Time deadline) override;
+  absl::Status DeliverWorkflowEvent(const std::string& instance_id,
+                                    const v1::HistoryEvent& event) override;
+  absl::Status RemoveWorkflowInstance(const std::string& instance_id) override;
+  absl::StatusOr<int64_t> RemoveWorkflowInstances(
+      absl::Time finished_before) override;
+  absl::StatusOr<core::WorkflowInstancePage> ListWorkflowInstances(
+      const std::string& cursor, int page_size) override;
+  absl::StatusOr<core::BackendStats> GetStats() override;
   void Interrupt() override;
 
  private:

@@ -81,6 +81,7 @@ absl::Status Worker::Stop(absl::Duration timeout) {
   stopping_ = true;
   if (worker_ == nullptr) return absl::OkStatus();
   const absl::Time deadline = absl::Now() + timeout;
+  stop_deadline_unix_ms_ = absl::ToUnixMillis(deadline);
   durable_worker_initiate_shutdown(worker_);
   for (std::thread& thread : threads_) thread.join();
   threads_.clear();
@@ -111,6 +112,7 @@ void Worker::PollWorkflowActivations() {
     }
     if (code == DURABLE_TIMEOUT) {
       durable_free(error);
+      if (PastStopDeadline()) return;  // in-flight work outlived Stop()
       continue;
     }
     if (code != DURABLE_OK) {
@@ -124,10 +126,13 @@ void Worker::PollWorkflowActivations() {
     if (absl::Status parsed = out.ParseInto(activation); parsed.ok()) {
       completion = executor_->Process(activation);
     } else {
-      // Without a run id the engine cannot match the answer; it will reclaim
-      // the task when its lease expires.
+      // Answer with a failed completion so the engine fails the task and
+      // retries it; without a run id there is nothing to answer.
       std::cerr << "[durable] worker: " << parsed << "\n";
-      continue;
+      if (activation.run_id().empty()) continue;
+      completion.set_run_id(activation.run_id());
+      completion.mutable_failed()->set_type("InvalidActivation");
+      completion.mutable_failed()->set_message(std::string(parsed.message()));
     }
     const std::string bytes = completion.SerializeAsString();
     code = durable_worker_complete_workflow_activation(
@@ -139,6 +144,10 @@ void Worker::PollWorkflowActivations() {
                code, error);
     }
   }
+}
+
+bool Worker::PastStopDeadline() const {
+  return stopping_ && absl::ToUnixMillis(absl::Now()) > stop_deadline_unix_ms_;
 }
 
 void Worker::PollActivityTasks() {

@@ -102,7 +102,12 @@ absl::StatusOr<v1::WorkflowActivation> Worker::PollWorkflowActivation(
       absl::MutexLock lock(&mu_);
       answer = NextForPollerLocked(deadline, failed);
     }
-    for (const FailedTask& f : failed) AbandonTask(f.task, f.why);
+    for (FailedTask& f : failed) {
+      AbandonTask(f.task, f.why);
+      if (f.next.has_value()) {
+        AcceptWorkflowTask(*std::move(f.next), /*counted=*/true);
+      }
+    }
     if (answer.has_value()) return *std::move(answer);
 
     const absl::Time now = absl::Now();
@@ -138,17 +143,18 @@ Worker::NextForPollerLocked(absl::Time deadline,
       "no workflow activation before the deadline (shutting down)");
 }
 
-void Worker::AcceptWorkflowTask(WorkflowTask task) {
+void Worker::AcceptWorkflowTask(WorkflowTask task, bool counted) {
   const std::string run_id = task.execution_id;
   absl::Status start_failure;
   {
     absl::MutexLock lock(&mu_);
-    ++workflow_tasks_in_flight_;
+    if (!counted) ++workflow_tasks_in_flight_;
     RunSlot& slot = runs_[run_id];
-    if (slot.task.has_value() || slot.queued_task.has_value()) {
-      // The previous task of this run committed and released its lease but
-      // the run is not back in the cache yet: run this one right after it.
-      // (Leases are exclusive, so there is never a second queued task.)
+    if (slot.task.has_value()) {
+      // The run is busy (loading history, running, committing): run this
+      // task right after. A task queued earlier is superseded: the backend
+      // only hands the run out again once that one's lease expired.
+      if (slot.queued_task.has_value()) --workflow_tasks_in_flight_;
       slot.queued_task = std::move(task);
       return;
     }
@@ -157,29 +163,29 @@ void Worker::AcceptWorkflowTask(WorkflowTask task) {
                         slot.machine->history_length() == task.history_length;
     if (cached) {
       RemoveFromLruLocked(slot);
-      absl::Status started =
-          slot.machine->StartTask(absl::Now(), task.new_events);
-      if (started.ok()) {
+      start_failure = slot.machine->StartTask(absl::Now(), task.new_events);
+      if (start_failure.ok()) {
         slot.task = std::move(task);
         ScheduleLocked(run_id);
         return;
       }
       EvictLocked(run_id, slot,
-                  absl::StrCat("cannot start task: ", started.message()));
+                  absl::StrCat("cannot start task: ", start_failure.message()));
       --workflow_tasks_in_flight_;
-      start_failure = started;
-    } else if (slot.machine != nullptr || slot.language_has_state) {
-      EvictLocked(run_id, slot,
-                  slot.machine == nullptr
-                      ? "replaying from history"
-                      : "history moved on since the run was cached");
+      EraseIfUnusedLocked(run_id);
+    } else {
+      if (slot.machine != nullptr || slot.language_has_state) {
+        EvictLocked(run_id, slot,
+                    slot.machine == nullptr
+                        ? "replaying from history"
+                        : "history moved on since the run was cached");
+      }
+      // Held while history loads, so the lease is renewed and another task
+      // for this run waits in queued_task.
+      slot.task = task;
     }
   }
   if (!start_failure.ok()) {
-    {
-      absl::MutexLock lock(&mu_);
-      EraseIfUnusedLocked(run_id);
-    }
     AbandonTask(task, start_failure);
     return;
   }
@@ -187,20 +193,32 @@ void Worker::AcceptWorkflowTask(WorkflowTask task) {
   // Not cached: replay from history (I/O outside the lock).
   absl::StatusOr<std::unique_ptr<WorkflowStateMachine>> machine =
       ReplayMachineFor(task);
-  if (!machine.ok()) {
-    {
-      absl::MutexLock lock(&mu_);
-      --workflow_tasks_in_flight_;
-      EraseIfUnusedLocked(run_id);
+  std::optional<WorkflowTask> next;
+  {
+    absl::MutexLock lock(&mu_);
+    RunSlot& slot = runs_[run_id];
+    if (machine.ok()) {
+      slot.machine = *std::move(machine);
+      ScheduleLocked(run_id);
+      return;
     }
-    AbandonTask(task, machine.status());
-    return;
+    slot.task.reset();
+    --workflow_tasks_in_flight_;
+    next = TakeQueuedLocked(slot);
+    EraseIfUnusedLocked(run_id);
   }
-  absl::MutexLock lock(&mu_);
-  RunSlot& slot = runs_[run_id];
-  slot.machine = *std::move(machine);
-  slot.task = std::move(task);
-  ScheduleLocked(run_id);
+  AbandonTask(task, machine.status());
+  if (next.has_value()) AcceptWorkflowTask(*std::move(next), /*counted=*/true);
+}
+
+std::optional<WorkflowTask> Worker::TakeQueuedLocked(RunSlot& slot) {
+  if (!slot.queued_task.has_value() || slot.task.has_value() ||
+      slot.outstanding || slot.eviction_reason.has_value()) {
+    return std::nullopt;
+  }
+  std::optional<WorkflowTask> next = std::move(slot.queued_task);
+  slot.queued_task.reset();
+  return next;
 }
 
 absl::StatusOr<std::unique_ptr<WorkflowStateMachine>> Worker::ReplayMachineFor(
@@ -356,58 +374,50 @@ std::optional<v1::WorkflowActivation> Worker::TakeReadyLocked(
 absl::Status Worker::CompleteWorkflowActivation(
     const v1::WorkflowActivationCompletion& completion) {
   const std::string& run_id = completion.run_id();
-  mu_.Lock();
+  absl::ReleasableMutexLock lock(&mu_);
   auto it = runs_.find(run_id);
   if (it == runs_.end() || !it->second.outstanding) {
-    mu_.Unlock();
     return absl::FailedPreconditionError(absl::StrFormat(
         "no activation of run \"%s\" is awaiting completion", run_id));
   }
-  RunSlot* slot = &it->second;
-  slot->outstanding = false;
+  RunSlot& slot = it->second;
+  slot.outstanding = false;
 
-  if (slot->evicting) {
-    slot->evicting = false;
-    slot->eviction_reason.reset();
-    slot->language_has_state = false;
-    std::optional<WorkflowTask> queued;
-    if (!slot->task.has_value() && slot->queued_task.has_value()) {
-      queued = std::move(slot->queued_task);
-      slot->queued_task.reset();
-      --workflow_tasks_in_flight_;
-    }
-    if (slot->machine == nullptr && !slot->task.has_value() &&
-        !queued.has_value()) {
-      runs_.erase(it);
-    } else {
-      ScheduleLocked(run_id);
-    }
-    mu_.Unlock();
-    if (queued.has_value()) AcceptWorkflowTask(*std::move(queued));
+  if (slot.evicting) {
+    // The language layer dropped the run; whatever comes next replays.
+    slot.evicting = false;
+    slot.eviction_reason.reset();
+    slot.language_has_state = false;
+    std::optional<WorkflowTask> next = TakeQueuedLocked(slot);
+    ScheduleLocked(run_id);
+    EraseIfUnusedLocked(run_id);
+    lock.Release();
+    if (next.has_value())
+      AcceptWorkflowTask(*std::move(next), /*counted=*/true);
     return absl::OkStatus();
   }
 
-  absl::Status applied = slot->machine->ApplyCompletion(completion);
+  absl::Status applied = slot.machine->ApplyCompletion(completion);
   if (!applied.ok()) {
-    WorkflowTask task = *std::move(slot->task);
-    slot->task.reset();
-    EvictLocked(run_id, *slot,
+    WorkflowTask task = *std::move(slot.task);
+    slot.task.reset();
+    EvictLocked(run_id, slot,
                 absl::StrCat("workflow task failed: ", applied.message()));
     --workflow_tasks_in_flight_;
-    mu_.Unlock();
+    lock.Release();
     AbandonTask(task, applied);
     return applied;
   }
-  if (!slot->machine->task_done()) {
+  if (!slot.machine->task_done()) {
     ScheduleLocked(run_id);  // the next replayed task, or the live one
-    mu_.Unlock();
     return absl::OkStatus();
   }
 
-  WorkflowTaskOutput output = slot->machine->TakeTaskOutput();
-  const bool finished = slot->machine->finished();
-  WorkflowTask task = *slot->task;
-  mu_.Unlock();
+  WorkflowTaskOutput output = slot.machine->TakeTaskOutput();
+  const bool finished = slot.machine->finished();
+  slot.committing = true;
+  const WorkflowTask task = *slot.task;
+  lock.Release();
 
   WorkflowTaskCompletion commit;
   commit.executed_events = std::move(output.executed_events);
@@ -421,31 +431,33 @@ absl::Status Worker::CompleteWorkflowActivation(
     spec.scheduled_event = std::move(scheduled);
     commit.activities.push_back(std::move(spec));
   }
-  absl::Status committed = backend_->CompleteWorkflowTask(task, commit);
+  const absl::Status committed = backend_->CompleteWorkflowTask(task, commit);
 
-  mu_.Lock();
-  slot = &runs_[run_id];
-  slot->task.reset();
-  --workflow_tasks_in_flight_;
-  if (!committed.ok()) {
-    EvictLocked(run_id, *slot,
-                absl::StrCat("commit failed: ", committed.message()));
-  } else if (finished) {
-    EvictLocked(run_id, *slot, "workflow finished");
-  } else if (config_.max_cached_runs == 0) {
-    EvictLocked(run_id, *slot, "executor cache disabled (size 0)");
-  } else {
-    CacheLocked(run_id, *slot);
-  }
-  std::optional<WorkflowTask> queued;
-  if (slot->queued_task.has_value() && !slot->outstanding &&
-      !slot->eviction_reason.has_value()) {
-    queued = std::move(slot->queued_task);
-    slot->queued_task.reset();
+  std::optional<WorkflowTask> next;
+  {
+    absl::MutexLock relock(&mu_);
+    RunSlot& done = runs_[run_id];
+    done.committing = false;
+    done.task.reset();
     --workflow_tasks_in_flight_;
+    if (!committed.ok()) {
+      EvictLocked(run_id, done,
+                  absl::StrCat("commit failed: ", committed.message()));
+    } else if (finished) {
+      EvictLocked(run_id, done, "workflow finished");
+    } else if (config_.max_cached_runs == 0) {
+      EvictLocked(run_id, done, "executor cache disabled (size 0)");
+    } else {
+      CacheLocked(run_id, done);
+    }
+    next = TakeQueuedLocked(done);
   }
-  mu_.Unlock();
-  if (queued.has_value()) AcceptWorkflowTask(*std::move(queued));
+  // A lost lease (ABORTED) belongs to another worker now; any other commit
+  // failure still holds it, so release it for a prompt retry.
+  if (!committed.ok() && committed.code() != absl::StatusCode::kAborted) {
+    AbandonTask(task, committed);
+  }
+  if (next.has_value()) AcceptWorkflowTask(*std::move(next), /*counted=*/true);
   return committed;
 }
 
@@ -543,9 +555,10 @@ absl::Status Worker::FinalizeShutdown(absl::Duration timeout) {
     };
     idle = mu_.AwaitWithTimeout(absl::Condition(&idle_cond), timeout);
     for (auto& [run_id, slot] : runs_) {
-      if (slot.task.has_value() && !slot.outstanding) {
+      if (slot.task.has_value() && !slot.outstanding && !slot.committing) {
         leftover.push_back(*slot.task);
       }
+      if (slot.queued_task.has_value()) leftover.push_back(*slot.queued_task);
     }
     lease_thread_stop_ = true;
   }
@@ -576,6 +589,9 @@ void Worker::RenewLeases() {
       if (mu_.AwaitWithTimeout(absl::Condition(&stop), interval)) return;
       for (const auto& [run_id, slot] : runs_) {
         if (slot.task.has_value()) workflow_tasks.push_back(*slot.task);
+        if (slot.queued_task.has_value()) {
+          workflow_tasks.push_back(*slot.queued_task);
+        }
       }
       for (const auto& [token, task] : activities_) {
         activity_tasks.push_back(task);

@@ -89,9 +89,11 @@ class Worker {
   // language layer holds.
   struct RunSlot {
     std::unique_ptr<WorkflowStateMachine> machine;
+    // The task being worked on: loading history, replaying or committing.
     std::optional<WorkflowTask> task;
     // A task for this run that arrived while another was in progress.
     std::optional<WorkflowTask> queued_task;
+    bool committing = false;   // task's commit is running (no lock held)
     bool outstanding = false;  // an activation is with the language layer
     bool evicting = false;     // ... and it is a RemoveFromCache
     bool language_has_state = false;
@@ -103,9 +105,13 @@ class Worker {
   struct FailedTask {
     WorkflowTask task;
     absl::Status why;
+    // A task of the same run that waited behind the failed one.
+    std::optional<WorkflowTask> next;
   };
 
-  void AcceptWorkflowTask(WorkflowTask task);
+  // Takes ownership of a leased task. `counted`: the task is already in
+  // workflow_tasks_in_flight_ (it waited in a slot's queued_task).
+  void AcceptWorkflowTask(WorkflowTask task, bool counted = false);
   absl::StatusOr<std::unique_ptr<WorkflowStateMachine>> ReplayMachineFor(
       const WorkflowTask& task);
   // What a poller gets without asking the backend: a ready activation, or
@@ -130,6 +136,10 @@ class Worker {
   void EvictLocked(const std::string& run_id, RunSlot& slot, std::string reason)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void RemoveFromLruLocked(RunSlot& slot) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The slot's queued task, if the run is idle enough to start it now (it
+  // stays counted in workflow_tasks_in_flight_).
+  std::optional<WorkflowTask> TakeQueuedLocked(RunSlot& slot)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Drops the slot of a run nothing refers to any more.
   void EraseIfUnusedLocked(const std::string& run_id)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

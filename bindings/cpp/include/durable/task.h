@@ -26,6 +26,7 @@
 #include <coroutine>
 #include <exception>
 #include <optional>
+#include <stdexcept>
 #include <type_traits>
 #include <utility>
 
@@ -126,7 +127,11 @@ class [[nodiscard]] Task {
     handle_.promise().set_continuation(awaiter);
     return handle_;
   }
-  T await_resume() { return handle_.promise().TakeValue(); }
+  T await_resume() {
+    // An empty (default-constructed or moved-from) Task has no result.
+    if (!handle_) throw std::logic_error("co_await on an empty durable::Task");
+    return handle_.promise().TakeValue();
+  }
 
   // For the engine that drives a root task: the coroutine to resume first,
   // and the result (rethrowing a captured exception) once done().

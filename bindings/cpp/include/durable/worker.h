@@ -84,6 +84,7 @@ class Worker {
  private:
   void PollWorkflowActivations();
   void PollActivityTasks();
+  bool PastStopDeadline() const;
 
   const Backend backend_;
   const Registry& registry_;
@@ -93,6 +94,8 @@ class Worker {
   absl::Mutex mu_;  // Serializes Start() and Stop().
   durable_worker_t* worker_ = nullptr;
   std::atomic<bool> stopping_{false};
+  // Set by Stop(): pollers give up waiting for a drain after it.
+  std::atomic<int64_t> stop_deadline_unix_ms_{0};
   std::vector<std::thread> threads_;
 };
 

@@ -1,0 +1,1157 @@
+#include "backends/testing/backend_contract_tests.h"
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "core/backend.h"
+#include "core/proto/history.pb.h"
+#include "core/proto/service.pb.h"
+#include "gmock/gmock.h"
+#include "google/protobuf/util/message_differencer.h"
+
+namespace durable::testing {
+
+void BackendContractTest::SetUp() {
+  backend_ = GetParam()();
+  ASSERT_NE(backend_, nullptr) << "the backend factory returned no backend";
+}
+
+namespace {
+
+using ::google::protobuf::util::MessageDifferencer;
+using ::testing::HasSubstr;
+
+constexpr absl::Duration kLease = absl::Seconds(30);
+// How long a poll waits when the test expects nothing: absence can only be
+// observed over some interval, and nothing is asserted about its length.
+constexpr absl::Duration kNothing = absl::Milliseconds(100);
+// How long a poll waits when the test expects a task: generous, because the
+// call returns as soon as the task is there.
+constexpr absl::Duration kSomething = absl::Seconds(10);
+
+v1::WorkflowInstance Instance(const std::string& id, const std::string& exec) {
+  v1::WorkflowInstance instance;
+  instance.set_instance_id(id);
+  instance.set_execution_id(exec);
+  return instance;
+}
+
+v1::HistoryEvent Started(const std::string& workflow,
+                         const std::string& queue = "",
+                         std::map<std::string, std::string> metadata = {}) {
+  v1::HistoryEvent event;
+  event.set_timestamp_unix_us(absl::ToUnixMicros(absl::Now()));
+  auto* started = event.mutable_workflow_execution_started();
+  started->set_workflow_name(workflow);
+  started->set_queue(queue);
+  started->mutable_metadata()->insert(metadata.begin(), metadata.end());
+  return event;
+}
+
+v1::HistoryEvent TaskStarted(int64_t id) {
+  v1::HistoryEvent event;
+  event.set_id(id);
+  event.set_timestamp_unix_us(absl::ToUnixMicros(absl::Now()));
+  event.mutable_workflow_task_started();
+  return event;
+}
+
+v1::HistoryEvent ActivityScheduled(int64_t id, const std::string& name,
+                                   const std::string& queue = "") {
+  v1::HistoryEvent event;
+  event.set_id(id);
+  event.mutable_activity_scheduled()->set_activity_name(name);
+  event.mutable_activity_scheduled()->set_queue(queue);
+  event.mutable_activity_scheduled()->add_arguments()->set_data("arg");
+  return event;
+}
+
+v1::HistoryEvent Signal(const std::string& name) {
+  v1::HistoryEvent event;
+  event.set_timestamp_unix_us(absl::ToUnixMicros(absl::Now()));
+  event.mutable_signal_received()->set_signal_name(name);
+  event.mutable_signal_received()->mutable_input()->set_data("payload");
+  return event;
+}
+
+v1::HistoryEvent Cancel(const std::string& reason) {
+  v1::HistoryEvent event;
+  event.set_timestamp_unix_us(absl::ToUnixMicros(absl::Now()));
+  event.mutable_workflow_execution_canceled()->set_reason(reason);
+  return event;
+}
+
+v1::HistoryEvent Finished(int64_t id, const std::string& data) {
+  v1::HistoryEvent event;
+  event.set_id(id);
+  event.mutable_workflow_execution_finished()->mutable_result()->set_data(data);
+  return event;
+}
+
+// What a worker appends for a task: WorkflowTaskStarted, then the task's new
+// events numbered after it.
+std::vector<v1::HistoryEvent> TaskEvents(const core::WorkflowTask& task) {
+  std::vector<v1::HistoryEvent> events = {TaskStarted(task.history_length + 1)};
+  for (const v1::HistoryEvent& inbound : task.new_events) {
+    events.push_back(inbound);
+    events.back().set_id(task.history_length +
+                         static_cast<int64_t>(events.size()));
+  }
+  return events;
+}
+
+// A completion that consumes the task's events and leaves the workflow
+// active.
+core::WorkflowTaskCompletion Continue(const core::WorkflowTask& task) {
+  core::WorkflowTaskCompletion completion;
+  completion.executed_events = TaskEvents(task);
+  completion.completed_at = absl::Now();
+  return completion;
+}
+
+// A completion that consumes the task's events and finishes the workflow
+// with `data`.
+core::WorkflowTaskCompletion Finish(const core::WorkflowTask& task,
+                                    const std::string& data) {
+  core::WorkflowTaskCompletion completion = Continue(task);
+  completion.executed_events.push_back(
+      Finished(task.history_length + 1 +
+                   static_cast<int64_t>(completion.executed_events.size()),
+               data));
+  completion.state = v1::WORKFLOW_STATE_FINISHED;
+  v1::WorkflowResult result;
+  result.mutable_result()->set_data(data);
+  completion.result = result;
+  completion.completed_at = absl::Now();
+  return completion;
+}
+
+// Adds an ActivityScheduled event and its activity task to `completion`.
+void ScheduleActivity(core::WorkflowTaskCompletion& completion,
+                      const core::WorkflowTask& task, const std::string& name,
+                      const std::string& queue) {
+  int64_t id = task.history_length + 1 +
+               static_cast<int64_t>(completion.executed_events.size());
+  completion.executed_events.push_back(ActivityScheduled(id, name, queue));
+  core::ActivityTaskSpec spec;
+  spec.scheduled_event = completion.executed_events.back();
+  spec.queue = queue;
+  spec.metadata = task.metadata;
+  completion.activities.push_back(spec);
+}
+
+int64_t CountIn(const std::map<std::string, int64_t>& counts,
+                const std::string& queue) {
+  auto it = counts.find(queue);
+  return it == counts.end() ? 0 : it->second;
+}
+
+// --- Thin wrappers that report errors as test failures -------------------
+
+std::optional<core::WorkflowTask> Poll(core::Backend& backend,
+                                       std::vector<std::string> queues = {},
+                                       absl::Duration timeout = kNothing,
+                                       absl::Duration lease = kLease) {
+  auto task =
+      backend.GetWorkflowTask(queues, lease, absl::Now() + timeout, nullptr);
+  EXPECT_TRUE(task.ok()) << task.status();
+  return task.ok() ? *task : std::nullopt;
+}
+
+std::optional<core::ActivityTask> PollActivity(
+    core::Backend& backend, std::vector<std::string> queues = {},
+    absl::Duration timeout = kNothing, absl::Duration lease = kLease) {
+  auto task =
+      backend.GetActivityTask(queues, lease, absl::Now() + timeout, nullptr);
+  EXPECT_TRUE(task.ok()) << task.status();
+  return task.ok() ? *task : std::nullopt;
+}
+
+void Create(core::Backend& backend, const std::string& id,
+            const std::string& exec = "e1", const std::string& queue = "",
+            std::map<std::string, std::string> metadata = {{"k", "v"}}) {
+  absl::Status status = backend.CreateWorkflowInstance(
+      Instance(id, exec), Started("wf", queue, std::move(metadata)));
+  ASSERT_TRUE(status.ok()) << status;
+}
+
+// Creates `id` on `queue` and runs it to completion with one workflow task.
+void CreateAndFinish(core::Backend& backend, const std::string& id,
+                     const std::string& queue = "") {
+  Create(backend, id, "e1", queue);
+  std::optional<core::WorkflowTask> task =
+      Poll(backend, {queue.empty() ? core::kDefaultQueue : queue}, kSomething);
+  ASSERT_TRUE(task.has_value());
+  ASSERT_EQ(task->instance_id, id);
+  absl::Status status =
+      backend.CompleteWorkflowTask(*task, Finish(*task, "done"));
+  ASSERT_TRUE(status.ok()) << status;
+}
+
+// Waits until the wall clock has moved past `t` (timestamps are compared
+// with microsecond resolution).
+void WaitUntilAfter(absl::Time t) {
+  while (absl::Now() <= t + absl::Microseconds(1)) {
+    std::this_thread::yield();
+  }
+}
+
+// --- Creating instances -----------------------------------------------------
+
+TEST_P(BackendContractTest, CreatedInstanceIsReadable) {
+  absl::Time before = absl::Now();
+  Create(*backend_, "i1", "e1", "q1");
+  absl::Time after = absl::Now();
+  auto state = backend_->GetWorkflowInstanceState("i1");
+  ASSERT_TRUE(state.ok()) << state.status();
+  EXPECT_EQ(state->instance_id(), "i1");
+  EXPECT_EQ(state->execution_id(), "e1");
+  EXPECT_EQ(state->workflow_name(), "wf");
+  EXPECT_EQ(state->queue(), "q1");
+  EXPECT_EQ(state->state(), v1::WORKFLOW_STATE_ACTIVE);
+  EXPECT_EQ(state->metadata().at("k"), "v");
+  EXPECT_GE(state->created_at_unix_us(), absl::ToUnixMicros(before));
+  EXPECT_LE(state->created_at_unix_us(), absl::ToUnixMicros(after));
+  EXPECT_EQ(state->finished_at_unix_us(), 0);
+  EXPECT_FALSE(state->has_result());
+}
+
+TEST_P(BackendContractTest, InstanceWithoutQueueIsOnDefaultQueue) {
+  Create(*backend_, "i1");
+  auto state = backend_->GetWorkflowInstanceState("i1");
+  ASSERT_TRUE(state.ok()) << state.status();
+  EXPECT_EQ(state->queue(), core::kDefaultQueue);
+  std::optional<core::WorkflowTask> task =
+      Poll(*backend_, {core::kDefaultQueue}, kSomething);
+  ASSERT_TRUE(task.has_value());
+  EXPECT_EQ(task->queue, core::kDefaultQueue);
+}
+
+TEST_P(BackendContractTest, SecondCreateWhileActiveIsAlreadyExists) {
+  Create(*backend_, "i1");
+  absl::Status again =
+      backend_->CreateWorkflowInstance(Instance("i1", "e2"), Started("wf"));
+  EXPECT_EQ(again.code(), absl::StatusCode::kAlreadyExists) << again;
+  EXPECT_THAT(again.message(), HasSubstr("i1"));
+  // The first execution is untouched.
+  auto state = backend_->GetWorkflowInstanceState("i1");
+  ASSERT_TRUE(state.ok()) << state.status();
+  EXPECT_EQ(state->execution_id(), "e1");
+  EXPECT_EQ(state->state(), v1::WORKFLOW_STATE_ACTIVE);
+  // Also while its first task is leased.
+  ASSERT_TRUE(Poll(*backend_, {}, kSomething).has_value());
+  EXPECT_EQ(
+      backend_->CreateWorkflowInstance(Instance("i1", "e3"), Started("wf"))
+          .code(),
+      absl::StatusCode::kAlreadyExists);
+}
+
+TEST_P(BackendContractTest, FinishedInstanceCanBeStartedAgain) {
+  CreateAndFinish(*backend_, "i1");
+  ASSERT_TRUE(
+      backend_->CreateWorkflowInstance(Instance("i1", "e2"), Started("wf"))
+          .ok());
+  auto latest = backend_->GetWorkflowInstanceState("i1");
+  ASSERT_TRUE(latest.ok()) << latest.status();
+  EXPECT_EQ(latest->execution_id(), "e2");
+  EXPECT_EQ(latest->state(), v1::WORKFLOW_STATE_ACTIVE);
+  EXPECT_FALSE(latest->has_result());
+  EXPECT_EQ(latest->finished_at_unix_us(), 0);
+  // The old execution's history is still there.
+  auto history = backend_->GetWorkflowHistory("i1", "e1");
+  ASSERT_TRUE(history.ok()) << history.status();
+  EXPECT_EQ(history->size(), 3u);
+  std::optional<core::WorkflowTask> task = Poll(*backend_, {}, kSomething);
+  ASSERT_TRUE(task.has_value());
+  EXPECT_EQ(task->execution_id, "e2");
+  EXPECT_EQ(task->history_length, 0);
+}
+
+TEST_P(BackendContractTest, TaskCarriesStartedEventAndMetadata) {
+  Create(*backend_, "i1", "e1", "", {{"k", "v"}, {"tenant", "acme"}});
+  std::optional<core::WorkflowTask> task = Poll(*backend_, {}, kSomething);
+  ASSERT_TRUE(task.has_value());
+  EXPECT_EQ(task->instance_id, "i1");
+  EXPECT_EQ(task->execution_id, "e1");
+  EXPECT_EQ(task->queue, core::kDefaultQueue);
+  EXPECT_EQ(task->history_length, 0);
+  EXPECT_FALSE(task->lease_token.empty());
+  EXPECT_EQ(task->metadata, (std::map<std::string, std::string>{
+                                {"k", "v"}, {"tenant", "acme"}}));
+  ASSERT_EQ(task->new_events.size(), 1u);
+  const v1::HistoryEvent& started = task->new_events[0];
+  EXPECT_EQ(started.id(), 0);
+  ASSERT_TRUE(started.has_workflow_execution_started());
+  EXPECT_EQ(started.workflow_execution_started().workflow_name(), "wf");
+  EXPECT_EQ(started.workflow_execution_started().metadata().at("tenant"),
+            "acme");
+}
+
+// --- Polling workflow tasks -------------------------------------------------
+
+TEST_P(BackendContractTest, PollWithNothingReadyReturnsNoTaskAtDeadline) {
+  const absl::Duration timeout = absl::Seconds(1);
+  absl::Time start = absl::Now();
+  std::optional<core::WorkflowTask> task = Poll(*backend_, {}, timeout);
+  absl::Duration elapsed = absl::Now() - start;
+  EXPECT_FALSE(task.has_value());
+  // It waited (roughly) until the deadline, and not much longer.
+  EXPECT_GE(elapsed, timeout / 2);
+  EXPECT_LT(elapsed, timeout + absl::Seconds(5));
+}
+
+TEST_P(BackendContractTest, ReadyInstanceIsReturnedOnceAndLocked) {
+  Create(*backend_, "i1");
+  // Several pollers race for the one ready instance: exactly one wins.
+  std::atomic<int> won = 0;
+  std::vector<std::thread> pollers;
+  for (int i = 0; i < 4; ++i) {
+    pollers.emplace_back([&] {
+      auto task = backend_->GetWorkflowTask(
+          {}, kLease, absl::Now() + absl::Seconds(1), nullptr);
+      EXPECT_TRUE(task.ok()) << task.status();
+      if (task.ok() && task->has_value()) ++won;
+    });
+  }
+  for (std::thread& poller : pollers) poller.join();
+  EXPECT_EQ(won.load(), 1);
+  // While leased, a later poller gets nothing either.
+  EXPECT_FALSE(Poll(*backend_).has_value());
+}
+
+TEST_P(BackendContractTest, TaskOnlyFromQueuesAskedFor) {
+  Create(*backend_, "i1", "e1", "q1");
+  EXPECT_FALSE(Poll(*backend_).has_value());  // Only "default".
+  EXPECT_FALSE(Poll(*backend_, {"q2"}).has_value());
+  std::optional<core::WorkflowTask> task =
+      Poll(*backend_, {"q2", "q1"}, kSomething);
+  ASSERT_TRUE(task.has_value());
+  EXPECT_EQ(task->instance_id, "i1");
+  EXPECT_EQ(task->queue, "q1");
+}
+
+TEST_P(BackendContractTest, ExtendedLeaseKeepsTheTask) {
+  Create(*backend_, "i1");
+  std::optional<core::WorkflowTask> task =
+      Poll(*backend_, {}, kSomething, absl::Seconds(1));
+  ASSERT_TRUE(task.has_value());
+  ASSERT_TRUE(backend_->ExtendWorkflowTaskLease(*task, kLease).ok());
+  // Past the original lease, nobody else gets the task.
+  EXPECT_FALSE(Poll(*backend_, {}, absl::Seconds(2)).has_value());
+  EXPECT_TRUE(backend_->CompleteWorkflowTask(*task, Continue(*task)).ok());
+}
+
+TEST_P(BackendContractTest, ExpiredLeaseIsTakenOverAndOldLeaseIsLost) {
+  Create(*backend_, "i1");
+  std::optional<core::WorkflowTask> first =
+      Poll(*backend_, {}, kSomething, absl::Milliseconds(100));
+  ASSERT_TRUE(first.has_value());
+  // Blocks until the first lease expires.
+  std::optional<core::WorkflowTask> second = Poll(*backend_, {}, kSomething);
+  ASSERT_TRUE(second.has_value());
+  EXPECT_EQ(second->instance_id, "i1");
+  EXPECT_NE(second->lease_token, first->lease_token);
+  EXPECT_EQ(second->new_events.size(), 1u);
+
+  EXPECT_EQ(backend_->CompleteWorkflowTask(*first, Continue(*first)).code(),
+            absl::StatusCode::kAborted);
+  EXPECT_EQ(backend_->ExtendWorkflowTaskLease(*first, kLease).code(),
+            absl::StatusCode::kAborted);
+  ASSERT_TRUE(backend_->CompleteWorkflowTask(*second, Continue(*second)).ok());
+  auto history = backend_->GetWorkflowHistory("i1", "e1");
+  ASSERT_TRUE(history.ok()) << history.status();
+  EXPECT_EQ(history->size(), 2u);
+}
+
+TEST_P(BackendContractTest, AbandonRecordsFailureAndDelaysRetry) {
+  Create(*backend_, "i1");
+  std::optional<core::WorkflowTask> task = Poll(*backend_, {}, kSomething);
+  ASSERT_TRUE(task.has_value());
+  v1::WorkflowTaskFailure failure;
+  failure.set_status_code(100);
+  failure.set_message("nondeterminism: boom");
+  failure.set_failed_at_unix_us(123);
+  ASSERT_TRUE(
+      backend_->AbandonWorkflowTask(*task, failure, absl::Seconds(2)).ok());
+  // The lease is gone.
+  EXPECT_EQ(backend_->AbandonWorkflowTask(*task, failure, absl::ZeroDuration())
+                .code(),
+            absl::StatusCode::kAborted);
+  EXPECT_EQ(backend_->CompleteWorkflowTask(*task, Continue(*task)).code(),
+            absl::StatusCode::kAborted);
+
+  auto state = backend_->GetWorkflowInstanceState("i1");
+  ASSERT_TRUE(state.ok()) << state.status();
+  EXPECT_EQ(state->last_task_failure().status_code(), 100);
+  EXPECT_EQ(state->last_task_failure().message(), "nondeterminism: boom");
+
+  // Not ready before the retry delay...
+  EXPECT_FALSE(Poll(*backend_).has_value());
+  // ...but afterwards, with the same inbox and no history written.
+  std::optional<core::WorkflowTask> retry = Poll(*backend_, {}, kSomething);
+  ASSERT_TRUE(retry.has_value());
+  EXPECT_EQ(retry->history_length, 0);
+  ASSERT_EQ(retry->new_events.size(), 1u);
+  EXPECT_TRUE(retry->new_events[0].has_workflow_execution_started());
+
+  // A successful completion clears the failure.
+  ASSERT_TRUE(backend_->CompleteWorkflowTask(*retry, Continue(*retry)).ok());
+  state = backend_->GetWorkflowInstanceState("i1");
+  ASSERT_TRUE(state.ok()) << state.status();
+  EXPECT_FALSE(state->has_last_task_failure());
+}
+
+TEST_P(BackendContractTest, CreateWakesBlockedPoller) {
+  std::optional<core::WorkflowTask> got;
+  std::thread poller([&] { got = Poll(*backend_, {}, absl::Seconds(20)); });
+  // Whether or not the poller is already blocked, it must get the task; the
+  // pause only makes the blocked case the likely one.
+  absl::SleepFor(absl::Milliseconds(100));
+  Create(*backend_, "i1");
+  poller.join();
+  ASSERT_TRUE(got.has_value());
+  EXPECT_EQ(got->instance_id, "i1");
+}
+
+TEST_P(BackendContractTest, InterruptWithStopReturnsAtOnce) {
+  std::atomic<bool> stop = false;
+  std::optional<absl::StatusOr<std::optional<core::WorkflowTask>>> result;
+  std::optional<absl::StatusOr<std::optional<core::ActivityTask>>> activity;
+  absl::Time start = absl::Now();
+  std::thread poller([&] {
+    result = backend_->GetWorkflowTask({}, kLease,
+                                       absl::Now() + absl::Seconds(60), &stop);
+  });
+  std::thread activity_poller([&] {
+    activity = backend_->GetActivityTask(
+        {}, kLease, absl::Now() + absl::Seconds(60), &stop);
+  });
+  absl::SleepFor(absl::Milliseconds(100));  // See CreateWakesBlockedPoller.
+  stop = true;
+  backend_->Interrupt();
+  poller.join();
+  activity_poller.join();
+  ASSERT_TRUE(result.has_value() && activity.has_value());
+  ASSERT_TRUE(result->ok()) << result->status();
+  EXPECT_FALSE(result->value().has_value());
+  ASSERT_TRUE(activity->ok()) << activity->status();
+  EXPECT_FALSE(activity->value().has_value());
+  // Far before the 60 s deadline.
+  EXPECT_LT(absl::Now() - start, absl::Seconds(10));
+}
+
+// --- Completing workflow tasks ---------------------------------------------
+
+TEST_P(BackendContractTest, CompletionAppendsHistoryInOrder) {
+  Create(*backend_, "i1", "e1", "", {{"k", "v"}, {"x", "y"}});
+  std::optional<core::WorkflowTask> task = Poll(*backend_, {}, kSomething);
+  ASSERT_TRUE(task.has_value());
+  core::WorkflowTaskCompletion completion = Continue(*task);
+  ScheduleActivity(completion, *task, "act", core::kDefaultQueue);
+  v1::HistoryEvent timer;
+  timer.set_id(4);
+  timer.mutable_timer_scheduled()->set_fire_at_unix_us(12345);
+  timer.mutable_timer_scheduled()->set_name("t");
+  completion.executed_events.push_back(timer);
+  v1::HistoryEvent marker;
+  marker.set_id(5);
+  marker.mutable_marker_recorded()->set_name("m");
+  completion.executed_events.push_back(marker);
+  ASSERT_TRUE(backend_->CompleteWorkflowTask(*task, completion).ok());
+
+  auto history = backend_->GetWorkflowHistory("i1", "e1");
+  ASSERT_TRUE(history.ok()) << history.status();
+  ASSERT_EQ(history->size(), completion.executed_events.size());
+  for (size_t i = 0; i < history->size(); ++i) {
+    const v1::HistoryEvent& read = (*history)[i];
+    const v1::HistoryEvent& written = completion.executed_events[i];
+    EXPECT_EQ(read.id(), static_cast<int64_t>(i + 1));
+    EXPECT_EQ(read.attributes_case(), written.attributes_case());
+    EXPECT_TRUE(MessageDifferencer::Equals(read, written))
+        << "event " << i + 1 << ": read " << read.ShortDebugString()
+        << ", written " << written.ShortDebugString();
+  }
+  auto tail = backend_->GetWorkflowHistory("i1", "e1", /*after_id=*/3);
+  ASSERT_TRUE(tail.ok()) << tail.status();
+  ASSERT_EQ(tail->size(), 2u);
+  EXPECT_EQ((*tail)[0].id(), 4);
+  EXPECT_TRUE((*tail)[0].has_timer_scheduled());
+
+  // The inbox was consumed: no new workflow task; the instance stays active.
+  EXPECT_FALSE(Poll(*backend_).has_value());
+  auto state = backend_->GetWorkflowInstanceState("i1");
+  ASSERT_TRUE(state.ok()) << state.status();
+  EXPECT_EQ(state->state(), v1::WORKFLOW_STATE_ACTIVE);
+  EXPECT_EQ(state->finished_at_unix_us(), 0);
+
+  // The scheduled activity is there, with the workflow's metadata.
+  std::optional<core::ActivityTask> activity =
+      PollActivity(*backend_, {}, kSomething);
+  ASSERT_TRUE(activity.has_value());
+  EXPECT_EQ(activity->instance_id, "i1");
+  EXPECT_EQ(activity->execution_id, "e1");
+  EXPECT_EQ(activity->queue, core::kDefaultQueue);
+  EXPECT_FALSE(activity->activity_id.empty());
+  EXPECT_FALSE(activity->lease_token.empty());
+  EXPECT_TRUE(
+      MessageDifferencer::Equals(activity->scheduled_event, (*history)[2]));
+  EXPECT_EQ(activity->metadata,
+            (std::map<std::string, std::string>{{"k", "v"}, {"x", "y"}}));
+}
+
+TEST_P(BackendContractTest, NextTaskContinuesHistory) {
+  Create(*backend_, "i1");
+  std::optional<core::WorkflowTask> task = Poll(*backend_, {}, kSomething);
+  ASSERT_TRUE(task.has_value());
+  ASSERT_TRUE(backend_->CompleteWorkflowTask(*task, Continue(*task)).ok());
+  ASSERT_TRUE(backend_->DeliverWorkflowEvent("i1", Signal("s")).ok());
+  std::optional<core::WorkflowTask> next = Poll(*backend_, {}, kSomething);
+  ASSERT_TRUE(next.has_value());
+  EXPECT_EQ(next->history_length, 2);
+  ASSERT_TRUE(backend_->CompleteWorkflowTask(*next, Continue(*next)).ok());
+  auto history = backend_->GetWorkflowHistory("i1", "e1");
+  ASSERT_TRUE(history.ok()) << history.status();
+  ASSERT_EQ(history->size(), 4u);
+  EXPECT_TRUE((*history)[2].has_workflow_task_started());
+  EXPECT_EQ((*history)[3].id(), 4);
+  EXPECT_EQ((*history)[3].signal_received().signal_name(), "s");
+}
+
+TEST_P(BackendContractTest, CompletionSetsFinishedTimeAndResult) {
+  Create(*backend_, "i1");
+  std::optional<core::WorkflowTask> task = Poll(*backend_, {}, kSomething);
+  ASSERT_TRUE(task.has_value());
+  absl::Time before = absl::Now();
+  core::WorkflowTaskCompletion completion = Finish(*task, "done");
+  ASSERT_TRUE(backend_->CompleteWorkflowTask(*task, completion).ok());
+  absl::Time after = absl::Now();
+
+  auto state = backend_->GetWorkflowInstanceState("i1");
+  ASSERT_TRUE(state.ok()) << state.status();
+  EXPECT_EQ(state->state(), v1::WORKFLOW_STATE_FINISHED);
+  EXPECT_EQ(state->result().result().data(), "done");
+  EXPECT_GE(state->finished_at_unix_us(), absl::ToUnixMicros(before));
+  EXPECT_LE(state->finished_at_unix_us(), absl::ToUnixMicros(after));
+  EXPECT_GE(state->finished_at_unix_us(), state->created_at_unix_us());
+  auto history = backend_->GetWorkflowHistory("i1", "e1");
+  ASSERT_TRUE(history.ok()) << history.status();
+  ASSERT_EQ(history->size(), 3u);
+  EXPECT_TRUE(history->back().has_workflow_execution_finished());
+  // A finished instance has no more workflow tasks.
+  EXPECT_FALSE(Poll(*backend_).has_value());
+}
+
+TEST_P(BackendContractTest, CompletingTheSameTaskTwiceFails) {
+  Create(*backend_, "i1");
+  std::optional<core::WorkflowTask> task = Poll(*backend_, {}, kSomething);
+  ASSERT_TRUE(task.has_value());
+  core::WorkflowTaskCompletion completion = Continue(*task);
+  ASSERT_TRUE(backend_->CompleteWorkflowTask(*task, completion).ok());
+  absl::Status again = backend_->CompleteWorkflowTask(*task, completion);
+  EXPECT_EQ(again.code(), absl::StatusCode::kAborted) << again;
+  EXPECT_EQ(backend_->ExtendWorkflowTaskLease(*task, kLease).code(),
+            absl::StatusCode::kAborted);
+  // The second completion wrote nothing.
+  auto history = backend_->GetWorkflowHistory("i1", "e1");
+  ASSERT_TRUE(history.ok()) << history.status();
+  EXPECT_EQ(history->size(), 2u);
+}
+
+TEST_P(BackendContractTest, StaleLeaseTokenIsAbortedAndWritesNothing) {
+  Create(*backend_, "i1");
+  std::optional<core::WorkflowTask> task = Poll(*backend_, {}, kSomething);
+  ASSERT_TRUE(task.has_value());
+  core::WorkflowTask stale = *task;
+  stale.lease_token = "not-the-token";
+  core::WorkflowTaskCompletion completion = Continue(*task);
+  ScheduleActivity(completion, *task, "act", core::kDefaultQueue);
+  EXPECT_EQ(backend_->CompleteWorkflowTask(stale, completion).code(),
+            absl::StatusCode::kAborted);
+  EXPECT_EQ(backend_->ExtendWorkflowTaskLease(stale, kLease).code(),
+            absl::StatusCode::kAborted);
+  auto history = backend_->GetWorkflowHistory("i1", "e1");
+  ASSERT_TRUE(history.ok()) << history.status();
+  EXPECT_TRUE(history->empty());
+  EXPECT_FALSE(PollActivity(*backend_).has_value());
+  // The real lease still works.
+  ASSERT_TRUE(backend_->ExtendWorkflowTaskLease(*task, kLease).ok());
+  ASSERT_TRUE(backend_->CompleteWorkflowTask(*task, completion).ok());
+}
+
+TEST_P(BackendContractTest, CompletionDeliversEventsToOtherInstances) {
+  Create(*backend_, "sender", "e1", "q-sender");
+  Create(*backend_, "receiver", "e1", "q-receiver");
+  std::optional<core::WorkflowTask> task =
+      Poll(*backend_, {"q-sender"}, kSomething);
+  ASSERT_TRUE(task.has_value());
+  core::WorkflowTaskCompletion completion = Continue(*task);
+  // To the receiver's current execution, and to an explicit execution.
+  completion.outbound_events = {
+      core::OutboundEvent{"receiver", "", Signal("hello"),
+                          absl::InfinitePast()},
+      core::OutboundEvent{"receiver", "e1", Signal("again"),
+                          absl::InfinitePast()}};
+  ASSERT_TRUE(backend_->CompleteWorkflowTask(*task, completion).ok());
+
+  std::optional<core::WorkflowTask> received =
+      Poll(*backend_, {"q-receiver"}, kSomething);
+  ASSERT_TRUE(received.has_value());
+  EXPECT_EQ(received->instance_id, "receiver");
+  ASSERT_EQ(received->new_events.size(), 3u);
+  EXPECT_TRUE(received->new_events[0].has_workflow_execution_started());
+  EXPECT_EQ(received->new_events[1].signal_received().signal_name(), "hello");
+  EXPECT_EQ(received->new_events[1].signal_received().input().data(),
+            "payload");
+  EXPECT_EQ(received->new_events[2].signal_received().signal_name(), "again");
+  // The sender got nothing from its own completion.
+  EXPECT_FALSE(Poll(*backend_, {"q-sender"}).has_value());
+}
+
+TEST_P(BackendContractTest, DelayedOutboundEventBecomesVisibleLater) {
+  Create(*backend_, "i1");
+  std::optional<core::WorkflowTask> task = Poll(*backend_, {}, kSomething);
+  ASSERT_TRUE(task.has_value());
+  core::WorkflowTaskCompletion completion = Continue(*task);
+  v1::HistoryEvent fired;
+  fired.mutable_timer_fired()->set_scheduled_event_id(1);
+  completion.outbound_events = {core::OutboundEvent{
+      "i1", task->execution_id, fired, absl::Now() + absl::Seconds(2)}};
+  ASSERT_TRUE(backend_->CompleteWorkflowTask(*task, completion).ok());
+
+  // Not visible yet...
+  EXPECT_FALSE(Poll(*backend_).has_value());
+  // ...then a blocked poller gets it when it becomes due.
+  std::optional<core::WorkflowTask> timer_task =
+      Poll(*backend_, {}, kSomething);
+  ASSERT_TRUE(timer_task.has_value());
+  EXPECT_EQ(timer_task->history_length, 2);
+  ASSERT_EQ(timer_task->new_events.size(), 1u);
+  EXPECT_EQ(timer_task->new_events[0].timer_fired().scheduled_event_id(), 1);
+}
+
+TEST_P(BackendContractTest, ContinueAsNewStartsNextExecution) {
+  Create(*backend_, "i1", "e1", "q1");
+  std::optional<core::WorkflowTask> task = Poll(*backend_, {"q1"}, kSomething);
+  ASSERT_TRUE(task.has_value());
+  core::WorkflowTaskCompletion completion = Continue(*task);
+  completion.state = v1::WORKFLOW_STATE_CONTINUED_AS_NEW;
+  v1::HistoryEvent next_started = Started("wf", "q1", task->metadata);
+  next_started.mutable_workflow_execution_started()
+      ->set_continued_from_execution_id("e1");
+  completion.outbound_events = {
+      core::OutboundEvent{"i1", "e2", next_started, absl::InfinitePast()}};
+  ASSERT_TRUE(backend_->CompleteWorkflowTask(*task, completion).ok());
+
+  auto state = backend_->GetWorkflowInstanceState("i1");
+  ASSERT_TRUE(state.ok()) << state.status();
+  EXPECT_EQ(state->execution_id(), "e2");
+  EXPECT_EQ(state->state(), v1::WORKFLOW_STATE_ACTIVE);
+  std::optional<core::WorkflowTask> next = Poll(*backend_, {"q1"}, kSomething);
+  ASSERT_TRUE(next.has_value());
+  EXPECT_EQ(next->execution_id, "e2");
+  EXPECT_EQ(next->history_length, 0);
+  EXPECT_EQ(next->metadata.at("k"), "v");
+  ASSERT_EQ(next->new_events.size(), 1u);
+  EXPECT_EQ(next->new_events[0]
+                .workflow_execution_started()
+                .continued_from_execution_id(),
+            "e1");
+  // The previous execution keeps its history.
+  auto history = backend_->GetWorkflowHistory("i1", "e1");
+  ASSERT_TRUE(history.ok()) << history.status();
+  EXPECT_EQ(history->size(), 2u);
+}
+
+// --- Delivering events (signals, cancellation) -------------------------------
+
+TEST_P(BackendContractTest, DeliveringToUnknownInstanceIsNotFound) {
+  absl::Status signal = backend_->DeliverWorkflowEvent("nope", Signal("s"));
+  EXPECT_EQ(signal.code(), absl::StatusCode::kNotFound) << signal;
+  EXPECT_THAT(signal.message(), HasSubstr("nope"));
+  absl::Status cancel = backend_->DeliverWorkflowEvent("nope", Cancel("r"));
+  EXPECT_EQ(cancel.code(), absl::StatusCode::kNotFound) << cancel;
+  EXPECT_THAT(cancel.message(), HasSubstr("nope"));
+}
+
+TEST_P(BackendContractTest, DeliveringToFinishedInstanceIsNotFound) {
+  CreateAndFinish(*backend_, "i1");
+  absl::Status cancel = backend_->DeliverWorkflowEvent("i1", Cancel("late"));
+  EXPECT_EQ(cancel.code(), absl::StatusCode::kNotFound) << cancel;
+  EXPECT_THAT(cancel.message(), HasSubstr("i1"));
+  EXPECT_FALSE(Poll(*backend_).has_value());
+}
+
+TEST_P(BackendContractTest, CancellationShowsUpInNextTask) {
+  Create(*backend_, "i1", "e1", "q1");
+  std::optional<core::WorkflowTask> task = Poll(*backend_, {"q1"}, kSomething);
+  ASSERT_TRUE(task.has_value());
+  // Delivered while the first task is leased: that task's completion must
+  // not consume it.
+  ASSERT_TRUE(backend_->DeliverWorkflowEvent("i1", Cancel("user")).ok());
+  EXPECT_FALSE(Poll(*backend_, {"q1"}).has_value());  // Still leased.
+  ASSERT_TRUE(backend_->CompleteWorkflowTask(*task, Continue(*task)).ok());
+
+  std::optional<core::WorkflowTask> next = Poll(*backend_, {"q1"}, kSomething);
+  ASSERT_TRUE(next.has_value());
+  EXPECT_EQ(next->instance_id, "i1");
+  EXPECT_EQ(next->history_length, 2);
+  ASSERT_EQ(next->new_events.size(), 1u);
+  EXPECT_EQ(next->new_events[0].id(), 0);
+  ASSERT_TRUE(next->new_events[0].has_workflow_execution_canceled());
+  EXPECT_EQ(next->new_events[0].workflow_execution_canceled().reason(), "user");
+}
+
+TEST_P(BackendContractTest, SignalsArriveInOrder) {
+  Create(*backend_, "i1");
+  std::optional<core::WorkflowTask> task = Poll(*backend_, {}, kSomething);
+  ASSERT_TRUE(task.has_value());
+  ASSERT_TRUE(backend_->CompleteWorkflowTask(*task, Continue(*task)).ok());
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(
+        backend_->DeliverWorkflowEvent("i1", Signal(absl::StrCat("s", i)))
+            .ok());
+  }
+  std::optional<core::WorkflowTask> next = Poll(*backend_, {}, kSomething);
+  ASSERT_TRUE(next.has_value());
+  ASSERT_EQ(next->new_events.size(), 5u);
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(next->new_events[i].signal_received().signal_name(),
+              absl::StrCat("s", i));
+  }
+}
+
+// --- Activity tasks
+// -----------------------------------------------------------
+
+TEST_P(BackendContractTest, NoActivityTaskWhenEmpty) {
+  const absl::Duration timeout = absl::Seconds(1);
+  absl::Time start = absl::Now();
+  EXPECT_FALSE(PollActivity(*backend_, {}, timeout).has_value());
+  absl::Duration elapsed = absl::Now() - start;
+  EXPECT_GE(elapsed, timeout / 2);
+  EXPECT_LT(elapsed, timeout + absl::Seconds(5));
+}
+
+TEST_P(BackendContractTest, ActivityTaskOnlyFromQueuesAskedFor) {
+  Create(*backend_, "i1");
+  std::optional<core::WorkflowTask> task = Poll(*backend_, {}, kSomething);
+  ASSERT_TRUE(task.has_value());
+  core::WorkflowTaskCompletion completion = Continue(*task);
+  ScheduleActivity(completion, *task, "act", "aq1");
+  ASSERT_TRUE(backend_->CompleteWorkflowTask(*task, completion).ok());
+
+  EXPECT_FALSE(PollActivity(*backend_).has_value());  // Only "default".
+  EXPECT_FALSE(PollActivity(*backend_, {"aq2"}).has_value());
+  std::optional<core::ActivityTask> activity =
+      PollActivity(*backend_, {"aq2", "aq1"}, kSomething);
+  ASSERT_TRUE(activity.has_value());
+  EXPECT_EQ(activity->queue, "aq1");
+  EXPECT_EQ(activity->scheduled_event.activity_scheduled().activity_name(),
+            "act");
+  // Leased: nobody else gets it.
+  EXPECT_FALSE(PollActivity(*backend_, {"aq1"}).has_value());
+}
+
+TEST_P(BackendContractTest, ActivityResultGoesToOwningInstanceQueue) {
+  Create(*backend_, "i1", "e1", "wq");
+  std::optional<core::WorkflowTask> task = Poll(*backend_, {"wq"}, kSomething);
+  ASSERT_TRUE(task.has_value());
+  core::WorkflowTaskCompletion completion = Continue(*task);
+  ScheduleActivity(completion, *task, "act", "aq");
+  ASSERT_TRUE(backend_->CompleteWorkflowTask(*task, completion).ok());
+
+  std::optional<core::ActivityTask> activity =
+      PollActivity(*backend_, {"aq"}, kSomething);
+  ASSERT_TRUE(activity.has_value());
+  ASSERT_TRUE(backend_->ExtendActivityTaskLease(*activity, kLease).ok());
+  v1::HistoryEvent result;
+  result.mutable_activity_completed()->set_scheduled_event_id(3);
+  result.mutable_activity_completed()->mutable_result()->set_data("42");
+  ASSERT_TRUE(backend_->CompleteActivityTask(*activity, result).ok());
+
+  // Not on the activity's queue...
+  EXPECT_FALSE(Poll(*backend_, {"aq"}).has_value());
+  // ...but in the next workflow task of the instance, on its own queue.
+  std::optional<core::WorkflowTask> next = Poll(*backend_, {"wq"}, kSomething);
+  ASSERT_TRUE(next.has_value());
+  EXPECT_EQ(next->instance_id, "i1");
+  EXPECT_EQ(next->queue, "wq");
+  EXPECT_EQ(next->history_length, 3);
+  ASSERT_EQ(next->new_events.size(), 1u);
+  EXPECT_EQ(next->new_events[0].activity_completed().scheduled_event_id(), 3);
+  EXPECT_EQ(next->new_events[0].activity_completed().result().data(), "42");
+}
+
+TEST_P(BackendContractTest, CompletingAnActivityTwiceIsAborted) {
+  Create(*backend_, "i1");
+  std::optional<core::WorkflowTask> task = Poll(*backend_, {}, kSomething);
+  ASSERT_TRUE(task.has_value());
+  core::WorkflowTaskCompletion completion = Continue(*task);
+  ScheduleActivity(completion, *task, "act", core::kDefaultQueue);
+  ASSERT_TRUE(backend_->CompleteWorkflowTask(*task, completion).ok());
+  std::optional<core::ActivityTask> activity =
+      PollActivity(*backend_, {}, kSomething);
+  ASSERT_TRUE(activity.has_value());
+  v1::HistoryEvent result;
+  result.mutable_activity_failed()->set_scheduled_event_id(3);
+  result.mutable_activity_failed()->mutable_failure()->set_message("no");
+  ASSERT_TRUE(backend_->CompleteActivityTask(*activity, result).ok());
+  EXPECT_EQ(backend_->CompleteActivityTask(*activity, result).code(),
+            absl::StatusCode::kAborted);
+  EXPECT_EQ(backend_->ExtendActivityTaskLease(*activity, kLease).code(),
+            absl::StatusCode::kAborted);
+  // Exactly one result reached the instance.
+  std::optional<core::WorkflowTask> next = Poll(*backend_, {}, kSomething);
+  ASSERT_TRUE(next.has_value());
+  ASSERT_EQ(next->new_events.size(), 1u);
+  EXPECT_EQ(next->new_events[0].activity_failed().failure().message(), "no");
+}
+
+TEST_P(BackendContractTest, ExpiredActivityLeaseIsTakenOver) {
+  Create(*backend_, "i1");
+  std::optional<core::WorkflowTask> task = Poll(*backend_, {}, kSomething);
+  ASSERT_TRUE(task.has_value());
+  core::WorkflowTaskCompletion completion = Continue(*task);
+  ScheduleActivity(completion, *task, "act", core::kDefaultQueue);
+  ASSERT_TRUE(backend_->CompleteWorkflowTask(*task, completion).ok());
+  std::optional<core::ActivityTask> first =
+      PollActivity(*backend_, {}, kSomething, absl::Milliseconds(100));
+  ASSERT_TRUE(first.has_value());
+  // Blocks until the first lease expires.
+  std::optional<core::ActivityTask> second =
+      PollActivity(*backend_, {}, kSomething);
+  ASSERT_TRUE(second.has_value());
+  EXPECT_EQ(second->activity_id, first->activity_id);
+  EXPECT_NE(second->lease_token, first->lease_token);
+  v1::HistoryEvent result;
+  result.mutable_activity_completed()->set_scheduled_event_id(3);
+  EXPECT_EQ(backend_->CompleteActivityTask(*first, result).code(),
+            absl::StatusCode::kAborted);
+  EXPECT_TRUE(backend_->CompleteActivityTask(*second, result).ok());
+}
+
+TEST_P(BackendContractTest, ActivityResultForFinishedExecutionIsDropped) {
+  Create(*backend_, "i1");
+  std::optional<core::WorkflowTask> task = Poll(*backend_, {}, kSomething);
+  ASSERT_TRUE(task.has_value());
+  core::WorkflowTaskCompletion completion = Finish(*task, "early");
+  ScheduleActivity(completion, *task, "act", core::kDefaultQueue);
+  ASSERT_TRUE(backend_->CompleteWorkflowTask(*task, completion).ok());
+  std::optional<core::ActivityTask> activity =
+      PollActivity(*backend_, {}, kSomething);
+  ASSERT_TRUE(activity.has_value());
+  v1::HistoryEvent result;
+  result.mutable_activity_completed()->set_scheduled_event_id(4);
+  EXPECT_TRUE(backend_->CompleteActivityTask(*activity, result).ok());
+  EXPECT_FALSE(Poll(*backend_).has_value());
+  auto state = backend_->GetWorkflowInstanceState("i1");
+  ASSERT_TRUE(state.ok()) << state.status();
+  EXPECT_EQ(state->state(), v1::WORKFLOW_STATE_FINISHED);
+}
+
+// --- Reading
+// ------------------------------------------------------------------
+
+TEST_P(BackendContractTest, UnknownInstanceIsNotFound) {
+  auto state = backend_->GetWorkflowInstanceState("nope");
+  EXPECT_EQ(state.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(state.status().message(), HasSubstr("nope"));
+  EXPECT_EQ(backend_->GetWorkflowHistory("nope", "e1").status().code(),
+            absl::StatusCode::kNotFound);
+  Create(*backend_, "i1");
+  EXPECT_EQ(backend_->GetWorkflowHistory("i1", "other").status().code(),
+            absl::StatusCode::kNotFound);
+  auto empty = backend_->GetWorkflowHistory("i1", "e1");
+  ASSERT_TRUE(empty.ok()) << empty.status();
+  EXPECT_TRUE(empty->empty());
+  auto wait = backend_->WaitForWorkflowInstanceFinished(
+      "nope", absl::Now() + absl::Seconds(1));
+  EXPECT_EQ(wait.status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST_P(BackendContractTest, WaitForFinishedTimesOut) {
+  Create(*backend_, "i1");
+  auto state = backend_->WaitForWorkflowInstanceFinished(
+      "i1", absl::Now() + absl::Milliseconds(200));
+  EXPECT_EQ(state.status().code(), absl::StatusCode::kDeadlineExceeded);
+  EXPECT_THAT(state.status().message(), HasSubstr("i1"));
+}
+
+TEST_P(BackendContractTest, WaitForFinishedReturnsResult) {
+  Create(*backend_, "i1");
+  std::optional<core::WorkflowTask> task = Poll(*backend_, {}, kSomething);
+  ASSERT_TRUE(task.has_value());
+  std::thread finisher([&] {
+    EXPECT_TRUE(
+        backend_->CompleteWorkflowTask(*task, Finish(*task, "done")).ok());
+  });
+  auto state = backend_->WaitForWorkflowInstanceFinished(
+      "i1", absl::Now() + absl::Seconds(20));
+  finisher.join();
+  ASSERT_TRUE(state.ok()) << state.status();
+  EXPECT_EQ(state->state(), v1::WORKFLOW_STATE_FINISHED);
+  EXPECT_EQ(state->result().result().data(), "done");
+  EXPECT_GT(state->finished_at_unix_us(), 0);
+}
+
+// --- Removal ----------------------------------------------------------------
+
+TEST_P(BackendContractTest, RemovingActiveInstanceFailsNotFinished) {
+  Create(*backend_, "i1");
+  absl::Status status = backend_->RemoveWorkflowInstance("i1");
+  EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition) << status;
+  EXPECT_THAT(status.message(), HasSubstr("not finished"));
+  EXPECT_THAT(status.message(), HasSubstr("i1"));
+  // Nothing was removed: the instance still runs.
+  EXPECT_TRUE(backend_->GetWorkflowInstanceState("i1").ok());
+  EXPECT_TRUE(Poll(*backend_, {}, kSomething).has_value());
+}
+
+TEST_P(BackendContractTest, RemovingUnknownInstanceIsNotFound) {
+  absl::Status status = backend_->RemoveWorkflowInstance("nope");
+  EXPECT_EQ(status.code(), absl::StatusCode::kNotFound) << status;
+  EXPECT_THAT(status.message(), HasSubstr("nope"));
+}
+
+TEST_P(BackendContractTest, RemovingFinishedInstanceDeletesAllExecutions) {
+  CreateAndFinish(*backend_, "i1");
+  // A second execution, also finished.
+  ASSERT_TRUE(
+      backend_->CreateWorkflowInstance(Instance("i1", "e2"), Started("wf"))
+          .ok());
+  std::optional<core::WorkflowTask> task = Poll(*backend_, {}, kSomething);
+  ASSERT_TRUE(task.has_value());
+  ASSERT_TRUE(
+      backend_->CompleteWorkflowTask(*task, Finish(*task, "again")).ok());
+  CreateAndFinish(*backend_, "other");
+
+  ASSERT_TRUE(backend_->RemoveWorkflowInstance("i1").ok());
+  EXPECT_EQ(backend_->GetWorkflowInstanceState("i1").status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(backend_->GetWorkflowHistory("i1", "e1").status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(backend_->GetWorkflowHistory("i1", "e2").status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(backend_->RemoveWorkflowInstance("i1").code(),
+            absl::StatusCode::kNotFound);
+  // Other instances are untouched, and the id can be used again.
+  EXPECT_TRUE(backend_->GetWorkflowInstanceState("other").ok());
+  Create(*backend_, "i1", "e3");
+  std::optional<core::WorkflowTask> fresh = Poll(*backend_, {}, kSomething);
+  ASSERT_TRUE(fresh.has_value());
+  EXPECT_EQ(fresh->execution_id, "e3");
+  EXPECT_EQ(fresh->history_length, 0);
+}
+
+TEST_P(BackendContractTest, RemovingFinishedInstancesOlderThanATime) {
+  CreateAndFinish(*backend_, "old1");
+  CreateAndFinish(*backend_, "old2");
+  absl::Time cutoff = absl::Now();
+  WaitUntilAfter(cutoff);
+  CreateAndFinish(*backend_, "new");
+  Create(*backend_, "active");
+
+  auto removed = backend_->RemoveWorkflowInstances(cutoff);
+  ASSERT_TRUE(removed.ok()) << removed.status();
+  EXPECT_EQ(*removed, 2);
+  EXPECT_EQ(backend_->GetWorkflowInstanceState("old1").status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(backend_->GetWorkflowInstanceState("old2").status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(backend_->GetWorkflowHistory("old1", "e1").status().code(),
+            absl::StatusCode::kNotFound);
+  auto kept = backend_->GetWorkflowInstanceState("new");
+  ASSERT_TRUE(kept.ok()) << kept.status();
+  EXPECT_EQ(kept->state(), v1::WORKFLOW_STATE_FINISHED);
+  auto history = backend_->GetWorkflowHistory("new", "e1");
+  ASSERT_TRUE(history.ok()) << history.status();
+  EXPECT_EQ(history->size(), 3u);
+  EXPECT_TRUE(backend_->GetWorkflowInstanceState("active").ok());
+
+  // Nothing older is left; a later cutoff takes the rest but never the
+  // active instance.
+  auto none = backend_->RemoveWorkflowInstances(cutoff);
+  ASSERT_TRUE(none.ok()) << none.status();
+  EXPECT_EQ(*none, 0);
+  WaitUntilAfter(absl::Now());
+  auto rest = backend_->RemoveWorkflowInstances(absl::Now());
+  ASSERT_TRUE(rest.ok()) << rest.status();
+  EXPECT_EQ(*rest, 1);
+  auto active = backend_->GetWorkflowInstanceState("active");
+  ASSERT_TRUE(active.ok()) << active.status();
+  EXPECT_EQ(active->state(), v1::WORKFLOW_STATE_ACTIVE);
+}
+
+// --- Listing
+// ------------------------------------------------------------------
+
+TEST_P(BackendContractTest, ListsInstancesNewestFirstWithCursor) {
+  constexpr int kInstances = 50;
+  constexpr int kPageSize = 10;
+  for (int i = 0; i < kInstances; ++i) {
+    Create(*backend_, absl::StrCat("i", i), "e1", absl::StrCat("q", i % 3));
+  }
+  std::vector<v1::WorkflowInstanceState> listed;
+  std::string cursor;
+  for (int page_number = 0; page_number < kInstances / kPageSize;
+       ++page_number) {
+    auto page = backend_->ListWorkflowInstances(cursor, kPageSize);
+    ASSERT_TRUE(page.ok()) << page.status();
+    ASSERT_EQ(page->instances.size(), static_cast<size_t>(kPageSize))
+        << "page " << page_number;
+    listed.insert(listed.end(), page->instances.begin(), page->instances.end());
+    if (page_number + 1 < kInstances / kPageSize) {
+      ASSERT_FALSE(page->next_cursor.empty()) << "page " << page_number;
+    }
+    cursor = page->next_cursor;
+  }
+  // After the fifth page: either its cursor already said "the end", or the
+  // page it leads to is empty and says so.
+  if (!cursor.empty()) {
+    auto last = backend_->ListWorkflowInstances(cursor, kPageSize);
+    ASSERT_TRUE(last.ok()) << last.status();
+    EXPECT_TRUE(last->instances.empty());
+    EXPECT_TRUE(last->next_cursor.empty());
+  }
+
+  // Every instance exactly once, newest first. Instances created within the
+  // same microsecond may come in either order (the tiebreak is the
+  // backend's), so creation order is only checked where the times differ.
+  auto number = [](const v1::WorkflowInstanceState& state) {
+    return std::stoi(state.instance_id().substr(1));
+  };
+  std::set<std::string> ids;
+  for (size_t i = 0; i < listed.size(); ++i) {
+    ids.insert(listed[i].instance_id());
+    if (i == 0) continue;
+    EXPECT_LE(listed[i].created_at_unix_us(),
+              listed[i - 1].created_at_unix_us())
+        << "not newest first at position " << i;
+    if (listed[i].created_at_unix_us() < listed[i - 1].created_at_unix_us()) {
+      EXPECT_LT(number(listed[i]), number(listed[i - 1]))
+          << "not newest first at position " << i;
+    }
+  }
+  EXPECT_EQ(ids.size(), static_cast<size_t>(kInstances));
+  // Entries carry the instance's queue, state and times.
+  for (const v1::WorkflowInstanceState& state : listed) {
+    EXPECT_EQ(state.queue(), absl::StrCat("q", number(state) % 3));
+    EXPECT_EQ(state.state(), v1::WORKFLOW_STATE_ACTIVE);
+    EXPECT_EQ(state.workflow_name(), "wf");
+    EXPECT_GT(state.created_at_unix_us(), 0);
+  }
+}
+
+TEST_P(BackendContractTest, ListingShowsLatestExecutionOnly) {
+  CreateAndFinish(*backend_, "i1");
+  ASSERT_TRUE(
+      backend_->CreateWorkflowInstance(Instance("i1", "e2"), Started("wf"))
+          .ok());
+  auto page = backend_->ListWorkflowInstances("", 10);
+  ASSERT_TRUE(page.ok()) << page.status();
+  ASSERT_EQ(page->instances.size(), 1u);
+  EXPECT_EQ(page->instances[0].execution_id(), "e2");
+  EXPECT_EQ(page->instances[0].state(), v1::WORKFLOW_STATE_ACTIVE);
+  EXPECT_TRUE(page->next_cursor.empty());
+}
+
+TEST_P(BackendContractTest, ListingShowsFinishedState) {
+  CreateAndFinish(*backend_, "i1");
+  auto page = backend_->ListWorkflowInstances("", 10);
+  ASSERT_TRUE(page.ok()) << page.status();
+  ASSERT_EQ(page->instances.size(), 1u);
+  const v1::WorkflowInstanceState& state = page->instances[0];
+  EXPECT_EQ(state.state(), v1::WORKFLOW_STATE_FINISHED);
+  EXPECT_EQ(state.queue(), core::kDefaultQueue);
+  EXPECT_GE(state.finished_at_unix_us(), state.created_at_unix_us());
+  EXPECT_EQ(state.result().result().data(), "done");
+}
+
+TEST_P(BackendContractTest, ListingRejectsBadArguments) {
+  Create(*backend_, "i1");
+  EXPECT_EQ(backend_->ListWorkflowInstances("not a cursor", 10).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(backend_->ListWorkflowInstances("", 0).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  auto empty = backend_->ListWorkflowInstances("", 10);
+  ASSERT_TRUE(empty.ok()) << empty.status();
+  EXPECT_EQ(empty->instances.size(), 1u);
+}
+
+// --- Stats ------------------------------------------------------------------
+
+TEST_P(BackendContractTest, StatsCountActiveInstancesAndPendingTasks) {
+  auto stats = backend_->GetStats();
+  ASSERT_TRUE(stats.ok()) << stats.status();
+  EXPECT_EQ(stats->active_instances, 0);
+  EXPECT_EQ(CountIn(stats->pending_workflow_tasks, "q1"), 0);
+  EXPECT_EQ(CountIn(stats->pending_activity_tasks, "aq"), 0);
+
+  Create(*backend_, "a", "e1", "q1");
+  Create(*backend_, "b", "e1", "q1");
+  Create(*backend_, "c", "e1", "q2");
+  stats = backend_->GetStats();
+  ASSERT_TRUE(stats.ok()) << stats.status();
+  EXPECT_EQ(stats->active_instances, 3);
+  EXPECT_EQ(CountIn(stats->pending_workflow_tasks, "q1"), 2);
+  EXPECT_EQ(CountIn(stats->pending_workflow_tasks, "q2"), 1);
+
+  // A leased workflow task still counts until it is completed.
+  std::optional<core::WorkflowTask> task = Poll(*backend_, {"q1"}, kSomething);
+  ASSERT_TRUE(task.has_value());
+  stats = backend_->GetStats();
+  ASSERT_TRUE(stats.ok()) << stats.status();
+  EXPECT_EQ(CountIn(stats->pending_workflow_tasks, "q1"), 2);
+  core::WorkflowTaskCompletion completion = Continue(*task);
+  ScheduleActivity(completion, *task, "act1", "aq");
+  ScheduleActivity(completion, *task, "act2", "aq");
+  ASSERT_TRUE(backend_->CompleteWorkflowTask(*task, completion).ok());
+  stats = backend_->GetStats();
+  ASSERT_TRUE(stats.ok()) << stats.status();
+  EXPECT_EQ(stats->active_instances, 3);
+  EXPECT_EQ(CountIn(stats->pending_workflow_tasks, "q1"), 1);
+  EXPECT_EQ(CountIn(stats->pending_activity_tasks, "aq"), 2);
+
+  // A leased activity still counts until it is completed.
+  std::optional<core::ActivityTask> activity =
+      PollActivity(*backend_, {"aq"}, kSomething);
+  ASSERT_TRUE(activity.has_value());
+  stats = backend_->GetStats();
+  ASSERT_TRUE(stats.ok()) << stats.status();
+  EXPECT_EQ(CountIn(stats->pending_activity_tasks, "aq"), 2);
+  v1::HistoryEvent result;
+  result.mutable_activity_completed()->set_scheduled_event_id(
+      activity->scheduled_event.id());
+  ASSERT_TRUE(backend_->CompleteActivityTask(*activity, result).ok());
+  stats = backend_->GetStats();
+  ASSERT_TRUE(stats.ok()) << stats.status();
+  EXPECT_EQ(CountIn(stats->pending_activity_tasks, "aq"), 1);
+  // The result made the owning instance's workflow task pending again.
+  EXPECT_EQ(CountIn(stats->pending_workflow_tasks, "q1"), 2);
+
+  // A finished instance is no longer active.
+  std::optional<core::WorkflowTask> c_task =
+      Poll(*backend_, {"q2"}, kSomething);
+  ASSERT_TRUE(c_task.has_value());
+  ASSERT_TRUE(
+      backend_->CompleteWorkflowTask(*c_task, Finish(*c_task, "done")).ok());
+  stats = backend_->GetStats();
+  ASSERT_TRUE(stats.ok()) << stats.status();
+  EXPECT_EQ(stats->active_instances, 2);
+  EXPECT_EQ(CountIn(stats->pending_workflow_tasks, "q2"), 0);
+}
+
+}  // namespace
+}  // namespace durable::testing

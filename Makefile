@@ -15,7 +15,9 @@ test: setup
 	bash tools/run_tests.sh
 
 bench: setup
-	bazel run -c opt --jobs=2 //benchmarks:replay_benchmark
+	bazel build -c opt --jobs=2 //benchmarks:all
+	bazel-bin/benchmarks/replay_benchmark
+	bazel-bin/benchmarks/latency_benchmark --benchmark_min_time=2
 
 format:
 	find core capi bindings backends testing benchmarks examples tools \

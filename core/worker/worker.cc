@@ -244,7 +244,14 @@ absl::StatusOr<std::unique_ptr<WorkflowStateMachine>> Worker::ReplayMachineFor(
 
 void Worker::AbandonTask(const WorkflowTask& task, const absl::Status& why) {
   if (IsNonDeterminism(why) && config_.fail_workflow_on_nondeterminism) {
-    FailWorkflow(task, why);
+    FailWorkflow(task, why, "NonDeterminism");
+    return;
+  }
+  if (why.code() == absl::StatusCode::kDataLoss) {
+    // Stored history cannot be read back; retrying cannot help. Fail this
+    // one instance (new events are appended after the damaged ones) and
+    // leave every other instance alone.
+    FailWorkflow(task, why, "HistoryCorrupted");
     return;
   }
   v1::WorkflowTaskFailure failure;
@@ -257,7 +264,8 @@ void Worker::AbandonTask(const WorkflowTask& task, const absl::Status& why) {
       .IgnoreError();
 }
 
-void Worker::FailWorkflow(const WorkflowTask& task, const absl::Status& why) {
+void Worker::FailWorkflow(const WorkflowTask& task, const absl::Status& why,
+                          absl::string_view failure_type) {
   const absl::Time now = absl::Now();
   WorkflowTaskCompletion commit;
   int64_t id = task.history_length;
@@ -272,7 +280,7 @@ void Worker::FailWorkflow(const WorkflowTask& task, const absl::Status& why) {
   }
   v1::WorkflowResult result;
   v1::Failure* failure = result.mutable_failure();
-  failure->set_type("NonDeterminism");
+  failure->set_type(std::string(failure_type));
   failure->set_message(std::string(why.message()));
   failure->set_non_retryable(true);
   v1::HistoryEvent finished;

@@ -33,6 +33,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "core/backend.h"
@@ -119,13 +120,16 @@ class Worker {
   std::optional<absl::StatusOr<v1::WorkflowActivation>> NextForPollerLocked(
       absl::Time deadline, std::vector<FailedTask>& failed)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Releases a task that failed without changing history; with
-  // fail_workflow_on_nondeterminism, a NON_DETERMINISM failure instead ends
-  // the workflow (FailWorkflow).
+  // Releases a task that failed without changing history, to be retried
+  // after the retry delay. Two failures end the workflow instead
+  // (FailWorkflow): DATA_LOSS (unreadable history; type "HistoryCorrupted")
+  // and, with fail_workflow_on_nondeterminism, NON_DETERMINISM (type
+  // "NonDeterminism").
   void AbandonTask(const WorkflowTask& task, const absl::Status& why);
   // Commits the task's inbound events followed by a WorkflowExecutionFinished
-  // carrying a "NonDeterminism" failure.
-  void FailWorkflow(const WorkflowTask& task, const absl::Status& why);
+  // carrying a failure of `failure_type` with `why`'s message.
+  void FailWorkflow(const WorkflowTask& task, const absl::Status& why,
+                    absl::string_view failure_type);
   // Returns the next activation of some ready run, if any. Tasks whose
   // replay failed are evicted and added to `failed`, to be abandoned once
   // the lock is released.

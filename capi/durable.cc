@@ -234,6 +234,37 @@ durable_status_t durable_client_get_workflow_history(durable_client_t* client,
   });
 }
 
+durable_status_t durable_client_signal_workflow(durable_client_t* client,
+                                                const uint8_t* request,
+                                                size_t request_len,
+                                                char** error) {
+  return Guard(error, [&]() -> durable_status_t {
+    if (client == nullptr) {
+      return Fail(error, DURABLE_INVALID_ARGUMENT, "client is NULL");
+    }
+    durable::v1::SignalWorkflowRequest parsed;
+    if (durable_status_t s =
+            Parse(request, request_len, "request", &parsed, error);
+        s != DURABLE_OK) {
+      return s;
+    }
+    return Report(error, client->client->SignalWorkflow(parsed));
+  });
+}
+
+durable_status_t durable_client_cancel_workflow_instance(
+    durable_client_t* client, const char* instance_id, const char* reason,
+    char** error) {
+  return Guard(error, [&]() -> durable_status_t {
+    if (client == nullptr || instance_id == nullptr) {
+      return Fail(error, DURABLE_INVALID_ARGUMENT,
+                  "client and instance_id must not be NULL");
+    }
+    return Report(error, client->client->CancelWorkflowInstance(
+                             instance_id, reason == nullptr ? "" : reason));
+  });
+}
+
 durable_status_t durable_worker_new(durable_backend_t* backend,
                                     const uint8_t* options, size_t options_len,
                                     durable_worker_t** out, char** error) {

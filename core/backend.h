@@ -74,6 +74,10 @@ struct OutboundEvent {
   v1::HistoryEvent event;
   // Not visible to workflow tasks before this time; InfinitePast() = now.
   absl::Time visible_at = absl::InfinitePast();
+  // Optional name of a pending event of the sender's own execution (e.g.
+  // "timer/12" for the TimerFired of the timer scheduled at event 12), so a
+  // later task can withdraw it (WorkflowTaskCompletion::canceled_event_keys).
+  std::string key;
 };
 
 // Everything one workflow task wrote, committed atomically.
@@ -82,6 +86,9 @@ struct WorkflowTaskCompletion {
   std::vector<v1::HistoryEvent> executed_events;
   std::vector<ActivityTaskSpec> activities;
   std::vector<OutboundEvent> outbound_events;
+  // Keys of pending (not yet consumed) inbox events of this execution to
+  // delete, e.g. the TimerFired of a canceled timer. Unknown keys are fine.
+  std::vector<std::string> canceled_event_keys;
   // New state of the execution (ACTIVE, FINISHED, CONTINUED_AS_NEW).
   v1::WorkflowState state = v1::WORKFLOW_STATE_ACTIVE;
   // Set when state is FINISHED.

@@ -42,7 +42,8 @@ CREATE TABLE IF NOT EXISTS inbox (
   instance_id TEXT NOT NULL,
   execution_id TEXT NOT NULL,
   event BLOB NOT NULL,
-  visible_at INTEGER NOT NULL
+  visible_at INTEGER NOT NULL,
+  event_key TEXT
 );
 CREATE INDEX IF NOT EXISTS inbox_by_visibility ON inbox (visible_at);
 CREATE INDEX IF NOT EXISTS inbox_by_execution
@@ -65,6 +66,12 @@ CREATE INDEX IF NOT EXISTS activities_by_queue
   ON activities (queue, visible_at);
 )sql";
 
+// Version 1 -> 2: pending inbox events get an optional key, so a workflow
+// task can withdraw one it scheduled earlier (a canceled timer's firing).
+constexpr char kMigrateV1ToV2[] = R"sql(
+ALTER TABLE inbox ADD COLUMN event_key TEXT;
+)sql";
+
 // Indexes added within schema version 1 (listing, removal). They change no
 // table, so older version-1 files get them on open without a version bump.
 constexpr char kAdditiveIndexes[] = R"sql(
@@ -74,6 +81,8 @@ CREATE INDEX IF NOT EXISTS instances_by_finished_at
   ON instances (finished_at) WHERE finished_at IS NOT NULL;
 CREATE INDEX IF NOT EXISTS activities_by_instance
   ON activities (instance_id, execution_id);
+CREATE INDEX IF NOT EXISTS inbox_by_key
+  ON inbox (instance_id, execution_id, event_key) WHERE event_key IS NOT NULL;
 )sql";
 
 // Reads the stored version: 0 for an empty database (nothing to check).
@@ -143,10 +152,16 @@ absl::Status EnsureSchema(Connection& connection, const std::string& name) {
     }
     return txn->Commit();
   }
-  // Version 0: a fresh database. Future versions add migrations from
-  // *version here, each step in this same transaction.
-  if (absl::Status status = connection.Exec(kCreateSchema); !status.ok()) {
-    return status;
+  // Version 0 is a fresh database; older versions migrate step by step, all
+  // in this same transaction.
+  if (*version == 0) {
+    if (absl::Status status = connection.Exec(kCreateSchema); !status.ok()) {
+      return status;
+    }
+  } else if (*version == 1) {
+    if (absl::Status status = connection.Exec(kMigrateV1ToV2); !status.ok()) {
+      return status;
+    }
   }
   if (absl::Status status = connection.Exec(kAdditiveIndexes); !status.ok()) {
     return status;

@@ -27,7 +27,8 @@
 namespace durable::backends::sqlite {
 
 // The schema version this library writes and understands.
-inline constexpr int64_t kSchemaVersion = 1;
+// 1: initial schema. 2: inbox.event_key (withdrawing canceled timers).
+inline constexpr int64_t kSchemaVersion = 2;
 
 // Refuses foreign or newer databases without writing anything. `name` (a path
 // or "memory") appears in error messages.

@@ -218,15 +218,18 @@ absl::StatusOr<std::optional<std::string>> SqliteBackend::ActiveExecution(
 absl::Status SqliteBackend::InsertInbox(const std::string& instance_id,
                                         const std::string& execution_id,
                                         const v1::HistoryEvent& event,
-                                        absl::Time visible_at) {
+                                        absl::Time visible_at,
+                                        const std::string& key) {
   DURABLE_ASSIGN_OR_RETURN(
       Statement stmt,
-      connection_->Prepare("INSERT INTO inbox (instance_id, execution_id, "
-                           "event, visible_at) VALUES (?1, ?2, ?3, ?4)"));
+      connection_->Prepare(
+          "INSERT INTO inbox (instance_id, execution_id, event, visible_at, "
+          "event_key) VALUES (?1, ?2, ?3, ?4, NULLIF(?5, ''))"));
   return stmt.BindText(1, instance_id)
       .BindText(2, execution_id)
       .BindBlob(3, event.SerializeAsString())
       .BindInt64(4, core::ToUnixMicros(visible_at))
+      .BindText(5, key)
       .Run();
 }
 
@@ -490,7 +493,7 @@ absl::Status SqliteBackend::DeliverOutbound(const core::OutboundEvent& outbound,
     if (!row || state.ColumnInt64(0) != kActive) return absl::OkStatus();
   }
   return InsertInbox(outbound.instance_id, execution_id, outbound.event,
-                     visible_at);
+                     visible_at, outbound.key);
 }
 
 absl::Status SqliteBackend::CompleteWorkflowTask(
@@ -560,6 +563,16 @@ absl::Status SqliteBackend::CompleteWorkflowTask(
                                   .BindText(2, task.execution_id)
                                   .BindInt64(3, max_inbox_id)
                                   .BindInt64(4, taken_at_us)
+                                  .Run());
+    }
+    for (const std::string& key : completion.canceled_event_keys) {
+      DURABLE_ASSIGN_OR_RETURN(
+          Statement withdraw,
+          connection_->Prepare("DELETE FROM inbox WHERE instance_id = ?1 "
+                               "AND execution_id = ?2 AND event_key = ?3"));
+      DURABLE_RETURN_IF_ERROR(withdraw.BindText(1, task.instance_id)
+                                  .BindText(2, task.execution_id)
+                                  .BindText(3, key)
                                   .Run());
     }
     for (const core::ActivityTaskSpec& spec : completion.activities) {

@@ -140,8 +140,8 @@ class SqliteBackend : public core::Backend {
       const std::string& instance_id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status InsertInbox(const std::string& instance_id,
                            const std::string& execution_id,
-                           const v1::HistoryEvent& event, absl::Time visible_at)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+                           const v1::HistoryEvent& event, absl::Time visible_at,
+                           const std::string& key = "");
 
   mutable absl::Mutex mu_;
   std::unique_ptr<Connection> connection_ ABSL_GUARDED_BY(mu_);

@@ -394,7 +394,7 @@ TEST(SqliteFileTest, RefusesNewerSchemaVersion) {
   ASSERT_FALSE(backend.ok());
   EXPECT_EQ(backend.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(backend.status().message(), HasSubstr("version 99"));
-  EXPECT_THAT(backend.status().message(), HasSubstr("version 1 "));
+  EXPECT_THAT(backend.status().message(), HasSubstr("version 2 "));
 }
 
 TEST(SqliteFileTest, ReadOnlyFileIsAnError) {
@@ -447,29 +447,57 @@ TEST(SqliteFileTest, ListingBreaksCreationTimeTiesByInsertionOrder) {
   EXPECT_EQ(ids, (std::vector<std::string>{"i4", "i3", "i2", "i1", "i0"}));
 }
 
-TEST(SqliteFileTest, OpeningAddsIndexesMissingFromOlderVersionOneFiles) {
+// Builds a database as version 1 wrote it (no inbox.event_key, no later
+// indexes) holding one instance, then opens it with this library.
+TEST(SqliteFileTest, VersionOneFilesAreMigratedKeepingTheirData) {
   std::string path = TempPath("old_v1.db");
-  ASSERT_TRUE(OpenFile(path).ok());
+  {
+    auto backend = OpenFile(path);
+    ASSERT_TRUE(backend.ok()) << backend.status();
+    ASSERT_TRUE(
+        (*backend)
+            ->CreateWorkflowInstance(Instance("kept", "e1"), Started("wf"))
+            .ok());
+  }
   RawExec(path,
+          "DROP INDEX inbox_by_key; "
           "DROP INDEX instances_by_created_at; "
           "DROP INDEX instances_by_finished_at; "
-          "DROP INDEX activities_by_instance;");
+          "DROP INDEX activities_by_instance; "
+          "ALTER TABLE inbox DROP COLUMN event_key; "
+          "UPDATE durable_schema_version SET version = 1;");
   auto backend = OpenFile(path);
   ASSERT_TRUE(backend.ok()) << backend.status();
+  auto state = (*backend)->GetWorkflowInstanceState("kept");
+  ASSERT_TRUE(state.ok()) << state.status();
+  EXPECT_EQ(state->state(), v1::WORKFLOW_STATE_ACTIVE);
+
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-  sqlite3_stmt* stmt = nullptr;
-  ASSERT_EQ(sqlite3_prepare_v2(
-                db,
-                "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND "
-                "name IN ('instances_by_created_at', "
-                "'instances_by_finished_at', 'activities_by_instance')",
-                -1, &stmt, nullptr),
-            SQLITE_OK);
-  ASSERT_EQ(sqlite3_step(stmt), SQLITE_ROW);
-  EXPECT_EQ(sqlite3_column_int(stmt, 0), 3);
-  sqlite3_finalize(stmt);
+  auto count = [&](const char* sql) {
+    sqlite3_stmt* stmt = nullptr;
+    EXPECT_EQ(sqlite3_prepare_v2(db, sql, -1, &stmt, nullptr), SQLITE_OK);
+    EXPECT_EQ(sqlite3_step(stmt), SQLITE_ROW);
+    int n = sqlite3_column_int(stmt, 0);
+    sqlite3_finalize(stmt);
+    return n;
+  };
+  EXPECT_EQ(count("SELECT max(version) FROM durable_schema_version"), 2);
+  EXPECT_EQ(count("SELECT count(*) FROM pragma_table_info('inbox') "
+                  "WHERE name = 'event_key'"),
+            1);
+  EXPECT_EQ(count("SELECT count(*) FROM sqlite_master WHERE type = 'index' "
+                  "AND name IN ('instances_by_created_at', "
+                  "'instances_by_finished_at', 'activities_by_instance', "
+                  "'inbox_by_key')"),
+            4);
   sqlite3_close(db);
+  // The migrated inbox still serves the instance's first workflow task.
+  auto task = (*backend)->GetWorkflowTask(
+      {"default"}, absl::Seconds(30), absl::Now() + absl::Seconds(5), nullptr);
+  ASSERT_TRUE(task.ok()) << task.status();
+  ASSERT_TRUE(task->has_value());
+  EXPECT_EQ((*task)->instance_id, "kept");
 }
 
 TEST(SqliteFileTest, EmptyPathIsInvalid) {

@@ -50,6 +50,25 @@ absl::StatusOr<v1::WorkflowResult> Client::WaitForWorkflowResult(
   return state->result();
 }
 
+absl::Status Client::SignalWorkflow(const v1::SignalWorkflowRequest& request) {
+  if (request.signal_name().empty()) {
+    return absl::InvalidArgumentError("SignalWorkflow: signal_name is empty");
+  }
+  v1::HistoryEvent event;
+  event.set_timestamp_unix_us(absl::ToUnixMicros(absl::Now()));
+  event.mutable_signal_received()->set_signal_name(request.signal_name());
+  *event.mutable_signal_received()->mutable_input() = request.input();
+  return backend_->DeliverWorkflowEvent(request.instance_id(), event);
+}
+
+absl::Status Client::CancelWorkflowInstance(const std::string& instance_id,
+                                            const std::string& reason) {
+  v1::HistoryEvent event;
+  event.set_timestamp_unix_us(absl::ToUnixMicros(absl::Now()));
+  event.mutable_workflow_execution_canceled()->set_reason(reason);
+  return backend_->DeliverWorkflowEvent(instance_id, event);
+}
+
 absl::StatusOr<v1::WorkflowInstanceState> Client::GetWorkflowInstanceState(
     const std::string& instance_id) {
   return backend_->GetWorkflowInstanceState(instance_id);

@@ -32,6 +32,15 @@ class Client {
   absl::StatusOr<v1::WorkflowResult> WaitForWorkflowResult(
       const std::string& instance_id, absl::Duration timeout);
 
+  // NOT_FOUND if the instance is unknown or finished; INVALID_ARGUMENT for
+  // an empty signal name.
+  absl::Status SignalWorkflow(const v1::SignalWorkflowRequest& request);
+
+  // Asks the instance's active execution to cancel. NOT_FOUND if the
+  // instance is unknown or finished.
+  absl::Status CancelWorkflowInstance(const std::string& instance_id,
+                                      const std::string& reason);
+
   absl::StatusOr<v1::WorkflowInstanceState> GetWorkflowInstanceState(
       const std::string& instance_id);
 

@@ -35,6 +35,7 @@ EventRole RoleOf(const HistoryEvent& event) {
     case HistoryEvent::kTimerScheduled:
     case HistoryEvent::kTimerCanceled:
     case HistoryEvent::kSideEffectResult:
+    case HistoryEvent::kSignalSent:
     case HistoryEvent::kSubWorkflowScheduled:
     case HistoryEvent::kSubWorkflowCancellationRequested:
     case HistoryEvent::kMarkerRecorded:
@@ -79,6 +80,11 @@ std::string DescribeEvent(const HistoryEvent& event) {
     default:
       return EventKindName(event);
   }
+}
+
+// Names the pending TimerFired of a timer so a cancellation can withdraw it.
+std::string TimerKey(int64_t scheduled_event_id) {
+  return absl::StrCat("timer/", scheduled_event_id);
 }
 
 }  // namespace
@@ -206,7 +212,32 @@ absl::StatusOr<v1::WorkflowActivation> WorkflowStateMachine::BuildActivation(
   activation.set_is_replaying(group.replaying);
   activation.set_history_length(group.started.id() +
                                 static_cast<int64_t>(group.inbound.size()));
+  if (group.replaying) {
+    // Recorded side-effect results come first, so the code finds them when
+    // it reaches the SideEffect calls instead of running the functions.
+    for (const HistoryEvent& event : group.recorded) {
+      if (!event.has_side_effect_result()) continue;
+      auto* resolve = activation.add_jobs()->mutable_resolve_side_effect();
+      resolve->set_seq(++replayed_side_effects_);
+      *resolve->mutable_result() = event.side_effect_result().result();
+    }
+  }
   for (const HistoryEvent& event : group.inbound) {
+    if (event.has_timer_fired()) {
+      const int64_t scheduled_id = event.timer_fired().scheduled_event_id();
+      auto seq = timer_seq_by_event_.find(scheduled_id);
+      if (seq == timer_seq_by_event_.end()) {
+        return absl::DataLossError(absl::StrFormat(
+            "workflow instance \"%s\" (run %s): event %d (TimerFired) refers "
+            "to event %d, which is not a timer this run started",
+            instance_id_, run_id_, event.id(), scheduled_id));
+      }
+      // A firing that raced with a cancellation is dropped: the code was
+      // already told the timer was canceled.
+      if (!finished_timers_.insert(scheduled_id).second) continue;
+      activation.add_jobs()->mutable_fire_timer()->set_seq(seq->second);
+      continue;
+    }
     v1::WorkflowActivationJob* job = activation.add_jobs();
     switch (event.attributes_case()) {
       case HistoryEvent::kWorkflowExecutionStarted: {
@@ -243,6 +274,16 @@ absl::StatusOr<v1::WorkflowActivation> WorkflowStateMachine::BuildActivation(
         }
         break;
       }
+      case HistoryEvent::kSignalReceived: {
+        auto* signal = job->mutable_signal_workflow();
+        signal->set_signal_name(event.signal_received().signal_name());
+        *signal->mutable_input() = event.signal_received().input();
+        break;
+      }
+      case HistoryEvent::kWorkflowExecutionCanceled:
+        job->mutable_cancel_workflow()->set_reason(
+            event.workflow_execution_canceled().reason());
+        break;
       default:
         return absl::UnimplementedError(absl::StrFormat(
             "workflow instance \"%s\": history event %d of kind %s is not "
@@ -272,8 +313,26 @@ absl::Status WorkflowStateMachine::ApplyCompletion(
         completion.failed().type(), completion.failed().message()));
   }
 
+  // A timer started and canceled in the same completion leaves no trace.
+  absl::flat_hash_set<uint32_t> started_timers, dropped_timers;
+  for (const WorkflowCommand& command : completion.successful().commands()) {
+    if (command.has_start_timer()) {
+      started_timers.insert(command.start_timer().seq());
+    } else if (command.has_cancel_timer() &&
+               started_timers.contains(command.cancel_timer().seq())) {
+      dropped_timers.insert(command.cancel_timer().seq());
+    }
+  }
+
   size_t next_recorded = 0;
   for (const WorkflowCommand& command : completion.successful().commands()) {
+    if ((command.has_start_timer() &&
+         dropped_timers.contains(command.start_timer().seq())) ||
+        (command.has_cancel_timer() &&
+         dropped_timers.contains(command.cancel_timer().seq())) ||
+        !ProducesEvent(command)) {
+      continue;
+    }
     if (finished_) {
       return absl::InvalidArgumentError(absl::StrFormat(
           "run %s: command %s issued after the workflow completed", run_id_,
@@ -305,9 +364,7 @@ absl::Status WorkflowStateMachine::ApplyCompletion(
       if (!event.ok()) return event.status();
       ++history_length_;
       BindCommand(command, *event);
-      if (event->has_activity_scheduled()) {
-        output_.scheduled_activities.push_back(*event);
-      }
+      RecordSideOutputs(command, *event);
       if (terminal) {
         output_.state = v1::WORKFLOW_STATE_FINISHED;
         v1::WorkflowResult result;
@@ -367,6 +424,41 @@ absl::StatusOr<HistoryEvent> WorkflowStateMachine::EventForCommand(
       scheduled->set_heartbeat_timeout_us(schedule.heartbeat_timeout_us());
       return event;
     }
+    case WorkflowCommand::kStartTimer: {
+      const auto& start = command.start_timer();
+      if (start.duration_us() < 0) {
+        return absl::InvalidArgumentError(
+            absl::StrFormat("run %s: timer (seq %d) has a negative duration",
+                            run_id_, start.seq()));
+      }
+      auto* scheduled = event.mutable_timer_scheduled();
+      scheduled->set_fire_at_unix_us(absl::ToUnixMicros(now) +
+                                     start.duration_us());
+      scheduled->set_name(start.name());
+      return event;
+    }
+    case WorkflowCommand::kCancelTimer:
+      event.mutable_timer_canceled()->set_scheduled_event_id(
+          timer_event_by_seq_.at(command.cancel_timer().seq()));
+      return event;
+    case WorkflowCommand::kRecordSideEffect:
+      *event.mutable_side_effect_result()->mutable_result() =
+          command.record_side_effect().result();
+      return event;
+    case WorkflowCommand::kSignalExternalWorkflow: {
+      const auto& signal = command.signal_external_workflow();
+      if (signal.instance_id().empty() || signal.signal_name().empty()) {
+        return absl::InvalidArgumentError(absl::StrFormat(
+            "run %s: SignalExternalWorkflow (seq %d) needs an instance id and "
+            "a signal name",
+            run_id_, signal.seq()));
+      }
+      auto* sent = event.mutable_signal_sent();
+      sent->set_instance_id(signal.instance_id());
+      sent->set_signal_name(signal.signal_name());
+      *sent->mutable_input() = signal.input();
+      return event;
+    }
     case WorkflowCommand::kCompleteWorkflow:
       *event.mutable_workflow_execution_finished()->mutable_result() =
           command.complete_workflow().result();
@@ -394,6 +486,24 @@ absl::Status WorkflowStateMachine::CheckMatches(
                 event.activity_scheduled().activity_name() ==
                     command.schedule_activity().activity_name();
       break;
+    case WorkflowCommand::kStartTimer:
+      matches = event.has_timer_scheduled();
+      break;
+    case WorkflowCommand::kCancelTimer:
+      matches = event.has_timer_canceled() &&
+                event.timer_canceled().scheduled_event_id() ==
+                    timer_event_by_seq_.at(command.cancel_timer().seq());
+      break;
+    case WorkflowCommand::kRecordSideEffect:
+      matches = event.has_side_effect_result();
+      break;
+    case WorkflowCommand::kSignalExternalWorkflow:
+      matches = event.has_signal_sent() &&
+                event.signal_sent().instance_id() ==
+                    command.signal_external_workflow().instance_id() &&
+                event.signal_sent().signal_name() ==
+                    command.signal_external_workflow().signal_name();
+      break;
     case WorkflowCommand::kCompleteWorkflow:
       matches = event.has_workflow_execution_finished() &&
                 !event.workflow_execution_finished().has_failure();
@@ -420,6 +530,59 @@ void WorkflowStateMachine::BindCommand(const WorkflowCommand& command,
   if (command.has_schedule_activity()) {
     activity_seq_by_event_[event.id()] = command.schedule_activity().seq();
     activity_event_by_seq_[command.schedule_activity().seq()] = event.id();
+  } else if (command.has_start_timer()) {
+    timer_seq_by_event_[event.id()] = command.start_timer().seq();
+    timer_event_by_seq_[command.start_timer().seq()] = event.id();
+  } else if (command.has_cancel_timer()) {
+    finished_timers_.insert(event.timer_canceled().scheduled_event_id());
+  }
+}
+
+bool WorkflowStateMachine::ProducesEvent(const WorkflowCommand& command) const {
+  if (!command.has_cancel_timer()) return true;
+  auto timer = timer_event_by_seq_.find(command.cancel_timer().seq());
+  return timer != timer_event_by_seq_.end() &&
+         !finished_timers_.contains(timer->second);
+}
+
+void WorkflowStateMachine::RecordSideOutputs(const WorkflowCommand& command,
+                                             const HistoryEvent& event) {
+  switch (event.attributes_case()) {
+    case HistoryEvent::kActivityScheduled:
+      output_.scheduled_activities.push_back(event);
+      break;
+    case HistoryEvent::kTimerScheduled: {
+      OutboundEvent fired;
+      fired.instance_id = instance_id_;
+      fired.execution_id = run_id_;
+      fired.event.set_timestamp_unix_us(
+          event.timer_scheduled().fire_at_unix_us());
+      fired.event.mutable_timer_fired()->set_scheduled_event_id(event.id());
+      fired.event.mutable_timer_fired()->set_fire_at_unix_us(
+          event.timer_scheduled().fire_at_unix_us());
+      fired.visible_at =
+          absl::FromUnixMicros(event.timer_scheduled().fire_at_unix_us());
+      fired.key = TimerKey(event.id());
+      output_.outbound_events.push_back(std::move(fired));
+      break;
+    }
+    case HistoryEvent::kTimerCanceled:
+      output_.canceled_event_keys.push_back(
+          TimerKey(event.timer_canceled().scheduled_event_id()));
+      break;
+    case HistoryEvent::kSignalSent: {
+      OutboundEvent signal;
+      signal.instance_id = event.signal_sent().instance_id();
+      signal.event.set_timestamp_unix_us(event.timestamp_unix_us());
+      signal.event.mutable_signal_received()->set_signal_name(
+          event.signal_sent().signal_name());
+      *signal.event.mutable_signal_received()->mutable_input() =
+          event.signal_sent().input();
+      output_.outbound_events.push_back(std::move(signal));
+      break;
+    }
+    default:
+      break;
   }
 }
 

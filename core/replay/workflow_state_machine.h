@@ -36,10 +36,12 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
+#include "core/backend.h"
 #include "core/proto/history.pb.h"
 #include "core/proto/protocol.pb.h"
 #include "core/proto/service.pb.h"
@@ -52,6 +54,10 @@ struct WorkflowTaskOutput {
   std::vector<v1::HistoryEvent> executed_events;
   // ActivityScheduled events (also in executed_events) to enqueue as tasks.
   std::vector<v1::HistoryEvent> scheduled_activities;
+  // Future TimerFired events to itself, signals to other instances.
+  std::vector<OutboundEvent> outbound_events;
+  // Pending events to withdraw (the firings of timers canceled in this task).
+  std::vector<std::string> canceled_event_keys;
   v1::WorkflowState state = v1::WORKFLOW_STATE_ACTIVE;
   // Set when the workflow finished in this task.
   std::optional<v1::WorkflowResult> result;
@@ -116,6 +122,12 @@ class WorkflowStateMachine {
                             const v1::HistoryEvent& event) const;
   void BindCommand(const v1::WorkflowCommand& command,
                    const v1::HistoryEvent& event);
+  // Whether `command` writes a history event: a CancelTimer of a timer that
+  // already fired or was canceled (or never started) is a no-op.
+  bool ProducesEvent(const v1::WorkflowCommand& command) const;
+  // Outbound events and withdrawals caused by a command of the live task.
+  void RecordSideOutputs(const v1::WorkflowCommand& command,
+                         const v1::HistoryEvent& event);
 
   const std::string instance_id_;
   const std::string run_id_;
@@ -133,6 +145,14 @@ class WorkflowStateMachine {
   // Activity sequence numbers <-> ActivityScheduled event ids.
   absl::flat_hash_map<int64_t, uint32_t> activity_seq_by_event_;
   absl::flat_hash_map<uint32_t, int64_t> activity_event_by_seq_;
+  // Timer sequence numbers <-> TimerScheduled event ids, and the timers that
+  // fired or were canceled.
+  absl::flat_hash_map<int64_t, uint32_t> timer_seq_by_event_;
+  absl::flat_hash_map<uint32_t, int64_t> timer_event_by_seq_;
+  absl::flat_hash_set<int64_t> finished_timers_;
+  // Side effects whose recorded results replay has delivered so far; the
+  // n-th recorded SideEffectResult answers side effect seq n.
+  uint32_t replayed_side_effects_ = 0;
 
   std::string workflow_queue_;
   WorkflowTaskOutput output_;

@@ -252,5 +252,166 @@ TEST(WorkflowStateMachineTest, ManyActivitiesInOneTask) {
   EXPECT_EQ((*activation)->jobs(99).resolve_activity().seq(), 100u);
 }
 
+v1::WorkflowCommand StartTimer(uint32_t seq, absl::Duration d) {
+  v1::WorkflowCommand c;
+  c.mutable_start_timer()->set_seq(seq);
+  c.mutable_start_timer()->set_duration_us(absl::ToInt64Microseconds(d));
+  return c;
+}
+
+v1::WorkflowCommand CancelTimer(uint32_t seq) {
+  v1::WorkflowCommand c;
+  c.mutable_cancel_timer()->set_seq(seq);
+  return c;
+}
+
+v1::WorkflowCommand SideEffect(uint32_t seq, const std::string& json) {
+  v1::WorkflowCommand c;
+  c.mutable_record_side_effect()->set_seq(seq);
+  *c.mutable_record_side_effect()->mutable_result() = Json(json);
+  return c;
+}
+
+std::vector<std::string> Kinds(const std::vector<v1::HistoryEvent>& events) {
+  std::vector<std::string> kinds;
+  for (const auto& e : events) kinds.push_back(EventKindName(e));
+  return kinds;
+}
+
+TEST(WorkflowStateMachineTest, TimerSchedulesFutureFiringAndFires) {
+  WorkflowStateMachine m("instance-1", "run-1");
+  ASSERT_TRUE(m.StartTask(kT0, {Started("Sleepy")}).ok());
+  ASSERT_TRUE(m.NextActivation().ok());
+  ASSERT_TRUE(
+      m.ApplyCompletion(Completion("run-1", {StartTimer(1, absl::Seconds(10))}))
+          .ok());
+  WorkflowTaskOutput out = m.TakeTaskOutput();
+  ASSERT_EQ(out.executed_events.back().timer_scheduled().fire_at_unix_us(),
+            absl::ToUnixMicros(kT0 + absl::Seconds(10)));
+  ASSERT_EQ(out.outbound_events.size(), 1u);
+  const OutboundEvent& fired = out.outbound_events[0];
+  EXPECT_EQ(fired.instance_id, "instance-1");
+  EXPECT_EQ(fired.execution_id, "run-1");
+  EXPECT_EQ(fired.visible_at, kT0 + absl::Seconds(10));
+  EXPECT_EQ(fired.event.timer_fired().scheduled_event_id(), 3);
+  EXPECT_EQ(fired.key, "timer/3");
+
+  ASSERT_TRUE(m.StartTask(kT0 + absl::Seconds(10), {fired.event}).ok());
+  auto activation = m.NextActivation();
+  ASSERT_TRUE(activation.ok() && activation->has_value());
+  ASSERT_EQ((*activation)->jobs_size(), 1);
+  EXPECT_EQ((*activation)->jobs(0).fire_timer().seq(), 1u);
+  // Canceling a fired timer is a no-op: no event.
+  ASSERT_TRUE(m.ApplyCompletion(Completion("run-1", {CancelTimer(1)})).ok());
+  EXPECT_THAT(Kinds(m.TakeTaskOutput().executed_events),
+              ::testing::ElementsAre("WorkflowTaskStarted", "TimerFired"));
+}
+
+TEST(WorkflowStateMachineTest, CanceledTimerLeavesScheduledCanceledPair) {
+  WorkflowStateMachine m("instance-1", "run-1");
+  ASSERT_TRUE(m.StartTask(kT0, {Started("Sleepy")}).ok());
+  ASSERT_TRUE(m.NextActivation().ok());
+  ASSERT_TRUE(
+      m.ApplyCompletion(Completion("run-1", {StartTimer(1, absl::Seconds(10))}))
+          .ok());
+  m.TakeTaskOutput();
+  v1::HistoryEvent signal;
+  signal.mutable_signal_received()->set_signal_name("stop");
+  ASSERT_TRUE(m.StartTask(kT0 + absl::Seconds(1), {signal}).ok());
+  auto activation = m.NextActivation();
+  ASSERT_TRUE(activation.ok() && activation->has_value());
+  EXPECT_EQ((*activation)->jobs(0).signal_workflow().signal_name(), "stop");
+  ASSERT_TRUE(
+      m.ApplyCompletion(Completion("run-1", {CancelTimer(1), CancelTimer(1)}))
+          .ok());
+  WorkflowTaskOutput out = m.TakeTaskOutput();
+  EXPECT_THAT(Kinds(out.executed_events),
+              ::testing::ElementsAre("WorkflowTaskStarted", "SignalReceived",
+                                     "TimerCanceled"));
+  EXPECT_EQ(out.executed_events.back().timer_canceled().scheduled_event_id(),
+            3);
+  EXPECT_THAT(out.canceled_event_keys, ::testing::ElementsAre("timer/3"));
+}
+
+TEST(WorkflowStateMachineTest, TimerCanceledInSameStepLeavesNoTrace) {
+  WorkflowStateMachine m("instance-1", "run-1");
+  ASSERT_TRUE(m.StartTask(kT0, {Started("Sleepy")}).ok());
+  ASSERT_TRUE(m.NextActivation().ok());
+  ASSERT_TRUE(
+      m.ApplyCompletion(Completion("run-1", {StartTimer(1, absl::Seconds(10)),
+                                             CancelTimer(1), Complete("1")}))
+          .ok());
+  WorkflowTaskOutput out = m.TakeTaskOutput();
+  EXPECT_THAT(
+      Kinds(out.executed_events),
+      ::testing::ElementsAre("WorkflowTaskStarted", "WorkflowExecutionStarted",
+                             "WorkflowExecutionFinished"));
+  EXPECT_TRUE(out.outbound_events.empty());
+}
+
+TEST(WorkflowStateMachineTest, ReplayPreDeliversRecordedSideEffects) {
+  WorkflowStateMachine first("instance-1", "run-1");
+  ASSERT_TRUE(first.StartTask(kT0, {Started("Effects")}).ok());
+  ASSERT_TRUE(first.NextActivation().ok());
+  ASSERT_TRUE(first
+                  .ApplyCompletion(Completion(
+                      "run-1", {SideEffect(1, "3"), SideEffect(2, "4"),
+                                StartTimer(1, absl::Seconds(1))}))
+                  .ok());
+  std::vector<v1::HistoryEvent> history =
+      first.TakeTaskOutput().executed_events;
+
+  WorkflowStateMachine m("instance-1", "run-1");
+  ASSERT_TRUE(m.LoadHistory(history).ok());
+  v1::HistoryEvent fired;
+  fired.mutable_timer_fired()->set_scheduled_event_id(5);
+  ASSERT_TRUE(m.StartTask(kT0 + absl::Seconds(1), {fired}).ok());
+  auto replay = m.NextActivation();
+  ASSERT_TRUE(replay.ok() && replay->has_value());
+  ASSERT_EQ((*replay)->jobs_size(), 3);
+  EXPECT_EQ((*replay)->jobs(0).resolve_side_effect().seq(), 1u);
+  EXPECT_EQ((*replay)->jobs(0).resolve_side_effect().result().data(), "3");
+  EXPECT_EQ((*replay)->jobs(1).resolve_side_effect().seq(), 2u);
+  EXPECT_TRUE((*replay)->jobs(2).has_start_workflow());
+  ASSERT_TRUE(m.ApplyCompletion(
+                   Completion("run-1", {SideEffect(1, "3"), SideEffect(2, "4"),
+                                        StartTimer(1, absl::Seconds(1))}))
+                  .ok());
+  auto live = m.NextActivation();
+  ASSERT_TRUE(live.ok() && live->has_value());
+  EXPECT_EQ((*live)->jobs(0).fire_timer().seq(), 1u);
+  // Dropping a side effect on replay is non-determinism.
+  WorkflowStateMachine drifted("instance-1", "run-1");
+  ASSERT_TRUE(drifted.LoadHistory(history).ok());
+  ASSERT_TRUE(drifted.StartTask(kT0, {fired}).ok());
+  ASSERT_TRUE(drifted.NextActivation().ok());
+  EXPECT_TRUE(IsNonDeterminism(drifted.ApplyCompletion(Completion(
+      "run-1", {SideEffect(1, "3"), StartTimer(1, absl::Seconds(1))}))));
+}
+
+TEST(WorkflowStateMachineTest, CancellationAndExternalSignals) {
+  WorkflowStateMachine m("instance-1", "run-1");
+  v1::HistoryEvent cancel;
+  cancel.mutable_workflow_execution_canceled()->set_reason("user");
+  ASSERT_TRUE(m.StartTask(kT0, {Started("Wf"), cancel}).ok());
+  auto activation = m.NextActivation();
+  ASSERT_TRUE(activation.ok() && activation->has_value());
+  ASSERT_EQ((*activation)->jobs_size(), 2);
+  EXPECT_EQ((*activation)->jobs(1).cancel_workflow().reason(), "user");
+  v1::WorkflowCommand signal;
+  signal.mutable_signal_external_workflow()->set_seq(1);
+  signal.mutable_signal_external_workflow()->set_instance_id("other");
+  signal.mutable_signal_external_workflow()->set_signal_name("ping");
+  *signal.mutable_signal_external_workflow()->mutable_input() = Json("1");
+  ASSERT_TRUE(m.ApplyCompletion(Completion("run-1", {signal})).ok());
+  WorkflowTaskOutput out = m.TakeTaskOutput();
+  EXPECT_TRUE(out.executed_events.back().has_signal_sent());
+  ASSERT_EQ(out.outbound_events.size(), 1u);
+  EXPECT_EQ(out.outbound_events[0].instance_id, "other");
+  EXPECT_TRUE(out.outbound_events[0].execution_id.empty());
+  EXPECT_EQ(out.outbound_events[0].event.signal_received().signal_name(),
+            "ping");
+}
+
 }  // namespace
 }  // namespace durable::core

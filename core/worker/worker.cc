@@ -429,6 +429,8 @@ absl::Status Worker::CompleteWorkflowActivation(
 
   WorkflowTaskCompletion commit;
   commit.executed_events = std::move(output.executed_events);
+  commit.outbound_events = std::move(output.outbound_events);
+  commit.canceled_event_keys = std::move(output.canceled_event_keys);
   commit.state = output.state;
   commit.result = std::move(output.result);
   commit.completed_at = absl::Now();

@@ -145,6 +145,21 @@ DURABLE_EXPORT durable_status_t durable_client_get_workflow_history(
     durable_client_t* client, const char* instance_id, uint8_t** out,
     size_t* out_len, char** error);
 
+/* Sends a signal to the instance's active execution; the workflow receives
+ * it on the signal channel of that name, in send order.
+ * request: durable.v1.SignalWorkflowRequest.
+ * DURABLE_NOT_FOUND if the instance is unknown or finished. */
+DURABLE_EXPORT durable_status_t durable_client_signal_workflow(
+    durable_client_t* client, const uint8_t* request, size_t request_len,
+    char** error);
+
+/* Asks the instance's active execution to cancel: its workflow context
+ * becomes canceled (the workflow decides how to finish). `reason` may be
+ * NULL. DURABLE_NOT_FOUND if the instance is unknown or finished. */
+DURABLE_EXPORT durable_status_t durable_client_cancel_workflow_instance(
+    durable_client_t* client, const char* instance_id, const char* reason,
+    char** error);
+
 /* ------------------------------------------------------------------------
  * Workers: run workflow and activity tasks for a language layer.
  *

@@ -363,6 +363,23 @@ durable_status_t durable_worker_complete_activity_task(durable_worker_t* worker,
   });
 }
 
+durable_status_t durable_worker_record_activity_heartbeat(
+    durable_worker_t* worker, const uint8_t* heartbeat, size_t heartbeat_len,
+    char** error) {
+  return Guard(error, [&]() -> durable_status_t {
+    if (worker == nullptr) {
+      return Fail(error, DURABLE_INVALID_ARGUMENT, "worker is NULL");
+    }
+    durable::v1::ActivityHeartbeat parsed;
+    if (durable_status_t s =
+            Parse(heartbeat, heartbeat_len, "heartbeat", &parsed, error);
+        s != DURABLE_OK) {
+      return s;
+    }
+    return Report(error, worker->worker->RecordActivityHeartbeat(parsed));
+  });
+}
+
 void durable_worker_initiate_shutdown(durable_worker_t* worker) {
   if (worker == nullptr) return;
   try {

@@ -89,6 +89,9 @@ struct WorkflowTaskCompletion {
   // Keys of pending (not yet consumed) inbox events of this execution to
   // delete, e.g. the TimerFired of a canceled timer. Unknown keys are fine.
   std::vector<std::string> canceled_event_keys;
+  // With state CONTINUED_AS_NEW: delete the instance's ended executions
+  // other than the one starting now (history, rows), in the same commit.
+  bool remove_previous_executions = false;
   // New state of the execution (ACTIVE, FINISHED, CONTINUED_AS_NEW).
   v1::WorkflowState state = v1::WORKFLOW_STATE_ACTIVE;
   // Set when state is FINISHED.
@@ -182,6 +185,14 @@ class Backend {
 
   virtual absl::Status ExtendActivityTaskLease(const ActivityTask& task,
                                                absl::Duration lease) = 0;
+
+  // Ends a failed attempt without a result: the task goes back to its queue
+  // as attempt `next_attempt`, invisible to pollers until `visible_at` (the
+  // retry backoff). No workflow task runs and history is untouched.
+  // ABORTED if the lease was lost.
+  virtual absl::Status RetryActivityTask(const ActivityTask& task,
+                                         int32_t next_attempt,
+                                         absl::Time visible_at) = 0;
 
   // Atomically deletes the activity task and puts `result` (ActivityCompleted
   // or ActivityFailed) in the owning execution's inbox. If the execution is

@@ -82,6 +82,25 @@ std::string DescribeEvent(const HistoryEvent& event) {
   }
 }
 
+// A UUID-shaped id derived from `run_id` and `purpose` (FNV-1a), so that a
+// command replays to the same id. Frozen like the randomness seed.
+std::string DeterministicUuid(const std::string& run_id,
+                              absl::string_view purpose) {
+  auto fnv = [](uint64_t hash, absl::string_view text) {
+    for (unsigned char c : text) {
+      hash ^= c;
+      hash *= 1099511628211ULL;
+    }
+    return hash;
+  };
+  const uint64_t hi =
+      fnv(14695981039346656037ULL, run_id + "/" + std::string(purpose));
+  const uint64_t lo = fnv(hi ^ 0x9E3779B97F4A7C15ULL, purpose);
+  return absl::StrFormat(
+      "%08x-%04x-4%03x-%04x-%012x", hi >> 32, (hi >> 16) & 0xFFFF, hi & 0xFFF,
+      ((lo >> 48) & 0x3FFF) | 0x8000, lo & 0xFFFFFFFFFFFFULL);
+}
+
 // Names the pending TimerFired of a timer so a cancellation can withdraw it.
 std::string TimerKey(int64_t scheduled_event_id) {
   return absl::StrCat("timer/", scheduled_event_id);
@@ -213,13 +232,18 @@ absl::StatusOr<v1::WorkflowActivation> WorkflowStateMachine::BuildActivation(
   activation.set_history_length(group.started.id() +
                                 static_cast<int64_t>(group.inbound.size()));
   if (group.replaying) {
-    // Recorded side-effect results come first, so the code finds them when
-    // it reaches the SideEffect calls instead of running the functions.
+    // Recorded side-effect results and patch markers come first, so the
+    // code finds them when it reaches the SideEffect and Patched calls.
     for (const HistoryEvent& event : group.recorded) {
-      if (!event.has_side_effect_result()) continue;
-      auto* resolve = activation.add_jobs()->mutable_resolve_side_effect();
-      resolve->set_seq(++replayed_side_effects_);
-      *resolve->mutable_result() = event.side_effect_result().result();
+      if (event.has_side_effect_result()) {
+        auto* resolve = activation.add_jobs()->mutable_resolve_side_effect();
+        resolve->set_seq(++replayed_side_effects_);
+        *resolve->mutable_result() = event.side_effect_result().result();
+      } else if (event.has_marker_recorded() &&
+                 event.marker_recorded().name() == "patch") {
+        activation.add_jobs()->mutable_notify_has_patch()->set_patch_id(
+            event.marker_recorded().id());
+      }
     }
   }
   for (const HistoryEvent& event : group.inbound) {
@@ -243,6 +267,9 @@ absl::StatusOr<v1::WorkflowActivation> WorkflowStateMachine::BuildActivation(
       case HistoryEvent::kWorkflowExecutionStarted: {
         const auto& started = event.workflow_execution_started();
         workflow_queue_ = started.queue();
+        workflow_name_ = started.workflow_name();
+        workflow_metadata_ = started.metadata();
+        parent_ = started.parent();
         auto* start = job->mutable_start_workflow();
         start->set_workflow_name(started.workflow_name());
         *start->mutable_arguments() = started.arguments();
@@ -271,6 +298,31 @@ absl::StatusOr<v1::WorkflowActivation> WorkflowStateMachine::BuildActivation(
           *resolve->mutable_completed() = event.activity_completed().result();
         } else {
           *resolve->mutable_failed() = event.activity_failed().failure();
+        }
+        break;
+      }
+      case HistoryEvent::kSubWorkflowCompleted:
+      case HistoryEvent::kSubWorkflowFailed: {
+        const bool completed = event.has_sub_workflow_completed();
+        const int64_t scheduled_id =
+            completed ? event.sub_workflow_completed().scheduled_event_id()
+                      : event.sub_workflow_failed().scheduled_event_id();
+        auto seq = child_seq_by_event_.find(scheduled_id);
+        if (seq == child_seq_by_event_.end()) {
+          return absl::DataLossError(absl::StrFormat(
+              "workflow instance \"%s\" (run %s): event %d (%s) refers to "
+              "event %d, which is not a child this run started",
+              instance_id_, run_id_, event.id(), EventKindName(event),
+              scheduled_id));
+        }
+        resolved_children_.insert(scheduled_id);
+        auto* resolve = job->mutable_resolve_child_workflow();
+        resolve->set_seq(seq->second);
+        if (completed) {
+          *resolve->mutable_completed() =
+              event.sub_workflow_completed().result();
+        } else {
+          *resolve->mutable_failed() = event.sub_workflow_failed().failure();
         }
         break;
       }
@@ -313,41 +365,69 @@ absl::Status WorkflowStateMachine::ApplyCompletion(
         completion.failed().type(), completion.failed().message()));
   }
 
-  // A timer started and canceled in the same completion leaves no trace.
+  // A timer or child started and canceled in the same completion leaves no
+  // trace (the child never runs).
   absl::flat_hash_set<uint32_t> started_timers, dropped_timers;
+  absl::flat_hash_set<uint32_t> started_children, dropped_children;
   for (const WorkflowCommand& command : completion.successful().commands()) {
     if (command.has_start_timer()) {
       started_timers.insert(command.start_timer().seq());
     } else if (command.has_cancel_timer() &&
                started_timers.contains(command.cancel_timer().seq())) {
       dropped_timers.insert(command.cancel_timer().seq());
+    } else if (command.has_start_child_workflow()) {
+      started_children.insert(command.start_child_workflow().seq());
+    } else if (command.has_cancel_child_workflow() &&
+               started_children.contains(
+                   command.cancel_child_workflow().seq())) {
+      dropped_children.insert(command.cancel_child_workflow().seq());
     }
   }
+  auto dropped = [&](const WorkflowCommand& command) {
+    switch (command.variant_case()) {
+      case WorkflowCommand::kStartTimer:
+        return dropped_timers.contains(command.start_timer().seq());
+      case WorkflowCommand::kCancelTimer:
+        return dropped_timers.contains(command.cancel_timer().seq());
+      case WorkflowCommand::kStartChildWorkflow:
+        return dropped_children.contains(command.start_child_workflow().seq());
+      case WorkflowCommand::kCancelChildWorkflow:
+        return dropped_children.contains(command.cancel_child_workflow().seq());
+      default:
+        return false;
+    }
+  };
+  // Patch markers recorded by older code that nobody asks about any more
+  // are skipped on replay.
+  auto skip_unclaimed_markers = [&](size_t& next, const WorkflowCommand& c) {
+    while (next < group.recorded.size() &&
+           group.recorded[next].has_marker_recorded() &&
+           !(c.has_set_patch_marker() &&
+             c.set_patch_marker().patch_id() ==
+                 group.recorded[next].marker_recorded().id())) {
+      ++next;
+    }
+  };
 
   size_t next_recorded = 0;
   for (const WorkflowCommand& command : completion.successful().commands()) {
-    if ((command.has_start_timer() &&
-         dropped_timers.contains(command.start_timer().seq())) ||
-        (command.has_cancel_timer() &&
-         dropped_timers.contains(command.cancel_timer().seq())) ||
-        !ProducesEvent(command)) {
-      continue;
-    }
+    if (dropped(command) || !ProducesEvent(command)) continue;
     if (finished_) {
       return absl::InvalidArgumentError(absl::StrFormat(
           "run %s: command %s issued after the workflow completed", run_id_,
           DescribeCommand(command)));
     }
-    if (command.has_schedule_activity() &&
-        activity_event_by_seq_.contains(command.schedule_activity().seq())) {
-      return absl::InvalidArgumentError(
-          absl::StrFormat("run %s: activity sequence number %d is used twice",
-                          run_id_, command.schedule_activity().seq()));
-    }
-    const bool terminal =
-        command.has_complete_workflow() || command.has_fail_workflow();
+    if (absl::Status s = CheckSequenceNumberUnused(command); !s.ok()) return s;
     if (group.replaying) {
-      if (next_recorded >= group.recorded.size()) {
+      skip_unclaimed_markers(next_recorded, command);
+      const bool has_recorded = next_recorded < group.recorded.size();
+      if (command.has_set_patch_marker() &&
+          command.set_patch_marker().deprecated() &&
+          (!has_recorded ||
+           !group.recorded[next_recorded].has_marker_recorded())) {
+        continue;  // deprecated patch: histories without its marker replay
+      }
+      if (!has_recorded) {
         return NonDeterminismError(absl::StrFormat(
             "workflow instance \"%s\" (run %s): replaying the workflow task "
             "started at event %d, the code issued %s but history records no "
@@ -365,21 +445,16 @@ absl::Status WorkflowStateMachine::ApplyCompletion(
       ++history_length_;
       BindCommand(command, *event);
       RecordSideOutputs(command, *event);
-      if (terminal) {
-        output_.state = v1::WORKFLOW_STATE_FINISHED;
-        v1::WorkflowResult result;
-        if (command.has_complete_workflow()) {
-          *result.mutable_result() = command.complete_workflow().result();
-        } else {
-          *result.mutable_failure() = command.fail_workflow().failure();
-        }
-        output_.result = std::move(result);
-      }
       output_.executed_events.push_back(*std::move(event));
     }
-    if (terminal) finished_ = true;
+    if (command.has_complete_workflow() || command.has_fail_workflow() ||
+        command.has_continue_as_new()) {
+      finished_ = true;
+    }
   }
   if (group.replaying) {
+    WorkflowCommand none;
+    skip_unclaimed_markers(next_recorded, none);
     if (next_recorded < group.recorded.size()) {
       const HistoryEvent& missing = group.recorded[next_recorded];
       return NonDeterminismError(absl::StrFormat(
@@ -393,6 +468,25 @@ absl::Status WorkflowStateMachine::ApplyCompletion(
     task_done_ = true;
   }
   return absl::OkStatus();
+}
+
+absl::Status WorkflowStateMachine::CheckSequenceNumberUnused(
+    const WorkflowCommand& command) const {
+  const char* kind = nullptr;
+  uint32_t seq = 0;
+  if (command.has_schedule_activity()) {
+    seq = command.schedule_activity().seq();
+    if (activity_event_by_seq_.contains(seq)) kind = "activity";
+  } else if (command.has_start_timer()) {
+    seq = command.start_timer().seq();
+    if (timer_event_by_seq_.contains(seq)) kind = "timer";
+  } else if (command.has_start_child_workflow()) {
+    seq = command.start_child_workflow().seq();
+    if (child_event_by_seq_.contains(seq)) kind = "child workflow";
+  }
+  if (kind == nullptr) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrFormat(
+      "run %s: %s sequence number %d is used twice", run_id_, kind, seq));
 }
 
 absl::StatusOr<HistoryEvent> WorkflowStateMachine::EventForCommand(
@@ -459,6 +553,52 @@ absl::StatusOr<HistoryEvent> WorkflowStateMachine::EventForCommand(
       *sent->mutable_input() = signal.input();
       return event;
     }
+    case WorkflowCommand::kStartChildWorkflow: {
+      const auto& start = command.start_child_workflow();
+      if (start.workflow_name().empty()) {
+        return absl::InvalidArgumentError(absl::StrFormat(
+            "run %s: StartChildWorkflow (seq %d) has an empty workflow name",
+            run_id_, start.seq()));
+      }
+      auto* scheduled = event.mutable_sub_workflow_scheduled();
+      // A deterministic id, so replays and retries name the same child.
+      scheduled->set_instance_id(
+          start.instance_id().empty()
+              ? absl::StrCat(run_id_, "/child-", start.seq())
+              : start.instance_id());
+      scheduled->set_workflow_name(start.workflow_name());
+      *scheduled->mutable_arguments() = start.arguments();
+      scheduled->set_queue(!start.queue().empty()     ? start.queue()
+                           : !workflow_queue_.empty() ? workflow_queue_
+                                                      : kDefaultQueue);
+      // Children inherit the parent's metadata (a trace id, say); their own
+      // entries win.
+      *scheduled->mutable_metadata() = workflow_metadata_;
+      for (const auto& [key, value] : start.metadata()) {
+        (*scheduled->mutable_metadata())[key] = value;
+      }
+      return event;
+    }
+    case WorkflowCommand::kCancelChildWorkflow:
+      event.mutable_sub_workflow_cancellation_requested()
+          ->set_scheduled_event_id(
+              child_event_by_seq_.at(command.cancel_child_workflow().seq()));
+      return event;
+    case WorkflowCommand::kSetPatchMarker: {
+      auto* marker = event.mutable_marker_recorded();
+      marker->set_name("patch");
+      marker->set_id(command.set_patch_marker().patch_id());
+      marker->set_deprecated(command.set_patch_marker().deprecated());
+      return event;
+    }
+    case WorkflowCommand::kContinueAsNew: {
+      auto* continued = event.mutable_workflow_execution_continued_as_new();
+      *continued->mutable_arguments() = command.continue_as_new().arguments();
+      continued->set_workflow_name(command.continue_as_new().workflow_name());
+      continued->set_next_execution_id(
+          DeterministicUuid(run_id_, "continue-as-new"));
+      return event;
+    }
     case WorkflowCommand::kCompleteWorkflow:
       *event.mutable_workflow_execution_finished()->mutable_result() =
           command.complete_workflow().result();
@@ -504,6 +644,28 @@ absl::Status WorkflowStateMachine::CheckMatches(
                 event.signal_sent().signal_name() ==
                     command.signal_external_workflow().signal_name();
       break;
+    case WorkflowCommand::kStartChildWorkflow:
+      matches = event.has_sub_workflow_scheduled() &&
+                event.sub_workflow_scheduled().workflow_name() ==
+                    command.start_child_workflow().workflow_name() &&
+                (command.start_child_workflow().instance_id().empty() ||
+                 event.sub_workflow_scheduled().instance_id() ==
+                     command.start_child_workflow().instance_id());
+      break;
+    case WorkflowCommand::kCancelChildWorkflow:
+      matches =
+          event.has_sub_workflow_cancellation_requested() &&
+          event.sub_workflow_cancellation_requested().scheduled_event_id() ==
+              child_event_by_seq_.at(command.cancel_child_workflow().seq());
+      break;
+    case WorkflowCommand::kSetPatchMarker:
+      matches =
+          event.has_marker_recorded() &&
+          event.marker_recorded().id() == command.set_patch_marker().patch_id();
+      break;
+    case WorkflowCommand::kContinueAsNew:
+      matches = event.has_workflow_execution_continued_as_new();
+      break;
     case WorkflowCommand::kCompleteWorkflow:
       matches = event.has_workflow_execution_finished() &&
                 !event.workflow_execution_finished().has_failure();
@@ -535,14 +697,31 @@ void WorkflowStateMachine::BindCommand(const WorkflowCommand& command,
     timer_event_by_seq_[command.start_timer().seq()] = event.id();
   } else if (command.has_cancel_timer()) {
     finished_timers_.insert(event.timer_canceled().scheduled_event_id());
+  } else if (command.has_start_child_workflow()) {
+    child_seq_by_event_[event.id()] = command.start_child_workflow().seq();
+    child_event_by_seq_[command.start_child_workflow().seq()] = event.id();
+    child_instance_by_event_[event.id()] =
+        event.sub_workflow_scheduled().instance_id();
+  } else if (command.has_cancel_child_workflow()) {
+    canceled_children_.insert(
+        event.sub_workflow_cancellation_requested().scheduled_event_id());
   }
 }
 
 bool WorkflowStateMachine::ProducesEvent(const WorkflowCommand& command) const {
-  if (!command.has_cancel_timer()) return true;
-  auto timer = timer_event_by_seq_.find(command.cancel_timer().seq());
-  return timer != timer_event_by_seq_.end() &&
-         !finished_timers_.contains(timer->second);
+  if (command.has_cancel_timer()) {
+    auto timer = timer_event_by_seq_.find(command.cancel_timer().seq());
+    return timer != timer_event_by_seq_.end() &&
+           !finished_timers_.contains(timer->second);
+  }
+  if (command.has_cancel_child_workflow()) {
+    auto child =
+        child_event_by_seq_.find(command.cancel_child_workflow().seq());
+    return child != child_event_by_seq_.end() &&
+           !resolved_children_.contains(child->second) &&
+           !canceled_children_.contains(child->second);
+  }
+  return true;
 }
 
 void WorkflowStateMachine::RecordSideOutputs(const WorkflowCommand& command,
@@ -570,6 +749,84 @@ void WorkflowStateMachine::RecordSideOutputs(const WorkflowCommand& command,
       output_.canceled_event_keys.push_back(
           TimerKey(event.timer_canceled().scheduled_event_id()));
       break;
+    case HistoryEvent::kSubWorkflowScheduled: {
+      const auto& scheduled = event.sub_workflow_scheduled();
+      OutboundEvent start;
+      start.instance_id = scheduled.instance_id();
+      start.event.set_timestamp_unix_us(event.timestamp_unix_us());
+      auto* started = start.event.mutable_workflow_execution_started();
+      started->set_workflow_name(scheduled.workflow_name());
+      *started->mutable_arguments() = scheduled.arguments();
+      *started->mutable_metadata() = scheduled.metadata();
+      started->set_queue(scheduled.queue());
+      started->mutable_parent()->set_instance_id(instance_id_);
+      started->mutable_parent()->set_execution_id(run_id_);
+      started->mutable_parent()->set_scheduled_event_id(event.id());
+      output_.outbound_events.push_back(std::move(start));
+      break;
+    }
+    case HistoryEvent::kSubWorkflowCancellationRequested: {
+      const int64_t scheduled_id =
+          event.sub_workflow_cancellation_requested().scheduled_event_id();
+      OutboundEvent cancel;
+      cancel.instance_id = child_instance_by_event_.at(scheduled_id);
+      cancel.event.set_timestamp_unix_us(event.timestamp_unix_us());
+      cancel.event.mutable_workflow_execution_canceled()->set_reason(
+          "the parent workflow canceled it");
+      output_.outbound_events.push_back(std::move(cancel));
+      break;
+    }
+    case HistoryEvent::kWorkflowExecutionFinished: {
+      output_.state = v1::WORKFLOW_STATE_FINISHED;
+      v1::WorkflowResult result;
+      const auto& finished = event.workflow_execution_finished();
+      if (finished.has_failure()) {
+        *result.mutable_failure() = finished.failure();
+      } else {
+        *result.mutable_result() = finished.result();
+      }
+      output_.result = result;
+      if (!parent_.instance_id().empty()) {
+        // The parent learns the outcome in the same commit.
+        OutboundEvent to_parent;
+        to_parent.instance_id = parent_.instance_id();
+        to_parent.execution_id = parent_.execution_id();
+        to_parent.event.set_timestamp_unix_us(event.timestamp_unix_us());
+        if (finished.has_failure()) {
+          auto* failed = to_parent.event.mutable_sub_workflow_failed();
+          failed->set_scheduled_event_id(parent_.scheduled_event_id());
+          *failed->mutable_failure() = finished.failure();
+        } else {
+          auto* completed = to_parent.event.mutable_sub_workflow_completed();
+          completed->set_scheduled_event_id(parent_.scheduled_event_id());
+          *completed->mutable_result() = finished.result();
+        }
+        output_.outbound_events.push_back(std::move(to_parent));
+      }
+      break;
+    }
+    case HistoryEvent::kWorkflowExecutionContinuedAsNew: {
+      output_.state = v1::WORKFLOW_STATE_CONTINUED_AS_NEW;
+      const auto& continued = event.workflow_execution_continued_as_new();
+      output_.remove_previous_executions =
+          command.continue_as_new().remove_previous_executions();
+      OutboundEvent next;
+      next.instance_id = instance_id_;
+      next.execution_id = continued.next_execution_id();
+      next.event.set_timestamp_unix_us(event.timestamp_unix_us());
+      auto* started = next.event.mutable_workflow_execution_started();
+      started->set_workflow_name(continued.workflow_name().empty()
+                                     ? workflow_name_
+                                     : continued.workflow_name());
+      *started->mutable_arguments() = continued.arguments();
+      *started->mutable_metadata() = workflow_metadata_;
+      started->set_queue(workflow_queue_);
+      // The next execution reports to the same parent.
+      if (!parent_.instance_id().empty()) *started->mutable_parent() = parent_;
+      started->set_continued_from_execution_id(run_id_);
+      output_.outbound_events.push_back(std::move(next));
+      break;
+    }
     case HistoryEvent::kSignalSent: {
       OutboundEvent signal;
       signal.instance_id = event.signal_sent().instance_id();

@@ -58,6 +58,8 @@ struct WorkflowTaskOutput {
   std::vector<OutboundEvent> outbound_events;
   // Pending events to withdraw (the firings of timers canceled in this task).
   std::vector<std::string> canceled_event_keys;
+  // The task continued as new and asked to drop the earlier executions.
+  bool remove_previous_executions = false;
   v1::WorkflowState state = v1::WORKFLOW_STATE_ACTIVE;
   // Set when the workflow finished in this task.
   std::optional<v1::WorkflowResult> result;
@@ -122,6 +124,8 @@ class WorkflowStateMachine {
                             const v1::HistoryEvent& event) const;
   void BindCommand(const v1::WorkflowCommand& command,
                    const v1::HistoryEvent& event);
+  absl::Status CheckSequenceNumberUnused(
+      const v1::WorkflowCommand& command) const;
   // Whether `command` writes a history event: a CancelTimer of a timer that
   // already fired or was canceled (or never started) is a no-op.
   bool ProducesEvent(const v1::WorkflowCommand& command) const;
@@ -150,6 +154,17 @@ class WorkflowStateMachine {
   absl::flat_hash_map<int64_t, uint32_t> timer_seq_by_event_;
   absl::flat_hash_map<uint32_t, int64_t> timer_event_by_seq_;
   absl::flat_hash_set<int64_t> finished_timers_;
+  // Child sequence numbers <-> SubWorkflowScheduled event ids; children
+  // whose outcome arrived or that this run asked to cancel.
+  absl::flat_hash_map<int64_t, uint32_t> child_seq_by_event_;
+  absl::flat_hash_map<uint32_t, int64_t> child_event_by_seq_;
+  absl::flat_hash_map<int64_t, std::string> child_instance_by_event_;
+  absl::flat_hash_set<int64_t> resolved_children_;
+  absl::flat_hash_set<int64_t> canceled_children_;
+  // From the WorkflowExecutionStarted event.
+  std::string workflow_name_;
+  google::protobuf::Map<std::string, std::string> workflow_metadata_;
+  v1::WorkflowParent parent_;
   // Side effects whose recorded results replay has delivered so far; the
   // n-th recorded SideEffectResult answers side effect seq n.
   uint32_t replayed_side_effects_ = 0;

@@ -413,5 +413,184 @@ TEST(WorkflowStateMachineTest, CancellationAndExternalSignals) {
             "ping");
 }
 
+v1::WorkflowCommand StartChild(uint32_t seq, const std::string& name) {
+  v1::WorkflowCommand c;
+  c.mutable_start_child_workflow()->set_seq(seq);
+  c.mutable_start_child_workflow()->set_workflow_name(name);
+  return c;
+}
+
+v1::WorkflowCommand CancelChild(uint32_t seq) {
+  v1::WorkflowCommand c;
+  c.mutable_cancel_child_workflow()->set_seq(seq);
+  return c;
+}
+
+v1::WorkflowCommand Patch(const std::string& id, bool deprecated = false) {
+  v1::WorkflowCommand c;
+  c.mutable_set_patch_marker()->set_patch_id(id);
+  c.mutable_set_patch_marker()->set_deprecated(deprecated);
+  return c;
+}
+
+TEST(WorkflowStateMachineTest, ChildStartsWithParentAndResolves) {
+  WorkflowStateMachine m("parent", "run-1");
+  v1::HistoryEvent started = Started("Parent");
+  (*started.mutable_workflow_execution_started()->mutable_metadata())["trace"] =
+      "t-1";
+  ASSERT_TRUE(m.StartTask(kT0, {started}).ok());
+  ASSERT_TRUE(m.NextActivation().ok());
+  ASSERT_TRUE(
+      m.ApplyCompletion(Completion("run-1", {StartChild(1, "Kid")})).ok());
+  WorkflowTaskOutput out = m.TakeTaskOutput();
+  ASSERT_EQ(out.outbound_events.size(), 1u);
+  const auto& child_start =
+      out.outbound_events[0].event.workflow_execution_started();
+  EXPECT_EQ(out.outbound_events[0].instance_id, "run-1/child-1");
+  EXPECT_EQ(child_start.workflow_name(), "Kid");
+  EXPECT_EQ(child_start.parent().instance_id(), "parent");
+  EXPECT_EQ(child_start.parent().scheduled_event_id(), 3);
+  EXPECT_EQ(child_start.metadata().at("trace"), "t-1");
+
+  v1::HistoryEvent done;
+  done.mutable_sub_workflow_completed()->set_scheduled_event_id(3);
+  *done.mutable_sub_workflow_completed()->mutable_result() = Json("5");
+  ASSERT_TRUE(m.StartTask(kT0, {done}).ok());
+  auto activation = m.NextActivation();
+  ASSERT_TRUE(activation.ok() && activation->has_value());
+  EXPECT_EQ((*activation)->jobs(0).resolve_child_workflow().seq(), 1u);
+  // Canceling a child that already finished is a no-op.
+  ASSERT_TRUE(
+      m.ApplyCompletion(Completion("run-1", {CancelChild(1), Complete("5")}))
+          .ok());
+  EXPECT_THAT(
+      Kinds(m.TakeTaskOutput().executed_events),
+      ::testing::ElementsAre("WorkflowTaskStarted", "SubWorkflowCompleted",
+                             "WorkflowExecutionFinished"));
+}
+
+TEST(WorkflowStateMachineTest, ChildFinishNotifiesParentAndCancelReachesChild) {
+  WorkflowStateMachine child("run-1/child-1", "child-run");
+  v1::HistoryEvent started = Started("Kid");
+  auto* parent = started.mutable_workflow_execution_started()->mutable_parent();
+  parent->set_instance_id("parent");
+  parent->set_execution_id("run-1");
+  parent->set_scheduled_event_id(3);
+  ASSERT_TRUE(child.StartTask(kT0, {started}).ok());
+  ASSERT_TRUE(child.NextActivation().ok());
+  ASSERT_TRUE(
+      child.ApplyCompletion(Completion("child-run", {Complete("5")})).ok());
+  WorkflowTaskOutput out = child.TakeTaskOutput();
+  ASSERT_EQ(out.outbound_events.size(), 1u);
+  EXPECT_EQ(out.outbound_events[0].instance_id, "parent");
+  EXPECT_EQ(out.outbound_events[0].execution_id, "run-1");
+  EXPECT_EQ(out.outbound_events[0]
+                .event.sub_workflow_completed()
+                .scheduled_event_id(),
+            3);
+
+  WorkflowStateMachine m("parent", "run-1");
+  ASSERT_TRUE(m.StartTask(kT0, {Started("Parent")}).ok());
+  ASSERT_TRUE(m.NextActivation().ok());
+  ASSERT_TRUE(
+      m.ApplyCompletion(Completion("run-1", {StartChild(1, "Kid")})).ok());
+  m.TakeTaskOutput();
+  v1::HistoryEvent cancel;
+  cancel.mutable_workflow_execution_canceled();
+  ASSERT_TRUE(m.StartTask(kT0, {cancel}).ok());
+  ASSERT_TRUE(m.NextActivation().ok());
+  ASSERT_TRUE(m.ApplyCompletion(Completion("run-1", {CancelChild(1)})).ok());
+  out = m.TakeTaskOutput();
+  ASSERT_EQ(out.outbound_events.size(), 1u);
+  EXPECT_EQ(out.outbound_events[0].instance_id, "run-1/child-1");
+  EXPECT_TRUE(out.outbound_events[0].event.has_workflow_execution_canceled());
+}
+
+TEST(WorkflowStateMachineTest, ChildStartedAndCanceledInOneStepNeverRuns) {
+  WorkflowStateMachine m("parent", "run-1");
+  ASSERT_TRUE(m.StartTask(kT0, {Started("Parent")}).ok());
+  ASSERT_TRUE(m.NextActivation().ok());
+  ASSERT_TRUE(
+      m.ApplyCompletion(Completion("run-1", {StartChild(1, "Kid"),
+                                             CancelChild(1), Complete("0")}))
+          .ok());
+  WorkflowTaskOutput out = m.TakeTaskOutput();
+  EXPECT_TRUE(out.outbound_events.empty());
+}
+
+TEST(WorkflowStateMachineTest, ContinueAsNewStartsNextExecution) {
+  WorkflowStateMachine m("instance-1", "run-1");
+  ASSERT_TRUE(m.StartTask(kT0, {Started("Loop")}).ok());
+  ASSERT_TRUE(m.NextActivation().ok());
+  v1::WorkflowCommand next;
+  *next.mutable_continue_as_new()->add_arguments() = Json("2");
+  next.mutable_continue_as_new()->set_remove_previous_executions(true);
+  ASSERT_TRUE(m.ApplyCompletion(Completion("run-1", {next})).ok());
+  WorkflowTaskOutput out = m.TakeTaskOutput();
+  EXPECT_EQ(out.state, v1::WORKFLOW_STATE_CONTINUED_AS_NEW);
+  EXPECT_TRUE(out.remove_previous_executions);
+  ASSERT_EQ(out.outbound_events.size(), 1u);
+  const auto& started =
+      out.outbound_events[0].event.workflow_execution_started();
+  EXPECT_EQ(started.workflow_name(), "Loop");
+  EXPECT_EQ(started.arguments(0).data(), "2");
+  EXPECT_EQ(started.continued_from_execution_id(), "run-1");
+  const std::string next_id = out.outbound_events[0].execution_id;
+  EXPECT_EQ(next_id, out.executed_events.back()
+                         .workflow_execution_continued_as_new()
+                         .next_execution_id());
+  EXPECT_EQ(next_id.size(), 36u);
+}
+
+TEST(WorkflowStateMachineTest, PatchMarkersReplayAndDeprecatedOnesAreLenient) {
+  WorkflowStateMachine first("instance-1", "run-1");
+  ASSERT_TRUE(first.StartTask(kT0, {Started("Versioned")}).ok());
+  ASSERT_TRUE(first.NextActivation().ok());
+  ASSERT_TRUE(first
+                  .ApplyCompletion(Completion(
+                      "run-1", {Patch("add-step"), Schedule(1, "Step")}))
+                  .ok());
+  std::vector<v1::HistoryEvent> patched =
+      first.TakeTaskOutput().executed_events;
+  EXPECT_EQ(patched[2].marker_recorded().id(), "add-step");
+
+  // Replay announces the marker first; the same commands match.
+  WorkflowStateMachine replay("instance-1", "run-1");
+  ASSERT_TRUE(replay.LoadHistory(patched).ok());
+  ASSERT_TRUE(replay.StartTask(kT0, {ActivityDone(4, "1")}).ok());
+  auto activation = replay.NextActivation();
+  ASSERT_TRUE(activation.ok() && activation->has_value());
+  EXPECT_EQ((*activation)->jobs(0).notify_has_patch().patch_id(), "add-step");
+  ASSERT_TRUE(replay
+                  .ApplyCompletion(Completion(
+                      "run-1", {Patch("add-step"), Schedule(1, "Step")}))
+                  .ok());
+
+  // Code that no longer asks about the patch skips the recorded marker.
+  WorkflowStateMachine cleaned("instance-1", "run-1");
+  ASSERT_TRUE(cleaned.LoadHistory(patched).ok());
+  ASSERT_TRUE(cleaned.StartTask(kT0, {ActivityDone(4, "1")}).ok());
+  ASSERT_TRUE(cleaned.NextActivation().ok());
+  EXPECT_TRUE(
+      cleaned.ApplyCompletion(Completion("run-1", {Schedule(1, "Step")})).ok());
+
+  // A deprecated patch replays histories recorded before the patch existed.
+  WorkflowStateMachine old("instance-1", "run-1");
+  ASSERT_TRUE(old.StartTask(kT0, {Started("Versioned")}).ok());
+  ASSERT_TRUE(old.NextActivation().ok());
+  ASSERT_TRUE(
+      old.ApplyCompletion(Completion("run-1", {Schedule(1, "Step")})).ok());
+  std::vector<v1::HistoryEvent> unpatched =
+      old.TakeTaskOutput().executed_events;
+  WorkflowStateMachine deprecated("instance-1", "run-1");
+  ASSERT_TRUE(deprecated.LoadHistory(unpatched).ok());
+  ASSERT_TRUE(deprecated.StartTask(kT0, {ActivityDone(3, "1")}).ok());
+  ASSERT_TRUE(deprecated.NextActivation().ok());
+  EXPECT_TRUE(deprecated
+                  .ApplyCompletion(Completion(
+                      "run-1", {Patch("add-step", true), Schedule(1, "Step")}))
+                  .ok());
+}
+
 }  // namespace
 }  // namespace durable::core

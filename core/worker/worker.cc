@@ -7,6 +7,7 @@
 #include "absl/strings/str_format.h"
 #include "core/errors.h"
 #include "core/uuid.h"
+#include "core/worker/retry_policy.h"
 
 namespace durable::core {
 namespace {
@@ -62,6 +63,13 @@ absl::StatusOr<WorkerConfig> WorkerConfig::FromProto(
       options.workflow_task_retry_delay_us(), config.workflow_task_retry_delay);
   config.fail_workflow_on_nondeterminism =
       options.fail_workflow_on_nondeterminism();
+  if (options.max_history_length() < 0) {
+    return absl::InvalidArgumentError(
+        "worker options: max_history_length must not be negative");
+  }
+  if (options.max_history_length() > 0) {
+    config.max_history_length = options.max_history_length();
+  }
   return config;
 }
 
@@ -421,6 +429,21 @@ absl::Status Worker::CompleteWorkflowActivation(
     return absl::OkStatus();
   }
 
+  if (slot.machine->history_length() > config_.max_history_length) {
+    const absl::Status too_long = absl::ResourceExhaustedError(absl::StrFormat(
+        "workflow instance \"%s\" would grow its history to %d events, over "
+        "the limit of %d (WorkerOptions.max_history_length); use "
+        "continue-as-new for long-running workflows",
+        slot.task->instance_id, slot.machine->history_length(),
+        config_.max_history_length));
+    WorkflowTask task = *std::move(slot.task);
+    slot.task.reset();
+    EvictLocked(run_id, slot, "history limit exceeded");
+    --workflow_tasks_in_flight_;
+    lock.Release();
+    FailWorkflow(task, too_long, "HistoryLimitExceeded");
+    return absl::OkStatus();
+  }
   WorkflowTaskOutput output = slot.machine->TakeTaskOutput();
   const bool finished = slot.machine->finished();
   slot.committing = true;
@@ -431,6 +454,7 @@ absl::Status Worker::CompleteWorkflowActivation(
   commit.executed_events = std::move(output.executed_events);
   commit.outbound_events = std::move(output.outbound_events);
   commit.canceled_event_keys = std::move(output.canceled_event_keys);
+  commit.remove_previous_executions = output.remove_previous_executions;
   commit.state = output.state;
   commit.result = std::move(output.result);
   commit.completed_at = absl::Now();
@@ -504,7 +528,9 @@ absl::StatusOr<v1::ActivityTask> Worker::PollActivityTask(
     out.set_queue(leased.queue);
     out.set_scheduled_time_unix_us(absl::ToUnixMicros(leased.scheduled_at));
     absl::MutexLock lock(&mu_);
-    activities_.emplace(token, std::move(leased));
+    const absl::Time started = absl::Now();
+    activities_.emplace(token,
+                        InFlightActivity{std::move(leased), started, started});
     return out;
   }
 }
@@ -517,41 +543,105 @@ absl::Status Worker::CompleteActivityTask(
     auto it = activities_.find(result.task_token());
     if (it == activities_.end()) {
       return absl::NotFoundError(absl::StrFormat(
-          "no activity task with token \"%s\" is in flight on this worker",
+          "no activity attempt with token \"%s\" is in flight on this "
+          "worker (it may have timed out)",
           result.task_token()));
     }
-    task = std::move(it->second);
+    task = std::move(it->second.task);
     activities_.erase(it);
   }
-  v1::HistoryEvent event;
-  event.set_timestamp_unix_us(absl::ToUnixMicros(absl::Now()));
-  const int64_t scheduled_id = task.scheduled_event.id();
   switch (result.outcome_case()) {
     case v1::ActivityTaskResult::kCompleted: {
+      v1::HistoryEvent event;
+      event.set_timestamp_unix_us(absl::ToUnixMicros(absl::Now()));
       auto* done = event.mutable_activity_completed();
-      done->set_scheduled_event_id(scheduled_id);
+      done->set_scheduled_event_id(task.scheduled_event.id());
       *done->mutable_result() = result.completed();
       done->set_attempt(task.attempt);
-      break;
+      return backend_->CompleteActivityTask(task, event);
     }
-    case v1::ActivityTaskResult::kFailed: {
-      auto* failed = event.mutable_activity_failed();
-      failed->set_scheduled_event_id(scheduled_id);
-      *failed->mutable_failure() = result.failed();
-      failed->set_attempt(task.attempt);
+    case v1::ActivityTaskResult::kFailed:
+      return FinishFailedAttempt(task, result.failed());
+    case v1::ActivityTaskResult::OUTCOME_NOT_SET:
       break;
-    }
-    case v1::ActivityTaskResult::OUTCOME_NOT_SET: {
-      auto* failed = event.mutable_activity_failed();
-      failed->set_scheduled_event_id(scheduled_id);
-      failed->mutable_failure()->set_type("InvalidActivityResult");
-      failed->mutable_failure()->set_message(
-          "the activity worker reported neither a result nor a failure");
-      failed->set_attempt(task.attempt);
-      break;
-    }
   }
+  v1::Failure failure;
+  failure.set_type("InvalidActivityResult");
+  failure.set_message(
+      "the activity worker reported neither a result nor a failure");
+  failure.set_non_retryable(true);
+  return FinishFailedAttempt(task, failure);
+}
+
+absl::Status Worker::FinishFailedAttempt(const ActivityTask& task,
+                                         const v1::Failure& failure) {
+  const absl::Time now = absl::Now();
+  std::optional<absl::Duration> retry_in =
+      NextRetryDelay(task.scheduled_event.activity_scheduled().retry_policy(),
+                     task.attempt, failure, task.scheduled_at, now);
+  if (retry_in.has_value()) {
+    return backend_->RetryActivityTask(task, task.attempt + 1, now + *retry_in);
+  }
+  v1::HistoryEvent event;
+  event.set_timestamp_unix_us(absl::ToUnixMicros(now));
+  auto* failed = event.mutable_activity_failed();
+  failed->set_scheduled_event_id(task.scheduled_event.id());
+  *failed->mutable_failure() = failure;
+  failed->set_attempt(task.attempt);
   return backend_->CompleteActivityTask(task, event);
+}
+
+absl::Status Worker::RecordActivityHeartbeat(
+    const v1::ActivityHeartbeat& heartbeat) {
+  absl::MutexLock lock(&mu_);
+  auto it = activities_.find(heartbeat.task_token());
+  if (it == activities_.end()) {
+    return absl::NotFoundError(absl::StrFormat(
+        "no activity attempt with token \"%s\" is in flight on this worker "
+        "(it may have timed out)",
+        heartbeat.task_token()));
+  }
+  it->second.last_heartbeat = absl::Now();
+  return absl::OkStatus();
+}
+
+std::optional<v1::Failure> Worker::ActivityTimeout(
+    const InFlightActivity& activity, absl::Time now) {
+  const v1::ActivityScheduled& options =
+      activity.task.scheduled_event.activity_scheduled();
+  auto failure = [&](const char* type, const char* what, int64_t limit_us,
+                     bool final) {
+    v1::Failure f;
+    f.set_type(type);
+    f.set_message(
+        absl::StrFormat("activity \"%s\" (attempt %d) %s %s",
+                        options.activity_name(), activity.task.attempt, what,
+                        absl::FormatDuration(absl::Microseconds(limit_us))));
+    f.set_non_retryable(final);
+    return f;
+  };
+  if (options.schedule_to_close_timeout_us() > 0 &&
+      now - activity.task.scheduled_at >
+          absl::Microseconds(options.schedule_to_close_timeout_us())) {
+    return failure("ScheduleToCloseTimeout",
+                   "did not finish within its schedule-to-close timeout of",
+                   options.schedule_to_close_timeout_us(), true);
+  }
+  if (options.start_to_close_timeout_us() > 0 &&
+      now - activity.started >
+          absl::Microseconds(options.start_to_close_timeout_us())) {
+    return failure("StartToCloseTimeout",
+                   "did not finish within its start-to-close timeout of",
+                   options.start_to_close_timeout_us(), false);
+  }
+  if (options.heartbeat_timeout_us() > 0 &&
+      now - activity.last_heartbeat >
+          absl::Microseconds(options.heartbeat_timeout_us())) {
+    return failure("HeartbeatTimeout",
+                   "sent no heartbeat within its heartbeat timeout of",
+                   options.heartbeat_timeout_us(), false);
+  }
+  return std::nullopt;
 }
 
 absl::Status Worker::FinalizeShutdown(absl::Duration timeout) {
@@ -586,27 +676,49 @@ absl::Status Worker::FinalizeShutdown(absl::Duration timeout) {
 }
 
 void Worker::RenewLeases() {
-  const absl::Duration interval =
+  const absl::Duration renew_every =
       std::min(config_.workflow_task_lease, config_.activity_task_lease) / 3;
+  // Activity timeouts are checked more often than leases are renewed.
+  const absl::Duration tick = std::min(renew_every, absl::Milliseconds(20));
+  absl::Time last_renewal = absl::Now();
   while (true) {
     std::vector<WorkflowTask> workflow_tasks;
     std::vector<ActivityTask> activity_tasks;
+    std::vector<std::pair<ActivityTask, v1::Failure>> timed_out;
+    const absl::Time now = absl::Now();
+    const bool renew = now - last_renewal >= renew_every;
     {
       absl::MutexLock lock(&mu_);
       auto stop = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
         return lease_thread_stop_;
       };
-      if (mu_.AwaitWithTimeout(absl::Condition(&stop), interval)) return;
-      for (const auto& [run_id, slot] : runs_) {
-        if (slot.task.has_value()) workflow_tasks.push_back(*slot.task);
-        if (slot.queued_task.has_value()) {
-          workflow_tasks.push_back(*slot.queued_task);
+      if (mu_.AwaitWithTimeout(absl::Condition(&stop), tick)) return;
+      for (auto it = activities_.begin(); it != activities_.end();) {
+        if (auto failure = ActivityTimeout(it->second, absl::Now())) {
+          timed_out.emplace_back(std::move(it->second.task), *failure);
+          activities_.erase(it++);
+        } else {
+          ++it;
         }
       }
-      for (const auto& [token, task] : activities_) {
-        activity_tasks.push_back(task);
+      if (renew) {
+        for (const auto& [run_id, slot] : runs_) {
+          if (slot.task.has_value()) workflow_tasks.push_back(*slot.task);
+          if (slot.queued_task.has_value()) {
+            workflow_tasks.push_back(*slot.queued_task);
+          }
+        }
+        for (const auto& [token, activity] : activities_) {
+          activity_tasks.push_back(activity.task);
+        }
       }
     }
+    // The attempt's code keeps running; its late result finds no task.
+    for (const auto& [task, failure] : timed_out) {
+      FinishFailedAttempt(task, failure).IgnoreError();
+    }
+    if (!renew) continue;
+    last_renewal = now;
     // A failed renewal means the lease is lost; the completion will report
     // it, so there is nothing more to do here.
     for (const WorkflowTask& task : workflow_tasks) {

@@ -54,6 +54,9 @@ struct WorkerConfig {
   // Fail the workflow (failure type "NonDeterminism") instead of retrying
   // its task when replay diverges from history.
   bool fail_workflow_on_nondeterminism = false;
+  // A workflow whose history would pass this many events fails
+  // ("HistoryLimitExceeded") instead of committing.
+  int64_t max_history_length = 50'000;
 
   // Defaults overridden by the set fields of `options`.
   static absl::StatusOr<WorkerConfig> FromProto(
@@ -79,8 +82,14 @@ class Worker {
   absl::Status CompleteWorkflowActivation(
       const v1::WorkflowActivationCompletion& completion);
 
+  // Activity attempts. A failed attempt is retried per the activity's retry
+  // policy (re-queued with a backoff, no workflow task); only the final
+  // outcome reaches the workflow. Attempts that exceed their start-to-close,
+  // schedule-to-close or heartbeat timeout fail on their own.
   absl::StatusOr<v1::ActivityTask> PollActivityTask(absl::Duration timeout);
   absl::Status CompleteActivityTask(const v1::ActivityTaskResult& result);
+  // NOT_FOUND once the attempt is no longer in flight (timed out).
+  absl::Status RecordActivityHeartbeat(const v1::ActivityHeartbeat& heartbeat);
 
   void InitiateShutdown();
   absl::Status FinalizeShutdown(absl::Duration timeout);
@@ -102,6 +111,19 @@ class Worker {
     bool in_lru = false;
     std::list<std::string>::iterator lru_position;
   };
+
+  struct InFlightActivity {
+    ActivityTask task;
+    absl::Time started;
+    absl::Time last_heartbeat;
+  };
+
+  // Retries the attempt per its policy, or reports the final failure.
+  absl::Status FinishFailedAttempt(const ActivityTask& task,
+                                   const v1::Failure& failure);
+  // The timeout an in-flight attempt exceeded, as a failure, if any.
+  static std::optional<v1::Failure> ActivityTimeout(
+      const InFlightActivity& activity, absl::Time now);
 
   struct FailedTask {
     WorkflowTask task;
@@ -163,7 +185,7 @@ class Worker {
   // Workflow tasks taken from the backend and not yet committed/abandoned,
   // including those still loading history.
   int workflow_tasks_in_flight_ ABSL_GUARDED_BY(mu_) = 0;
-  absl::flat_hash_map<std::string, ActivityTask> activities_
+  absl::flat_hash_map<std::string, InFlightActivity> activities_
       ABSL_GUARDED_BY(mu_);
   bool lease_thread_stop_ ABSL_GUARDED_BY(mu_) = false;
   std::thread lease_thread_;

@@ -199,5 +199,144 @@ TEST(WorkerTest, ConfigFromProtoValidates) {
             absl::StatusCode::kInvalidArgument);
 }
 
+v1::WorkflowCommand ScheduleWithRetry(int max_attempts,
+                                      int64_t heartbeat_timeout_ms = 0) {
+  v1::WorkflowCommand command = ScheduleStep();
+  auto* policy = command.mutable_schedule_activity()->mutable_retry_policy();
+  policy->set_maximum_attempts(max_attempts);
+  policy->set_initial_interval_us(10'000);
+  policy->add_non_retryable_error_types("Fatal");
+  command.mutable_schedule_activity()->set_heartbeat_timeout_us(
+      heartbeat_timeout_ms * 1000);
+  return command;
+}
+
+v1::ActivityTaskResult Failed(const v1::ActivityTask& task,
+                              const std::string& type) {
+  v1::ActivityTaskResult result;
+  result.set_task_token(task.task_token());
+  result.mutable_failed()->set_type(type);
+  result.mutable_failed()->set_message("attempt " +
+                                       std::to_string(task.attempt()));
+  return result;
+}
+
+// Starts a OneStep instance whose first task schedules `schedule`, and
+// acknowledges the eviction a cache-less worker sends.
+std::string StartWithActivity(Client& client, Worker& worker,
+                              const v1::WorkflowCommand& schedule) {
+  const std::string run = Start(client);
+  v1::WorkflowActivation a = Poll(worker);
+  EXPECT_TRUE(
+      worker.CompleteWorkflowActivation(Commands(run, {schedule})).ok());
+  return run;
+}
+
+TEST(WorkerTest, RetriedAttemptsCostNoWorkflowTask) {
+  auto backend = MemoryBackend();
+  Client client(backend);
+  Worker worker(backend, Config(16));
+  const std::string run =
+      StartWithActivity(client, worker, ScheduleWithRetry(4));
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    absl::StatusOr<v1::ActivityTask> task =
+        worker.PollActivityTask(absl::Seconds(10));
+    ASSERT_TRUE(task.ok()) << task.status();
+    EXPECT_EQ(task->attempt(), attempt);
+    ASSERT_TRUE(worker.CompleteActivityTask(Failed(*task, "Flaky")).ok());
+    // The failure went back to the queue, not to the workflow.
+    EXPECT_EQ(
+        worker.PollWorkflowActivation(absl::Milliseconds(100)).status().code(),
+        absl::StatusCode::kDeadlineExceeded);
+  }
+  absl::StatusOr<v1::ActivityTask> task =
+      worker.PollActivityTask(absl::Seconds(10));
+  ASSERT_TRUE(task.ok()) << task.status();
+  EXPECT_EQ(task->attempt(), 2);
+  v1::ActivityTaskResult done;
+  done.set_task_token(task->task_token());
+  done.mutable_completed()->set_data("9");
+  ASSERT_TRUE(worker.CompleteActivityTask(done).ok());
+  v1::WorkflowActivation a = Poll(worker);
+  EXPECT_EQ(a.jobs(0).resolve_activity().completed().data(), "9");
+  ASSERT_TRUE(
+      worker.CompleteWorkflowActivation(Commands(run, {Complete()})).ok());
+
+  auto history = client.GetWorkflowHistory(
+      client.GetWorkflowInstanceState(a.instance_id())->instance_id());
+  ASSERT_TRUE(history.ok());
+  int scheduled = 0, completed = 0, failed = 0;
+  for (const auto& event : *history) {
+    scheduled += event.has_activity_scheduled();
+    completed += event.has_activity_completed();
+    failed += event.has_activity_failed();
+  }
+  EXPECT_EQ(scheduled, 1);
+  EXPECT_EQ(completed, 1);
+  EXPECT_EQ(failed, 0);
+}
+
+TEST(WorkerTest, NonRetryableFailureIsFinalAfterOneAttempt) {
+  auto backend = MemoryBackend();
+  Client client(backend);
+  Worker worker(backend, Config(16));
+  StartWithActivity(client, worker, ScheduleWithRetry(4));
+  absl::StatusOr<v1::ActivityTask> task =
+      worker.PollActivityTask(absl::Seconds(10));
+  ASSERT_TRUE(task.ok());
+  ASSERT_TRUE(worker.CompleteActivityTask(Failed(*task, "Fatal")).ok());
+  v1::WorkflowActivation a = Poll(worker);
+  ASSERT_TRUE(a.jobs(0).resolve_activity().has_failed());
+  EXPECT_EQ(a.jobs(0).resolve_activity().failed().type(), "Fatal");
+}
+
+TEST(WorkerTest, MissingHeartbeatTimesOutTheAttemptWhichIsRetried) {
+  auto backend = MemoryBackend();
+  Client client(backend);
+  Worker worker(backend, Config(16));
+  StartWithActivity(client, worker,
+                    ScheduleWithRetry(2, /*heartbeat_timeout_ms=*/150));
+  absl::StatusOr<v1::ActivityTask> first =
+      worker.PollActivityTask(absl::Seconds(10));
+  ASSERT_TRUE(first.ok());
+  // No heartbeat: the attempt times out and the retry becomes available.
+  absl::StatusOr<v1::ActivityTask> second =
+      worker.PollActivityTask(absl::Seconds(10));
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_EQ(second->attempt(), 1);
+  // The first attempt's late answers find nothing.
+  v1::ActivityHeartbeat late;
+  late.set_task_token(first->task_token());
+  EXPECT_EQ(worker.RecordActivityHeartbeat(late).code(),
+            absl::StatusCode::kNotFound);
+  // The second attempt heartbeats past its timeout and completes.
+  v1::ActivityHeartbeat beat;
+  beat.set_task_token(second->task_token());
+  for (int i = 0; i < 15; ++i) {
+    ASSERT_TRUE(worker.RecordActivityHeartbeat(beat).ok());
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  v1::ActivityTaskResult done;
+  done.set_task_token(second->task_token());
+  done.mutable_completed()->set_data("1");
+  ASSERT_TRUE(worker.CompleteActivityTask(done).ok());
+  v1::WorkflowActivation a = Poll(worker);
+  EXPECT_EQ(a.jobs(0).resolve_activity().completed().data(), "1");
+}
+
+TEST(WorkerTest, HeartbeatTimeoutIsFinalWhenAttemptsRunOut) {
+  auto backend = MemoryBackend();
+  Client client(backend);
+  Worker worker(backend, Config(16));
+  StartWithActivity(client, worker,
+                    ScheduleWithRetry(1, /*heartbeat_timeout_ms=*/100));
+  ASSERT_TRUE(worker.PollActivityTask(absl::Seconds(10)).ok());
+  v1::WorkflowActivation a = Poll(worker);
+  ASSERT_TRUE(a.jobs(0).resolve_activity().has_failed());
+  EXPECT_EQ(a.jobs(0).resolve_activity().failed().type(), "HeartbeatTimeout");
+  EXPECT_THAT(a.jobs(0).resolve_activity().failed().message(),
+              HasSubstr("heartbeat timeout"));
+}
+
 }  // namespace
 }  // namespace durable::core

@@ -208,6 +208,14 @@ DURABLE_EXPORT durable_status_t durable_worker_complete_activity_task(
     durable_worker_t* worker, const uint8_t* result, size_t result_len,
     char** error);
 
+/* Records a heartbeat of a running activity attempt: it keeps the attempt's
+ * heartbeat timeout from firing (the lease is renewed by the worker either
+ * way). heartbeat: durable.v1.ActivityHeartbeat. DURABLE_NOT_FOUND once the
+ * attempt is no longer in flight (it timed out): the activity should stop. */
+DURABLE_EXPORT durable_status_t durable_worker_record_activity_heartbeat(
+    durable_worker_t* worker, const uint8_t* heartbeat, size_t heartbeat_len,
+    char** error);
+
 /* Step one of shutdown: stop taking new tasks and wake blocked pollers.
  * Returns at once. In-flight activations and activity tasks may still be
  * completed. */

@@ -186,3 +186,73 @@ cc_library(
         debian_package = "nlohmann-json3-dev",
         required_headers = ["/usr/include/nlohmann/json.hpp"],
     )
+
+# --- Python (bindings/python) -------------------------------------------------
+#
+# Debian's /usr/bin/python3 with its headers (python3-dev), pybind11-dev,
+# python3-protobuf and python3-pytest. The repository also holds the
+# py_runtime that Bazel 4's native py_* rules use, registered as a toolchain by
+# durable_python_dependencies() below (called from WORKSPACE).
+_PYTHON_BUILD = """
+load("@bazel_tools//tools/python:toolchain.bzl", "py_runtime_pair")
+
+package(default_visibility = ["//visibility:public"])
+
+# Headers of CPython and pybind11 for extension modules, symlinked into this
+# repository (python/ -> the interpreter's include directory, pybind11/pybind11
+# -> /usr/include/pybind11) because Bazel forbids absolute `includes`.
+# Extensions do not link libpython: the interpreter that loads them provides
+# its symbols.
+cc_library(
+    name = "python_headers",
+    hdrs = glob(["python/**/*.h", "pybind11/**/*.h"]),
+    includes = ["python", "pybind11"],
+)
+
+py_runtime(
+    name = "python3_runtime",
+    interpreter_path = "{PYTHON}",
+    python_version = "PY3",
+    stub_shebang = "#!{PYTHON}",
+)
+
+py_runtime_pair(
+    name = "python_runtime_pair",
+    py3_runtime = ":python3_runtime",
+)
+
+toolchain(
+    name = "python_toolchain",
+    toolchain = ":python_runtime_pair",
+    toolchain_type = "@bazel_tools//tools/python:toolchain_type",
+)
+"""
+
+def _system_python_impl(rctx):
+    python = rctx.attr.interpreter
+    for path in [python, "/usr/include/pybind11/pybind11.h"]:
+        if not rctx.path(path).exists:
+            fail("durable's Python binding needs %s: install the Debian packages " % path +
+                 "python3-dev pybind11-dev python3-protobuf python3-pytest (tools/setup.sh)")
+    result = rctx.execute([python, "-c", "import sysconfig; print(sysconfig.get_paths()['include'])"])
+    if result.return_code != 0:
+        fail("cannot ask %s for its include directory: %s" % (python, result.stderr))
+    include = result.stdout.strip()
+    if not rctx.path(include + "/Python.h").exists:
+        fail("%s/Python.h is missing: install the Debian package python3-dev" % include)
+    rctx.symlink(include, "python")
+    rctx.symlink("/usr/include/pybind11", "pybind11/pybind11")
+    rctx.file("WORKSPACE", "workspace(name = \"%s\")\n" % rctx.name)
+    rctx.file("BUILD.bazel", _PYTHON_BUILD.replace("{PYTHON_INCLUDE}", include).replace("{PYTHON}", python))
+
+_system_python = repository_rule(
+    implementation = _system_python_impl,
+    attrs = {"interpreter": attr.string(default = "/usr/bin/python3")},
+    local = True,
+)
+
+def durable_python_dependencies():
+    """Declares @system_python and registers its Python toolchain."""
+    if "system_python" not in native.existing_rules():
+        _system_python(name = "system_python")
+    native.register_toolchains("@system_python//:python_toolchain")

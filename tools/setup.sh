@@ -13,6 +13,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev
   libbenchmark-dev
   nlohmann-json3-dev
+  python3-dev pybind11-dev python3-protobuf python3-pytest
 )
 
 missing=()

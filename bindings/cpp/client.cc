@@ -87,6 +87,33 @@ absl::StatusOr<v1::Payload> Client::WaitForWorkflowResult(
   return result.result();
 }
 
+absl::Status Client::SignalWorkflowPayload(const std::string& instance_id,
+                                           std::string_view signal_name,
+                                           v1::Payload input) {
+  if (!init_status_.ok()) return init_status_;
+  v1::SignalWorkflowRequest request;
+  request.set_instance_id(instance_id);
+  request.set_signal_name(std::string(signal_name));
+  *request.mutable_input() = std::move(input);
+  const std::string bytes = request.SerializeAsString();
+  char* error = nullptr;
+  return internal::StatusFromC(
+      durable_client_signal_workflow(client_, internal::Bytes(bytes),
+                                     bytes.size(), &error),
+      &error);
+}
+
+absl::Status Client::CancelWorkflowInstance(const std::string& instance_id,
+                                            std::string_view reason) {
+  if (!init_status_.ok()) return init_status_;
+  const std::string reason_string(reason);
+  char* error = nullptr;
+  return internal::StatusFromC(
+      durable_client_cancel_workflow_instance(client_, instance_id.c_str(),
+                                              reason_string.c_str(), &error),
+      &error);
+}
+
 absl::StatusOr<v1::WorkflowInstanceState> Client::GetWorkflowInstanceState(
     const std::string& instance_id) {
   if (!init_status_.ok()) return init_status_;

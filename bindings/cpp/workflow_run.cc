@@ -1,6 +1,8 @@
 #include "durable/internal/workflow_run.h"
 
+#include <algorithm>
 #include <exception>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -23,45 +25,51 @@ v1::WorkflowActivationCompletion FailedCompletion(const std::string& run_id,
 }  // namespace
 
 WorkflowRun::WorkflowRun(const Registry& registry, std::string run_id)
-    : ctx_(registry, std::move(run_id)) {}
+    : run_(registry, std::move(run_id)), ctx_(&run_, run_.root_scope) {}
 
 WorkflowRun::~WorkflowRun() {
-  // Destroying the root frame destroys the frames it awaits in turn.
+  // Destroying the root frame destroys the frames it awaits in turn; then
+  // the frames of the coroutines started with Go.
   root_.reset();
+  run_.coroutines.clear();
 }
 
 v1::WorkflowActivationCompletion WorkflowRun::Activate(
     const v1::WorkflowActivation& activation) {
-  ctx_.instance_id_ = activation.instance_id();
-  ctx_.now_ = absl::FromUnixMicros(activation.workflow_time_unix_us());
-  ctx_.replaying_ = activation.is_replaying();
-  ctx_.commands_.clear();
+  run_.instance_id = activation.instance_id();
+  run_.now = absl::FromUnixMicros(activation.workflow_time_unix_us());
+  run_.replaying = activation.is_replaying();
+  run_.commands.clear();
+  // On replay ResolveSideEffect jobs may come before StartWorkflow.
   if (!started_ &&
-      (activation.jobs().empty() || !activation.jobs(0).has_start_workflow())) {
+      std::none_of(activation.jobs().begin(), activation.jobs().end(),
+                   [](const v1::WorkflowActivationJob& job) {
+                     return job.has_start_workflow();
+                   })) {
     return FailedCompletion(
-        ctx_.run_id_, absl::FailedPreconditionError(absl::StrCat(
-                          "run ", ctx_.run_id_,
-                          " is not cached and the activation does not start "
-                          "it with a StartWorkflow job")));
+        run_.run_id, absl::FailedPreconditionError(absl::StrCat(
+                         "run ", run_.run_id,
+                         " is not cached and the activation does not start "
+                         "it with a StartWorkflow job")));
   }
   try {
     for (const v1::WorkflowActivationJob& job : activation.jobs()) {
       absl::Status status = ApplyJob(job);
-      if (!status.ok()) return FailedCompletion(ctx_.run_id_, status);
+      if (!status.ok()) return FailedCompletion(run_.run_id, status);
     }
     RunUntilBlocked();
   } catch (const std::exception& e) {
     // User exceptions are caught inside the coroutines; this is a bug of the
     // facade (or std::bad_alloc). Let the engine retry the task.
-    return FailedCompletion(ctx_.run_id_, absl::InternalError(e.what()));
+    return FailedCompletion(run_.run_id, absl::InternalError(e.what()));
   }
   v1::WorkflowActivationCompletion completion;
-  completion.set_run_id(ctx_.run_id_);
+  completion.set_run_id(run_.run_id);
   auto* commands = completion.mutable_successful()->mutable_commands();
-  for (v1::WorkflowCommand& command : ctx_.commands_) {
+  for (v1::WorkflowCommand& command : run_.commands) {
     *commands->Add() = std::move(command);
   }
-  ctx_.commands_.clear();
+  run_.commands.clear();
   return completion;
 }
 
@@ -71,22 +79,29 @@ absl::Status WorkflowRun::ApplyJob(const v1::WorkflowActivationJob& job) {
       return Start(job.start_workflow());
     case v1::WorkflowActivationJob::kResolveActivity:
       return ResolveActivity(job.resolve_activity());
+    case v1::WorkflowActivationJob::kFireTimer:
+      return FireTimer(job.fire_timer());
+    case v1::WorkflowActivationJob::kSignalWorkflow:
+      run_.Signals(job.signal_workflow().signal_name())
+          ->Push(job.signal_workflow().input());
+      return absl::OkStatus();
+    case v1::WorkflowActivationJob::kCancelWorkflow: {
+      const std::string& reason = job.cancel_workflow().reason();
+      run_.root_scope->Cancel(absl::CancelledError(
+          reason.empty() ? "workflow canceled"
+                         : absl::StrCat("workflow canceled: ", reason)));
+      return absl::OkStatus();
+    }
+    case v1::WorkflowActivationJob::kResolveSideEffect:
+      run_.recorded_side_effects.insert_or_assign(
+          job.resolve_side_effect().seq(), job.resolve_side_effect().result());
+      return absl::OkStatus();
     case v1::WorkflowActivationJob::kNotifyHasPatch:
       // The facade offers no Patched() yet, so no code can ask.
       return absl::OkStatus();
-    case v1::WorkflowActivationJob::kSignalWorkflow:
-      ctx_.Log(absl::StrCat("dropping signal \"",
-                            job.signal_workflow().signal_name(),
-                            "\": the C++ facade does not receive signals yet"));
-      return absl::OkStatus();
-    case v1::WorkflowActivationJob::kCancelWorkflow:
-      ctx_.Log(
-          "cancellation requested; the C++ facade does not support "
-          "cancellation yet, so the workflow keeps running");
-      return absl::OkStatus();
     default:
-      // Timers, children and side effects are resolutions of commands this
-      // facade never issues, and RemoveFromCache is handled by the executor.
+      // Children are resolutions of commands this facade never issues, and
+      // RemoveFromCache is handled by the executor.
       return absl::UnimplementedError(absl::StrCat(
           "activation job ",
           job.GetDescriptor()->FindFieldByNumber(job.variant_case())->name(),
@@ -97,16 +112,17 @@ absl::Status WorkflowRun::ApplyJob(const v1::WorkflowActivationJob& job) {
 absl::Status WorkflowRun::Start(const v1::StartWorkflow& start) {
   if (started_) {
     return absl::FailedPreconditionError(
-        absl::StrCat("run ", ctx_.run_id_, " was started twice"));
+        absl::StrCat("run ", run_.run_id, " was started twice"));
   }
   started_ = true;
-  ctx_.workflow_name_ = start.workflow_name();
-  ctx_.queue_ = start.queue();
-  ctx_.metadata_ = {start.metadata().begin(), start.metadata().end()};
+  run_.workflow_name = start.workflow_name();
+  run_.queue = start.queue();
+  run_.metadata = {start.metadata().begin(), start.metadata().end()};
+  run_.random_state = start.randomness_seed();
   const Registry::WorkflowFactory* factory =
-      ctx_.registry_.FindWorkflow(start.workflow_name());
+      run_.registry.FindWorkflow(start.workflow_name());
   if (factory == nullptr) {
-    std::vector<std::string> names = ctx_.registry_.WorkflowNames();
+    std::vector<std::string> names = run_.registry.WorkflowNames();
     Finish(FailureStatus(
         kWorkflowNotRegisteredFailure,
         absl::StrCat("workflow \"", start.workflow_name(),
@@ -116,41 +132,62 @@ absl::Status WorkflowRun::Start(const v1::StartWorkflow& start) {
     return absl::OkStatus();
   }
   root_.emplace((*factory)(ctx_, start.arguments()));
-  runnable_.push_back(root_->handle());
+  run_.scheduler.Ready(root_->handle());
   return absl::OkStatus();
 }
 
 absl::Status WorkflowRun::ResolveActivity(const v1::ResolveActivity& resolve) {
-  auto it = ctx_.pending_activities_.find(resolve.seq());
-  if (it == ctx_.pending_activities_.end() && resolve.seq() > 0 &&
-      resolve.seq() >= ctx_.next_activity_seq_) {
+  auto it = run_.pending_activities.find(resolve.seq());
+  if (it == run_.pending_activities.end() && resolve.seq() > 0 &&
+      resolve.seq() >= run_.next_activity_seq) {
     // The engine sends one activation per workflow task, so this only happens
     // if it batched several tasks: run the code up to where it scheduled the
     // activity, as it ran originally.
     RunUntilBlocked();
-    it = ctx_.pending_activities_.find(resolve.seq());
+    it = run_.pending_activities.find(resolve.seq());
   }
-  if (it == ctx_.pending_activities_.end()) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "ResolveActivity for seq ", resolve.seq(),
-        ", which is not a pending activity of run ", ctx_.run_id_));
+  if (it == run_.pending_activities.end()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("ResolveActivity for seq ", resolve.seq(),
+                     ", which is not a pending activity of run ", run_.run_id));
   }
   std::shared_ptr<FutureStateBase> state = std::move(it->second);
-  ctx_.pending_activities_.erase(it);
-  absl::StatusOr<v1::Payload> outcome =
-      resolve.has_failed() ? StatusFromFailure(resolve.failed())
-                           : absl::StatusOr<v1::Payload>(resolve.completed());
-  for (std::coroutine_handle<> waiter : state->Resolve(std::move(outcome))) {
-    runnable_.push_back(waiter);
+  run_.pending_activities.erase(it);
+  state->Resolve(resolve.has_failed()
+                     ? StatusFromFailure(resolve.failed())
+                     : absl::StatusOr<v1::Payload>(resolve.completed()));
+  return absl::OkStatus();
+}
+
+absl::Status WorkflowRun::FireTimer(const v1::FireTimer& fire) {
+  if (fire.seq() > 0 && fire.seq() >= run_.next_timer_seq) {
+    RunUntilBlocked();  // Batched tasks, as in ResolveActivity.
   }
+  if (fire.seq() == 0 || fire.seq() >= run_.next_timer_seq) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("FireTimer for seq ", fire.seq(),
+                     ", which is not a timer of run ", run_.run_id));
+  }
+  auto it = run_.pending_timers.find(fire.seq());
+  // A timer the code canceled may have fired before the engine saw the
+  // CancelTimer; its future already says CANCELLED.
+  if (it == run_.pending_timers.end()) return absl::OkStatus();
+  RunState::PendingTimer timer = std::move(it->second);
+  run_.pending_timers.erase(it);
+  if (std::shared_ptr<CancelState> scope = timer.scope.lock()) {
+    scope->RemoveListener(timer.listener_id);
+  }
+  timer.state->SetResult(absl::OkStatus());
   return absl::OkStatus();
 }
 
 void WorkflowRun::RunUntilBlocked() {
-  while (!runnable_.empty() && !finished_) {
-    std::coroutine_handle<> next = runnable_.front();
-    runnable_.pop_front();
-    next.resume();
+  while (!run_.scheduler.empty() && !finished_) {
+    run_.scheduler.PopNext().resume();
+    if (run_.panic.has_value()) {
+      Finish(*std::move(run_.panic));
+      return;
+    }
     FinishIfDone();
   }
 }
@@ -170,7 +207,7 @@ void WorkflowRun::FinishIfDone() {
 
 void WorkflowRun::Finish(absl::StatusOr<v1::Payload> result) {
   finished_ = true;
-  v1::WorkflowCommand& command = ctx_.commands_.emplace_back();
+  v1::WorkflowCommand& command = run_.AddCommand();
   if (result.ok()) {
     *command.mutable_complete_workflow()->mutable_result() = *std::move(result);
   } else {

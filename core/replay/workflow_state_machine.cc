@@ -231,21 +231,6 @@ absl::StatusOr<v1::WorkflowActivation> WorkflowStateMachine::BuildActivation(
   activation.set_is_replaying(group.replaying);
   activation.set_history_length(group.started.id() +
                                 static_cast<int64_t>(group.inbound.size()));
-  if (group.replaying) {
-    // Recorded side-effect results and patch markers come first, so the
-    // code finds them when it reaches the SideEffect and Patched calls.
-    for (const HistoryEvent& event : group.recorded) {
-      if (event.has_side_effect_result()) {
-        auto* resolve = activation.add_jobs()->mutable_resolve_side_effect();
-        resolve->set_seq(++replayed_side_effects_);
-        *resolve->mutable_result() = event.side_effect_result().result();
-      } else if (event.has_marker_recorded() &&
-                 event.marker_recorded().name() == "patch") {
-        activation.add_jobs()->mutable_notify_has_patch()->set_patch_id(
-            event.marker_recorded().id());
-      }
-    }
-  }
   for (const HistoryEvent& event : group.inbound) {
     if (event.has_timer_fired()) {
       const int64_t scheduled_id = event.timer_fired().scheduled_event_id();
@@ -342,6 +327,31 @@ absl::StatusOr<v1::WorkflowActivation> WorkflowStateMachine::BuildActivation(
             "supported by this durable release",
             instance_id_, event.id(), EventKindName(event)));
     }
+  }
+  if (group.replaying) {
+    // Recorded side-effect results and patch markers go right after
+    // StartWorkflow (or first), before any job that resumes code, so the
+    // code finds them when it reaches the SideEffect and Patched calls.
+    v1::WorkflowActivation ordered = activation;
+    ordered.clear_jobs();
+    const bool starts =
+        activation.jobs_size() > 0 && activation.jobs(0).has_start_workflow();
+    if (starts) *ordered.add_jobs() = activation.jobs(0);
+    for (const HistoryEvent& event : group.recorded) {
+      if (event.has_side_effect_result()) {
+        auto* resolve = ordered.add_jobs()->mutable_resolve_side_effect();
+        resolve->set_seq(++replayed_side_effects_);
+        *resolve->mutable_result() = event.side_effect_result().result();
+      } else if (event.has_marker_recorded() &&
+                 event.marker_recorded().name() == "patch") {
+        ordered.add_jobs()->mutable_notify_has_patch()->set_patch_id(
+            event.marker_recorded().id());
+      }
+    }
+    for (int j = starts ? 1 : 0; j < activation.jobs_size(); ++j) {
+      *ordered.add_jobs() = activation.jobs(j);
+    }
+    activation = std::move(ordered);
   }
   return activation;
 }

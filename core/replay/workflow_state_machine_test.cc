@@ -369,10 +369,10 @@ TEST(WorkflowStateMachineTest, ReplayPreDeliversRecordedSideEffects) {
   auto replay = m.NextActivation();
   ASSERT_TRUE(replay.ok() && replay->has_value());
   ASSERT_EQ((*replay)->jobs_size(), 3);
-  EXPECT_EQ((*replay)->jobs(0).resolve_side_effect().seq(), 1u);
-  EXPECT_EQ((*replay)->jobs(0).resolve_side_effect().result().data(), "3");
-  EXPECT_EQ((*replay)->jobs(1).resolve_side_effect().seq(), 2u);
-  EXPECT_TRUE((*replay)->jobs(2).has_start_workflow());
+  EXPECT_TRUE((*replay)->jobs(0).has_start_workflow());
+  EXPECT_EQ((*replay)->jobs(1).resolve_side_effect().seq(), 1u);
+  EXPECT_EQ((*replay)->jobs(1).resolve_side_effect().result().data(), "3");
+  EXPECT_EQ((*replay)->jobs(2).resolve_side_effect().seq(), 2u);
   ASSERT_TRUE(m.ApplyCompletion(
                    Completion("run-1", {SideEffect(1, "3"), SideEffect(2, "4"),
                                         StartTimer(1, absl::Seconds(1))}))
@@ -560,7 +560,8 @@ TEST(WorkflowStateMachineTest, PatchMarkersReplayAndDeprecatedOnesAreLenient) {
   ASSERT_TRUE(replay.StartTask(kT0, {ActivityDone(4, "1")}).ok());
   auto activation = replay.NextActivation();
   ASSERT_TRUE(activation.ok() && activation->has_value());
-  EXPECT_EQ((*activation)->jobs(0).notify_has_patch().patch_id(), "add-step");
+  EXPECT_TRUE((*activation)->jobs(0).has_start_workflow());
+  EXPECT_EQ((*activation)->jobs(1).notify_has_patch().patch_id(), "add-step");
   ASSERT_TRUE(replay
                   .ApplyCompletion(Completion(
                       "run-1", {Patch("add-step"), Schedule(1, "Step")}))

@@ -18,6 +18,16 @@
 // Engine codes map to absl codes of the same number; a wait that runs out of
 // time is DeadlineExceeded.
 //
+// Signals and cancellation reach the instance's active execution:
+//
+//   absl::Status s = client.SignalWorkflow(id, "approval", std::string("ann"));
+//   s = client.CancelWorkflowInstance(id, "no longer needed");
+//
+// Both return once the engine recorded the request; the workflow sees it in
+// its next workflow task (signal channels, see signal_channel.h; context
+// cancellation, see cancellation.h). NotFound if the instance is unknown or
+// already finished.
+//
 // Thread-safe. The Registry, if any, must outlive the Client.
 #ifndef DURABLE_CLIENT_H_
 #define DURABLE_CLIENT_H_
@@ -112,6 +122,30 @@ class Client {
   // The result payload as-is (for results read by another language's codec).
   absl::StatusOr<v1::Payload> WaitForWorkflowResult(
       const std::string& instance_id, absl::Duration timeout);
+
+  // Sends the signal `signal_name` carrying `value` (encoded as JSON) to the
+  // instance's active execution; workflows receive signals of one name in
+  // send order. NotFound if the instance is unknown or finished;
+  // InvalidArgument if `value` does not encode.
+  template <class T>
+  absl::Status SignalWorkflow(const std::string& instance_id,
+                              std::string_view signal_name, const T& value) {
+    absl::StatusOr<v1::Payload> payload = EncodePayload(value);
+    if (!payload.ok()) return payload.status();
+    return SignalWorkflowPayload(instance_id, signal_name, *std::move(payload));
+  }
+
+  // The same with a payload as-is (for workflows in another language).
+  absl::Status SignalWorkflowPayload(const std::string& instance_id,
+                                     std::string_view signal_name,
+                                     v1::Payload input);
+
+  // Asks the instance's active execution to cancel: its workflow context
+  // becomes canceled, with `reason` in the status it reports, and the
+  // workflow decides how to finish. NotFound if the instance is unknown or
+  // finished.
+  absl::Status CancelWorkflowInstance(const std::string& instance_id,
+                                      std::string_view reason = "");
 
   // The state of the instance's latest execution.
   absl::StatusOr<v1::WorkflowInstanceState> GetWorkflowInstanceState(

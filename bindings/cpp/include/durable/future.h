@@ -15,8 +15,14 @@
 //    outcome.
 //  - Futures are cheap to copy; copies share one outcome, so several
 //    coroutines of the same run may hold and await them.
-//  - A future is resolved only by the engine, between runs of workflow code,
-//    and must be awaited only by coroutines of the run that created it.
+//  - A future is resolved by the engine (an activity result, a timer firing)
+//    or by the facade itself (a timer canceled through its context); either
+//    way the coroutines awaiting it are queued and resumed in order by the
+//    run's scheduler (see internal/scheduler.h), never from inside the call
+//    that resolved it. It must be awaited only by coroutines of the run that
+//    created it.
+//  - Futures can be waited on together with channels with durable::Select
+//    (select.h).
 #ifndef DURABLE_FUTURE_H_
 #define DURABLE_FUTURE_H_
 
@@ -24,14 +30,17 @@
 #include <memory>
 #include <optional>
 #include <utility>
-#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "core/proto/common.pb.h"
+#include "durable/internal/scheduler.h"
 #include "durable/payload.h"
 
 namespace durable {
+
+class Select;
+
 namespace internal {
 
 template <class T>
@@ -53,23 +62,24 @@ struct FutureTraits<void> {
 // sequence number without knowing their value types.
 class FutureStateBase {
  public:
+  // `scheduler` is the run's (null only for futures created resolved).
+  explicit FutureStateBase(Scheduler* scheduler) : waiters_(scheduler) {}
   virtual ~FutureStateBase() = default;
 
   virtual bool resolved() const = 0;
-  // Stores the outcome (decoding a payload into the value type). Returns the
-  // coroutines that were waiting, which the engine resumes.
-  virtual std::vector<std::coroutine_handle<>> Resolve(
-      absl::StatusOr<v1::Payload> outcome) = 0;
+  // Stores the outcome (decoding a payload into the value type) and queues
+  // the coroutines that were waiting. Later resolutions are ignored.
+  virtual void Resolve(absl::StatusOr<v1::Payload> outcome) = 0;
 
-  void AddWaiter(std::coroutine_handle<> waiter) { waiters_.push_back(waiter); }
-
- protected:
-  std::vector<std::coroutine_handle<>> TakeWaiters() {
-    return std::exchange(waiters_, {});
+  void AddWaiter(std::shared_ptr<Waiter> waiter) {
+    waiters_.Add(std::move(waiter));
   }
 
+ protected:
+  void WakeWaiters() { waiters_.WakeAll(); }
+
  private:
-  std::vector<std::coroutine_handle<>> waiters_;
+  WaitList waiters_;
 };
 
 template <class T>
@@ -77,19 +87,22 @@ class FutureState final : public FutureStateBase {
  public:
   using Result = typename FutureTraits<T>::Result;
 
+  explicit FutureState(Scheduler* scheduler) : FutureStateBase(scheduler) {}
+
   bool resolved() const override { return result_.has_value(); }
 
-  std::vector<std::coroutine_handle<>> Resolve(
-      absl::StatusOr<v1::Payload> outcome) override {
+  void Resolve(absl::StatusOr<v1::Payload> outcome) override {
     if (outcome.ok()) {
-      return SetResult(FutureTraits<T>::FromPayload(*outcome));
+      SetResult(FutureTraits<T>::FromPayload(*outcome));
+    } else {
+      SetResult(Result(std::move(outcome).status()));
     }
-    return SetResult(Result(std::move(outcome).status()));
   }
 
-  std::vector<std::coroutine_handle<>> SetResult(Result result) {
+  void SetResult(Result result) {
+    if (result_.has_value()) return;
     result_.emplace(std::move(result));
-    return TakeWaiters();
+    WakeWaiters();
   }
 
   const Result& result() const { return *result_; }
@@ -107,7 +120,7 @@ class Future {
 
   // A future that is already resolved with `result`.
   static Future Resolved(Result result) {
-    auto state = std::make_shared<internal::FutureState<T>>();
+    auto state = std::make_shared<internal::FutureState<T>>(nullptr);
     state->SetResult(std::move(result));
     return Future(std::move(state));
   }
@@ -120,11 +133,13 @@ class Future {
   // Awaiter interface.
   bool await_ready() const noexcept { return state_->resolved(); }
   void await_suspend(std::coroutine_handle<> awaiter) const {
-    state_->AddWaiter(awaiter);
+    state_->AddWaiter(std::make_shared<internal::Waiter>(awaiter));
   }
   Result await_resume() const { return state_->result(); }
 
  private:
+  friend class Select;
+
   std::shared_ptr<internal::FutureState<T>> state_;
 };
 

@@ -11,20 +11,53 @@
 // Workflow code is replayed: after a crash or a cache eviction the engine
 // runs it again from the start and feeds it the recorded results, so it must
 // be deterministic. Everything that could differ between runs — time,
-// activity results, "is this a replay" — comes from the context:
+// activity results, randomness, "is this a replay" — comes from the context:
 //  - Now() is the workflow task's time, never the wall clock.
 //  - ExecuteActivity() issues a command and returns a Future; the activity
 //    runs (and is retried) elsewhere, and on replay the recorded outcome is
 //    delivered instead of running it again.
+//  - ScheduleTimer()/Sleep() start durable timers (see "Timers" below).
+//  - SignalChannel<T>(name) receives signals (signal_channel.h);
+//    SignalWorkflow() signals another instance.
+//  - SideEffect(fn) runs fn once and replays its recorded result.
+//  - RandomUint64()/RandomInt()/RandomDouble()/NewUuid() are deterministic.
+//  - Go() starts another coroutine of the run; NewChannel() and
+//    NewWaitGroup() synchronize them (channel.h, wait_group.h), and
+//    durable::Select (select.h) waits for the first of several events.
 //  - Log()/Logf() stay quiet while replaying, so each line is written once.
 //
-// One context exists per workflow run; it is owned by the engine and valid
-// while the run's coroutines are. It is not thread-safe: workflow code runs
-// on one thread at a time.
+// Timers: ScheduleTimer(d) issues StartTimer{seq, d} and returns a
+// Future<void> that resolves OK when the engine fires the timer (workflow
+// time then is at least start + d). Canceling the context the timer was
+// created with, before it fires, issues CancelTimer{seq} and resolves the
+// future with CANCELLED right away; the engine sends nothing back. A timer
+// canceled in the activation that started it leaves no trace in history.
+// d == 0 resolves at once without a command; d < 0 resolves with
+// InvalidArgument. Durations are rounded up to whole microseconds.
+//
+// Cancellation (go-workflows style): a WorkflowContext is also a
+// cancellation scope. The context a workflow receives is canceled when the
+// instance is canceled (Client::CancelWorkflowInstance, i.e. the
+// CancelWorkflow job); WithCancel() and NewDisconnectedContext()
+// (cancellation.h) derive contexts with their own scope. On a canceled
+// context, ExecuteActivity/ScheduleTimer/Sleep and SignalWorkflow fail at
+// once with a CANCELLED status and issue no command. Activities already
+// scheduled are not interrupted: their results are still delivered. Timers
+// still pending are canceled as described above. Other operations (Go,
+// channels, signal channels, SideEffect) are not affected; the code decides
+// how to finish, typically through Canceled(), Err() or Done().
+//
+// A WorkflowContext is a cheap handle: copies refer to the same run and the
+// same cancellation scope, and stay valid while the run's coroutines are.
+// It is not thread-safe: workflow code runs on one thread at a time. Its
+// methods are const because they do not change the handle itself (so a
+// context captured by value in a lambda can be used).
 #ifndef DURABLE_WORKFLOW_CONTEXT_H_
 #define DURABLE_WORKFLOW_CONTEXT_H_
 
 #include <cstdint>
+#include <exception>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -34,7 +67,6 @@
 #include <utility>
 #include <vector>
 
-#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_format.h"
@@ -42,16 +74,36 @@
 #include "absl/time/time.h"
 #include "core/proto/protocol.pb.h"
 #include "durable/activity_context.h"
+#include "durable/channel.h"
 #include "durable/future.h"
+#include "durable/internal/scheduler.h"
 #include "durable/payload.h"
+#include "durable/signal_channel.h"
+#include "durable/task.h"
+#include "durable/wait_group.h"
 
 namespace durable {
 
 class Registry;
+class WorkflowContext;
 
 namespace internal {
 
 class WorkflowRun;
+class RunState;
+class CancelState;
+struct CancellationAccess;
+
+// A coroutine started with WorkflowContext::Go. The run owns it until the
+// run ends.
+class Coroutine {
+ public:
+  virtual ~Coroutine() = default;
+  Task<void> task;
+};
+
+template <class F>
+class CoroutineWith;
 
 // The value type an activity returning R delivers to the workflow.
 template <class R>
@@ -99,18 +151,21 @@ absl::StatusOr<std::vector<v1::Payload>> EncodeArguments(A&&... args) {
 
 class WorkflowContext {
  public:
-  WorkflowContext(const WorkflowContext&) = delete;
-  WorkflowContext& operator=(const WorkflowContext&) = delete;
+  WorkflowContext(const WorkflowContext&) = default;
+  WorkflowContext& operator=(const WorkflowContext&) = default;
+
+  // ---- Activities ----------------------------------------------------------
 
   // Schedules the registered activity `fn` with `args` (converted to fn's
   // parameter types) and returns the future of its result. R is the value the
   // activity produces: ExecuteActivity<int>(fn, ...) works for fns returning
   // int and absl::StatusOr<int>. If fn is not registered with the worker's
   // Registry, no command is issued and the future is already failed with
-  // type "ActivityNotRegistered".
+  // type "ActivityNotRegistered"; if this context is canceled, it is already
+  // failed with CANCELLED.
   template <class R, class... P, class... A>
   Future<R> ExecuteActivity(absl::StatusOr<R> (*fn)(ActivityContext&, P...),
-                            A&&... args) {
+                            A&&... args) const {
     static_assert(sizeof...(P) == sizeof...(A),
                   "ExecuteActivity: the number of arguments must match the "
                   "activity's parameters (after ActivityContext&)");
@@ -121,7 +176,7 @@ class WorkflowContext {
   // (the last two give Future<void>).
   template <class R, class... P, class... A>
   Future<typename internal::ActivityValue<R>::type> ExecuteActivity(
-      R (*fn)(ActivityContext&, P...), A&&... args) {
+      R (*fn)(ActivityContext&, P...), A&&... args) const {
     static_assert(sizeof...(P) == sizeof...(A),
                   "ExecuteActivity: the number of arguments must match the "
                   "activity's parameters (after ActivityContext&)");
@@ -133,27 +188,104 @@ class WorkflowContext {
   // language; each argument is encoded as its own type, and the result is
   // decoded as R when the future resolves.
   template <class R, class... A>
-  Future<R> ExecuteActivity(std::string_view name, A&&... args) {
+  Future<R> ExecuteActivity(std::string_view name, A&&... args) const {
     absl::StatusOr<std::vector<v1::Payload>> payloads =
         internal::EncodeArguments<std::decay_t<A>...>(std::forward<A>(args)...);
-    auto state = std::make_shared<internal::FutureState<R>>();
+    auto state = NewFutureState<R>();
     Schedule(std::string(name), std::move(payloads), state);
     return Future<R>(std::move(state));
   }
 
+  // ---- Timers (see the top comment) ----------------------------------------
+
+  // A durable timer that fires after `duration` of workflow time, canceled
+  // with this context. `name` only shows in history, for diagnostics.
+  Future<void> ScheduleTimer(absl::Duration duration,
+                             absl::string_view name = "") const;
+  // `co_await ctx.Sleep(d)` yields OK after `d`, or CANCELLED if this
+  // context is canceled first.
+  Future<void> Sleep(absl::Duration duration) const {
+    return ScheduleTimer(duration);
+  }
+
+  // ---- Signals -------------------------------------------------------------
+
+  // The channel of the signals named `name` sent to this instance, decoded
+  // as T (see signal_channel.h). Signals are buffered from the start of the
+  // run, so asking late loses nothing.
+  template <class T>
+  durable::SignalChannel<T> SignalChannel(std::string_view name) const {
+    return durable::SignalChannel<T>(std::string(name), SignalBufferOf(name));
+  }
+
+  // Signals the active execution of another instance (a
+  // SignalExternalWorkflow command). Fire-and-forget: the signal is
+  // delivered when this workflow task commits, and dropped if the instance
+  // is unknown or finished, without telling this workflow; wait for an
+  // answer signal or an activity if you need to know. Fails at once (no
+  // command) with CANCELLED on a canceled context and with InvalidArgument
+  // if `value` does not encode.
+  template <class T>
+  absl::Status SignalWorkflow(std::string_view instance_id,
+                              std::string_view signal_name,
+                              const T& value) const {
+    return SignalExternal(instance_id, signal_name, EncodePayload(value));
+  }
+
+  // ---- Side effects --------------------------------------------------------
+
+  // Runs `fn` (a callable returning a JSON-encodable value) once and records
+  // its result in history (RecordSideEffect{seq}); on replay it returns the
+  // recorded value without calling fn, and records it again so history
+  // matches. For non-deterministic reads (a config value, a random token)
+  // that need no retries; anything that can fail or take long belongs in an
+  // activity. The value returned is always the decoded record, so a live run
+  // and its replays see exactly the same value. Errors: the result does not
+  // encode (nothing recorded) or the record does not decode as T.
+  template <class F>
+  absl::StatusOr<std::decay_t<std::invoke_result_t<F&>>> SideEffect(
+      F&& fn) const {
+    using T = std::decay_t<std::invoke_result_t<F&>>;
+    const uint32_t seq = NextSideEffectSeq();
+    std::optional<v1::Payload> recorded = TakeRecordedSideEffect(seq);
+    if (!recorded.has_value()) {
+      absl::StatusOr<v1::Payload> encoded = EncodePayload<T>(fn());
+      if (!encoded.ok()) return encoded.status();
+      recorded = *std::move(encoded);
+    }
+    RecordSideEffect(seq, *recorded);
+    return DecodePayload<T>(*recorded);
+  }
+
+  // ---- Deterministic helpers -----------------------------------------------
+
   // The workflow time: when the current workflow task started. Use it
   // instead of the wall clock.
-  absl::Time Now() const { return now_; }
+  absl::Time Now() const;
+
+  // Deterministic pseudo-random numbers: a splitmix64 sequence seeded with
+  // StartWorkflow.randomness_seed, shared by all contexts and coroutines of
+  // the run, so a replay draws the same numbers in the same order. The
+  // algorithm is frozen: changing it (or how the functions below use it)
+  // would break the replay of every running workflow.
+  uint64_t RandomUint64() const;
+  // Uniform in [lo, hi) (rejection sampling over RandomUint64()); lo if
+  // hi <= lo.
+  int64_t RandomInt(int64_t lo, int64_t hi) const;
+  // Uniform in [0, 1): the top 53 bits of RandomUint64().
+  double RandomDouble() const;
+  // A version 4 UUID ("xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx", lowercase)
+  // made from two RandomUint64() draws.
+  std::string NewUuid() const;
+
   // True while the code re-creates steps already in history.
-  bool IsReplaying() const { return replaying_; }
-  const std::string& InstanceId() const { return instance_id_; }
-  const std::string& RunId() const { return run_id_; }
-  const std::string& WorkflowName() const { return workflow_name_; }
-  const std::string& Queue() const { return queue_; }
+  bool IsReplaying() const;
+  const std::string& InstanceId() const;
+  const std::string& RunId() const;
+  const std::string& WorkflowName() const;
+  const std::string& Queue() const;
   // Metadata given when the instance was created.
-  const std::map<std::string, std::string>& Metadata() const {
-    return metadata_;
-  }
+  const std::map<std::string, std::string>& Metadata() const;
 
   // Writes "[durable] workflow <instance id>: <message>" to stderr, unless
   // replaying (the line was written when the step first ran).
@@ -161,17 +293,68 @@ class WorkflowContext {
   template <class... Args>
   void Logf(const absl::FormatSpec<Args...>& format,
             const Args&... args) const {
-    if (!replaying_) Log(absl::StrFormat(format, args...));
+    if (!IsReplaying()) Log(absl::StrFormat(format, args...));
   }
+
+  // ---- Coroutines ----------------------------------------------------------
+
+  // Starts `fn` as another coroutine of this run, like Go's `go`. fn is a
+  // callable returning a durable::Task, taking this context (as
+  // WorkflowContext& or by value) or nothing; a lambda coroutine is typical.
+  // The run keeps fn alive as long as the coroutine, so its captures by
+  // value are safe (captures by reference must outlive the coroutine, as
+  // always). The coroutine first runs once the current one blocks, after
+  // the coroutines already runnable: the scheduler runs coroutines in the
+  // order they became runnable, so the interleaving is deterministic. An
+  // exception escaping it fails the workflow with type "panic". The
+  // workflow ends when its main coroutine returns, whatever the others do.
+  template <class F>
+  void Go(F fn) const {
+    auto coroutine =
+        std::make_unique<internal::CoroutineWith<F>>(std::move(fn), *this);
+    coroutine->task = RunCoroutine(coroutine->fn, coroutine->ctx);
+    StartCoroutine(std::move(coroutine));
+  }
+
+  // A channel between the coroutines of this run; capacity 0 makes it
+  // unbuffered (see channel.h).
+  template <class T>
+  Channel<T> NewChannel(size_t capacity = 0) const {
+    return Channel<T>(scheduler(), capacity);
+  }
+
+  // A wait group for coroutines of this run (see wait_group.h).
+  WaitGroup NewWaitGroup() const { return WaitGroup(scheduler()); }
+
+  // ---- Cancellation (see the top comment and cancellation.h) ---------------
+
+  // True once this context is canceled.
+  bool Canceled() const;
+  // OK while live; afterwards the CANCELLED status that operations on this
+  // context fail with ("workflow canceled: <reason>" for the instance's
+  // cancellation, "context canceled" for a CancelFunc).
+  absl::Status Err() const;
+  // Resolves with Err() once this context is canceled; await it, or use it
+  // in a Select to stop waiting for something else.
+  Future<void> Done() const;
 
  private:
   friend class internal::WorkflowRun;
+  friend struct internal::CancellationAccess;
 
-  WorkflowContext(const Registry& registry, std::string run_id);
+  WorkflowContext(internal::RunState* run,
+                  std::shared_ptr<internal::CancelState> scope);
+
+  internal::Scheduler* scheduler() const;
+
+  template <class T>
+  std::shared_ptr<internal::FutureState<T>> NewFutureState() const {
+    return std::make_shared<internal::FutureState<T>>(scheduler());
+  }
 
   template <class R, class... P, class... A>
-  Future<R> ExecuteByPointer(internal::FunctionKey key, A&&... args) {
-    auto state = std::make_shared<internal::FutureState<R>>();
+  Future<R> ExecuteByPointer(internal::FunctionKey key, A&&... args) const {
+    auto state = NewFutureState<R>();
     std::optional<std::string> name = ActivityNameOf(key, state);
     if (name.has_value()) {
       Schedule(*std::move(name),
@@ -188,28 +371,58 @@ class WorkflowContext {
       const std::shared_ptr<internal::FutureStateBase>& state) const;
 
   // Issues a ScheduleActivity command with the next sequence number and
-  // remembers `state` for its resolution. Arguments that failed to encode
-  // fail `state` instead.
+  // remembers `state` for its resolution. Arguments that failed to encode,
+  // or a canceled context, fail `state` instead.
   void Schedule(std::string name,
                 absl::StatusOr<std::vector<v1::Payload>> arguments,
-                std::shared_ptr<internal::FutureStateBase> state);
+                std::shared_ptr<internal::FutureStateBase> state) const;
 
-  const Registry& registry_;
-  const std::string run_id_;
-  std::string instance_id_;
-  std::string workflow_name_;
-  std::string queue_;
-  std::map<std::string, std::string> metadata_;
-  absl::Time now_ = absl::UnixEpoch();
-  bool replaying_ = false;
+  std::shared_ptr<internal::SignalBuffer> SignalBufferOf(
+      std::string_view name) const;
+  absl::Status SignalExternal(std::string_view instance_id,
+                              std::string_view signal_name,
+                              absl::StatusOr<v1::Payload> input) const;
 
-  uint32_t next_activity_seq_ = 1;
-  absl::flat_hash_map<uint32_t, std::shared_ptr<internal::FutureStateBase>>
-      pending_activities_;
-  // Commands issued since the activation began, in issue order.
-  std::vector<v1::WorkflowCommand> commands_;
+  uint32_t NextSideEffectSeq() const;
+  std::optional<v1::Payload> TakeRecordedSideEffect(uint32_t seq) const;
+  void RecordSideEffect(uint32_t seq, const v1::Payload& result) const;
+
+  void StartCoroutine(std::unique_ptr<internal::Coroutine> coroutine) const;
+  // Fails the workflow with the exception as a "panic".
+  void ReportPanic(std::exception_ptr exception) const;
+
+  template <class F>
+  static Task<void> RunCoroutine(F& fn, WorkflowContext& ctx) {
+    try {
+      if constexpr (std::is_invocable_v<F&, WorkflowContext&>) {
+        (void)co_await fn(ctx);
+      } else {
+        (void)co_await fn();
+      }
+    } catch (...) {
+      ctx.ReportPanic(std::current_exception());
+    }
+  }
+
+  internal::RunState* run_;
+  std::shared_ptr<internal::CancelState> scope_;
 };
 
+namespace internal {
+
+template <class F>
+class CoroutineWith final : public Coroutine {
+ public:
+  CoroutineWith(F fn, WorkflowContext ctx)
+      : fn(std::move(fn)), ctx(std::move(ctx)) {}
+  // The coroutine frame refers to fn and ctx, so it goes first.
+  ~CoroutineWith() override { task = Task<void>(); }
+
+  F fn;
+  WorkflowContext ctx;
+};
+
+}  // namespace internal
 }  // namespace durable
 
 #endif  // DURABLE_WORKFLOW_CONTEXT_H_

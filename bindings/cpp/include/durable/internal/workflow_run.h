@@ -5,28 +5,35 @@
 // Activate() implements the language side of the protocol in
 // core/proto/protocol.proto:
 //  1. apply the activation's jobs in order: StartWorkflow creates the root
-//     coroutine; ResolveActivity{seq} resolves the future of the activity
-//     scheduled with that seq and queues the coroutines awaiting it;
-//  2. resume the queued coroutines in job order until all are blocked;
-//  3. answer with the commands issued meanwhile, in issue order:
-//     ScheduleActivity with seq 1, 2, ... per run, then CompleteWorkflow or
-//     FailWorkflow once the root coroutine returned.
-// All state of the run (sequence numbers, pending futures, coroutine frames)
-// lives in this object, so a fresh WorkflowRun fed the same activations
-// issues the same commands: that is what makes replay after eviction work.
+//     coroutine (and seeds the random sequence); ResolveActivity{seq} and
+//     FireTimer{seq} resolve the future of that command; SignalWorkflow
+//     buffers the signal under its name; CancelWorkflow cancels the root
+//     context (which may issue CancelTimer commands); ResolveSideEffect
+//     {seq} stores the recorded value for SideEffect() to return. Each
+//     resolution queues the coroutines waiting for it on the scheduler;
+//  2. resume queued coroutines, first in first out, until none is runnable
+//     (coroutines started with Go() queue up behind the ones already
+//     runnable);
+//  3. answer with the commands issued meanwhile, in issue order, with seq
+//     1, 2, ... per command kind and run, then CompleteWorkflow or
+//     FailWorkflow once the root coroutine returned (or a coroutine threw).
+// All state of the run (sequence numbers, pending futures, buffered signals,
+// coroutine frames) lives in this object, so a fresh WorkflowRun fed the
+// same activations issues the same commands: that is what makes replay
+// after eviction work.
 //
 // Not thread-safe; the engine never activates one run on two threads.
 #ifndef DURABLE_INTERNAL_WORKFLOW_RUN_H_
 #define DURABLE_INTERNAL_WORKFLOW_RUN_H_
 
 #include <coroutine>
-#include <deque>
 #include <optional>
 #include <string>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "core/proto/protocol.pb.h"
+#include "durable/internal/run_state.h"
 #include "durable/registry.h"
 #include "durable/task.h"
 #include "durable/workflow_context.h"
@@ -53,17 +60,19 @@ class WorkflowRun {
   absl::Status ApplyJob(const v1::WorkflowActivationJob& job);
   absl::Status Start(const v1::StartWorkflow& start);
   absl::Status ResolveActivity(const v1::ResolveActivity& resolve);
+  absl::Status FireTimer(const v1::FireTimer& fire);
   // Resumes queued coroutines until none is runnable.
   void RunUntilBlocked();
   // Issues the workflow's final command if the root coroutine returned.
   void FinishIfDone();
   void Finish(absl::StatusOr<v1::Payload> result);
 
+  RunState run_;
+  // The workflow's own context, canceled by CancelWorkflow.
   WorkflowContext ctx_;
-  // Declared after ctx_ so coroutine frames, which refer to the context, are
-  // destroyed first.
+  // Declared after run_ and ctx_ so coroutine frames, which refer to them,
+  // are destroyed first.
   std::optional<Task<absl::StatusOr<v1::Payload>>> root_;
-  std::deque<std::coroutine_handle<>> runnable_;
   bool started_ = false;
   bool finished_ = false;
 };

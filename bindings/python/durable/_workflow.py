@@ -1,0 +1,868 @@
+"""Workflow code: the context, futures, and the deterministic loop that runs them.
+
+A workflow is an ``async def`` taking a :class:`WorkflowContext` first:
+
+    @durable.workflow
+    async def workflow1(ctx: durable.WorkflowContext, input: str) -> int:
+        r1 = await ctx.execute_activity(activity1, 35, 12)
+        r2 = await ctx.execute_activity(activity2)
+        return r1 + r2
+
+Workflow code is replayed: after a crash, or whenever its run is not cached,
+the engine runs it again from the start and feeds it the recorded results, so
+it must be deterministic. Everything that could differ between runs comes from
+the context: :meth:`WorkflowContext.now` is the workflow task's time, activity
+results and timer firings come from history, :meth:`WorkflowContext.random`
+is seeded by the engine, and :meth:`WorkflowContext.side_effect` records a
+value once.
+
+The loop. Workflows never run on asyncio. For each activation (a batch of
+jobs from the core: start, activity resolved, timer fired, signal, cancel) the
+binding applies the jobs in order, which resolves futures and queues the tasks
+waiting on them, then runs the queued tasks one at a time, in a deterministic
+order, until every task is blocked again; the commands they issued (schedule
+activity, start/cancel timer, record side effect, signal another workflow,
+complete/fail) form the completion. Awaiting anything that is not a durable
+operation - ``asyncio.sleep()``, an asyncio future, a bare ``yield`` - raises
+:class:`~durable.errors.NonDeterministicAwaitError` at that ``await``.
+
+Concurrency inside one run: ``ctx.start(coro)`` runs a coroutine as a task
+(go-workflows' ``workflow.Go``); :func:`gather` awaits several awaitables;
+:func:`wait_any` returns the first of several futures or signal channels to
+become ready (go-workflows' ``Select``).
+
+Not available yet because the core does not implement them: sub-workflows and
+continue-as-new (the protocol messages exist; the commands are rejected).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import dataclasses
+import datetime
+import logging
+import random as _random
+import threading
+import uuid
+from typing import (Any, Awaitable, Callable, Deque, Dict, Generator, Generic, List, Mapping,
+                    Optional, Sequence, Set, TypeVar, Union)
+
+from durable import converter
+from durable._proto import common_pb2, protocol_pb2
+from durable.errors import (INVALID_ARGUMENT_FAILURE, WORKFLOW_NOT_REGISTERED, ActivityError,
+                            CanceledError, NonDeterministicAwaitError, PayloadError,
+                            error_from_failure, failure_from_exception)
+from durable.registry import ActivityDefinition, WorkflowDefinition
+
+__all__ = [
+    "WorkflowContext",
+    "Future",
+    "Task",
+    "Timer",
+    "SignalChannel",
+    "RetryPolicy",
+    "gather",
+    "wait_any",
+]
+
+T = TypeVar("T")
+
+Duration = Union[datetime.timedelta, float, int]
+
+_log = logging.getLogger("durable.workflow")
+
+
+def _to_us(duration: Optional[Duration], what: str) -> int:
+    if duration is None:
+        return 0
+    if isinstance(duration, datetime.timedelta):
+        us = duration // datetime.timedelta(microseconds=1)
+    elif isinstance(duration, (int, float)):
+        us = int(round(duration * 1_000_000))
+    else:
+        raise TypeError(f"{what} must be a datetime.timedelta or seconds, not "
+                        f"{type(duration).__name__}")
+    if us < 0:
+        raise ValueError(f"{what} must not be negative, got {duration!r}")
+    return us
+
+
+@dataclasses.dataclass(frozen=True)
+class RetryPolicy:
+    """How failed activity attempts are retried (``durable.v1.RetryPolicy``).
+
+    Attributes:
+        maximum_attempts: total attempts including the first (0: the engine's
+            default, 1: no retry).
+        initial_interval: delay before the first retry.
+        backoff_coefficient: multiplier applied to the delay after each retry.
+        maximum_interval: upper bound for the delay (None: no bound).
+        timeout: give up this long after the first attempt was scheduled.
+        non_retryable_error_types: failure types that are never retried.
+    """
+
+    maximum_attempts: int = 0
+    initial_interval: Optional[Duration] = None
+    backoff_coefficient: float = 0.0
+    maximum_interval: Optional[Duration] = None
+    timeout: Optional[Duration] = None
+    non_retryable_error_types: Sequence[str] = ()
+
+    def to_proto(self) -> common_pb2.RetryPolicy:
+        return common_pb2.RetryPolicy(
+            maximum_attempts=self.maximum_attempts,
+            initial_interval_us=_to_us(self.initial_interval, "initial_interval"),
+            backoff_coefficient=self.backoff_coefficient,
+            maximum_interval_us=_to_us(self.maximum_interval, "maximum_interval"),
+            timeout_us=_to_us(self.timeout, "timeout"),
+            non_retryable_error_types=list(self.non_retryable_error_types),
+        )
+
+
+# --- futures and tasks ------------------------------------------------------------
+
+
+class Future(Generic[T]):
+    """The eventual outcome of a durable operation inside one workflow run.
+
+    Await it for the value (or the exception). Futures are resolved by the
+    engine between runs of workflow code (or by the binding itself, e.g. a
+    canceled timer) and may only be awaited by code of the run that made them.
+    """
+
+    def __init__(self, run: "_Run") -> None:
+        self._run = run
+        self._done = False
+        self._value: Any = None
+        self._exception: Optional[BaseException] = None
+        self._callbacks: List[Callable[["Future[Any]"], None]] = []
+
+    def done(self) -> bool:
+        """True once the future has a value or an exception."""
+        return self._done
+
+    def result(self) -> T:
+        """The value; raises the exception, or RuntimeError while pending."""
+        if not self._done:
+            raise RuntimeError("the future is not resolved yet; await it")
+        if self._exception is not None:
+            raise self._exception
+        return self._value
+
+    def exception(self) -> Optional[BaseException]:
+        """The exception, None if it succeeded; RuntimeError while pending."""
+        if not self._done:
+            raise RuntimeError("the future is not resolved yet; await it")
+        return self._exception
+
+    def _set_result(self, value: Any) -> None:
+        if self._done:
+            return
+        self._done, self._value = True, value
+        self._fire()
+
+    def _set_exception(self, exception: BaseException) -> None:
+        if self._done:
+            return
+        self._done, self._exception = True, exception
+        self._fire()
+
+    def _fire(self) -> None:
+        callbacks, self._callbacks = self._callbacks, []
+        for callback in callbacks:
+            callback(self)
+
+    def _add_callback(self, callback: Callable[["Future[Any]"], None]) -> None:
+        if self._done:
+            callback(self)
+        else:
+            self._callbacks.append(callback)
+
+    def _remove_callback(self, callback: Callable[["Future[Any]"], None]) -> None:
+        try:
+            self._callbacks.remove(callback)
+        except ValueError:
+            pass
+
+    def __await__(self) -> Generator[Any, None, T]:
+        if not self._done:
+            yield self
+        return self.result()
+
+
+class Task(Future[T]):
+    """A coroutine running on the run's deterministic loop (``ctx.start``)."""
+
+    def __init__(self, run: "_Run", coro: Awaitable[T], name: str) -> None:
+        super().__init__(run)
+        if not asyncio.iscoroutine(coro):
+            raise TypeError(f"ctx.start() needs a coroutine, got {type(coro).__name__}")
+        self.name = name
+        self._coro = coro
+        self._waiting_on: Optional[Future[Any]] = None
+        run._tasks.append(self)
+        run._schedule(self, None)
+
+    def _wakeup(self, future: Future[Any]) -> None:
+        if self._waiting_on is future:
+            self._waiting_on = None
+            self._run._schedule(self, None)
+
+    def _cancel_wait(self, error: BaseException) -> bool:
+        """Throws ``error`` into the task if it is blocked. True if it was."""
+        if self._done or self._waiting_on is None:
+            return False
+        self._waiting_on._remove_callback(self._wakeup)
+        self._waiting_on = None
+        self._run._schedule(self, error)
+        return True
+
+    def _step(self, error: Optional[BaseException]) -> None:
+        run = self._run
+        try:
+            if error is not None:
+                yielded = self._coro.throw(error)
+            else:
+                yielded = self._coro.send(None)
+        except StopIteration as stop:
+            self._set_result(stop.value)
+            return
+        except Exception as e:  # noqa: BLE001 - user code may raise anything
+            self._set_exception(e)
+            return
+        if isinstance(yielded, Future) and yielded._run is run:
+            self._waiting_on = yielded
+            yielded._add_callback(self._wakeup)
+            return
+        if isinstance(yielded, Future):
+            problem = "a future of another workflow run"
+        elif yielded is None:
+            problem = ("a bare yield (asyncio.sleep(0) or another asyncio primitive)")
+        else:
+            problem = f"{type(yielded).__module__}.{type(yielded).__qualname__}"
+        run._schedule(self, NonDeterministicAwaitError(
+            f"workflow {run.workflow_name!r} awaited {problem}, which is not a durable "
+            "operation. Workflow code runs on durable's deterministic loop, not asyncio: "
+            "use ctx.sleep() / ctx.timer() instead of asyncio.sleep(), and run I/O in "
+            "activities (ctx.execute_activity)."))
+
+    def _close(self) -> None:
+        try:
+            self._coro.close()
+        except BaseException:  # noqa: BLE001 - dropping an evicted run
+            pass
+
+
+class Timer(Future[None]):
+    """A durable timer started with :meth:`WorkflowContext.timer`.
+
+    Resolves with None when it fires; :meth:`cancel` resolves it with
+    :class:`~durable.errors.CanceledError` and tells the core to drop it.
+    """
+
+    def __init__(self, run: "_Run", seq: int) -> None:
+        super().__init__(run)
+        self.seq = seq
+
+    def cancel(self, error: Optional[CanceledError] = None) -> bool:
+        """Cancels a pending timer; returns False if it already fired or was canceled.
+
+        Awaiting a canceled timer raises :class:`~durable.errors.CanceledError`.
+        """
+        if self._done:
+            return False
+        self._run._add_command(cancel_timer=protocol_pb2.CancelTimer(seq=self.seq))
+        self._run._pending_timers.pop(self.seq, None)
+        self._set_exception(error or CanceledError("timer canceled"))
+        return True
+
+
+class SignalChannel(Generic[T]):
+    """Receives the signals sent to this workflow instance under one name.
+
+    Signals are buffered per name in arrival order from the moment they reach
+    the run, whether or not a channel was asked for yet; every signal is
+    received once. Signals are recorded in history, so replays see them at the
+    same points.
+    """
+
+    def __init__(self, run: "_Run", name: str, type_hint: Any = None) -> None:
+        self._run = run
+        self.name = name
+        self._type_hint = type_hint
+
+    @property
+    def _buffer(self) -> Deque[common_pb2.Payload]:
+        return self._run._signals.setdefault(self.name, collections.deque())
+
+    def ready(self) -> bool:
+        """True if a signal is buffered (receive_nowait() would succeed)."""
+        return bool(self._buffer)
+
+    def receive_nowait(self, default: Any = None) -> Any:
+        """The oldest buffered signal, decoded; ``default`` if none is buffered."""
+        if not self._buffer:
+            return default
+        return converter.decode(self._buffer.popleft(), self._type_hint)
+
+    def _ready_future(self) -> Future[None]:
+        future: Future[None] = Future(self._run)
+        if self._buffer:
+            future._set_result(None)
+        else:
+            self._run._signal_waiters.setdefault(self.name, []).append(future)
+        return future
+
+    async def receive(self) -> T:
+        """Waits for the next signal of this name and returns it decoded."""
+        while not self._buffer:
+            await self._ready_future()
+        return converter.decode(self._buffer.popleft(), self._type_hint)
+
+    def __aiter__(self) -> "SignalChannel[T]":
+        return self
+
+    async def __anext__(self) -> T:
+        return await self.receive()
+
+
+# --- the context --------------------------------------------------------------------
+
+
+class _ReplayAwareLogger(logging.LoggerAdapter):
+    def __init__(self, ctx: "WorkflowContext") -> None:
+        super().__init__(_log, {})
+        self._ctx = ctx
+
+    def isEnabledFor(self, level: int) -> bool:  # noqa: N802 - logging API
+        return not self._ctx.is_replaying and super().isEnabledFor(level)
+
+    def process(self, msg: Any, kwargs: Any) -> Any:
+        return f"workflow {self._ctx.instance_id}: {msg}", kwargs
+
+
+class WorkflowContext:
+    """The workflow code's only window on the world; one per run.
+
+    Not thread-safe: a run's code executes on one thread at a time.
+    """
+
+    def __init__(self, run: "_Run") -> None:
+        self._run = run
+        self.logger: logging.LoggerAdapter = _ReplayAwareLogger(self)
+        """Logs through ``logging.getLogger("durable.workflow")``; quiet while replaying."""
+
+    # -- information
+    @property
+    def instance_id(self) -> str:
+        return self._run.instance_id
+
+    @property
+    def run_id(self) -> str:
+        return self._run.run_id
+
+    @property
+    def workflow_name(self) -> str:
+        return self._run.workflow_name
+
+    @property
+    def queue(self) -> str:
+        return self._run.queue
+
+    @property
+    def metadata(self) -> Mapping[str, str]:
+        """Metadata given when the instance was created."""
+        return self._run.metadata
+
+    @property
+    def is_replaying(self) -> bool:
+        """True while the code re-creates steps already in history."""
+        return self._run.is_replaying
+
+    @property
+    def is_cancel_requested(self) -> bool:
+        """True once cancellation of the workflow was requested."""
+        return self._run.cancel_requested
+
+    def now(self) -> datetime.datetime:
+        """Workflow time (UTC): when the current workflow task started. Never the wall clock."""
+        return datetime.datetime.fromtimestamp(self._run.time_us / 1_000_000,
+                                               tz=datetime.timezone.utc)
+
+    def random(self) -> _random.Random:
+        """A random generator seeded by the engine: the same sequence on every replay."""
+        return self._run.random
+
+    def uuid4(self) -> uuid.UUID:
+        """A deterministic random UUID (from :meth:`random`)."""
+        return uuid.UUID(int=self._run.random.getrandbits(128), version=4)
+
+    # -- activities
+    def execute_activity(self, activity: Union[str, Callable[..., Any]], *args: Any,
+                         queue: str = "", retry_policy: Optional[RetryPolicy] = None,
+                         start_to_close_timeout: Optional[Duration] = None,
+                         schedule_to_close_timeout: Optional[Duration] = None,
+                         heartbeat_timeout: Optional[Duration] = None,
+                         result_type: Any = None) -> Future[Any]:
+        """Schedules an activity and returns the future of its result.
+
+        Args:
+            activity: an activity function (its registered name and return
+                annotation are used) or the name an activity was registered
+                under by any worker, in any language.
+            *args: arguments, JSON-encoded one payload each.
+            queue: queue of the activity task; empty means the workflow's queue.
+            retry_policy: how failed attempts are retried.
+            start_to_close_timeout, schedule_to_close_timeout, heartbeat_timeout:
+                per attempt, over all attempts, and between heartbeats.
+            result_type: type to decode the result into (default: the
+                function's return annotation, or plain JSON for a name).
+
+        Awaiting the future returns the decoded result or raises
+        :class:`~durable.errors.ActivityError` carrying the activity's failure.
+        """
+        run = self._run
+        if isinstance(activity, str):
+            name, hint = activity, result_type
+        else:
+            definition = ActivityDefinition.of(activity)
+            name = definition.name
+            hint = result_type if result_type is not None else definition.return_hint
+        payloads = [converter.encode(a) for a in args]
+        seq = run._next_seq("activity")
+        command = protocol_pb2.ScheduleActivity(
+            seq=seq, activity_name=name, arguments=payloads, queue=queue,
+            start_to_close_timeout_us=_to_us(start_to_close_timeout, "start_to_close_timeout"),
+            schedule_to_close_timeout_us=_to_us(schedule_to_close_timeout,
+                                                "schedule_to_close_timeout"),
+            heartbeat_timeout_us=_to_us(heartbeat_timeout, "heartbeat_timeout"))
+        if retry_policy is not None:
+            command.retry_policy.CopyFrom(retry_policy.to_proto())
+        run._add_command(schedule_activity=command)
+        future: Future[Any] = Future(run)
+        run._pending_activities[seq] = (future, hint)
+        return future
+
+    # -- timers
+    def timer(self, duration: Duration, name: str = "") -> Timer:
+        """Starts a durable timer that fires after ``duration`` of workflow time."""
+        run = self._run
+        seq = run._next_seq("timer")
+        run._add_command(start_timer=protocol_pb2.StartTimer(
+            seq=seq, duration_us=_to_us(duration, "duration"), name=name))
+        timer = Timer(run, seq)
+        run._pending_timers[seq] = timer
+        return timer
+
+    async def sleep(self, duration: Duration) -> None:
+        """Sleeps for ``duration`` (timedelta or seconds) on a durable timer."""
+        await self.timer(duration)
+
+    # -- signals
+    def signal_channel(self, name: str, type_hint: Any = None) -> SignalChannel[Any]:
+        """The channel of signals named ``name``; values decode to ``type_hint``."""
+        return SignalChannel(self._run, name, type_hint)
+
+    def signal_workflow(self, instance_id: str, name: str, value: Any = None) -> None:
+        """Sends a signal to another workflow instance when this task commits."""
+        run = self._run
+        run._add_command(signal_external_workflow=protocol_pb2.SignalExternalWorkflow(
+            seq=run._next_seq("external_signal"), instance_id=instance_id, signal_name=name,
+            input=converter.encode(value)))
+
+    # -- side effects
+    def side_effect(self, fn: Callable[[], T], result_type: Any = None) -> T:
+        """Runs ``fn`` once and records its result; replays return the recorded value.
+
+        Use it for small non-deterministic values (a random token, a config
+        read). The result is JSON-encoded, and the value returned is always
+        the decoded one, live or replayed.
+        """
+        run = self._run
+        seq = run._next_seq("side_effect")
+        recorded = run._recorded_side_effects.pop(seq, None)
+        payload = recorded if recorded is not None else converter.encode(fn())
+        run._add_command(record_side_effect=protocol_pb2.RecordSideEffect(seq=seq,
+                                                                          result=payload))
+        return converter.decode(payload, result_type)
+
+    # -- concurrency
+    def start(self, coro: Awaitable[T], name: str = "") -> Task[T]:
+        """Runs ``coro`` concurrently on this run's loop and returns its task."""
+        return Task(self._run, coro, name or getattr(coro, "__qualname__", "task"))
+
+    # -- unsupported by the core yet
+    def execute_child_workflow(self, *args: Any, **kwargs: Any) -> Future[Any]:
+        """Not available: the core does not implement sub-workflows yet."""
+        raise NotImplementedError("sub-workflows are not implemented by the durable core yet")
+
+    def continue_as_new(self, *args: Any, **kwargs: Any) -> None:
+        """Not available: the core does not implement continue-as-new yet."""
+        raise NotImplementedError("continue-as-new is not implemented by the durable core yet")
+
+
+def _current_run() -> "_Run":
+    run = getattr(_running, "run", None)
+    if run is None:
+        raise RuntimeError("durable.gather()/wait_any() may only be used inside workflow code")
+    return run
+
+
+_running = threading.local()
+
+
+def gather(*aws: Awaitable[Any], return_exceptions: bool = False) -> Future[List[Any]]:
+    """Awaits every awaitable (futures or coroutines) and returns their results in order.
+
+    Coroutines are started as tasks, in argument order. The first failure (in
+    completion order) fails the gather unless ``return_exceptions`` is true,
+    in which case exceptions are returned in place of results.
+    """
+    run = _current_run()
+    futures: List[Future[Any]] = [
+        a if isinstance(a, Future) else Task(run, a, "gather") for a in aws]
+    result: Future[List[Any]] = Future(run)
+    remaining = [len(futures)]
+
+    def on_done(f: Future[Any]) -> None:
+        if result.done():
+            return
+        if f._exception is not None and not return_exceptions:
+            result._set_exception(f._exception)
+            return
+        remaining[0] -= 1
+        if remaining[0] == 0:
+            result._set_result([x._exception if x._exception is not None else x._value
+                                for x in futures])
+
+    if not futures:
+        result._set_result([])
+    for f in futures:
+        f._add_callback(on_done)
+    return result
+
+
+def wait_any(*waitables: Union[Future[Any], SignalChannel[Any]]) -> Future[Any]:
+    """Waits until one of ``waitables`` is ready and returns it (go-workflows' Select).
+
+    Futures are ready once resolved; a signal channel is ready when a signal
+    is buffered (receive it with ``receive_nowait()``; waiting does not consume
+    it). When several are ready, the first in argument order wins.
+    """
+    if not waitables:
+        raise ValueError("wait_any() needs at least one future or signal channel")
+    run = _current_run()
+    readiness: List[Future[Any]] = [
+        w._ready_future() if isinstance(w, SignalChannel) else w for w in waitables]
+    result: Future[Any] = Future(run)
+
+    def on_ready(_: Future[Any]) -> None:
+        if result.done():
+            return
+        for waitable, ready in zip(waitables, readiness):
+            if ready.done():
+                result._set_result(waitable)
+                break
+        for ready in readiness:
+            ready._remove_callback(on_ready)
+
+    for ready in readiness:
+        ready._add_callback(on_ready)
+        if result.done():
+            break
+    return result
+
+
+# --- the run -------------------------------------------------------------------------
+
+
+class _ForbiddenLoop(asyncio.AbstractEventLoop):
+    """Installed as the running asyncio loop while workflow code runs.
+
+    ``asyncio.sleep()``, ``asyncio.create_task()`` and friends ask the running
+    loop for futures and timers; this loop answers with a clear error instead of
+    letting workflow code escape the deterministic loop.
+    """
+
+    def __getattribute__(self, name: str) -> Any:
+        if name.startswith("__"):
+            return object.__getattribute__(self, name)
+
+        def forbidden(*args: Any, **kwargs: Any) -> Any:
+            for arg in args:  # avoid "coroutine was never awaited" noise
+                if asyncio.iscoroutine(arg):
+                    arg.close()
+            raise NonDeterministicAwaitError(
+                f"workflow code used asyncio (event loop method {name}()), e.g. "
+                "asyncio.sleep() or asyncio.create_task(). Workflows run on durable's "
+                "deterministic loop: use ctx.sleep()/ctx.timer(), ctx.start(), "
+                "durable.gather() and durable.wait_any(), and do I/O in activities.")
+
+        return forbidden
+
+
+_FORBIDDEN_LOOP = _ForbiddenLoop()
+
+
+class _Run:
+    """One workflow run: its tasks, pending commands and resolutions."""
+
+    def __init__(self, workflows: Mapping[str, WorkflowDefinition], run_id: str) -> None:
+        self.workflows = workflows
+        self.run_id = run_id
+        self.instance_id = ""
+        self.workflow_name = ""
+        self.queue = ""
+        self.metadata: Dict[str, str] = {}
+        self.time_us = 0
+        self.is_replaying = False
+        self.cancel_requested = False
+        self.random = _random.Random(0)
+        self.started = False
+        self.finished = False
+        self.ctx = WorkflowContext(self)
+        self.root: Optional[Task[Any]] = None
+        self.result_hint: Any = None
+        self._tasks: List[Task[Any]] = []
+        self._runnable: Deque[tuple] = collections.deque()
+        self._commands: List[protocol_pb2.WorkflowCommand] = []
+        self._seqs: Dict[str, int] = collections.defaultdict(int)
+        self._pending_activities: Dict[int, tuple] = {}
+        self._pending_timers: Dict[int, Timer] = {}
+        self._recorded_side_effects: Dict[int, common_pb2.Payload] = {}
+        self._signals: Dict[str, Deque[common_pb2.Payload]] = {}
+        self._signal_waiters: Dict[str, List[Future[None]]] = {}
+
+    # -- helpers for the context
+    def _next_seq(self, kind: str) -> int:
+        self._seqs[kind] += 1
+        return self._seqs[kind]
+
+    def _add_command(self, **variant: Any) -> None:
+        self._commands.append(protocol_pb2.WorkflowCommand(**variant))
+
+    def _schedule(self, task: Task[Any], error: Optional[BaseException]) -> None:
+        self._runnable.append((task, error))
+
+    # -- activation
+    def activate(self, activation: protocol_pb2.WorkflowActivation
+                 ) -> protocol_pb2.WorkflowActivationCompletion:
+        self.instance_id = activation.instance_id
+        self.time_us = activation.workflow_time_unix_us
+        self.is_replaying = activation.is_replaying
+        self._commands = []
+        completion = protocol_pb2.WorkflowActivationCompletion(run_id=self.run_id)
+        jobs = activation.jobs
+        # Not jobs[0]: on replay, ResolveSideEffect jobs come before StartWorkflow.
+        if not self.started and not any(job.HasField("start_workflow") for job in jobs):
+            completion.failed.CopyFrom(common_pb2.Failure(
+                type="FAILED_PRECONDITION",
+                message=f"run {self.run_id} is not cached and the activation does not start "
+                        "it with a StartWorkflow job"))
+            return completion
+        try:
+            for job in jobs:
+                self._apply(job)
+            self._run_until_blocked()
+        except _ProtocolError as e:
+            completion.failed.CopyFrom(common_pb2.Failure(type=e.kind, message=str(e)))
+            return completion
+        except BaseException as e:  # a binding bug or KeyboardInterrupt: retry the task
+            completion.failed.CopyFrom(common_pb2.Failure(
+                type="INTERNAL", message=f"{type(e).__name__}: {e}"))
+            if not isinstance(e, Exception):
+                raise
+            return completion
+        completion.successful.commands.extend(self._commands)
+        self._commands = []
+        return completion
+
+    def _apply(self, job: protocol_pb2.WorkflowActivationJob) -> None:
+        kind = job.WhichOneof("variant")
+        if kind == "start_workflow":
+            self._start(job.start_workflow)
+        elif kind == "resolve_activity":
+            self._resolve_activity(job.resolve_activity)
+        elif kind == "fire_timer":
+            self._fire_timer(job.fire_timer.seq)
+        elif kind == "signal_workflow":
+            signal = job.signal_workflow
+            self._signals.setdefault(signal.signal_name, collections.deque()).append(signal.input)
+            for waiter in self._signal_waiters.pop(signal.signal_name, []):
+                waiter._set_result(None)
+        elif kind == "cancel_workflow":
+            self._cancel(job.cancel_workflow.reason)
+        elif kind == "resolve_side_effect":
+            self._recorded_side_effects[job.resolve_side_effect.seq] = \
+                job.resolve_side_effect.result
+        elif kind == "notify_has_patch":
+            pass  # the binding offers no patched() yet, so no code can ask
+        else:
+            raise _ProtocolError("UNIMPLEMENTED",
+                                 f"activation job {kind} is not supported by the Python binding")
+
+    def _start(self, start: protocol_pb2.StartWorkflow) -> None:
+        if self.started:
+            raise _ProtocolError("FAILED_PRECONDITION", f"run {self.run_id} was started twice")
+        self.started = True
+        self.workflow_name = start.workflow_name
+        self.queue = start.queue
+        self.metadata = dict(start.metadata)
+        self.random = _random.Random(start.randomness_seed)
+        definition = self.workflows.get(start.workflow_name)
+        if definition is None:
+            names = ", ".join(sorted(self.workflows)) or "none"
+            self._finish_failed(common_pb2.Failure(
+                type=WORKFLOW_NOT_REGISTERED,
+                message=f'workflow "{start.workflow_name}" is not registered with this worker '
+                        f"(registered: {names})"))
+            return
+        try:
+            args = converter.decode_arguments(start.arguments, definition.param_hints)
+            definition.signature.bind(*args)
+        except (PayloadError, TypeError) as e:
+            self._finish_failed(common_pb2.Failure(
+                type=INVALID_ARGUMENT_FAILURE,
+                message=f'workflow "{start.workflow_name}": bad arguments: {e}'))
+            return
+        self.result_hint = definition.return_hint
+        self.root = Task(self, definition.fn(self.ctx, *args), start.workflow_name)
+
+    def _resolve_activity(self, resolve: protocol_pb2.ResolveActivity) -> None:
+        entry = self._pending_activities.pop(resolve.seq, None)
+        if entry is None and resolve.seq > self._seqs["activity"]:
+            # Several tasks batched into one activation: run the code up to
+            # where it scheduled the activity, as it ran originally.
+            self._run_until_blocked()
+            entry = self._pending_activities.pop(resolve.seq, None)
+        if entry is None:
+            raise _ProtocolError("FAILED_PRECONDITION",
+                                 f"ResolveActivity for seq {resolve.seq}, which is not a "
+                                 f"pending activity of run {self.run_id}")
+        future, hint = entry
+        if resolve.HasField("failed"):
+            future._set_exception(error_from_failure(resolve.failed, ActivityError))
+            return
+        try:
+            value = converter.decode(resolve.completed, hint)
+        except PayloadError as e:
+            future._set_exception(e)
+            return
+        future._set_result(value)
+
+    def _fire_timer(self, seq: int) -> None:
+        timer = self._pending_timers.pop(seq, None)
+        if timer is None and seq > self._seqs["timer"]:
+            self._run_until_blocked()
+            timer = self._pending_timers.pop(seq, None)
+        if timer is not None:
+            timer._set_result(None)
+        # else: the timer was canceled by this run already; nothing waits.
+
+    def _cancel(self, reason: str) -> None:
+        if self.cancel_requested:
+            return
+        self.cancel_requested = True
+        message = f"workflow canceled{': ' + reason if reason else ''}"
+        for seq in sorted(self._pending_timers):
+            self._pending_timers[seq].cancel(CanceledError(message))
+        for task in list(self._tasks):
+            task._cancel_wait(CanceledError(message))
+
+    def _run_until_blocked(self) -> None:
+        _running.run = self
+        previous_loop = asyncio.events._get_running_loop()
+        asyncio.events._set_running_loop(_FORBIDDEN_LOOP)
+        try:
+            while self._runnable and not self.finished:
+                task, error = self._runnable.popleft()
+                if not task.done():
+                    task._step(error)
+                self._finish_if_done()
+        finally:
+            asyncio.events._set_running_loop(previous_loop)
+            _running.run = None
+
+    def _finish_if_done(self) -> None:
+        root = self.root
+        if self.finished or root is None or not root.done():
+            return
+        error = root._exception
+        if error is None:
+            try:
+                payload = converter.encode(root._value)
+            except PayloadError as e:
+                error = e
+            else:
+                self.finished = True
+                self._add_command(complete_workflow=protocol_pb2.CompleteWorkflow(result=payload))
+                return
+        self._finish_failed(failure_from_exception(error))
+
+    def _finish_failed(self, failure: common_pb2.Failure) -> None:
+        self.finished = True
+        self._add_command(fail_workflow=protocol_pb2.FailWorkflow(failure=failure))
+
+    def close(self) -> None:
+        """Drops the run (eviction): closes every coroutine still suspended."""
+        self.finished = True
+        for task in self._tasks:
+            if not task.done():
+                task._close()
+        self._tasks.clear()
+        self._runnable.clear()
+
+
+class _ProtocolError(Exception):
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
+class WorkflowExecutor:
+    """Applies activations to cached runs (the binding's executor cache mirror)."""
+
+    def __init__(self, workflows: Mapping[str, WorkflowDefinition]) -> None:
+        self._workflows = workflows
+        self._runs: Dict[str, _Run] = {}
+        self._lock = threading.Lock()
+
+    def process(self, activation: protocol_pb2.WorkflowActivation
+                ) -> protocol_pb2.WorkflowActivationCompletion:
+        run_id = activation.run_id
+        evict = any(job.HasField("remove_from_cache") for job in activation.jobs)
+        start = any(job.HasField("start_workflow") for job in activation.jobs)
+        if evict:
+            with self._lock:
+                run = self._runs.pop(run_id, None)
+            if run is not None:
+                run.close()
+            completion = protocol_pb2.WorkflowActivationCompletion(run_id=run_id)
+            completion.successful.SetInParent()
+            return completion
+        with self._lock:
+            run = self._runs.get(run_id)
+            if start or run is None:
+                if run is not None:
+                    run.close()
+                # A StartWorkflow always begins from scratch: replay rebuilds the run.
+                run = _Run(self._workflows, run_id)
+                self._runs[run_id] = run
+        completion = run.activate(activation)
+        if completion.HasField("failed"):
+            with self._lock:
+                if self._runs.get(run_id) is run:
+                    del self._runs[run_id]
+            run.close()
+        return completion
+
+    def cached_runs(self) -> int:
+        with self._lock:
+            return len(self._runs)
+
+    def close(self) -> None:
+        with self._lock:
+            runs, self._runs = list(self._runs.values()), {}
+        for run in runs:
+            run.close()

@@ -1,0 +1,254 @@
+"""Workflows and activities used by the Python binding's tests (and quoted by docs/python.md)."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import threading
+from datetime import timedelta
+from typing import List
+
+import durable
+
+# --- the classic example --------------------------------------------------------
+
+# The C++ facade's history for the classic workflow
+# (backends/testing/end_to_end_scenarios.cc, ClassicWorkflowReturnsSumOfActivities).
+CLASSIC_HISTORY = [
+    "WorkflowTaskStarted", "WorkflowExecutionStarted", "ActivityScheduled",
+    "WorkflowTaskStarted", "ActivityCompleted", "ActivityScheduled",
+    "WorkflowTaskStarted", "ActivityCompleted", "WorkflowExecutionFinished",
+]
+
+
+@durable.activity
+def activity1(a: int, b: int) -> int:
+    return a + b
+
+
+@durable.activity
+def activity2() -> int:
+    return 12
+
+
+@durable.workflow
+async def workflow1(ctx: durable.WorkflowContext, input: str) -> int:
+    r1 = await ctx.execute_activity(activity1, 35, 12)
+    ctx.logger.info("activity1 returned %d", r1)
+    r2 = await ctx.execute_activity(activity2)
+    return r1 + r2
+
+
+# --- timers ---------------------------------------------------------------------
+
+
+@durable.workflow
+async def sleeper(ctx: durable.WorkflowContext, seconds: float) -> str:
+    start = ctx.now()
+    await ctx.sleep(timedelta(seconds=seconds))
+    elapsed = ctx.now() - start
+    return "slept" if elapsed >= timedelta(seconds=seconds) else f"woke early: {elapsed}"
+
+
+@durable.workflow
+async def race_timers(ctx: durable.WorkflowContext) -> str:
+    long_timer = ctx.timer(timedelta(hours=1), name="long")
+    short_timer = ctx.timer(timedelta(milliseconds=100), name="short")
+    first = await durable.wait_any(long_timer, short_timer)
+    long_timer.cancel()
+    return "short" if first is short_timer else "long"
+
+
+# --- signals --------------------------------------------------------------------
+
+
+@durable.workflow
+async def wait_for_approval(ctx: durable.WorkflowContext) -> str:
+    approvals = ctx.signal_channel("approve", str)
+    approver = await approvals.receive()
+    return f"approved by {approver}"
+
+
+@durable.workflow
+async def approval_or_timeout(ctx: durable.WorkflowContext, timeout_s: float) -> str:
+    approvals = ctx.signal_channel("approve", str)
+    timer = ctx.timer(timedelta(seconds=timeout_s))
+    ready = await durable.wait_any(approvals, timer)
+    if ready is approvals:
+        timer.cancel()
+        return f"approved by {approvals.receive_nowait()}"
+    return "timed out"
+
+
+@durable.workflow
+async def collect_signals(ctx: durable.WorkflowContext, count: int) -> List[int]:
+    numbers = ctx.signal_channel("number", int)
+    return [await numbers.receive() for _ in range(count)]
+
+
+# --- cancellation ---------------------------------------------------------------
+
+cleanups: List[str] = []
+cleanups_lock = threading.Lock()
+
+
+@durable.activity
+def cleanup(what: str) -> str:
+    with cleanups_lock:
+        cleanups.append(what)
+    return f"cleaned up {what}"
+
+
+@durable.workflow
+async def cancellable(ctx: durable.WorkflowContext, order: str) -> str:
+    try:
+        await ctx.sleep(timedelta(hours=1))
+        return "finished"
+    except durable.CanceledError:
+        # Operations started after the cancellation run normally: clean up.
+        await ctx.execute_activity(cleanup, order)
+        raise
+
+
+# --- side effects, gather, payloads ---------------------------------------------
+
+side_effect_calls: List[int] = []
+
+
+def _next_token() -> int:
+    side_effect_calls.append(1)
+    return 1000 + len(side_effect_calls)
+
+
+@durable.workflow
+async def with_side_effect(ctx: durable.WorkflowContext) -> int:
+    token = ctx.side_effect(_next_token)
+    await ctx.sleep(timedelta(milliseconds=10))
+    return token
+
+
+@durable.activity
+def add(a: int, b: int) -> int:
+    return a + b
+
+
+@durable.workflow
+async def fan_out(ctx: durable.WorkflowContext, n: int) -> int:
+    results = await durable.gather(*[ctx.execute_activity(add, i, 1) for i in range(n)])
+    return sum(results)
+
+
+@durable.workflow
+async def child_tasks(ctx: durable.WorkflowContext) -> List[str]:
+    async def step(name: str, delay_ms: int) -> str:
+        await ctx.sleep(timedelta(milliseconds=delay_ms))
+        return name
+
+    slow = ctx.start(step("slow", 200))
+    fast = ctx.start(step("fast", 10))
+    first = await durable.wait_any(slow, fast)
+    return [first.result(), await slow]
+
+
+@dataclasses.dataclass
+class Order:
+    id: str
+    quantity: int
+    price: float
+
+
+@dataclasses.dataclass
+class Receipt:
+    order_id: str
+    total: float
+
+
+@durable.activity
+async def price_order(ctx: durable.ActivityContext, order: Order) -> Receipt:
+    await asyncio.sleep(0.01)  # async activities run on an asyncio loop
+    return Receipt(order_id=order.id, total=order.quantity * order.price)
+
+
+@durable.workflow
+async def checkout(ctx: durable.WorkflowContext, order: Order) -> Receipt:
+    receipt = await ctx.execute_activity(price_order, order)
+    assert isinstance(receipt, Receipt)
+    return receipt
+
+
+# --- errors and retries -----------------------------------------------------------
+
+
+@durable.activity
+def fails(message: str) -> int:
+    raise ValueError(message)
+
+
+@durable.workflow
+async def catches_activity_error(ctx: durable.WorkflowContext) -> str:
+    try:
+        await ctx.execute_activity(fails, "bad input")
+    except durable.ActivityError as e:
+        return f"{e.type}: {e.message}"
+    return "no error"
+
+
+@durable.workflow
+async def propagates_activity_error(ctx: durable.WorkflowContext) -> int:
+    return await ctx.execute_activity(fails, "boom")
+
+
+@durable.workflow
+async def raises_application_error(ctx: durable.WorkflowContext) -> None:
+    raise durable.ApplicationError("order 7 is invalid", type="InvalidOrder",
+                                   non_retryable=True, details={"order": 7})
+
+
+@durable.activity
+def flaky(ctx: durable.ActivityContext, succeed_on_attempt: int) -> int:
+    if ctx.attempt < succeed_on_attempt:
+        raise ConnectionError(f"attempt {ctx.attempt} failed")
+    return ctx.attempt
+
+
+@durable.workflow
+async def retries(ctx: durable.WorkflowContext) -> int:
+    return await ctx.execute_activity(
+        flaky, 2,
+        retry_policy=durable.RetryPolicy(maximum_attempts=5,
+                                         initial_interval=timedelta(milliseconds=10),
+                                         backoff_coefficient=1.0))
+
+
+@durable.workflow
+async def uses_asyncio_sleep(ctx: durable.WorkflowContext) -> str:
+    await asyncio.sleep(1)
+    return "unreachable"
+
+
+@durable.workflow
+async def calls_unknown_activity(ctx: durable.WorkflowContext) -> int:
+    return await ctx.execute_activity("NoSuchActivity", 1)
+
+
+WORKFLOWS = [workflow1, sleeper, race_timers, wait_for_approval, approval_or_timeout,
+             collect_signals, cancellable, with_side_effect, fan_out, child_tasks, checkout,
+             catches_activity_error, propagates_activity_error, raises_application_error,
+             retries, uses_asyncio_sleep, calls_unknown_activity]
+ACTIVITIES = [activity1, activity2, cleanup, add, price_order, fails, flaky]
+
+
+# --- replay ------------------------------------------------------------------------
+
+starts: List[str] = []
+
+
+@durable.workflow
+async def counted(ctx: durable.WorkflowContext, key: str) -> int:
+    starts.append(key)  # not deterministic on purpose: counts executions of the body
+    a = await ctx.execute_activity(activity1, 1, 2)
+    b = await ctx.execute_activity(activity2)
+    return a + b
+
+
+WORKFLOWS.append(counted)

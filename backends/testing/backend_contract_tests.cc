@@ -641,6 +641,35 @@ TEST_P(BackendContractTest, DelayedOutboundEventBecomesVisibleLater) {
   EXPECT_EQ(timer_task->new_events[0].timer_fired().scheduled_event_id(), 1);
 }
 
+TEST_P(BackendContractTest, CanceledEventKeyWithdrawsPendingEvent) {
+  Create(*backend_, "i1");
+  std::optional<core::WorkflowTask> task = Poll(*backend_, {}, kSomething);
+  ASSERT_TRUE(task.has_value());
+  core::WorkflowTaskCompletion completion = Continue(*task);
+  v1::HistoryEvent fired;
+  fired.mutable_timer_fired()->set_scheduled_event_id(1);
+  core::OutboundEvent timer{"i1", task->execution_id, fired,
+                            absl::Now() + absl::Milliseconds(500)};
+  timer.key = "timer/1";
+  completion.outbound_events = {timer};
+  ASSERT_TRUE(backend_->CompleteWorkflowTask(*task, completion).ok());
+
+  // A later task (woken by a signal) cancels the timer...
+  ASSERT_TRUE(backend_->DeliverWorkflowEvent("i1", Signal("stop")).ok());
+  std::optional<core::WorkflowTask> next = Poll(*backend_, {}, kSomething);
+  ASSERT_TRUE(next.has_value());
+  ASSERT_EQ(next->new_events.size(), 1u);
+  core::WorkflowTaskCompletion cancel = Continue(*next);
+  cancel.canceled_event_keys = {"timer/1", "timer/unknown"};
+  ASSERT_TRUE(backend_->CompleteWorkflowTask(*next, cancel).ok());
+
+  // ...so nothing becomes due: no task even well after the fire time.
+  EXPECT_FALSE(Poll(*backend_, {}, absl::Milliseconds(1500)).has_value());
+  auto stats = backend_->GetStats();
+  ASSERT_TRUE(stats.ok());
+  EXPECT_EQ(CountIn(stats->pending_workflow_tasks, core::kDefaultQueue), 0);
+}
+
 TEST_P(BackendContractTest, ContinueAsNewStartsNextExecution) {
   Create(*backend_, "i1", "e1", "q1");
   std::optional<core::WorkflowTask> task = Poll(*backend_, {"q1"}, kSomething);
@@ -762,6 +791,37 @@ TEST_P(BackendContractTest, ActivityTaskOnlyFromQueuesAskedFor) {
             "act");
   // Leased: nobody else gets it.
   EXPECT_FALSE(PollActivity(*backend_, {"aq1"}).has_value());
+}
+
+TEST_P(BackendContractTest, RetriedActivityReturnsAfterItsDelay) {
+  Create(*backend_, "i1");
+  std::optional<core::WorkflowTask> task = Poll(*backend_, {}, kSomething);
+  ASSERT_TRUE(task.has_value());
+  core::WorkflowTaskCompletion completion = Continue(*task);
+  ScheduleActivity(completion, *task, "act", core::kDefaultQueue);
+  ASSERT_TRUE(backend_->CompleteWorkflowTask(*task, completion).ok());
+
+  std::optional<core::ActivityTask> first =
+      PollActivity(*backend_, {}, kSomething);
+  ASSERT_TRUE(first.has_value());
+  EXPECT_EQ(first->attempt, 0);
+  const absl::Time retry_at = absl::Now() + absl::Milliseconds(400);
+  ASSERT_TRUE(backend_->RetryActivityTask(*first, 1, retry_at).ok());
+  // The old lease is gone; nothing reached the workflow.
+  EXPECT_EQ(backend_->RetryActivityTask(*first, 2, retry_at).code(),
+            absl::StatusCode::kAborted);
+  EXPECT_FALSE(Poll(*backend_).has_value());
+  // Invisible during the backoff, then handed out as the next attempt.
+  EXPECT_FALSE(PollActivity(*backend_).has_value());
+  std::optional<core::ActivityTask> second =
+      PollActivity(*backend_, {}, kSomething);
+  ASSERT_TRUE(second.has_value());
+  EXPECT_GE(absl::Now(), retry_at);
+  EXPECT_EQ(second->attempt, 1);
+  EXPECT_EQ(second->activity_id, first->activity_id);
+  auto stats = backend_->GetStats();
+  ASSERT_TRUE(stats.ok());
+  EXPECT_EQ(CountIn(stats->pending_activity_tasks, core::kDefaultQueue), 1);
 }
 
 TEST_P(BackendContractTest, ActivityResultGoesToOwningInstanceQueue) {

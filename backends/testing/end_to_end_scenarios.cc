@@ -11,6 +11,7 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "backends/testing/scenario_harness.h"
 #include "durable/activity_context.h"
 #include "durable/backend.h"
 #include "durable/client.h"
@@ -26,7 +27,7 @@ namespace {
 
 using ::testing::HasSubstr;
 
-constexpr absl::Duration kResultTimeout = absl::Seconds(30);
+constexpr absl::Duration kResultTimeout = kScenarioTimeout;
 
 // --- activities and workflows used by the scenarios ----------------------
 
@@ -81,47 +82,13 @@ void RegisterAll(Registry& registry) {
           .ok());
 }
 
-std::vector<std::string> EventKinds(
-    const std::vector<v1::HistoryEvent>& history) {
-  std::vector<std::string> kinds;
-  for (const v1::HistoryEvent& event : history) {
-    const auto* field = v1::HistoryEvent::descriptor()->FindFieldByNumber(
-        static_cast<int>(event.attributes_case()));
-    kinds.push_back(field == nullptr ? "?" : field->message_type()->name());
-  }
-  return kinds;
-}
-
-// A backend, a registry with every scenario workflow, a running worker with
-// the parameter's cache size, and a client.
-class Harness {
+// A harness with every workflow of this file registered.
+class Harness : public ScenarioHarness {
  public:
-  explicit Harness(const ScenarioParam& param, int activity_pollers = 4) {
-    absl::StatusOr<Backend> backend = Backend::Open(std::get<0>(param)());
-    EXPECT_TRUE(backend.ok()) << backend.status();
-    backend_ = *std::move(backend);
-    RegisterAll(registry_);
-    WorkerOptions options;
-    options.max_cached_workflows = std::get<1>(param);
-    options.activity_pollers = activity_pollers;
-    worker_ = std::make_unique<Worker>(*backend_, registry_, options);
-    EXPECT_TRUE(worker_->Start().ok());
-    client_ = std::make_unique<Client>(*backend_, &registry_);
-  }
-  ~Harness() {
-    if (worker_) EXPECT_TRUE(worker_->Stop().ok());
-  }
-
-  Backend& backend() { return *backend_; }
-  Registry& registry() { return registry_; }
-  Client& client() { return *client_; }
-  Worker& worker() { return *worker_; }
-
- private:
-  std::optional<Backend> backend_;
-  Registry registry_;
-  std::unique_ptr<Worker> worker_;
-  std::unique_ptr<Client> client_;
+  explicit Harness(const ScenarioParam& param, int activity_pollers = 4)
+      : ScenarioHarness(param, RegisterAll, [&](WorkerOptions& options) {
+          options.activity_pollers = activity_pollers;
+        }) {}
 };
 
 TEST_P(EndToEndScenarioTest, WorkflowReturningAtOnceHasThreeEventHistory) {

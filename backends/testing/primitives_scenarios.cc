@@ -1,0 +1,335 @@
+// Conformance scenarios for the workflow primitives: side effects, timers,
+// signals, select, cancellation, workflow coroutines and channels. Each is a
+// TEST_P of EndToEndScenarioTest, so every backend runs it with the executor
+// cache on and off.
+#include <atomic>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "backends/testing/end_to_end_scenarios.h"
+#include "backends/testing/scenario_harness.h"
+#include "durable/activity_context.h"
+#include "durable/cancellation.h"
+#include "durable/channel.h"
+#include "durable/select.h"
+#include "durable/signal_channel.h"
+#include "durable/task.h"
+#include "durable/workflow_context.h"
+#include "gmock/gmock.h"
+
+namespace durable::testing {
+namespace {
+
+using ::testing::Contains;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+// Incremented by side effects; the scenario checks how often they ran.
+std::atomic<int> external_counter{0};
+
+int Square(ActivityContext&, int x) { return x * x; }
+std::string Release(ActivityContext&, std::string what) {
+  return what + " released";
+}
+
+// Acceptance 1: two side effects with a sleep between them.
+Task<absl::StatusOr<int>> CountTwice(WorkflowContext& ctx) {
+  absl::StatusOr<int> a = ctx.SideEffect([] { return ++external_counter; });
+  if (!a.ok()) co_return a.status();
+  if (absl::Status s = co_await ctx.Sleep(absl::Milliseconds(50)); !s.ok()) {
+    co_return s;
+  }
+  absl::StatusOr<int> b = ctx.SideEffect([] { return ++external_counter; });
+  if (!b.ok()) co_return b.status();
+  co_return *a + *b;
+}
+
+// Acceptance 2: a timer fires and workflow time advances by its duration.
+Task<absl::StatusOr<int64_t>> SleepAndMeasure(WorkflowContext& ctx) {
+  const absl::Time before = ctx.Now();
+  if (absl::Status s = co_await ctx.Sleep(absl::Milliseconds(150)); !s.ok()) {
+    co_return s;
+  }
+  co_return absl::ToInt64Milliseconds(ctx.Now() - before);
+}
+
+// Acceptance 2: a 10 s timer canceled (twice) after a short one fired.
+Task<absl::StatusOr<std::string>> CancelLaterTimer(WorkflowContext& ctx) {
+  auto [scope, cancel] = WithCancel(ctx);
+  Future<void> long_timer = scope.ScheduleTimer(absl::Seconds(10));
+  if (absl::Status s = co_await ctx.Sleep(absl::Milliseconds(50)); !s.ok()) {
+    co_return s;
+  }
+  cancel();
+  cancel();  // harmless
+  absl::Status fired = co_await long_timer;
+  co_return absl::StatusCodeToString(fired.code());
+}
+
+// Acceptance 2: a timer canceled in the step that created it.
+Task<absl::StatusOr<std::string>> CancelTimerAtOnce(WorkflowContext& ctx) {
+  auto [scope, cancel] = WithCancel(ctx);
+  Future<void> timer = scope.ScheduleTimer(absl::Seconds(10));
+  cancel();
+  absl::Status fired = co_await timer;
+  co_return absl::StatusCodeToString(fired.code());
+}
+
+// Acceptance 3: block on a signal and return its payload.
+Task<absl::StatusOr<std::string>> AwaitApproval(WorkflowContext& ctx) {
+  co_return co_await ctx.SignalChannel<std::string>("approval").Receive();
+}
+
+// Acceptance 3: signals sent before the channel is read arrive in order.
+Task<absl::StatusOr<std::string>> ReadThreeLater(WorkflowContext& ctx) {
+  if (absl::Status s = co_await ctx.Sleep(absl::Milliseconds(300)); !s.ok()) {
+    co_return s;
+  }
+  SignalChannel<std::string> letters = ctx.SignalChannel<std::string>("letter");
+  std::vector<std::string> got;
+  for (int i = 0; i < 3; ++i) {
+    absl::StatusOr<std::string> letter = co_await letters.Receive();
+    if (!letter.ok()) co_return letter.status();
+    got.push_back(*letter);
+  }
+  co_return absl::StrJoin(got, ",");
+}
+
+// Acceptance 4: cases are evaluated in the order given; a default runs when
+// nothing is ready; a loop of selects consumes 100 activity futures.
+Task<absl::StatusOr<std::string>> SelectInOrder(WorkflowContext& ctx) {
+  std::vector<std::string> picks;
+  {
+    Select nothing_ready;
+    nothing_ready
+        .Await(ctx.Sleep(absl::Hours(1)),
+               [&](absl::Status) { picks.push_back("timer"); })
+        .Default([&] { picks.push_back("default"); });
+    co_await nothing_ready.Wait();
+  }
+  Future<int> two = ctx.ExecuteActivity(Square, 2);
+  Future<int> three = ctx.ExecuteActivity(Square, 3);
+  // Let both complete, then offer them in the opposite order.
+  (void)co_await two;
+  (void)co_await three;
+  {
+    Select both_ready;
+    both_ready
+        .Await(
+            three,
+            [&](absl::StatusOr<int> v) { picks.push_back(absl::StrCat(*v)); })
+        .Await(two, [&](absl::StatusOr<int> v) {
+          picks.push_back(absl::StrCat(*v));
+        });
+    co_await both_ready.Wait();
+  }
+  int sum = 0, consumed = 0;
+  Select many;
+  for (int i = 1; i <= 100; ++i) {
+    many.Await(ctx.ExecuteActivity(Square, i), [&](absl::StatusOr<int> v) {
+      sum += *v;
+      ++consumed;
+    });
+  }
+  while (co_await many.Wait()) {
+  }
+  picks.push_back(absl::StrCat(consumed, ":", sum));
+  co_return absl::StrJoin(picks, " ");
+}
+
+// Acceptance 5: canceled while sleeping 10 s; cleans up through a
+// disconnected context.
+Task<absl::StatusOr<std::string>> HoldThenCleanUp(WorkflowContext& ctx) {
+  absl::Status slept = co_await ctx.Sleep(absl::Seconds(10));
+  if (slept.ok()) co_return std::string("slept");
+  const bool canceled = ctx.Canceled();
+  absl::StatusOr<std::string> refused =
+      co_await ctx.ExecuteActivity(Release, std::string("lock"));
+  WorkflowContext cleanup = NewDisconnectedContext(ctx);
+  absl::StatusOr<std::string> released =
+      co_await cleanup.ExecuteActivity(Release, std::string("lock"));
+  if (!released.ok()) co_return released.status();
+  co_return absl::StrCat(absl::StatusCodeToString(slept.code()),
+                         " ctx=", canceled ? "canceled" : "live", " refused=",
+                         absl::StatusCodeToString(refused.status().code()), " ",
+                         *released);
+}
+
+// Acceptance 6: a coroutine started with Go sends values over a channel.
+Task<absl::StatusOr<int>> ProducerConsumer(WorkflowContext& ctx) {
+  Channel<int> numbers = ctx.NewChannel<int>();
+  ctx.Go([numbers](WorkflowContext& ctx) mutable -> Task<void> {
+    for (int i = 1; i <= 5; ++i) {
+      absl::StatusOr<int> squared = co_await ctx.ExecuteActivity(Square, i);
+      co_await numbers.Send(squared.ok() ? *squared : -1000);
+    }
+    numbers.Close();
+  });
+  int sum = 0;
+  while (std::optional<int> n = co_await numbers.Receive()) sum += *n;
+  co_return sum;
+}
+
+void RegisterPrimitives(Registry& registry) {
+  ASSERT_TRUE(registry.RegisterActivity("Square", Square).ok());
+  ASSERT_TRUE(registry.RegisterActivity("Release", Release).ok());
+  ASSERT_TRUE(registry.RegisterWorkflow("CountTwice", CountTwice).ok());
+  ASSERT_TRUE(
+      registry.RegisterWorkflow("SleepAndMeasure", SleepAndMeasure).ok());
+  ASSERT_TRUE(
+      registry.RegisterWorkflow("CancelLaterTimer", CancelLaterTimer).ok());
+  ASSERT_TRUE(
+      registry.RegisterWorkflow("CancelTimerAtOnce", CancelTimerAtOnce).ok());
+  ASSERT_TRUE(registry.RegisterWorkflow("AwaitApproval", AwaitApproval).ok());
+  ASSERT_TRUE(registry.RegisterWorkflow("ReadThreeLater", ReadThreeLater).ok());
+  ASSERT_TRUE(registry.RegisterWorkflow("SelectInOrder", SelectInOrder).ok());
+  ASSERT_TRUE(
+      registry.RegisterWorkflow("HoldThenCleanUp", HoldThenCleanUp).ok());
+  ASSERT_TRUE(
+      registry.RegisterWorkflow("ProducerConsumer", ProducerConsumer).ok());
+}
+
+template <class T, class W>
+absl::StatusOr<T> RunToResult(ScenarioHarness& h, W workflow) {
+  absl::StatusOr<WorkflowInstance> instance =
+      h.client().CreateWorkflowInstance({}, workflow);
+  if (!instance.ok()) return instance.status();
+  return h.client().GetWorkflowResult<T>(instance->instance_id,
+                                         kScenarioTimeout);
+}
+
+TEST_P(EndToEndScenarioTest, SideEffectsAreRecordedNotRerun) {
+  ScenarioHarness h(GetParam(), RegisterPrimitives);
+  external_counter = 2;
+  absl::StatusOr<int> result = RunToResult<int>(h, CountTwice);
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(*result, 3 + 4);
+  EXPECT_EQ(external_counter, 4) << "a side effect ran again on replay";
+}
+
+TEST_P(EndToEndScenarioTest, TimerFiresAndWorkflowTimeAdvances) {
+  ScenarioHarness h(GetParam(), RegisterPrimitives);
+  absl::StatusOr<int64_t> elapsed_ms = RunToResult<int64_t>(h, SleepAndMeasure);
+  ASSERT_TRUE(elapsed_ms.ok()) << elapsed_ms.status();
+  EXPECT_GE(*elapsed_ms, 150);
+}
+
+TEST_P(EndToEndScenarioTest, CanceledTimerLeavesScheduledCanceledPair) {
+  ScenarioHarness h(GetParam(), RegisterPrimitives);
+  absl::StatusOr<WorkflowInstance> instance =
+      h.client().CreateWorkflowInstance({}, CancelLaterTimer);
+  ASSERT_TRUE(instance.ok());
+  absl::StatusOr<std::string> result =
+      h.client().GetWorkflowResult<std::string>(instance->instance_id,
+                                                kScenarioTimeout);
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(*result, "CANCELLED");
+  std::vector<std::string> kinds =
+      EventKinds(*h.client().GetWorkflowHistory(instance->instance_id));
+  // Two timers were scheduled (the 10 s one and the 50 ms sleep); one
+  // canceled; only the short one fired.
+  EXPECT_EQ(std::count(kinds.begin(), kinds.end(), "TimerScheduled"), 2);
+  EXPECT_EQ(std::count(kinds.begin(), kinds.end(), "TimerCanceled"), 1);
+  EXPECT_EQ(std::count(kinds.begin(), kinds.end(), "TimerFired"), 1);
+}
+
+TEST_P(EndToEndScenarioTest, TimerCanceledInItsOwnStepLeavesNoTrace) {
+  ScenarioHarness h(GetParam(), RegisterPrimitives);
+  absl::StatusOr<WorkflowInstance> instance =
+      h.client().CreateWorkflowInstance({}, CancelTimerAtOnce);
+  ASSERT_TRUE(instance.ok());
+  absl::StatusOr<std::string> result =
+      h.client().GetWorkflowResult<std::string>(instance->instance_id,
+                                                kScenarioTimeout);
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(*result, "CANCELLED");
+  EXPECT_THAT(
+      EventKinds(*h.client().GetWorkflowHistory(instance->instance_id)),
+      ::testing::ElementsAre("WorkflowTaskStarted", "WorkflowExecutionStarted",
+                             "WorkflowExecutionFinished"));
+}
+
+TEST_P(EndToEndScenarioTest, SignalFromClientIsReceived) {
+  ScenarioHarness h(GetParam(), RegisterPrimitives);
+  absl::StatusOr<WorkflowInstance> instance =
+      h.client().CreateWorkflowInstance({}, AwaitApproval);
+  ASSERT_TRUE(instance.ok());
+  ASSERT_TRUE(
+      h.client()
+          .SignalWorkflow(instance->instance_id, "approval", std::string("ann"))
+          .ok());
+  absl::StatusOr<std::string> result =
+      h.client().GetWorkflowResult<std::string>(instance->instance_id,
+                                                kScenarioTimeout);
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(*result, "ann");
+  // Finished and unknown instances cannot be signaled.
+  EXPECT_TRUE(absl::IsNotFound(h.client().SignalWorkflow(
+      instance->instance_id, "approval", std::string("late"))));
+  EXPECT_TRUE(absl::IsNotFound(h.client().SignalWorkflow(
+      "no-such-instance", "approval", std::string("x"))));
+}
+
+TEST_P(EndToEndScenarioTest, EarlySignalsArriveInSendOrder) {
+  ScenarioHarness h(GetParam(), RegisterPrimitives);
+  absl::StatusOr<WorkflowInstance> instance =
+      h.client().CreateWorkflowInstance({}, ReadThreeLater);
+  ASSERT_TRUE(instance.ok());
+  for (const char* letter : {"a", "b", "c"}) {
+    ASSERT_TRUE(h.client()
+                    .SignalWorkflow(instance->instance_id, "letter",
+                                    std::string(letter))
+                    .ok());
+  }
+  absl::StatusOr<std::string> result =
+      h.client().GetWorkflowResult<std::string>(instance->instance_id,
+                                                kScenarioTimeout);
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(*result, "a,b,c");
+}
+
+TEST_P(EndToEndScenarioTest, SelectPicksInOrderDefaultsAndDrainsHundred) {
+  ScenarioHarness h(GetParam(), RegisterPrimitives);
+  absl::StatusOr<std::string> result = RunToResult<std::string>(h, SelectInOrder);
+  ASSERT_TRUE(result.ok()) << result.status();
+  // sum of i*i for i in 1..100 = 338350
+  EXPECT_EQ(*result, "default 9 100:338350");
+}
+
+TEST_P(EndToEndScenarioTest, CanceledWorkflowStillCleansUp) {
+  ScenarioHarness h(GetParam(), RegisterPrimitives);
+  absl::StatusOr<WorkflowInstance> instance =
+      h.client().CreateWorkflowInstance({}, HoldThenCleanUp);
+  ASSERT_TRUE(instance.ok());
+  absl::SleepFor(absl::Milliseconds(200));
+  ASSERT_TRUE(
+      h.client().CancelWorkflowInstance(instance->instance_id, "test").ok());
+  absl::StatusOr<std::string> result =
+      h.client().GetWorkflowResult<std::string>(instance->instance_id,
+                                                kScenarioTimeout);
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(*result, "CANCELLED ctx=canceled refused=CANCELLED lock released");
+  EXPECT_TRUE(absl::IsNotFound(
+      h.client().CancelWorkflowInstance(instance->instance_id, "again")));
+  std::vector<std::string> kinds =
+      EventKinds(*h.client().GetWorkflowHistory(instance->instance_id));
+  EXPECT_THAT(kinds, Contains("WorkflowExecutionCanceled"));
+  EXPECT_THAT(kinds, Contains("TimerCanceled"));
+  EXPECT_THAT(kinds, Not(Contains("TimerFired")));
+}
+
+TEST_P(EndToEndScenarioTest, CoroutineSendsOverChannel) {
+  ScenarioHarness h(GetParam(), RegisterPrimitives);
+  absl::StatusOr<int> result = RunToResult<int>(h, ProducerConsumer);
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(*result, 1 + 4 + 9 + 16 + 25);
+}
+
+}  // namespace
+}  // namespace durable::testing

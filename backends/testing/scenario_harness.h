@@ -1,0 +1,56 @@
+// ScenarioHarness: what every end-to-end conformance scenario needs — a
+// fresh backend from the suite's parameter, a registry, a running worker
+// with the parameter's executor cache size, and a client. Scenario files
+// (end_to_end_scenarios.cc, primitives_scenarios.cc, ...) each register
+// their own workflows and add TEST_Ps to EndToEndScenarioTest, so every
+// backend that instantiates the suite runs all of them.
+#ifndef DURABLE_BACKENDS_TESTING_SCENARIO_HARNESS_H_
+#define DURABLE_BACKENDS_TESTING_SCENARIO_HARNESS_H_
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "backends/testing/end_to_end_scenarios.h"
+#include "core/proto/history.pb.h"
+#include "durable/backend.h"
+#include "durable/client.h"
+#include "durable/registry.h"
+#include "durable/worker.h"
+
+namespace durable::testing {
+
+// How long a scenario waits for a workflow result before failing.
+inline constexpr absl::Duration kScenarioTimeout = absl::Seconds(30);
+
+class ScenarioHarness {
+ public:
+  // `register_all` fills the registry; `configure` may adjust the worker
+  // options (the cache size is already set from `param`).
+  ScenarioHarness(const ScenarioParam& param,
+                  const std::function<void(Registry&)>& register_all,
+                  const std::function<void(WorkerOptions&)>& configure = {});
+  ~ScenarioHarness();  // stops the worker, expecting a clean stop
+
+  Backend& backend() { return *backend_; }
+  Registry& registry() { return registry_; }
+  Client& client() { return *client_; }
+  Worker& worker() { return *worker_; }
+
+ private:
+  std::optional<Backend> backend_;
+  Registry registry_;
+  std::unique_ptr<Worker> worker_;
+  std::unique_ptr<Client> client_;
+};
+
+// The kinds of `history`'s events, e.g. {"WorkflowTaskStarted", ...}.
+std::vector<std::string> EventKinds(
+    const std::vector<v1::HistoryEvent>& history);
+
+}  // namespace durable::testing
+
+#endif  // DURABLE_BACKENDS_TESTING_SCENARIO_HARNESS_H_

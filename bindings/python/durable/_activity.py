@@ -13,6 +13,12 @@ current one with :meth:`ActivityContext.current`:
 Whatever the function returns is JSON-encoded as the result; an exception
 becomes the attempt's failure (type = the exception's class name, message =
 ``str(exception)``), retried according to the activity's retry policy.
+
+Long activities call :meth:`ActivityContext.heartbeat` regularly: under a
+heartbeat timeout an attempt that stops heartbeating fails with type
+``"HeartbeatTimeout"`` (and is retried per its policy), and once an attempt
+timed out (any of its timeouts) ``heartbeat()`` raises
+:class:`~durable.errors.ActivityAttemptTimedOutError` so the code stops.
 """
 
 from __future__ import annotations
@@ -20,11 +26,12 @@ from __future__ import annotations
 import contextvars
 import datetime
 import logging
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, Optional
 
 from durable import converter
 from durable._proto import protocol_pb2
-from durable.errors import (ACTIVITY_NOT_REGISTERED, INVALID_ARGUMENT_FAILURE, PayloadError,
+from durable.errors import (ACTIVITY_NOT_REGISTERED, INVALID_ARGUMENT_FAILURE,
+                            ActivityAttemptTimedOutError, NotFoundError, PayloadError,
                             failure_from_exception)
 from durable.registry import ActivityDefinition
 
@@ -49,7 +56,8 @@ class ActivityContext:
         logger: a logger whose lines name the activity and its instance.
     """
 
-    def __init__(self, task: protocol_pb2.ActivityTask) -> None:
+    def __init__(self, task: protocol_pb2.ActivityTask,
+                 record_heartbeat: Optional[Callable[[bytes], None]] = None) -> None:
         self.activity_id: str = task.activity_id
         self.activity_name: str = task.activity_name
         self.instance_id: str = task.instance_id
@@ -62,17 +70,42 @@ class ActivityContext:
         self.logger = logging.LoggerAdapter(
             _log, {"activity": task.activity_name, "instance_id": task.instance_id})
         self.heartbeat_details: Any = None
+        """The details of the last :meth:`heartbeat` of this attempt."""
+        self.timed_out = False
+        """True once :meth:`heartbeat` found the attempt timed out."""
+        self._task_token = task.task_token
+        self._record_heartbeat = record_heartbeat
 
     def heartbeat(self, details: Any = None) -> None:
-        """Records progress.
+        """Tells the engine the attempt is alive, with optional progress ``details``.
 
-        The C ABI has no heartbeat call yet: the worker already extends the
-        task's lease while the activity runs, so this only keeps ``details``
-        locally (``heartbeat_details``). When durable.h gains
-        ``durable_worker_record_activity_heartbeat``, this will send them and
-        report cancellation.
+        Resets the attempt's heartbeat timeout (``heartbeat_timeout=`` of
+        ``execute_activity``); the task's lease is renewed by the worker
+        either way. ``details`` (JSON-encodable) are sent with the heartbeat
+        (the engine logs them; they are not handed to the next attempt yet)
+        and kept in :attr:`heartbeat_details`. Cheap enough to call every few
+        milliseconds; blocking only briefly, with the GIL released.
+
+        Raises:
+            ActivityAttemptTimedOutError: the attempt already timed out
+                (heartbeat, start-to-close or schedule-to-close timeout): the
+                engine failed it and retries it per the policy, and this
+                attempt's result would be discarded. Let it propagate.
         """
         self.heartbeat_details = details
+        if self._record_heartbeat is None:
+            return
+        heartbeat = protocol_pb2.ActivityHeartbeat(task_token=self._task_token)
+        if details is not None:
+            heartbeat.details.CopyFrom(converter.encode(details))
+        try:
+            self._record_heartbeat(heartbeat.SerializeToString())
+        except NotFoundError as e:
+            self.timed_out = True
+            raise ActivityAttemptTimedOutError(
+                f'activity "{self.activity_name}" (attempt {self.attempt}) of workflow '
+                f"instance {self.instance_id} timed out; its result would be discarded "
+                f"({e.message})") from None
 
     @staticmethod
     def current() -> "ActivityContext":
@@ -85,11 +118,15 @@ class ActivityContext:
 
 def execute_activity_task(activities: Mapping[str, ActivityDefinition],
                           task: protocol_pb2.ActivityTask,
-                          run_async: Callable[[Any], Any]) -> protocol_pb2.ActivityTaskResult:
+                          run_async: Callable[[Any], Any],
+                          record_heartbeat: Optional[Callable[[bytes], None]] = None
+                          ) -> protocol_pb2.ActivityTaskResult:
     """Runs one attempt and returns its result message (never raises for user errors).
 
     ``run_async(coroutine)`` runs a coroutine to completion on the worker's
-    asyncio loop and returns its value (or raises its exception).
+    asyncio loop and returns its value (or raises its exception);
+    ``record_heartbeat(ActivityHeartbeat bytes)`` sends a heartbeat (raising
+    NotFoundError once the attempt timed out).
     """
     result = protocol_pb2.ActivityTaskResult(task_token=task.task_token)
     definition = activities.get(task.activity_name)
@@ -107,7 +144,7 @@ def execute_activity_task(activities: Mapping[str, ActivityDefinition],
         result.failed.message = f'activity "{task.activity_name}": bad arguments: {e}'
         result.failed.non_retryable = True
         return result
-    ctx = ActivityContext(task)
+    ctx = ActivityContext(task, record_heartbeat)
     call_args = ([ctx] if definition.takes_context else []) + args
     try:
         if definition.is_async:

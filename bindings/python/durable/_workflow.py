@@ -31,8 +31,20 @@ Concurrency inside one run: ``ctx.start(coro)`` runs a coroutine as a task
 :func:`wait_any` returns the first of several futures or signal channels to
 become ready (go-workflows' ``Select``).
 
-Not available yet because the core does not implement them: sub-workflows and
-continue-as-new (the protocol messages exist; the commands are rejected).
+Composition and long life: ``ctx.execute_child_workflow()`` starts a
+sub-workflow and returns a :class:`ChildWorkflowHandle` (a future of its
+result); ``ctx.continue_as_new(*args)`` raises :class:`ContinueAsNewError`,
+which ends the run and restarts the instance with an empty history.
+Versioning: ``ctx.patched(id)`` / ``ctx.deprecate_patch(id)``.
+
+Cancellation scopes (the C++ facade's ``WithCancel`` and
+``NewDisconnectedContext``): every :class:`WorkflowContext` is a scope.
+The workflow's own context is canceled with the instance;
+``ctx.with_cancel()`` derives a scope canceled with its parent or by the
+function it returns; ``ctx.disconnected()`` one that no cancellation reaches.
+Canceling a scope cancels its pending timers and child workflows and raises
+:class:`~durable.errors.CanceledError` into the coroutines waiting on its
+operations; a canceled derived scope refuses new operations.
 """
 
 from __future__ import annotations
@@ -46,22 +58,26 @@ import random as _random
 import threading
 import uuid
 from typing import (Any, Awaitable, Callable, Deque, Dict, Generator, Generic, List, Mapping,
-                    Optional, Sequence, Set, TypeVar, Union)
+                    NoReturn, Optional, Sequence, Set, Tuple, TypeVar, Union)
 
 from durable import converter
 from durable._proto import common_pb2, protocol_pb2
-from durable.errors import (INVALID_ARGUMENT_FAILURE, WORKFLOW_NOT_REGISTERED, ActivityError,
-                            CanceledError, NonDeterministicAwaitError, PayloadError,
-                            error_from_failure, failure_from_exception)
-from durable.registry import ActivityDefinition, WorkflowDefinition
+from durable.errors import (CANCELED_FAILURE_TYPE, INVALID_ARGUMENT_FAILURE,
+                            WORKFLOW_NOT_REGISTERED, ActivityError, CanceledError,
+                            ChildWorkflowCanceledError, ChildWorkflowError,
+                            NonDeterministicAwaitError, PayloadError, error_from_failure,
+                            failure_from_exception)
+from durable.registry import ActivityDefinition, WorkflowDefinition, workflow_name
 
 __all__ = [
     "WorkflowContext",
     "Future",
     "Task",
     "Timer",
+    "ChildWorkflowHandle",
     "SignalChannel",
     "RetryPolicy",
+    "ContinueAsNewError",
     "gather",
     "wait_any",
 ]
@@ -133,6 +149,9 @@ class Future(Generic[T]):
 
     def __init__(self, run: "_Run") -> None:
         self._run = run
+        # The cancellation scope of the operation behind the future (None for
+        # futures of no operation: tasks, gather, wait_any, signals).
+        self._scope: Optional[_Scope] = None
         self._done = False
         self._value: Any = None
         self._exception: Optional[BaseException] = None
@@ -201,12 +220,24 @@ class Task(Future[T]):
         self.name = name
         self._coro = coro
         self._waiting_on: Optional[Future[Any]] = None
+        self._started = False
+        # The future whose resolution made the task runnable.
+        self._resumed_from: Optional[Future[Any]] = None
+        # Cancellation that reached the task while it was not waiting: raised
+        # where it resumes (it had started) or at its first blocking await
+        # (it had not), like asyncio's Task.cancel().
+        self._cancel_on_resume: Optional[str] = None
+        self._cancel_on_wait: Optional[str] = None
+        # Timers and children the task started on canceled scopes before it
+        # saw the cancellation: canceled when it does.
+        self._ops_before_cancel: List[Any] = []
         run._tasks.append(self)
         run._schedule(self, None)
 
     def _wakeup(self, future: Future[Any]) -> None:
         if self._waiting_on is future:
             self._waiting_on = None
+            self._resumed_from = future
             self._run._schedule(self, None)
 
     def _cancel_wait(self, error: BaseException) -> bool:
@@ -220,6 +251,11 @@ class Task(Future[T]):
 
     def _step(self, error: Optional[BaseException]) -> None:
         run = self._run
+        if error is None and self._cancel_on_resume is not None:
+            error = CanceledError(self._cancel_on_resume)
+        self._cancel_on_resume = None
+        self._started = True
+        self._resumed_from = None
         try:
             if error is not None:
                 yielded = self._coro.throw(error)
@@ -228,10 +264,21 @@ class Task(Future[T]):
         except StopIteration as stop:
             self._set_result(stop.value)
             return
-        except Exception as e:  # noqa: BLE001 - user code may raise anything
+        except (Exception, ContinueAsNewError) as e:  # noqa: BLE001 - user code raises anything
             self._set_exception(e)
             return
         if isinstance(yielded, Future) and yielded._run is run:
+            if (self._cancel_on_wait is not None and not yielded._done
+                    and _reached_by_cancellation(yielded)):
+                message, self._cancel_on_wait = self._cancel_on_wait, None
+                ops, self._ops_before_cancel = self._ops_before_cancel, []
+                for op in ops:
+                    if isinstance(op, Timer):
+                        op.cancel(CanceledError(message))
+                    else:
+                        op.cancel()
+                run._schedule(self, CanceledError(message))
+                return
             self._waiting_on = yielded
             yielded._add_callback(self._wakeup)
             return
@@ -254,6 +301,12 @@ class Task(Future[T]):
             pass
 
 
+def _reached_by_cancellation(future: Future[Any]) -> bool:
+    """Whether the instance's cancellation interrupts a wait on ``future``:
+    not when it belongs to a scope no cancellation reached (disconnected)."""
+    return future._scope is None or future._scope.canceled
+
+
 class Timer(Future[None]):
     """A durable timer started with :meth:`WorkflowContext.timer`.
 
@@ -273,9 +326,157 @@ class Timer(Future[None]):
         if self._done:
             return False
         self._run._add_command(cancel_timer=protocol_pb2.CancelTimer(seq=self.seq))
-        self._run._pending_timers.pop(self.seq, None)
+        self._forget()
         self._set_exception(error or CanceledError("timer canceled"))
         return True
+
+    def _forget(self) -> None:
+        self._run._pending_timers.pop(self.seq, None)
+        if self._scope is not None:
+            self._scope.timers.pop(self.seq, None)
+
+
+class ChildWorkflowHandle(Future[T]):
+    """A child workflow started with :meth:`WorkflowContext.execute_child_workflow`.
+
+    Await it for the child's result; a failed child raises
+    :class:`~durable.errors.ChildWorkflowError` with the child's failure type
+    and message (:class:`~durable.errors.ChildWorkflowCanceledError` when it
+    was canceled, :class:`~durable.errors.ChildWorkflowAlreadyExistsError`
+    when an active instance has its id). A child that continues as new
+    resolves with the final execution's result.
+
+    Attributes:
+        instance_id: the child's instance id (the one given, or the engine's
+            deterministic ``"<parent run id>/child-<seq>"``).
+        workflow_name: the child's registered workflow name.
+        seq: the command sequence number (diagnostics).
+    """
+
+    def __init__(self, run: "_Run", seq: int, instance_id: str, name: str,
+                 result_hint: Any) -> None:
+        super().__init__(run)
+        self.seq = seq
+        self.instance_id = instance_id
+        self.workflow_name = name
+        self._hint = result_hint
+        self._started_in = run._activation_count
+        self._cancel_requested = False
+
+    def cancel(self) -> bool:
+        """Asks the child to cancel; False if it already finished or was asked before.
+
+        The child's context is canceled and the handle resolves with whatever
+        the child then does (a value, or ChildWorkflowCanceledError if it
+        re-raises the cancellation). A child canceled in the same activation
+        that started it never runs: the handle fails at once with
+        ChildWorkflowCanceledError.
+        """
+        run = self._run
+        if self._done or self._cancel_requested:
+            return False
+        self._cancel_requested = True
+        run._add_command(cancel_child_workflow=protocol_pb2.CancelChildWorkflow(seq=self.seq))
+        if run._activation_count == self._started_in:
+            # Its StartChildWorkflow is in this very completion: the engine
+            # drops both commands, so nothing will ever resolve it.
+            self._forget()
+            error = ChildWorkflowCanceledError(
+                f'child workflow "{self.workflow_name}" ({self.instance_id}) was canceled '
+                "before it started; it never ran", type=CANCELED_FAILURE_TYPE)
+            error.instance_id = self.instance_id
+            self._set_exception(error)
+        return True
+
+    def _forget(self) -> None:
+        self._run._pending_children.pop(self.seq, None)
+        if self._scope is not None:
+            self._scope.child_workflows.pop(self.seq, None)
+
+    def _resolve(self, resolve: protocol_pb2.ResolveChildWorkflow) -> None:
+        self._forget()
+        if resolve.HasField("failed"):
+            error = error_from_failure(resolve.failed, ChildWorkflowError)
+            error.instance_id = self.instance_id  # type: ignore[attr-defined]
+            self._set_exception(error)
+            return
+        try:
+            value = converter.decode(resolve.completed, self._hint)
+        except PayloadError as e:
+            self._set_exception(e)
+            return
+        self._set_result(value)
+
+
+class ContinueAsNewError(BaseException):
+    """Raised to end the run and continue the instance as a new execution.
+
+    :meth:`WorkflowContext.continue_as_new` raises it; ``raise
+    durable.ContinueAsNewError(*args)`` is the same. When it escapes the
+    workflow function, the run ends in state ``CONTINUED_AS_NEW`` and the
+    instance starts over (same instance id, new execution id, empty history)
+    with ``args``. It derives from BaseException so that ``except
+    Exception`` in workflow code does not swallow it.
+
+    Args:
+        *args: the next execution's arguments (JSON-encoded when raised).
+        workflow: the next execution's workflow (function or name); None:
+            the same workflow.
+        remove_previous_executions: delete the instance's earlier (ended)
+            executions when the next one starts.
+    """
+
+    def __init__(self, *args: Any, workflow: Union[str, Callable[..., Any], None] = None,
+                 remove_previous_executions: bool = False) -> None:
+        super().__init__(*args)
+        self.arguments = [converter.encode(a) for a in args]
+        self.workflow_name = workflow_name(workflow) if workflow is not None else ""
+        self.remove_previous_executions = remove_previous_executions
+
+
+class _Scope:
+    """A cancellation scope: what canceling a WorkflowContext reaches."""
+
+    def __init__(self, run: "_Run", parent: Optional["_Scope"], root: bool = False) -> None:
+        self.run = run
+        self.root = root
+        self.canceled = False
+        self.message = ""
+        self.children: List[_Scope] = []
+        self.timers: Dict[int, Timer] = {}
+        self.child_workflows: Dict[int, ChildWorkflowHandle[Any]] = {}
+        if parent is not None:
+            parent.children.append(self)
+            if parent.canceled:
+                self.canceled, self.message = True, parent.message
+
+    def refuses(self) -> Optional[CanceledError]:
+        """The error new operations fail with: derived scopes refuse once canceled.
+
+        The workflow's own context never refuses: after the instance was
+        canceled, cleanup code keeps using it.
+        """
+        if self.canceled and not self.root:
+            return CanceledError(self.message)
+        return None
+
+    def cancel(self, message: str) -> None:
+        """Cancels the scope and its descendants, in a deterministic order:
+        its timers and children in start order, the waiters on its
+        operations in task order, then derived scopes in creation order."""
+        if self.canceled:
+            return
+        self.canceled, self.message = True, message
+        for timer in list(self.timers.values()):
+            timer.cancel(CanceledError(message))
+        for child in list(self.child_workflows.values()):
+            child.cancel()
+        for task in list(self.run._tasks):
+            waiting_on = task._waiting_on
+            if waiting_on is not None and waiting_on._scope is self:
+                task._cancel_wait(CanceledError(message))
+        for scope in self.children:
+            scope.cancel(message)
 
 
 class SignalChannel(Generic[T]):
@@ -343,13 +544,17 @@ class _ReplayAwareLogger(logging.LoggerAdapter):
 
 
 class WorkflowContext:
-    """The workflow code's only window on the world; one per run.
+    """The workflow code's only window on the world.
 
-    Not thread-safe: a run's code executes on one thread at a time.
+    The workflow function receives the run's context; :meth:`with_cancel` and
+    :meth:`disconnected` derive more contexts of the same run, each its own
+    cancellation scope. Not thread-safe: a run's code executes on one thread
+    at a time.
     """
 
-    def __init__(self, run: "_Run") -> None:
+    def __init__(self, run: "_Run", scope: Optional[_Scope] = None) -> None:
         self._run = run
+        self._scope = scope if scope is not None else _Scope(run, None, root=True)
         self.logger: logging.LoggerAdapter = _ReplayAwareLogger(self)
         """Logs through ``logging.getLogger("durable.workflow")``; quiet while replaying."""
 
@@ -382,8 +587,14 @@ class WorkflowContext:
 
     @property
     def is_cancel_requested(self) -> bool:
-        """True once cancellation of the workflow was requested."""
+        """True once cancellation of the workflow instance was requested."""
         return self._run.cancel_requested
+
+    @property
+    def is_canceled(self) -> bool:
+        """True once this context's scope is canceled (with the instance, its
+        parent scope or its cancel function)."""
+        return self._scope.canceled
 
     def now(self) -> datetime.datetime:
         """Workflow time (UTC): when the current workflow task started. Never the wall clock."""
@@ -430,6 +641,12 @@ class WorkflowContext:
             name = definition.name
             hint = result_type if result_type is not None else definition.return_hint
         payloads = [converter.encode(a) for a in args]
+        future: Future[Any] = Future(run)
+        future._scope = self._scope
+        refused = self._scope.refuses()
+        if refused is not None:
+            future._set_exception(refused)
+            return future
         seq = run._next_seq("activity")
         command = protocol_pb2.ScheduleActivity(
             seq=seq, activity_name=name, arguments=payloads, queue=queue,
@@ -440,19 +657,30 @@ class WorkflowContext:
         if retry_policy is not None:
             command.retry_policy.CopyFrom(retry_policy.to_proto())
         run._add_command(schedule_activity=command)
-        future: Future[Any] = Future(run)
         run._pending_activities[seq] = (future, hint)
         return future
 
     # -- timers
     def timer(self, duration: Duration, name: str = "") -> Timer:
-        """Starts a durable timer that fires after ``duration`` of workflow time."""
+        """Starts a durable timer that fires after ``duration`` of workflow time.
+
+        Canceled with this context's scope (see :meth:`with_cancel`).
+        """
         run = self._run
+        duration_us = _to_us(duration, "duration")
+        refused = self._scope.refuses()
+        if refused is not None:
+            timer = Timer(run, 0)
+            timer._set_exception(refused)
+            return timer
         seq = run._next_seq("timer")
         run._add_command(start_timer=protocol_pb2.StartTimer(
-            seq=seq, duration_us=_to_us(duration, "duration"), name=name))
+            seq=seq, duration_us=duration_us, name=name))
         timer = Timer(run, seq)
+        timer._scope = self._scope
         run._pending_timers[seq] = timer
+        self._scope.timers[seq] = timer
+        run._track_op_before_cancel(timer, self._scope)
         return timer
 
     async def sleep(self, duration: Duration) -> None:
@@ -465,8 +693,14 @@ class WorkflowContext:
         return SignalChannel(self._run, name, type_hint)
 
     def signal_workflow(self, instance_id: str, name: str, value: Any = None) -> None:
-        """Sends a signal to another workflow instance when this task commits."""
+        """Sends a signal to another workflow instance when this task commits.
+
+        Raises CanceledError (and sends nothing) on a canceled derived scope.
+        """
         run = self._run
+        refused = self._scope.refuses()
+        if refused is not None:
+            raise refused
         run._add_command(signal_external_workflow=protocol_pb2.SignalExternalWorkflow(
             seq=run._next_seq("external_signal"), instance_id=instance_id, signal_name=name,
             input=converter.encode(value)))
@@ -492,14 +726,143 @@ class WorkflowContext:
         """Runs ``coro`` concurrently on this run's loop and returns its task."""
         return Task(self._run, coro, name or getattr(coro, "__qualname__", "task"))
 
-    # -- unsupported by the core yet
-    def execute_child_workflow(self, *args: Any, **kwargs: Any) -> Future[Any]:
-        """Not available: the core does not implement sub-workflows yet."""
-        raise NotImplementedError("sub-workflows are not implemented by the durable core yet")
+    # -- sub-workflows and continue-as-new
+    def execute_child_workflow(self, workflow: Union[str, Callable[..., Any]], *args: Any,
+                               instance_id: str = "", queue: str = "",
+                               metadata: Optional[Mapping[str, str]] = None,
+                               result_type: Any = None) -> ChildWorkflowHandle[Any]:
+        """Starts a child workflow and returns its handle, a future of its result.
 
-    def continue_as_new(self, *args: Any, **kwargs: Any) -> None:
-        """Not available: the core does not implement continue-as-new yet."""
-        raise NotImplementedError("continue-as-new is not implemented by the durable core yet")
+        Args:
+            workflow: a workflow function (its registered name and return
+                annotation are used) or a name registered by any worker, in
+                any language.
+            *args: the child's arguments, JSON-encoded one payload each.
+            instance_id: the child's instance id; empty: the deterministic
+                ``"<this run id>/child-<seq>"``. If an active instance has
+                the id, the handle fails with ChildWorkflowAlreadyExistsError;
+                a finished instance's id may be reused.
+            queue: queue of the child's workflow tasks; empty: this
+                workflow's queue.
+            metadata: added to this workflow's metadata, which the child
+                inherits (its own entries win).
+            result_type: type to decode the result into (default: the
+                function's return annotation, or plain JSON for a name).
+
+        Canceling this context's scope (the instance's cancellation for the
+        workflow's own context) asks the child to cancel too, as does
+        :meth:`ChildWorkflowHandle.cancel`; a child canceled in the
+        activation that started it never runs.
+        """
+        run = self._run
+        if isinstance(workflow, str):
+            name, hint = workflow, result_type
+        else:
+            definition = WorkflowDefinition.of(workflow)
+            name = definition.name
+            hint = result_type if result_type is not None else definition.return_hint
+        payloads = [converter.encode(a) for a in args]
+        refused = self._scope.refuses()
+        if refused is not None:
+            handle: ChildWorkflowHandle[Any] = ChildWorkflowHandle(run, 0, instance_id, name, hint)
+            error = ChildWorkflowCanceledError(
+                f'child workflow "{name}" not started: {refused.message}',
+                type=CANCELED_FAILURE_TYPE)
+            error.instance_id = instance_id
+            handle._set_exception(error)
+            return handle
+        seq = run._next_seq("child")
+        run._add_command(start_child_workflow=protocol_pb2.StartChildWorkflow(
+            seq=seq, instance_id=instance_id, workflow_name=name, arguments=payloads,
+            queue=queue, metadata=dict(metadata or {})))
+        handle = ChildWorkflowHandle(run, seq, instance_id or f"{run.run_id}/child-{seq}", name,
+                                     hint)
+        handle._scope = self._scope
+        run._pending_children[seq] = handle
+        self._scope.child_workflows[seq] = handle
+        run._track_op_before_cancel(handle, self._scope)
+        return handle
+
+    def continue_as_new(self, *args: Any, workflow: Union[str, Callable[..., Any], None] = None,
+                        remove_previous_executions: bool = False) -> NoReturn:
+        """Ends this run and continues the instance as a new execution with ``args``.
+
+        Raises :class:`ContinueAsNewError`; let it propagate out of the
+        workflow function (it is a BaseException, so ``except Exception``
+        does not catch it). The instance keeps its id and gets a new
+        execution id and an empty history; this execution ends in state
+        ``CONTINUED_AS_NEW``; a client or a parent waiting on the instance
+        gets the final execution's result. ``workflow`` switches to another
+        workflow; ``remove_previous_executions`` deletes the earlier
+        executions.
+        """
+        raise ContinueAsNewError(*args, workflow=workflow,
+                                 remove_previous_executions=remove_previous_executions)
+
+    # -- versioning
+    def patched(self, patch_id: str) -> bool:
+        """True if this run takes the code path of change ``patch_id``.
+
+        Live, it returns True and records a patch marker in history (once per
+        id); replaying a history, it returns True only if that history holds
+        the marker, so instances started by older code keep their old path.
+        The answer is fixed for the run at the first call.
+
+            if ctx.patched("add-audit"):
+                await ctx.execute_activity(audit, order)
+
+        Once no instance without the marker is left, replace the check by
+        :meth:`deprecate_patch` and keep only the new branch.
+        """
+        run = self._run
+        answer = run._patches.get(patch_id)
+        if answer is None:
+            answer = not run.is_replaying or patch_id in run._notified_patches
+            run._patches[patch_id] = answer
+            if answer:
+                run._add_command(set_patch_marker=protocol_pb2.SetPatchMarker(patch_id=patch_id))
+        return answer
+
+    def deprecate_patch(self, patch_id: str) -> None:
+        """Marks change ``patch_id`` as the only path left (after :meth:`patched`).
+
+        Records a deprecated marker, which histories with and without the
+        old marker both replay: use it once every instance that could lack
+        the marker has finished, then remove the call in a later release.
+        """
+        run = self._run
+        if patch_id in run._deprecated_patches:
+            return
+        run._deprecated_patches.add(patch_id)
+        run._add_command(set_patch_marker=protocol_pb2.SetPatchMarker(patch_id=patch_id,
+                                                                      deprecated=True))
+
+    # -- cancellation scopes
+    def with_cancel(self) -> Tuple["WorkflowContext", Callable[[], None]]:
+        """A child context (scope) and the function that cancels it.
+
+        The child is canceled with this context (at once if it already is)
+        or by the function, which may be called any number of times, from
+        workflow code of this run; canceling never reaches this context.
+        Canceling it cancels the timers and child workflows started on it
+        (and on contexts derived from it) and raises CanceledError into the
+        coroutines waiting on its activities, timers and children;
+        activities keep running and their futures still resolve. New
+        operations on a canceled child context fail at once with
+        CanceledError, without a command.
+        """
+        scope = _Scope(self._run, self._scope)
+        return WorkflowContext(self._run, scope), lambda: scope.cancel("context canceled")
+
+    def disconnected(self) -> "WorkflowContext":
+        """A context of this run that no cancellation reaches.
+
+        Neither the instance's cancellation nor this context's reaches its
+        timers and child workflows, or the coroutines awaiting its
+        operations: use it for cleanup that must finish in a canceled
+        workflow. ``with_cancel()`` on it works as usual.
+        """
+        return WorkflowContext(self._run, _Scope(self._run, None))
 
 
 def _current_run() -> "_Run":
@@ -621,15 +984,21 @@ class _Run:
         self.random = _random.Random(0)
         self.started = False
         self.finished = False
+        self._activation_count = 0
         self.ctx = WorkflowContext(self)
         self.root: Optional[Task[Any]] = None
         self.result_hint: Any = None
         self._tasks: List[Task[Any]] = []
+        self._current_task: Optional[Task[Any]] = None
         self._runnable: Deque[tuple] = collections.deque()
         self._commands: List[protocol_pb2.WorkflowCommand] = []
         self._seqs: Dict[str, int] = collections.defaultdict(int)
         self._pending_activities: Dict[int, tuple] = {}
         self._pending_timers: Dict[int, Timer] = {}
+        self._pending_children: Dict[int, ChildWorkflowHandle[Any]] = {}
+        self._patches: Dict[str, bool] = {}
+        self._notified_patches: Set[str] = set()
+        self._deprecated_patches: Set[str] = set()
         self._recorded_side_effects: Dict[int, common_pb2.Payload] = {}
         self._signals: Dict[str, Deque[common_pb2.Payload]] = {}
         self._signal_waiters: Dict[str, List[Future[None]]] = {}
@@ -645,6 +1014,11 @@ class _Run:
     def _schedule(self, task: Task[Any], error: Optional[BaseException]) -> None:
         self._runnable.append((task, error))
 
+    def _track_op_before_cancel(self, op: Future[Any], scope: "_Scope") -> None:
+        task = self._current_task
+        if task is not None and task._cancel_on_wait is not None and scope.canceled:
+            task._ops_before_cancel.append(op)
+
     # -- activation
     def activate(self, activation: protocol_pb2.WorkflowActivation
                  ) -> protocol_pb2.WorkflowActivationCompletion:
@@ -652,6 +1026,7 @@ class _Run:
         self.time_us = activation.workflow_time_unix_us
         self.is_replaying = activation.is_replaying
         self._commands = []
+        self._activation_count += 1
         completion = protocol_pb2.WorkflowActivationCompletion(run_id=self.run_id)
         jobs = activation.jobs
         # Not jobs[0]: on replay, ResolveSideEffect jobs come before StartWorkflow.
@@ -696,8 +1071,10 @@ class _Run:
         elif kind == "resolve_side_effect":
             self._recorded_side_effects[job.resolve_side_effect.seq] = \
                 job.resolve_side_effect.result
+        elif kind == "resolve_child_workflow":
+            self._resolve_child(job.resolve_child_workflow)
         elif kind == "notify_has_patch":
-            pass  # the binding offers no patched() yet, so no code can ask
+            self._notified_patches.add(job.notify_has_patch.patch_id)
         else:
             raise _ProtocolError("UNIMPLEMENTED",
                                  f"activation job {kind} is not supported by the Python binding")
@@ -751,12 +1128,24 @@ class _Run:
             return
         future._set_result(value)
 
+    def _resolve_child(self, resolve: protocol_pb2.ResolveChildWorkflow) -> None:
+        child = self._pending_children.get(resolve.seq)
+        if child is None and resolve.seq > self._seqs["child"]:
+            self._run_until_blocked()
+            child = self._pending_children.get(resolve.seq)
+        if child is None:
+            raise _ProtocolError("FAILED_PRECONDITION",
+                                 f"ResolveChildWorkflow for seq {resolve.seq}, which is not a "
+                                 f"pending child workflow of run {self.run_id}")
+        child._resolve(resolve)
+
     def _fire_timer(self, seq: int) -> None:
-        timer = self._pending_timers.pop(seq, None)
+        timer = self._pending_timers.get(seq)
         if timer is None and seq > self._seqs["timer"]:
             self._run_until_blocked()
-            timer = self._pending_timers.pop(seq, None)
+            timer = self._pending_timers.get(seq)
         if timer is not None:
+            timer._forget()
             timer._set_result(None)
         # else: the timer was canceled by this run already; nothing waits.
 
@@ -765,10 +1154,24 @@ class _Run:
             return
         self.cancel_requested = True
         message = f"workflow canceled{': ' + reason if reason else ''}"
-        for seq in sorted(self._pending_timers):
-            self._pending_timers[seq].cancel(CanceledError(message))
-        for task in list(self._tasks):
-            task._cancel_wait(CanceledError(message))
+        live = [task for task in self._tasks if not task.done()]
+        not_started = [task for task in live if not task._started]
+        resuming = [task for task in live if task._started and task._waiting_on is None]
+        # The workflow's scope and the scopes derived from it (not the
+        # disconnected ones), then every coroutine waiting on something that
+        # belongs to no scope (another task, gather, wait_any, a signal).
+        self.ctx._scope.cancel(message)
+        for task in live:
+            waiting_on = task._waiting_on
+            if waiting_on is not None and waiting_on._scope is None:
+                task._cancel_wait(CanceledError(message))
+        # Coroutines that were not waiting see it where they resume, or (not
+        # started yet) at their first blocking await.
+        for task in resuming:
+            if task._resumed_from is None or _reached_by_cancellation(task._resumed_from):
+                task._cancel_on_resume = message
+        for task in not_started:
+            task._cancel_on_wait = message
 
     def _run_until_blocked(self) -> None:
         _running.run = self
@@ -778,7 +1181,11 @@ class _Run:
             while self._runnable and not self.finished:
                 task, error = self._runnable.popleft()
                 if not task.done():
-                    task._step(error)
+                    self._current_task = task
+                    try:
+                        task._step(error)
+                    finally:
+                        self._current_task = None
                 self._finish_if_done()
         finally:
             asyncio.events._set_running_loop(previous_loop)
@@ -789,6 +1196,12 @@ class _Run:
         if self.finished or root is None or not root.done():
             return
         error = root._exception
+        if isinstance(error, ContinueAsNewError):
+            self.finished = True
+            self._add_command(continue_as_new=protocol_pb2.ContinueAsNew(
+                workflow_name=error.workflow_name, arguments=error.arguments,
+                remove_previous_executions=error.remove_previous_executions))
+            return
         if error is None:
             try:
                 payload = converter.encode(root._value)

@@ -13,7 +13,8 @@ Two families:
   ``"ValueError"``, or a kind such as ``"ActivityNotRegistered"``), ``message``,
   ``details``, ``non_retryable`` and ``cause`` (another FailureError or None).
   A workflow sees an activity's failure as :class:`ActivityError`; a client
-  sees a workflow's failure as :class:`WorkflowFailedError`. Failures cross
+  sees a workflow's failure as :class:`WorkflowFailedError`, and a parent
+  workflow a child's failure as :class:`ChildWorkflowError`. Failures cross
   languages unchanged: a C++ activity returning ``absl::InvalidArgumentError``
   reaches a Python workflow as type ``"INVALID_ARGUMENT"``.
 
@@ -51,9 +52,15 @@ __all__ = [
     "ApplicationError",
     "ActivityError",
     "ActivityNotRegisteredError",
+    "ActivityTimeoutError",
+    "ActivityAttemptTimedOutError",
+    "ChildWorkflowError",
+    "ChildWorkflowCanceledError",
+    "ChildWorkflowAlreadyExistsError",
     "WorkflowFailedError",
     "WorkflowNotRegisteredError",
     "WorkflowCanceledError",
+    "HistoryLimitExceededError",
     "CanceledError",
     "NonDeterministicAwaitError",
     "PayloadError",
@@ -156,6 +163,17 @@ def error_for_status(code: int, message: str) -> DurableError:
     return cls(message)
 
 
+class ActivityAttemptTimedOutError(NotFoundError):  # type: ignore[misc,valid-type]
+    """Raised by :meth:`ActivityContext.heartbeat` once the attempt timed out.
+
+    The engine already failed the attempt (with its heartbeat, start-to-close
+    or schedule-to-close timeout) and retries it per the retry policy, so
+    whatever this attempt still produces is discarded: let the exception end
+    the activity. A ``DURABLE_NOT_FOUND`` status from
+    ``durable_worker_record_activity_heartbeat``.
+    """
+
+
 class PayloadError(DurableError, TypeError):
     """A value could not be encoded to or decoded from a payload."""
 
@@ -226,6 +244,37 @@ class ActivityNotRegisteredError(ActivityError):
     """No worker polling the activity's queue has an activity of that name."""
 
 
+class ActivityTimeoutError(ActivityError):
+    """The activity's last attempt exceeded a timeout.
+
+    ``type`` says which: ``"StartToCloseTimeout"`` (one attempt ran too long),
+    ``"ScheduleToCloseTimeout"`` (all attempts together; never retried) or
+    ``"HeartbeatTimeout"`` (no heartbeat within the heartbeat timeout).
+    """
+
+
+class ChildWorkflowError(FailureError):
+    """Raised in a parent workflow when a child workflow failed.
+
+    ``type``, ``message``, ``details`` and ``cause`` are those of the child's
+    failure (an activity error the child did not catch keeps its type);
+    ``instance_id`` names the child instance.
+    """
+
+    instance_id: str = ""
+
+
+class ChildWorkflowCanceledError(ChildWorkflowError):
+    """The child was canceled (type ``"CANCELLED"``): it ended by re-raising its
+    cancellation, or it was canceled in the activation that started it and
+    never ran."""
+
+
+class ChildWorkflowAlreadyExistsError(ChildWorkflowError):
+    """The child could not start: an active instance has its id (type
+    ``"InstanceAlreadyExists"``). A finished instance's id may be reused."""
+
+
 class WorkflowFailedError(FailureError):
     """Raised by ``Client.result`` when the workflow ended with a failure."""
 
@@ -238,14 +287,24 @@ class WorkflowCanceledError(WorkflowFailedError):
     """The workflow ended because it was canceled (failure type ``"CANCELLED"``)."""
 
 
+class HistoryLimitExceededError(WorkflowFailedError):
+    """The workflow's history would have grown past the worker's
+    ``max_history_length`` (type ``"HistoryLimitExceeded"``)."""
+
+
 class CanceledError(FailureError):
     """The workflow was asked to cancel (``Client.cancel``).
 
-    Inside a workflow it is raised once into every coroutine that is waiting
-    on something when the cancellation arrives (a timer, an activity, a signal,
-    another task); pending timers are canceled. The workflow may catch it, run
-    cleanup steps (activities and timers started afterwards work normally) and
-    return or re-raise. Uncaught, the workflow fails with type ``"CANCELLED"``,
+    Inside a workflow it is raised once into every coroutine of the run, like
+    asyncio's ``Task.cancel()``: at the await it is suspended on (a timer, an
+    activity, a child, a signal, another task), where it resumes if it was
+    about to, or at its first blocking await if it had not started;
+    coroutines waiting on operations of a disconnected context are spared.
+    Pending timers are canceled and children asked to cancel. The workflow
+    may catch it, run cleanup steps (activities and timers started afterwards
+    on the workflow's context work normally) and return or re-raise. A
+    context from ``ctx.with_cancel()`` raises it for its own operations when
+    canceled. Uncaught, the workflow fails with type ``"CANCELLED"``,
     which the client sees as :class:`WorkflowCanceledError`.
     """
 
@@ -260,11 +319,23 @@ CANCELED_FAILURE_TYPE = "CANCELLED"
 ACTIVITY_NOT_REGISTERED = "ActivityNotRegistered"
 WORKFLOW_NOT_REGISTERED = "WorkflowNotRegistered"
 INVALID_ARGUMENT_FAILURE = "InvalidArgument"
+INSTANCE_ALREADY_EXISTS = "InstanceAlreadyExists"
+HISTORY_LIMIT_EXCEEDED = "HistoryLimitExceeded"
+ACTIVITY_TIMEOUT_TYPES = frozenset({"StartToCloseTimeout", "ScheduleToCloseTimeout",
+                                    "HeartbeatTimeout"})
 
 
 def _failure_class(base: Type[FailureError], failure_type: str) -> Type[FailureError]:
     if base is ActivityError and failure_type == ACTIVITY_NOT_REGISTERED:
         return ActivityNotRegisteredError
+    if base is ActivityError and failure_type in ACTIVITY_TIMEOUT_TYPES:
+        return ActivityTimeoutError
+    if base is ChildWorkflowError and failure_type == CANCELED_FAILURE_TYPE:
+        return ChildWorkflowCanceledError
+    if base is ChildWorkflowError and failure_type == INSTANCE_ALREADY_EXISTS:
+        return ChildWorkflowAlreadyExistsError
+    if base is WorkflowFailedError and failure_type == HISTORY_LIMIT_EXCEEDED:
+        return HistoryLimitExceededError
     if base is WorkflowFailedError and failure_type == WORKFLOW_NOT_REGISTERED:
         return WorkflowNotRegisteredError
     if base is WorkflowFailedError and failure_type == CANCELED_FAILURE_TYPE:

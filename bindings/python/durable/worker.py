@@ -31,7 +31,8 @@ from durable._native import native
 from durable._proto import protocol_pb2, service_pb2
 from durable._activity import execute_activity_task
 from durable.client import Backend
-from durable.errors import DurableError, FailedPreconditionError, ShutdownError, WaitTimeoutError
+from durable.errors import (ActivityAttemptTimedOutError, DurableError, FailedPreconditionError,
+                            NotFoundError, ShutdownError, WaitTimeoutError)
 from durable.registry import ActivityDefinition, WorkflowDefinition, build_table
 from durable._workflow import WorkflowExecutor
 
@@ -73,6 +74,10 @@ class Worker:
             the task when replayed code differs from history.
         workflow_task_retry_delay: delay before a failed workflow task is
             retried (None: the engine default).
+        max_history_length: a workflow whose history would grow past this
+            many events fails with type ``"HistoryLimitExceeded"``
+            (:class:`~durable.errors.HistoryLimitExceededError`); None: the
+            engine default (50,000).
         poll_timeout: how long one poll blocks (bounds how late a stop is
             noticed when the backend is idle).
     """
@@ -84,6 +89,7 @@ class Worker:
                  workflow_task_lease: Duration = None, activity_task_lease: Duration = None,
                  fail_workflow_on_nondeterminism: bool = False,
                  workflow_task_retry_delay: Duration = None,
+                 max_history_length: Optional[int] = None,
                  poll_timeout: float = 1.0) -> None:
         self._backend = backend
         self._workflows = build_table(workflows, "workflow", WorkflowDefinition.of)
@@ -94,6 +100,10 @@ class Worker:
             activity_task_lease_us=_us(activity_task_lease),
             fail_workflow_on_nondeterminism=fail_workflow_on_nondeterminism,
             workflow_task_retry_delay_us=_us(workflow_task_retry_delay))
+        if max_history_length is not None:
+            if max_history_length <= 0:
+                raise ValueError("max_history_length must be positive")
+            self._options.max_history_length = max_history_length
         if max_cached_workflows is not None:
             if max_cached_workflows < 0:
                 raise ValueError("max_cached_workflows must not be negative")
@@ -270,9 +280,18 @@ class Worker:
             if data is None:
                 continue
             task = protocol_pb2.ActivityTask.FromString(data)
-            result = execute_activity_task(self._activities, task, self._run_async)
+            result = execute_activity_task(self._activities, task, self._run_async,
+                                           worker.record_activity_heartbeat)
             try:
                 worker.complete_activity_task(result.SerializeToString())
+            except NotFoundError as e:
+                # The attempt timed out while it ran; the engine already failed
+                # (and maybe retried) it, so its late outcome is dropped.
+                level = (logging.DEBUG if result.failed.type == ActivityAttemptTimedOutError.__name__
+                         else logging.INFO)
+                _log.log(level, 'worker: late outcome of activity "%s" (attempt %d) of workflow '
+                         "instance %s dropped: %s", task.activity_name, task.attempt,
+                         task.instance_id, e)
             except DurableError as e:
                 _log.warning('worker: completing activity "%s" of workflow instance %s '
                              "failed: %s", task.activity_name, task.instance_id, e)

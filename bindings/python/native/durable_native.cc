@@ -8,9 +8,9 @@
 //
 // Contract:
 //  - Every call that can block (opening a backend, waiting for a result,
-//    polling, completing, shutting down, freeing a worker) releases the GIL,
-//    so pollers in several threads and workers on several backends run
-//    concurrently and Ctrl-C is handled between calls.
+//    polling, completing, heartbeating, shutting down, freeing a worker)
+//    releases the GIL, so pollers in several threads and workers on several
+//    backends run concurrently and Ctrl-C is handled between calls.
 //  - A non-OK status becomes a Python exception built by the factory that the
 //    package installs with set_error_factory(callable(code, message)), so the
 //    package decides the exception classes (durable.errors). Before a factory
@@ -234,6 +234,10 @@ class Worker {
   void CompleteActivityTask(const py::bytes& result) {
     Complete(result, durable_worker_complete_activity_task);
   }
+  // NOT_FOUND (raised) once the attempt timed out.
+  void RecordActivityHeartbeat(const py::bytes& heartbeat) {
+    Complete(heartbeat, durable_worker_record_activity_heartbeat);
+  }
   void InitiateShutdown() {
     durable_worker_t* worker = handle();
     py::gil_scoped_release release;
@@ -352,6 +356,8 @@ PYBIND11_MODULE(_durable_native, m) {
            py::arg("timeout_ms"))
       .def("complete_activity_task", &Worker::CompleteActivityTask,
            py::arg("result"))
+      .def("record_activity_heartbeat", &Worker::RecordActivityHeartbeat,
+           py::arg("heartbeat"))
       .def("initiate_shutdown", &Worker::InitiateShutdown)
       .def("finalize_shutdown", &Worker::FinalizeShutdown,
            py::arg("timeout_ms"));

@@ -29,6 +29,7 @@ class Harness:
 
     def __init__(self, uri: str, cache_size: Optional[int]) -> None:
         self.backend = durable.open(uri)
+        self.cache_size = cache_size
         self.worker = durable.Worker(self.backend, workflows=scenarios.WORKFLOWS,
                                      activities=scenarios.ACTIVITIES,
                                      max_cached_workflows=cache_size,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import threading
+import time
 from datetime import timedelta
 from typing import List
 
@@ -252,3 +253,232 @@ async def counted(ctx: durable.WorkflowContext, key: str) -> int:
 
 
 WORKFLOWS.append(counted)
+
+
+# --- sub-workflows ------------------------------------------------------------------
+
+
+@durable.workflow
+async def greet(ctx: durable.WorkflowContext, name: str) -> str:
+    await ctx.sleep(timedelta(milliseconds=10))
+    return f"hello {name}"
+
+
+@durable.workflow
+async def parent(ctx: durable.WorkflowContext, name: str) -> str:
+    greeting = await ctx.execute_child_workflow(greet, name)
+    return greeting.upper()
+
+
+@durable.workflow
+async def broken_child(ctx: durable.WorkflowContext, item: str) -> int:
+    raise durable.ApplicationError(f"{item} is out of stock", type="OutOfStock")
+
+
+@durable.workflow
+async def parent_of_broken_child(ctx: durable.WorkflowContext) -> str:
+    try:
+        await ctx.execute_child_workflow(broken_child, "widget")
+    except durable.ChildWorkflowError as e:
+        return f"{e.type}: {e.message}"
+    return "no error"
+
+
+@durable.workflow
+async def sleepy_child(ctx: durable.WorkflowContext, value: int) -> int:
+    try:
+        await ctx.sleep(timedelta(seconds=10))
+        return 0
+    except durable.CanceledError:
+        return value  # the child observes the cancellation and returns a value
+
+
+@durable.workflow
+async def parent_of_sleepers(ctx: durable.WorkflowContext) -> int:
+    first = ctx.execute_child_workflow(sleepy_child, 1)
+    second = ctx.execute_child_workflow(sleepy_child, 2)
+    try:
+        return sum(await durable.gather(first, second))
+    except durable.CanceledError:
+        # Canceling this workflow asked both children to cancel: wait for them.
+        return await first + await second
+
+
+child_runs: List[str] = []
+
+
+@durable.workflow
+async def counted_child(ctx: durable.WorkflowContext, key: str) -> str:
+    child_runs.append(key)
+    return key
+
+
+@durable.workflow
+async def cancels_child_at_once(ctx: durable.WorkflowContext, key: str) -> str:
+    child = ctx.execute_child_workflow(counted_child, key, instance_id=key)
+    child.cancel()  # in the activation that started it: the child never runs
+    try:
+        return await child
+    except durable.ChildWorkflowCanceledError as e:
+        return f"canceled {e.instance_id}"
+
+
+@durable.workflow
+async def starts_child_with_id(ctx: durable.WorkflowContext, instance_id: str) -> str:
+    try:
+        return await ctx.execute_child_workflow(wait_for_approval, instance_id=instance_id)
+    except durable.ChildWorkflowAlreadyExistsError as e:
+        return e.type
+
+
+# --- continue-as-new ----------------------------------------------------------------
+
+
+@durable.workflow
+async def countdown(ctx: durable.WorkflowContext, n: int, total: int) -> int:
+    if n > 0:
+        await ctx.sleep(timedelta(milliseconds=10))
+        ctx.continue_as_new(n - 1, total + n)  # raises ContinueAsNewError
+    return total
+
+
+@durable.workflow
+async def parent_of_countdown(ctx: durable.WorkflowContext) -> int:
+    # The child continues as new twice; the parent gets the final result.
+    return await ctx.execute_child_workflow(countdown, 2, 100, instance_id=f"{ctx.instance_id}-c")
+
+
+# --- activity retries, heartbeats and timeouts ---------------------------------------
+
+
+@durable.workflow
+async def retried_activity(ctx: durable.WorkflowContext, non_retryable: bool) -> int:
+    policy = durable.RetryPolicy(
+        maximum_attempts=4,
+        initial_interval=timedelta(milliseconds=10),
+        backoff_coefficient=2.0,
+        maximum_interval=timedelta(seconds=1),
+        non_retryable_error_types=["ConnectionError"] if non_retryable else [])
+    return await ctx.execute_activity(flaky, 2, retry_policy=policy,
+                                      start_to_close_timeout=timedelta(seconds=30),
+                                      schedule_to_close_timeout=timedelta(minutes=1))
+
+
+heartbeat_log: List[str] = []
+
+
+@durable.activity
+def stalls_then_heartbeats(ctx: durable.ActivityContext, key: str) -> int:
+    if ctx.attempt == 0:
+        time.sleep(0.6)  # no heartbeat for longer than the heartbeat timeout
+        try:
+            ctx.heartbeat("late")
+        except durable.ActivityAttemptTimedOutError:
+            heartbeat_log.append(f"{key}: attempt 0 timed out")
+            raise
+        return -1
+    for step in range(40):  # 0.4 s, heartbeating every 10 ms
+        ctx.heartbeat({"step": step})
+        time.sleep(0.01)
+    return ctx.attempt
+
+
+@durable.workflow
+async def heartbeat_retry(ctx: durable.WorkflowContext, key: str) -> int:
+    return await ctx.execute_activity(
+        stalls_then_heartbeats, key,
+        heartbeat_timeout=timedelta(milliseconds=200),
+        retry_policy=durable.RetryPolicy(maximum_attempts=3,
+                                         initial_interval=timedelta(milliseconds=10)))
+
+
+@durable.activity
+def slow(seconds: float) -> str:
+    time.sleep(seconds)
+    return "done"
+
+
+@durable.workflow
+async def timeout_types(ctx: durable.WorkflowContext) -> List[str]:
+    seen = []
+    for options in ({"heartbeat_timeout": 0.1}, {"start_to_close_timeout": 0.1},
+                    {"schedule_to_close_timeout": 0.1}):
+        try:
+            await ctx.execute_activity(slow, 0.4, **options)
+        except durable.ActivityTimeoutError as e:
+            seen.append(e.type)
+    return seen
+
+
+# --- cancellation scopes --------------------------------------------------------------
+
+
+@durable.workflow
+async def scoped_cancel(ctx: durable.WorkflowContext) -> List[str]:
+    child_ctx, cancel = ctx.with_cancel()
+    long_timer = child_ctx.timer(timedelta(hours=1))
+    await ctx.sleep(timedelta(milliseconds=10))
+    cancel()
+    seen = []
+    try:
+        await long_timer
+    except durable.CanceledError:
+        seen.append("timer canceled")
+    try:
+        await child_ctx.execute_activity(add, 1, 2)  # refused: no command
+    except durable.CanceledError:
+        seen.append("activity refused")
+    seen.append(str(await ctx.execute_activity(add, 1, 2)))  # the parent is unaffected
+    return seen
+
+
+@durable.workflow
+async def cleanup_on_disconnected(ctx: durable.WorkflowContext, order: str) -> str:
+    cleanup_ctx = ctx.disconnected()
+    cleanup_timer = cleanup_ctx.timer(timedelta(milliseconds=300))
+    try:
+        await ctx.sleep(timedelta(hours=1))
+        return "finished"
+    except durable.CanceledError:
+        await cleanup_timer  # not canceled with the workflow
+        return await cleanup_ctx.execute_activity(cleanup, order)
+
+
+WORKFLOWS += [greet, parent, broken_child, parent_of_broken_child, sleepy_child,
+              parent_of_sleepers, counted_child, cancels_child_at_once, starts_child_with_id,
+              countdown, parent_of_countdown, retried_activity, heartbeat_retry, timeout_types,
+              scoped_cancel, cleanup_on_disconnected]
+ACTIVITIES += [stalls_then_heartbeats, slow]
+
+
+# --- versioning: three releases of one workflow (not in WORKFLOWS) -------------------
+
+
+@durable.activity
+def audit(what: str) -> str:
+    return f"audited {what}"
+
+
+@durable.workflow(name="versioned")
+async def versioned_v1(ctx: durable.WorkflowContext) -> str:
+    approver = await ctx.signal_channel("approve", str).receive()
+    return f"approved by {approver}"
+
+
+@durable.workflow(name="versioned")
+async def versioned_v2(ctx: durable.WorkflowContext) -> str:
+    # Release 2 adds an audit step; instances started by release 1 skip it.
+    note = "not audited"
+    if ctx.patched("add-audit"):
+        note = await ctx.execute_activity(audit, "request")
+    approver = await ctx.signal_channel("approve", str).receive()
+    return f"approved by {approver}, {note}"
+
+
+@durable.workflow(name="versioned")
+async def versioned_v3(ctx: durable.WorkflowContext) -> str:
+    # Release 3, once no release-1 instance is left: the audit step always runs.
+    ctx.deprecate_patch("add-audit")
+    note = await ctx.execute_activity(audit, "request")
+    approver = await ctx.signal_channel("approve", str).receive()
+    return f"approved by {approver}, {note}"

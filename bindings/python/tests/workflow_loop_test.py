@@ -116,3 +116,158 @@ def test_unknown_seq_fails_the_activation_not_the_workflow():
             seq=9, failed=common_pb2.Failure(type="X")))))
     assert c.HasField("failed")
     assert "seq 9" in c.failed.message
+
+
+# --- sub-workflows, continue-as-new, patches ------------------------------------------
+
+
+@durable.workflow
+async def with_children(ctx: durable.WorkflowContext) -> int:
+    dropped = ctx.execute_child_workflow("Child", 1)
+    dropped.cancel()
+    kept = ctx.execute_child_workflow("Child", 2, instance_id="kept")
+    try:
+        await dropped
+    except durable.ChildWorkflowCanceledError:
+        pass
+    return await kept
+
+
+def resolve_child(seq, value=None, failure=None):
+    job = protocol_pb2.ResolveChildWorkflow(seq=seq)
+    if failure is not None:
+        job.failed.CopyFrom(failure)
+    else:
+        job.completed.CopyFrom(encode(value))
+    return protocol_pb2.WorkflowActivationJob(resolve_child_workflow=job)
+
+
+def test_child_started_and_canceled_in_one_activation_resolves_at_once():
+    ex = executor(with_children)
+    c1 = ex.process(activation(start("with_children")))
+    assert commands(c1) == ["start_child_workflow", "cancel_child_workflow",
+                            "start_child_workflow"]
+    assert [c1.successful.commands[i].start_child_workflow.seq for i in (0, 2)] == [1, 2]
+    assert c1.successful.commands[2].start_child_workflow.instance_id == "kept"
+    c2 = ex.process(activation(resolve_child(2, 42)))
+    assert commands(c2) == ["complete_workflow"]
+    assert c2.successful.commands[0].complete_workflow.result.data == b"42"
+
+
+def test_child_failure_is_typed_and_names_the_child():
+    @durable.workflow(name="catches_child")
+    async def catches_child(ctx: durable.WorkflowContext) -> str:
+        try:
+            return await ctx.execute_child_workflow("Child")
+        except durable.ChildWorkflowAlreadyExistsError as e:
+            return f"{type(e).__name__} {e.instance_id}"
+
+    ex = executor(catches_child)
+    ex.process(activation(start("catches_child")))
+    c = ex.process(activation(resolve_child(1, failure=common_pb2.Failure(
+        type="InstanceAlreadyExists", message="busy"))))
+    assert c.successful.commands[0].complete_workflow.result.data == \
+        b'"ChildWorkflowAlreadyExistsError r/child-1"'
+
+
+@durable.workflow
+async def loops(ctx: durable.WorkflowContext, n: int) -> int:
+    try:
+        if n < 3:
+            ctx.continue_as_new(n + 1, remove_previous_executions=True)
+    except Exception:  # noqa: BLE001 - must not swallow continue-as-new
+        return -1
+    return n
+
+
+def test_continue_as_new_is_a_command_and_escapes_except_exception():
+    c = executor(loops).process(activation(start("loops", 1)))
+    assert commands(c) == ["continue_as_new"]
+    command = c.successful.commands[0].continue_as_new
+    assert [a.data for a in command.arguments] == [b"2"]
+    assert command.workflow_name == "" and command.remove_previous_executions
+
+
+@durable.workflow
+async def patched_flow(ctx: durable.WorkflowContext) -> list:
+    first = ctx.patched("p")
+    again = ctx.patched("p")  # fixed for the run
+    ctx.deprecate_patch("old")
+    return [first, again]
+
+
+def notify(patch_id):
+    return protocol_pb2.WorkflowActivationJob(
+        notify_has_patch=protocol_pb2.NotifyHasPatch(patch_id=patch_id))
+
+
+def test_patched_live_replayed_with_and_without_marker():
+    live = executor(patched_flow).process(activation(start("patched_flow")))
+    assert commands(live) == ["set_patch_marker", "set_patch_marker", "complete_workflow"]
+    assert live.successful.commands[0].set_patch_marker.patch_id == "p"
+    assert live.successful.commands[1].set_patch_marker.deprecated
+    assert live.successful.commands[2].complete_workflow.result.data == b"[true,true]"
+    with_marker = executor(patched_flow).process(
+        activation(start("patched_flow"), notify("p"), replaying=True))
+    assert commands(with_marker) == commands(live)
+    without = executor(patched_flow).process(activation(start("patched_flow"), replaying=True))
+    assert commands(without) == ["set_patch_marker", "complete_workflow"]
+    assert without.successful.commands[1].complete_workflow.result.data == b"[false,false]"
+
+
+@durable.workflow
+async def sleeps_on_scopes(ctx: durable.WorkflowContext) -> str:
+    scoped, cancel = ctx.with_cancel()
+    disconnected = ctx.disconnected()
+    a = scoped.timer(10)
+    b = disconnected.timer(20)
+    try:
+        await ctx.sleep(30)
+    except durable.CanceledError:
+        pass
+    assert scoped.is_canceled and not disconnected.is_canceled and ctx.is_cancel_requested
+    await b
+    return "a canceled" if a.done() else "a pending"
+
+
+def test_instance_cancellation_skips_disconnected_scopes():
+    ex = executor(sleeps_on_scopes)
+    c1 = ex.process(activation(start("sleeps_on_scopes")))
+    assert commands(c1) == ["start_timer"] * 3
+    c2 = ex.process(activation(protocol_pb2.WorkflowActivationJob(
+        cancel_workflow=protocol_pb2.CancelWorkflow())))
+    # The workflow's own timer (3) first, then the derived scope's (1); not 2.
+    assert [c.cancel_timer.seq for c in c2.successful.commands] == [3, 1]
+    c3 = ex.process(activation(protocol_pb2.WorkflowActivationJob(
+        fire_timer=protocol_pb2.FireTimer(seq=2))))
+    assert c3.successful.commands[0].complete_workflow.result.data == b'"a canceled"'
+
+
+@durable.workflow
+async def child_on_scope(ctx: durable.WorkflowContext) -> str:
+    scoped, cancel = ctx.with_cancel()
+    child = scoped.execute_child_workflow("Child")
+    await ctx.sleep(1)
+    cancel()
+    cancel()  # idempotent
+    try:
+        await child
+    except durable.CanceledError:
+        pass  # raised into the waiter; the child's own outcome still arrives
+    refused = scoped.execute_child_workflow("Child")
+    try:
+        await refused
+    except durable.ChildWorkflowCanceledError:
+        pass
+    return await child
+
+
+def test_canceling_a_scope_cancels_its_children():
+    ex = executor(child_on_scope)
+    assert commands(ex.process(activation(start("child_on_scope")))) == [
+        "start_child_workflow", "start_timer"]
+    c2 = ex.process(activation(protocol_pb2.WorkflowActivationJob(
+        fire_timer=protocol_pb2.FireTimer(seq=1))))
+    assert commands(c2) == ["cancel_child_workflow"]  # once; the refused child issues nothing
+    c3 = ex.process(activation(resolve_child(1, "child ended")))
+    assert c3.successful.commands[0].complete_workflow.result.data == b'"child ended"'

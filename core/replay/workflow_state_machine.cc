@@ -6,6 +6,7 @@
 #include "absl/strings/str_format.h"
 #include "core/backend.h"
 #include "core/errors.h"
+#include "core/retry_policy.h"
 #include "core/time_util.h"
 
 namespace durable::core {
@@ -300,6 +301,28 @@ absl::StatusOr<v1::WorkflowActivation> WorkflowStateMachine::BuildActivation(
               instance_id_, run_id_, event.id(), EventKindName(event),
               scheduled_id));
         }
+        if (!completed && !canceled_children_.contains(scheduled_id)) {
+          const HistoryEvent& scheduled =
+              child_scheduled_by_event_.at(scheduled_id);
+          const int32_t failures = child_failures_[scheduled_id]++;
+          std::optional<absl::Duration> retry_in = NextRetryDelay(
+              scheduled.sub_workflow_scheduled().retry_policy(), failures,
+              event.sub_workflow_failed().failure(),
+              absl::FromUnixMicros(scheduled.timestamp_unix_us()),
+              absl::FromUnixMicros(group.started.timestamp_unix_us()));
+          if (retry_in.has_value()) {
+            // The code never sees this failure: the child starts again.
+            activation.mutable_jobs()->RemoveLast();
+            if (!group.replaying) {
+              OutboundEvent restart = ChildStart(scheduled);
+              restart.visible_at =
+                  absl::FromUnixMicros(group.started.timestamp_unix_us()) +
+                  *retry_in;
+              output_.outbound_events.push_back(std::move(restart));
+            }
+            break;
+          }
+        }
         resolved_children_.insert(scheduled_id);
         auto* resolve = job->mutable_resolve_child_workflow();
         resolve->set_seq(seq->second);
@@ -578,6 +601,9 @@ absl::StatusOr<HistoryEvent> WorkflowStateMachine::EventForCommand(
               : start.instance_id());
       scheduled->set_workflow_name(start.workflow_name());
       *scheduled->mutable_arguments() = start.arguments();
+      if (start.has_retry_policy()) {
+        *scheduled->mutable_retry_policy() = start.retry_policy();
+      }
       scheduled->set_queue(!start.queue().empty()     ? start.queue()
                            : !workflow_queue_.empty() ? workflow_queue_
                                                       : kDefaultQueue);
@@ -712,6 +738,7 @@ void WorkflowStateMachine::BindCommand(const WorkflowCommand& command,
     child_event_by_seq_[command.start_child_workflow().seq()] = event.id();
     child_instance_by_event_[event.id()] =
         event.sub_workflow_scheduled().instance_id();
+    child_scheduled_by_event_[event.id()] = event;
   } else if (command.has_cancel_child_workflow()) {
     canceled_children_.insert(
         event.sub_workflow_cancellation_requested().scheduled_event_id());
@@ -732,6 +759,23 @@ bool WorkflowStateMachine::ProducesEvent(const WorkflowCommand& command) const {
            !canceled_children_.contains(child->second);
   }
   return true;
+}
+
+OutboundEvent WorkflowStateMachine::ChildStart(
+    const HistoryEvent& scheduled_event) const {
+  const auto& scheduled = scheduled_event.sub_workflow_scheduled();
+  OutboundEvent start;
+  start.instance_id = scheduled.instance_id();
+  start.event.set_timestamp_unix_us(scheduled_event.timestamp_unix_us());
+  auto* started = start.event.mutable_workflow_execution_started();
+  started->set_workflow_name(scheduled.workflow_name());
+  *started->mutable_arguments() = scheduled.arguments();
+  *started->mutable_metadata() = scheduled.metadata();
+  started->set_queue(scheduled.queue());
+  started->mutable_parent()->set_instance_id(instance_id_);
+  started->mutable_parent()->set_execution_id(run_id_);
+  started->mutable_parent()->set_scheduled_event_id(scheduled_event.id());
+  return start;
 }
 
 void WorkflowStateMachine::RecordSideOutputs(const WorkflowCommand& command,
@@ -759,22 +803,9 @@ void WorkflowStateMachine::RecordSideOutputs(const WorkflowCommand& command,
       output_.canceled_event_keys.push_back(
           TimerKey(event.timer_canceled().scheduled_event_id()));
       break;
-    case HistoryEvent::kSubWorkflowScheduled: {
-      const auto& scheduled = event.sub_workflow_scheduled();
-      OutboundEvent start;
-      start.instance_id = scheduled.instance_id();
-      start.event.set_timestamp_unix_us(event.timestamp_unix_us());
-      auto* started = start.event.mutable_workflow_execution_started();
-      started->set_workflow_name(scheduled.workflow_name());
-      *started->mutable_arguments() = scheduled.arguments();
-      *started->mutable_metadata() = scheduled.metadata();
-      started->set_queue(scheduled.queue());
-      started->mutable_parent()->set_instance_id(instance_id_);
-      started->mutable_parent()->set_execution_id(run_id_);
-      started->mutable_parent()->set_scheduled_event_id(event.id());
-      output_.outbound_events.push_back(std::move(start));
+    case HistoryEvent::kSubWorkflowScheduled:
+      output_.outbound_events.push_back(ChildStart(event));
       break;
-    }
     case HistoryEvent::kSubWorkflowCancellationRequested: {
       const int64_t scheduled_id =
           event.sub_workflow_cancellation_requested().scheduled_event_id();

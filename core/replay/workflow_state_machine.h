@@ -129,6 +129,8 @@ class WorkflowStateMachine {
   // Whether `command` writes a history event: a CancelTimer of a timer that
   // already fired or was canceled (or never started) is a no-op.
   bool ProducesEvent(const v1::WorkflowCommand& command) const;
+  // The event that starts the child scheduled by `scheduled_event`.
+  OutboundEvent ChildStart(const v1::HistoryEvent& scheduled_event) const;
   // Outbound events and withdrawals caused by a command of the live task.
   void RecordSideOutputs(const v1::WorkflowCommand& command,
                          const v1::HistoryEvent& event);
@@ -159,6 +161,10 @@ class WorkflowStateMachine {
   absl::flat_hash_map<int64_t, uint32_t> child_seq_by_event_;
   absl::flat_hash_map<uint32_t, int64_t> child_event_by_seq_;
   absl::flat_hash_map<int64_t, std::string> child_instance_by_event_;
+  // The SubWorkflowScheduled events (for retries) and how often each child
+  // failed so far.
+  absl::flat_hash_map<int64_t, v1::HistoryEvent> child_scheduled_by_event_;
+  absl::flat_hash_map<int64_t, int32_t> child_failures_;
   absl::flat_hash_set<int64_t> resolved_children_;
   absl::flat_hash_set<int64_t> canceled_children_;
   // From the WorkflowExecutionStarted event.

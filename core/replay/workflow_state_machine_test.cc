@@ -593,5 +593,44 @@ TEST(WorkflowStateMachineTest, PatchMarkersReplayAndDeprecatedOnesAreLenient) {
                   .ok());
 }
 
+TEST(WorkflowStateMachineTest, FailedChildIsRestartedPerItsRetryPolicy) {
+  WorkflowStateMachine m("parent", "run-1");
+  ASSERT_TRUE(m.StartTask(kT0, {Started("Parent")}).ok());
+  ASSERT_TRUE(m.NextActivation().ok());
+  v1::WorkflowCommand start = StartChild(1, "Flaky");
+  auto* policy = start.mutable_start_child_workflow()->mutable_retry_policy();
+  policy->set_maximum_attempts(2);
+  policy->set_initial_interval_us(1'000'000);
+  ASSERT_TRUE(m.ApplyCompletion(Completion("run-1", {start})).ok());
+  m.TakeTaskOutput();
+
+  v1::HistoryEvent failed;
+  failed.mutable_sub_workflow_failed()->set_scheduled_event_id(3);
+  failed.mutable_sub_workflow_failed()->mutable_failure()->set_type("Boom");
+  // First failure: no job for the code, the child is started again later.
+  const absl::Time t1 = kT0 + absl::Seconds(5);
+  ASSERT_TRUE(m.StartTask(t1, {failed}).ok());
+  auto activation = m.NextActivation();
+  ASSERT_TRUE(activation.ok() && activation->has_value());
+  EXPECT_EQ((*activation)->jobs_size(), 0);
+  ASSERT_TRUE(m.ApplyCompletion(Completion("run-1", {})).ok());
+  WorkflowTaskOutput out = m.TakeTaskOutput();
+  ASSERT_EQ(out.outbound_events.size(), 1u);
+  EXPECT_EQ(out.outbound_events[0].instance_id, "run-1/child-1");
+  EXPECT_EQ(out.outbound_events[0].visible_at, t1 + absl::Seconds(1));
+  EXPECT_EQ(out.outbound_events[0]
+                .event.workflow_execution_started()
+                .parent()
+                .scheduled_event_id(),
+            3);
+  // Second failure: attempts are used up, the code sees it.
+  ASSERT_TRUE(m.StartTask(t1 + absl::Seconds(2), {failed}).ok());
+  activation = m.NextActivation();
+  ASSERT_TRUE(activation.ok() && activation->has_value());
+  ASSERT_EQ((*activation)->jobs_size(), 1);
+  EXPECT_EQ((*activation)->jobs(0).resolve_child_workflow().failed().type(),
+            "Boom");
+}
+
 }  // namespace
 }  // namespace durable::core

@@ -7,7 +7,7 @@
 #include "absl/strings/str_format.h"
 #include "core/errors.h"
 #include "core/uuid.h"
-#include "core/worker/retry_policy.h"
+#include "core/retry_policy.h"
 
 namespace durable::core {
 namespace {

@@ -2,8 +2,8 @@
 // (if at all) the next attempt runs. Pure; the worker applies the answer by
 // re-queuing the task with a visibility delay, so retries cost no workflow
 // task and only the final outcome enters history.
-#ifndef DURABLE_CORE_WORKER_RETRY_POLICY_H_
-#define DURABLE_CORE_WORKER_RETRY_POLICY_H_
+#ifndef DURABLE_CORE_RETRY_POLICY_H_
+#define DURABLE_CORE_RETRY_POLICY_H_
 
 #include <cstdint>
 #include <optional>
@@ -30,4 +30,4 @@ std::optional<absl::Duration> NextRetryDelay(const v1::RetryPolicy& policy,
 
 }  // namespace durable::core
 
-#endif  // DURABLE_CORE_WORKER_RETRY_POLICY_H_
+#endif  // DURABLE_CORE_RETRY_POLICY_H_

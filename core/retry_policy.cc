@@ -1,4 +1,4 @@
-#include "core/worker/retry_policy.h"
+#include "core/retry_policy.h"
 
 #include <algorithm>
 #include <cmath>

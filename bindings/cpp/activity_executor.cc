@@ -2,6 +2,7 @@
 
 #include <exception>
 #include <optional>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -10,14 +11,15 @@
 
 namespace durable::internal {
 
-v1::ActivityTaskResult ExecuteActivityTask(const Registry& registry,
-                                           const v1::ActivityTask& task) {
+v1::ActivityTaskResult ExecuteActivityTask(
+    const Registry& registry, const v1::ActivityTask& task,
+    ActivityContext::HeartbeatFn heartbeat) {
   v1::ActivityTaskResult result;
   result.set_task_token(task.task_token());
   absl::StatusOr<v1::Payload> outcome;
   if (const Registry::ActivityInvoker* invoke =
           registry.FindActivity(task.activity_name())) {
-    ActivityContext ctx(task);
+    ActivityContext ctx(task, std::move(heartbeat));
     try {
       outcome = (*invoke)(ctx, task.arguments());
     } catch (const std::exception& e) {

@@ -5,6 +5,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/cord.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 
@@ -63,6 +64,49 @@ std::optional<v1::Failure> FailureFromStatus(const absl::Status& status) {
 std::string FailureType(const absl::Status& status) {
   std::optional<v1::Failure> failure = FailureFromStatus(status);
   return failure ? failure->type() : "";
+}
+
+absl::Status NonRetryableFailureStatus(absl::string_view type,
+                                       absl::string_view message) {
+  v1::Failure failure = MakeFailure(type, message);
+  failure.set_non_retryable(true);
+  return StatusFromFailure(failure);
+}
+
+absl::Status FailureStatus(absl::string_view type, absl::string_view message,
+                           const v1::Payload& details,
+                           const absl::Status& cause) {
+  v1::Failure failure = MakeFailure(type, message);
+  *failure.mutable_details() = details;
+  if (std::optional<v1::Failure> caused_by = FailureFromStatus(cause)) {
+    *failure.mutable_cause() = *std::move(caused_by);
+  }
+  return StatusFromFailure(failure);
+}
+
+bool IsTimeout(const absl::Status& status) {
+  return !status.ok() && absl::EndsWith(FailureType(status), "Timeout");
+}
+
+bool IsCanceled(const absl::Status& status) {
+  if (status.ok()) return false;
+  if (status.code() == absl::StatusCode::kCancelled) return true;
+  const std::string type = FailureType(status);
+  return type == "Canceled" || type == "Cancelled";
+}
+
+bool IsNonRetryable(const absl::Status& status) {
+  std::optional<v1::Failure> failure = FailureFromStatus(status);
+  return failure.has_value() && failure->non_retryable();
+}
+
+bool IsPanic(const absl::Status& status) {
+  return !status.ok() && FailureType(status) == kPanicFailure;
+}
+
+bool IsApplicationError(const absl::Status& status) {
+  return !status.ok() && !IsTimeout(status) && !IsCanceled(status) &&
+         !IsPanic(status);
 }
 
 }  // namespace durable

@@ -38,6 +38,7 @@ v1::WorkerOptions WorkerOptions::ToProto() const {
   proto.set_activity_task_lease_us(
       absl::ToInt64Microseconds(activity_task_lease));
   proto.set_fail_workflow_on_nondeterminism(fail_workflow_on_nondeterminism);
+  proto.set_max_history_length(max_history_length < 0 ? 0 : max_history_length);
   return proto;
 }
 
@@ -175,11 +176,28 @@ void Worker::PollActivityTasks() {
       std::cerr << "[durable] worker: " << parsed << "\n";
       continue;
     }
+    durable_worker_t* worker = worker_;
+    bool timed_out = false;
+    auto heartbeat = [worker, &timed_out](const v1::ActivityHeartbeat& beat) {
+      const std::string bytes = beat.SerializeAsString();
+      char* error = nullptr;
+      absl::Status status = internal::StatusFromC(
+          durable_worker_record_activity_heartbeat(
+              worker, internal::Bytes(bytes), bytes.size(), &error),
+          &error);
+      if (absl::IsNotFound(status)) timed_out = true;
+      return status;
+    };
     const std::string bytes =
-        internal::ExecuteActivityTask(registry_, task).SerializeAsString();
+        internal::ExecuteActivityTask(registry_, task, heartbeat)
+            .SerializeAsString();
     code = durable_worker_complete_activity_task(
         worker_, internal::Bytes(bytes), bytes.size(), &error);
-    if (code != DURABLE_OK) {
+    if (code == DURABLE_NOT_FOUND && timed_out) {
+      // The activity learned from a heartbeat that its attempt timed out;
+      // the engine already failed (or retried) it.
+      durable_free(error);
+    } else if (code != DURABLE_OK) {
       LogError(absl::StrCat("completing activity \"", task.activity_name(),
                             "\" of workflow instance ", task.instance_id()),
                code, error);

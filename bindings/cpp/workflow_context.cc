@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -30,6 +31,17 @@ void RunState::CancelTimer(uint32_t seq, const absl::Status& status) {
   pending_timers.erase(it);
   AddCommand().mutable_cancel_timer()->set_seq(seq);
   state->SetResult(status);
+}
+
+void RunState::CancelChild(uint32_t seq, const absl::Status& status) {
+  auto it = pending_children.find(seq);
+  if (it == pending_children.end()) return;
+  AddCommand().mutable_cancel_child_workflow()->set_seq(seq);
+  if (it->second.activation != activation) return;
+  std::shared_ptr<FutureStateBase> state = std::move(it->second.state);
+  pending_children.erase(it);
+  dropped_children.insert(seq);
+  state->Resolve(status);
 }
 
 std::shared_ptr<SignalBuffer> RunState::Signals(const std::string& name) {
@@ -97,7 +109,8 @@ std::optional<std::string> WorkflowContext::ActivityNameOf(
 }
 
 void WorkflowContext::Schedule(
-    std::string name, absl::StatusOr<std::vector<v1::Payload>> arguments,
+    const ActivityOptions& options, std::string name,
+    absl::StatusOr<std::vector<v1::Payload>> arguments,
     std::shared_ptr<internal::FutureStateBase> state) const {
   if (scope_->canceled()) {
     state->Resolve(scope_->status());
@@ -118,9 +131,127 @@ void WorkflowContext::Schedule(
   for (v1::Payload& payload : *arguments) {
     *command->add_arguments() = std::move(payload);
   }
+  command->set_queue(options.queue);
+  // Only a policy that sets something is recorded, so option-less calls
+  // keep writing the histories they always did.
+  if (v1::RetryPolicy policy = options.retry_policy.ToProto();
+      policy.ByteSizeLong() > 0) {
+    *command->mutable_retry_policy() = std::move(policy);
+  }
+  command->set_start_to_close_timeout_us(
+      internal::DurationMicros(options.start_to_close_timeout));
+  command->set_schedule_to_close_timeout_us(
+      internal::DurationMicros(options.schedule_to_close_timeout));
+  command->set_heartbeat_timeout_us(
+      internal::DurationMicros(options.heartbeat_timeout));
   // Not tied to the scope: canceling the context does not interrupt an
   // activity that was scheduled; its result is still delivered.
   run_->pending_activities.emplace(seq, std::move(state));
+}
+
+std::optional<std::string> WorkflowContext::WorkflowNameOf(
+    internal::FunctionKey key,
+    const std::shared_ptr<internal::FutureStateBase>& state) const {
+  std::optional<std::string> name = run_->registry.WorkflowName(key);
+  if (!name.has_value()) {
+    std::vector<std::string> names = run_->registry.WorkflowNames();
+    state->Resolve(FailureStatus(
+        kWorkflowNotRegisteredFailure,
+        absl::StrCat("the function passed to CreateSubWorkflowInstance is "
+                     "not registered as a workflow with this worker's "
+                     "Registry (registered: ",
+                     names.empty() ? "none" : absl::StrJoin(names, ", "),
+                     ")")));
+  }
+  return name;
+}
+
+void WorkflowContext::StartChild(
+    const SubWorkflowOptions& options, std::string name,
+    absl::StatusOr<std::vector<v1::Payload>> arguments,
+    std::shared_ptr<internal::FutureStateBase> state) const {
+  if (scope_->canceled()) {
+    state->Resolve(scope_->status());
+    return;
+  }
+  if (!arguments.ok()) {
+    state->Resolve(FailureStatus(
+        kInvalidArgumentFailure,
+        absl::StrCat("sub-workflow \"", name, "\": cannot encode arguments: ",
+                     arguments.status().message())));
+    return;
+  }
+  const uint32_t seq = run_->next_child_seq++;
+  v1::StartChildWorkflow* command =
+      run_->AddCommand().mutable_start_child_workflow();
+  command->set_seq(seq);
+  command->set_instance_id(options.instance_id);
+  command->set_workflow_name(std::move(name));
+  for (v1::Payload& payload : *arguments) {
+    *command->add_arguments() = std::move(payload);
+  }
+  command->set_queue(options.queue);
+  command->mutable_metadata()->insert(options.metadata.begin(),
+                                      options.metadata.end());
+  if (v1::RetryPolicy policy = options.retry_policy.ToProto();
+      policy.ByteSizeLong() > 0) {
+    *command->mutable_retry_policy() = std::move(policy);
+  }
+  internal::RunState* run = run_;
+  std::weak_ptr<internal::CancelState> weak_scope = scope_;
+  const uint64_t listener = scope_->AddListener([run, seq, weak_scope] {
+    std::shared_ptr<internal::CancelState> scope = weak_scope.lock();
+    run->CancelChild(seq, scope != nullptr
+                              ? scope->status()
+                              : absl::CancelledError("context canceled"));
+  });
+  run_->pending_children.emplace(
+      seq, internal::RunState::PendingChild{std::move(state), scope_, listener,
+                                            run_->activation});
+}
+
+absl::Status WorkflowContext::ContinueAsNewStatus(
+    const ContinueAsNewOptions& options,
+    absl::StatusOr<std::vector<v1::Payload>> arguments) const {
+  if (!arguments.ok()) {
+    return FailureStatus(
+        kInvalidArgumentFailure,
+        absl::StrCat("ContinueAsNew: cannot encode arguments: ",
+                     arguments.status().message()));
+  }
+  v1::ContinueAsNew command;
+  command.set_workflow_name(options.workflow_name);
+  for (v1::Payload& payload : *arguments) {
+    *command.add_arguments() = std::move(payload);
+  }
+  command.set_remove_previous_executions(options.remove_previous_executions);
+  absl::Status status = FailureStatus(
+      kContinueAsNewFailure,
+      absl::StrCat("workflow instance ", run_->instance_id,
+                   " continues as a new execution (this status must be "
+                   "returned by the workflow)"));
+  status.SetPayload(internal::kContinueAsNewPayloadUrl,
+                    absl::Cord(command.SerializeAsString()));
+  return status;
+}
+
+bool WorkflowContext::Patched(std::string_view change_id) const {
+  auto [it, inserted] = run_->patches.try_emplace(std::string(change_id));
+  if (!inserted) return it->second;
+  it->second = !run_->replaying || run_->notified_patches.contains(it->first);
+  if (it->second) {
+    run_->AddCommand().mutable_set_patch_marker()->set_patch_id(it->first);
+  }
+  return it->second;
+}
+
+void WorkflowContext::DeprecatePatch(std::string_view change_id) const {
+  auto [it, inserted] = run_->patches.try_emplace(std::string(change_id));
+  if (!inserted) return;
+  it->second = true;
+  v1::SetPatchMarker* marker = run_->AddCommand().mutable_set_patch_marker();
+  marker->set_patch_id(it->first);
+  marker->set_deprecated(true);
 }
 
 Future<void> WorkflowContext::ScheduleTimer(absl::Duration duration,

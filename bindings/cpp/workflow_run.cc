@@ -3,10 +3,12 @@
 #include <algorithm>
 #include <exception>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "durable/failure.h"
@@ -39,6 +41,7 @@ v1::WorkflowActivationCompletion WorkflowRun::Activate(
   run_.instance_id = activation.instance_id();
   run_.now = absl::FromUnixMicros(activation.workflow_time_unix_us());
   run_.replaying = activation.is_replaying();
+  ++run_.activation;
   run_.commands.clear();
   // On replay ResolveSideEffect jobs may come before StartWorkflow.
   if (!started_ &&
@@ -97,10 +100,11 @@ absl::Status WorkflowRun::ApplyJob(const v1::WorkflowActivationJob& job) {
           job.resolve_side_effect().seq(), job.resolve_side_effect().result());
       return absl::OkStatus();
     case v1::WorkflowActivationJob::kNotifyHasPatch:
-      // The facade offers no Patched() yet, so no code can ask.
+      run_.notified_patches.insert(job.notify_has_patch().patch_id());
       return absl::OkStatus();
+    case v1::WorkflowActivationJob::kResolveChildWorkflow:
+      return ResolveChild(job.resolve_child_workflow());
     default:
-      // Children are resolutions of commands this facade never issues, and
       // RemoveFromCache is handled by the executor.
       return absl::UnimplementedError(absl::StrCat(
           "activation job ",
@@ -159,6 +163,33 @@ absl::Status WorkflowRun::ResolveActivity(const v1::ResolveActivity& resolve) {
   return absl::OkStatus();
 }
 
+absl::Status WorkflowRun::ResolveChild(
+    const v1::ResolveChildWorkflow& resolve) {
+  auto it = run_.pending_children.find(resolve.seq());
+  if (it == run_.pending_children.end() && resolve.seq() > 0 &&
+      resolve.seq() >= run_.next_child_seq) {
+    RunUntilBlocked();  // Batched tasks, as in ResolveActivity.
+    it = run_.pending_children.find(resolve.seq());
+  }
+  if (it == run_.pending_children.end()) {
+    // A child the facade resolved as canceled never started; nothing can
+    // report on it, but tolerate it rather than fail the run.
+    if (run_.dropped_children.contains(resolve.seq())) return absl::OkStatus();
+    return absl::FailedPreconditionError(absl::StrCat(
+        "ResolveChildWorkflow for seq ", resolve.seq(),
+        ", which is not a pending child workflow of run ", run_.run_id));
+  }
+  RunState::PendingChild child = std::move(it->second);
+  run_.pending_children.erase(it);
+  if (std::shared_ptr<CancelState> scope = child.scope.lock()) {
+    scope->RemoveListener(child.listener_id);
+  }
+  child.state->Resolve(resolve.has_failed()
+                           ? StatusFromFailure(resolve.failed())
+                           : absl::StatusOr<v1::Payload>(resolve.completed()));
+  return absl::OkStatus();
+}
+
 absl::Status WorkflowRun::FireTimer(const v1::FireTimer& fire) {
   if (fire.seq() > 0 && fire.seq() >= run_.next_timer_seq) {
     RunUntilBlocked();  // Batched tasks, as in ResolveActivity.
@@ -208,6 +239,16 @@ void WorkflowRun::FinishIfDone() {
 void WorkflowRun::Finish(absl::StatusOr<v1::Payload> result) {
   finished_ = true;
   v1::WorkflowCommand& command = run_.AddCommand();
+  if (!result.ok()) {
+    // `co_return ctx.ContinueAsNew(...)`: the status carries the command.
+    if (auto carried = result.status().GetPayload(kContinueAsNewPayloadUrl)) {
+      if (command.mutable_continue_as_new()->ParseFromString(
+              std::string(*carried))) {
+        return;
+      }
+      command.clear_continue_as_new();
+    }
+  }
   if (result.ok()) {
     *command.mutable_complete_workflow()->mutable_result() = *std::move(result);
   } else {

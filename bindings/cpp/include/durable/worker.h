@@ -18,6 +18,10 @@
 // `timeout`. Work not done by then is retried by another worker once its
 // lease expires.
 //
+// Activities may heartbeat (ActivityContext::Heartbeat); the worker
+// forwards each heartbeat to the engine. An activity attempt that timed out
+// meanwhile still runs to its end, but its outcome is dropped.
+//
 // Errors while completing tasks (a NON_DETERMINISM rejection, a lost lease)
 // are logged to stderr and do not stop the worker: the engine retries the
 // task. The Registry must outlive the Worker.
@@ -62,6 +66,11 @@ struct WorkerOptions {
   // with this set it fails the workflow instead, with failure type
   // "NonDeterminism".
   bool fail_workflow_on_nondeterminism = false;
+  // A workflow whose history would grow past this many events fails with
+  // failure type "HistoryLimitExceeded" (a runaway loop, say; long-lived
+  // workflows should continue as new instead). 0 means the engine's
+  // default (50,000).
+  int64_t max_history_length = 0;
 
   v1::WorkerOptions ToProto() const;
 };

@@ -25,6 +25,10 @@
 //    NewWaitGroup() synchronize them (channel.h, wait_group.h), and
 //    durable::Select (select.h) waits for the first of several events.
 //  - Log()/Logf() stay quiet while replaying, so each line is written once.
+//  - CreateSubWorkflowInstance() starts a child workflow; ContinueAsNew()
+//    restarts this workflow with an empty history; Patched() and
+//    DeprecatePatch() let changed code replay old histories (see
+//    "Orchestration" below and docs/orchestration.md).
 //
 // Timers: ScheduleTimer(d) issues StartTimer{seq, d} and returns a
 // Future<void> that resolves OK when the engine fires the timer (workflow
@@ -46,6 +50,37 @@
 // still pending are canceled as described above. Other operations (Go,
 // channels, signal channels, SideEffect) are not affected; the code decides
 // how to finish, typically through Canceled(), Err() or Done().
+//
+// Orchestration:
+//  - ExecuteActivity(options, fn, args...) takes ActivityOptions (options.h):
+//    the queue, a retry policy (retries happen in the worker and cost no
+//    workflow task; only the final outcome enters history) and the
+//    start-to-close, schedule-to-close and heartbeat timeouts.
+//  - CreateSubWorkflowInstance(options, fn, args...) issues
+//    StartChildWorkflow and returns a Future of the child's result; the
+//    child's failure arrives as a status carrying it (failure.h), a child
+//    that could not start because its id is active fails with type
+//    "InstanceAlreadyExists". Canceling the context the child was started
+//    with (the workflow's own context is canceled with the instance) asks
+//    the child to cancel (CancelChildWorkflow): the future still resolves
+//    with the child's eventual outcome, typically the value it returns
+//    after seeing its own context canceled. A child canceled in the
+//    activation that started it never runs: its future resolves CANCELLED
+//    at once. On a canceled context no child starts (CANCELLED at once).
+//  - `co_return ctx.ContinueAsNew(args...)` ends this execution (state
+//    continued-as-new) and starts the next one of the same instance with
+//    `args`, an empty history and a new execution id; clients and parents
+//    waiting on the instance get the final execution's result. It works in
+//    workflows returning absl::Status or absl::StatusOr<T>: ContinueAsNew()
+//    returns a special status that the facade turns into the ContinueAsNew
+//    command when the workflow returns it (and that is an ordinary error of
+//    type "ContinueAsNew" anywhere else).
+//  - Patched(change_id) is true for code running for the first time (and
+//    records a marker in history) and, on replay, true only if history has
+//    the marker: `if (ctx.Patched("x")) new code; else old code;` keeps
+//    instances started under the old code replaying. Once no instance runs
+//    the old code, replace Patched with DeprecatePatch(change_id) (records
+//    a deprecated marker that old histories may lack), then remove it.
 //
 // A WorkflowContext is a cheap handle: copies refer to the same run and the
 // same cancellation scope, and stay valid while the run's coroutines are.
@@ -77,6 +112,7 @@
 #include "durable/channel.h"
 #include "durable/future.h"
 #include "durable/internal/scheduler.h"
+#include "durable/options.h"
 #include "durable/payload.h"
 #include "durable/signal_channel.h"
 #include "durable/task.h"
@@ -117,6 +153,21 @@ struct ActivityValue<absl::StatusOr<V>> {
 template <>
 struct ActivityValue<absl::Status> {
   using type = void;
+};
+
+// The value type a workflow returning Task<R> delivers to a parent.
+template <class R>
+using WorkflowValue = ActivityValue<R>;
+
+// CreateSubWorkflowInstance<R>: R if given, else the child's value type.
+struct Deduced {};
+template <class R, class W>
+struct ChildValue {
+  using type = R;
+};
+template <class W>
+struct ChildValue<Deduced, W> {
+  using type = typename WorkflowValue<W>::type;
 };
 
 // Identifies a registered function by its address.
@@ -189,12 +240,122 @@ class WorkflowContext {
   // decoded as R when the future resolves.
   template <class R, class... A>
   Future<R> ExecuteActivity(std::string_view name, A&&... args) const {
+    return ExecuteActivity<R>(ActivityOptions{}, name,
+                              std::forward<A>(args)...);
+  }
+
+  // The same three with ActivityOptions (options.h): queue, retry policy,
+  // timeouts. The activity's final failure (after retries) arrives as a
+  // status: IsTimeout(), IsNonRetryable() etc. classify it (failure.h).
+  template <class R, class... P, class... A>
+  Future<R> ExecuteActivity(const ActivityOptions& options,
+                            absl::StatusOr<R> (*fn)(ActivityContext&, P...),
+                            A&&... args) const {
+    static_assert(sizeof...(P) == sizeof...(A),
+                  "ExecuteActivity: the number of arguments must match the "
+                  "activity's parameters (after ActivityContext&)");
+    return ExecuteByPointer<R, P...>(options, internal::KeyOf(fn),
+                                     std::forward<A>(args)...);
+  }
+  template <class R, class... P, class... A>
+  Future<typename internal::ActivityValue<R>::type> ExecuteActivity(
+      const ActivityOptions& options, R (*fn)(ActivityContext&, P...),
+      A&&... args) const {
+    static_assert(sizeof...(P) == sizeof...(A),
+                  "ExecuteActivity: the number of arguments must match the "
+                  "activity's parameters (after ActivityContext&)");
+    return ExecuteByPointer<typename internal::ActivityValue<R>::type, P...>(
+        options, internal::KeyOf(fn), std::forward<A>(args)...);
+  }
+  template <class R, class... A>
+  Future<R> ExecuteActivity(const ActivityOptions& options,
+                            std::string_view name, A&&... args) const {
     absl::StatusOr<std::vector<v1::Payload>> payloads =
         internal::EncodeArguments<std::decay_t<A>...>(std::forward<A>(args)...);
     auto state = NewFutureState<R>();
-    Schedule(std::string(name), std::move(payloads), state);
+    Schedule(options, std::string(name), std::move(payloads), state);
     return Future<R>(std::move(state));
   }
+
+  // ---- Sub-workflows (see "Orchestration" above) ---------------------------
+
+  // Starts the registered workflow `fn` as a child with `args` (converted to
+  // fn's parameter types) and returns the future of its result: for a child
+  // returning Task<int> or Task<absl::StatusOr<int>>, a Future<int>
+  // (Future<void> for absl::Status/void). R may be given to decode the
+  // result as another type. If fn is not registered with the worker's
+  // Registry, no command is issued and the future fails with type
+  // "WorkflowNotRegistered"; on a canceled context, with CANCELLED.
+  template <class R = internal::Deduced, class W, class... P, class... A>
+  Future<typename internal::ChildValue<R, W>::type> CreateSubWorkflowInstance(
+      const SubWorkflowOptions& options, Task<W> (*fn)(WorkflowContext&, P...),
+      A&&... args) const {
+    static_assert(sizeof...(P) == sizeof...(A),
+                  "CreateSubWorkflowInstance: the number of arguments must "
+                  "match the workflow's parameters (after WorkflowContext&)");
+    using V = typename internal::ChildValue<R, W>::type;
+    auto state = NewFutureState<V>();
+    std::optional<std::string> name =
+        WorkflowNameOf(internal::KeyOf(fn), state);
+    if (name.has_value()) {
+      StartChild(options, *std::move(name),
+                 internal::EncodeArguments<P...>(std::forward<A>(args)...),
+                 state);
+    }
+    return Future<V>(std::move(state));
+  }
+  // Starts the workflow registered as `name` by any worker in any language
+  // as a child; each argument is encoded as its own type and the result is
+  // decoded as R.
+  template <class R, class... A>
+  Future<R> CreateSubWorkflowInstance(const SubWorkflowOptions& options,
+                                      std::string_view name,
+                                      A&&... args) const {
+    auto state = NewFutureState<R>();
+    StartChild(
+        options, std::string(name),
+        internal::EncodeArguments<std::decay_t<A>...>(std::forward<A>(args)...),
+        state);
+    return Future<R>(std::move(state));
+  }
+
+  // ---- Continue-as-new (see "Orchestration" above) -------------------------
+
+  // `co_return ctx.ContinueAsNew(args...);` restarts this workflow with
+  // `args` (each encoded as its own type, decoded by the workflow's
+  // parameters) in a new execution with an empty history. The returned
+  // status only has that effect when the workflow returns it; it is an
+  // error of type "ContinueAsNew" (InvalidArgument if `args` do not
+  // encode).
+  template <class... A>
+  requires(!std::is_same_v<std::decay_t<A>, ContinueAsNewOptions> &&
+           ...) absl::Status ContinueAsNew(A&&... args)
+  const {
+    return ContinueAsNewStatus(ContinueAsNewOptions{},
+                               internal::EncodeArguments<std::decay_t<A>...>(
+                                   std::forward<A>(args)...));
+  }
+  // The same with options: another workflow to continue as, and whether to
+  // delete the instance's earlier executions.
+  template <class... A>
+  absl::Status ContinueAsNew(const ContinueAsNewOptions& options,
+                             A&&... args) const {
+    return ContinueAsNewStatus(options,
+                               internal::EncodeArguments<std::decay_t<A>...>(
+                                   std::forward<A>(args)...));
+  }
+
+  // ---- Versioning (see "Orchestration" above) ------------------------------
+
+  // True if the code behind this change runs: always when the code runs
+  // live (a SetPatchMarker command records it, once per change id), and on
+  // replay only if history has the marker. The first answer for a change id
+  // sticks for the rest of the run, so every call site agrees.
+  bool Patched(std::string_view change_id) const;
+  // Declares that every instance that could take the old branch is gone:
+  // records a deprecated marker (once per change id) that histories
+  // written before or after Patched(change_id) replay against alike.
+  void DeprecatePatch(std::string_view change_id) const;
 
   // ---- Timers (see the top comment) ----------------------------------------
 
@@ -354,10 +515,16 @@ class WorkflowContext {
 
   template <class R, class... P, class... A>
   Future<R> ExecuteByPointer(internal::FunctionKey key, A&&... args) const {
+    return ExecuteByPointer<R, P...>(ActivityOptions{}, key,
+                                     std::forward<A>(args)...);
+  }
+  template <class R, class... P, class... A>
+  Future<R> ExecuteByPointer(const ActivityOptions& options,
+                             internal::FunctionKey key, A&&... args) const {
     auto state = NewFutureState<R>();
     std::optional<std::string> name = ActivityNameOf(key, state);
     if (name.has_value()) {
-      Schedule(*std::move(name),
+      Schedule(options, *std::move(name),
                internal::EncodeArguments<P...>(std::forward<A>(args)...),
                state);
     }
@@ -373,9 +540,23 @@ class WorkflowContext {
   // Issues a ScheduleActivity command with the next sequence number and
   // remembers `state` for its resolution. Arguments that failed to encode,
   // or a canceled context, fail `state` instead.
-  void Schedule(std::string name,
+  void Schedule(const ActivityOptions& options, std::string name,
                 absl::StatusOr<std::vector<v1::Payload>> arguments,
                 std::shared_ptr<internal::FutureStateBase> state) const;
+
+  // The registered name of the workflow at `key`; nullopt (and `state`
+  // failed with WorkflowNotRegistered) if there is none.
+  std::optional<std::string> WorkflowNameOf(
+      internal::FunctionKey key,
+      const std::shared_ptr<internal::FutureStateBase>& state) const;
+  // Issues StartChildWorkflow with the next child sequence number and ties
+  // the child to this context's scope; failures resolve `state` instead.
+  void StartChild(const SubWorkflowOptions& options, std::string name,
+                  absl::StatusOr<std::vector<v1::Payload>> arguments,
+                  std::shared_ptr<internal::FutureStateBase> state) const;
+  absl::Status ContinueAsNewStatus(
+      const ContinueAsNewOptions& options,
+      absl::StatusOr<std::vector<v1::Payload>> arguments) const;
 
   std::shared_ptr<internal::SignalBuffer> SignalBufferOf(
       std::string_view name) const;

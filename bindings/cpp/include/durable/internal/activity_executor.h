@@ -10,8 +10,10 @@
 
 namespace durable::internal {
 
-v1::ActivityTaskResult ExecuteActivityTask(const Registry& registry,
-                                           const v1::ActivityTask& task);
+// `heartbeat` records the attempt's heartbeats (ActivityContext::Heartbeat).
+v1::ActivityTaskResult ExecuteActivityTask(
+    const Registry& registry, const v1::ActivityTask& task,
+    ActivityContext::HeartbeatFn heartbeat = nullptr);
 
 }  // namespace durable::internal
 

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
@@ -31,6 +32,11 @@
 
 namespace durable::internal {
 
+// Type URL of the status payload that marks a ContinueAsNew status (a
+// serialized v1::ContinueAsNew command).
+inline constexpr absl::string_view kContinueAsNewPayloadUrl =
+    "type.googleapis.com/durable.v1.ContinueAsNew";
+
 class RunState {
  public:
   RunState(const Registry& registry, std::string run_id);
@@ -40,6 +46,11 @@ class RunState {
   // Issues CancelTimer{seq} for a pending timer and resolves its future
   // with `status`; no-op if it is not pending (fired or canceled).
   void CancelTimer(uint32_t seq, const absl::Status& status);
+
+  // Issues CancelChildWorkflow{seq} for a pending child. A child started in
+  // this activation never runs (the engine drops both commands), so its
+  // future resolves with `status` now; otherwise the child's outcome will.
+  void CancelChild(uint32_t seq, const absl::Status& status);
 
   // The buffer of the signals named `name`, created on first use.
   std::shared_ptr<SignalBuffer> Signals(const std::string& name);
@@ -55,6 +66,16 @@ class RunState {
     // listener to remove from it when the timer fires.
     std::weak_ptr<CancelState> scope;
     uint64_t listener_id = 0;
+  };
+
+  struct PendingChild {
+    std::shared_ptr<FutureStateBase> state;
+    // The scope whose cancellation cancels the child, and the id of the
+    // listener to remove from it when the child resolves.
+    std::weak_ptr<CancelState> scope;
+    uint64_t listener_id = 0;
+    // The activation that issued StartChildWorkflow.
+    uint64_t activation = 0;
   };
 
   const Registry& registry;
@@ -75,9 +96,20 @@ class RunState {
   uint32_t next_timer_seq = 1;
   uint32_t next_side_effect_seq = 1;
   uint32_t next_signal_seq = 1;
+  uint32_t next_child_seq = 1;
+  // Counts activations, so a child canceled in the activation that started
+  // it can be told apart.
+  uint64_t activation = 0;
   absl::flat_hash_map<uint32_t, std::shared_ptr<FutureStateBase>>
       pending_activities;
   absl::flat_hash_map<uint32_t, PendingTimer> pending_timers;
+  absl::flat_hash_map<uint32_t, PendingChild> pending_children;
+  // Children resolved CANCELLED by the facade (never started).
+  absl::flat_hash_set<uint32_t> dropped_children;
+  // Patches history has markers for (NotifyHasPatch), and the answers
+  // Patched()/DeprecatePatch() gave so far (true: a marker was issued).
+  absl::flat_hash_set<std::string> notified_patches;
+  absl::flat_hash_map<std::string, bool> patches;
   // ResolveSideEffect values not asked for yet.
   absl::flat_hash_map<uint32_t, v1::Payload> recorded_side_effects;
   absl::flat_hash_map<std::string, std::shared_ptr<SignalBuffer>> signals;

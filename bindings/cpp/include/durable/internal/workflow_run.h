@@ -9,14 +9,17 @@
 //     FireTimer{seq} resolve the future of that command; SignalWorkflow
 //     buffers the signal under its name; CancelWorkflow cancels the root
 //     context (which may issue CancelTimer commands); ResolveSideEffect
-//     {seq} stores the recorded value for SideEffect() to return. Each
+//     {seq} stores the recorded value for SideEffect() to return;
+//     ResolveChildWorkflow{seq} resolves a child's future; NotifyHasPatch
+//     tells Patched() that history has the marker. Each
 //     resolution queues the coroutines waiting for it on the scheduler;
 //  2. resume queued coroutines, first in first out, until none is runnable
 //     (coroutines started with Go() queue up behind the ones already
 //     runnable);
 //  3. answer with the commands issued meanwhile, in issue order, with seq
-//     1, 2, ... per command kind and run, then CompleteWorkflow or
-//     FailWorkflow once the root coroutine returned (or a coroutine threw).
+//     1, 2, ... per command kind and run, then CompleteWorkflow,
+//     FailWorkflow or ContinueAsNew (the root returned ctx.ContinueAsNew())
+//     once the root coroutine returned (or a coroutine threw).
 // All state of the run (sequence numbers, pending futures, buffered signals,
 // coroutine frames) lives in this object, so a fresh WorkflowRun fed the
 // same activations issues the same commands: that is what makes replay
@@ -61,6 +64,7 @@ class WorkflowRun {
   absl::Status Start(const v1::StartWorkflow& start);
   absl::Status ResolveActivity(const v1::ResolveActivity& resolve);
   absl::Status FireTimer(const v1::FireTimer& fire);
+  absl::Status ResolveChild(const v1::ResolveChildWorkflow& resolve);
   // Resumes queued coroutines until none is runnable.
   void RunUntilBlocked();
   // Issues the workflow's final command if the root coroutine returned.

@@ -3,6 +3,7 @@
 // versioning, history limits and metadata. Each is a TEST_P of
 // EndToEndScenarioTest, so every backend runs it with the executor cache on
 // and off.
+#include <algorithm>
 #include <atomic>
 #include <functional>
 #include <map>
@@ -14,6 +15,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "backends/testing/end_to_end_scenarios.h"
@@ -377,7 +379,38 @@ Task<absl::StatusOr<std::string>> PropagatesMetadata(WorkflowContext& ctx) {
                          *child);
 }
 
+// Fails in the first execution of its instance, succeeds in later ones. The
+// decision depends only on the run id, so replays of a run agree.
+absl::Mutex child_runs_mu;
+std::map<std::string, std::vector<std::string>>* child_runs =
+    new std::map<std::string, std::vector<std::string>>();
+
+Task<absl::StatusOr<int>> FailsFirstExecution(WorkflowContext& ctx) {
+  int execution = 0;
+  {
+    absl::MutexLock lock(&child_runs_mu);
+    std::vector<std::string>& runs = (*child_runs)[ctx.InstanceId()];
+    auto it = std::find(runs.begin(), runs.end(), ctx.RunId());
+    if (it == runs.end()) it = runs.insert(runs.end(), ctx.RunId());
+    execution = static_cast<int>(it - runs.begin()) + 1;
+  }
+  if (execution == 1) co_return FailureStatus("Flaky", "first execution fails");
+  co_return execution;
+}
+
+Task<absl::StatusOr<int>> RetriesChild(WorkflowContext& ctx) {
+  SubWorkflowOptions options;
+  options.retry_policy.maximum_attempts = 3;
+  options.retry_policy.initial_interval = absl::Milliseconds(50);
+  Future<int> child =
+      ctx.CreateSubWorkflowInstance(options, FailsFirstExecution);
+  co_return co_await child;
+}
+
 void RegisterOrchestration(Registry& r) {
+  ASSERT_TRUE(
+      r.RegisterWorkflow("FailsFirstExecution", FailsFirstExecution).ok());
+  ASSERT_TRUE(r.RegisterWorkflow("RetriesChild", RetriesChild).ok());
   ASSERT_TRUE(r.RegisterWorkflow("SleepyChild", SleepyChild).ok());
   ASSERT_TRUE(r.RegisterWorkflow("ParentOfSleepers", ParentOfSleepers).ok());
   ASSERT_TRUE(
@@ -584,6 +617,22 @@ TEST_P(EndToEndScenarioTest, OrchestrationActivityRetriesUntilItSucceeds) {
   EXPECT_EQ(Count(history, "WorkflowTaskStarted"), 2);
   EXPECT_EQ(history[2].activity_scheduled().retry_policy().maximum_attempts(),
             4);
+}
+
+TEST_P(EndToEndScenarioTest, OrchestrationFailedChildIsRetriedPerPolicy) {
+  Harness h(GetParam());
+  absl::StatusOr<WorkflowInstance> instance =
+      h.client().CreateWorkflowInstance({}, RetriesChild);
+  ASSERT_TRUE(instance.ok());
+  absl::StatusOr<int> execution = h.client().GetWorkflowResult<int>(
+      instance->instance_id, kScenarioTimeout);
+  ASSERT_TRUE(execution.ok()) << execution.status();
+  EXPECT_EQ(*execution, 2) << "the child's second execution returned";
+  std::vector<v1::HistoryEvent> history =
+      *h.client().GetWorkflowHistory(instance->instance_id);
+  EXPECT_EQ(Count(history, "SubWorkflowScheduled"), 1);
+  EXPECT_EQ(Count(history, "SubWorkflowFailed"), 1);
+  EXPECT_EQ(Count(history, "SubWorkflowCompleted"), 1);
 }
 
 TEST_P(EndToEndScenarioTest, OrchestrationNonRetryableErrorFailsAtOnce) {

@@ -80,8 +80,8 @@ struct SubWorkflowOptions {
   std::string instance_id;
   // Queue of the child's workflow tasks; empty means the parent's queue.
   std::string queue;
-  // Carried in the StartChildWorkflow command for the engine. Note: the
-  // engine does not retry failed children yet; it records no policy.
+  // A failed child is started again (same instance id) after the policy's
+  // backoff; only the final failure reaches the parent.
   RetryPolicy retry_policy;
   // Added to the metadata the child inherits from its parent (entries given
   // here win).

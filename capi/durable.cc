@@ -234,6 +234,22 @@ durable_status_t durable_client_get_workflow_history(durable_client_t* client,
   });
 }
 
+durable_status_t durable_client_list_workflow_executions(
+    durable_client_t* client, const char* instance_id, uint8_t** out,
+    size_t* out_len, char** error) {
+  return Guard(error, [&]() -> durable_status_t {
+    if (client == nullptr || instance_id == nullptr) {
+      return Fail(error, DURABLE_INVALID_ARGUMENT,
+                  "client and instance_id must not be NULL");
+    }
+    auto executions = client->client->ListWorkflowExecutions(instance_id);
+    if (!executions.ok()) return Report(error, executions.status());
+    durable::v1::WorkflowExecutionList list;
+    for (auto& state : *executions) *list.add_executions() = std::move(state);
+    return Output(list, out, out_len, error);
+  });
+}
+
 durable_status_t durable_client_signal_workflow(durable_client_t* client,
                                                 const uint8_t* request,
                                                 size_t request_len,

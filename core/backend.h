@@ -204,6 +204,11 @@ class Backend {
   virtual absl::StatusOr<v1::WorkflowInstanceState> GetWorkflowInstanceState(
       const std::string& instance_id) = 0;
 
+  // Every stored execution of the instance, oldest first (earlier ones end
+  // in CONTINUED_AS_NEW). NOT_FOUND for unknown instances.
+  virtual absl::StatusOr<std::vector<v1::WorkflowInstanceState>>
+  ListWorkflowExecutions(const std::string& instance_id) = 0;
+
   // The history of one execution, oldest first; events with id > after_id.
   // NOT_FOUND for unknown executions; DATA_LOSS (naming the instance and the
   // event) for a row that cannot be decoded.

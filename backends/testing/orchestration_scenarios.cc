@@ -578,6 +578,20 @@ TEST_P(EndToEndScenarioTest, OrchestrationChildContinuesAsNewTwice) {
     EXPECT_THAT(EventKinds(last),
                 ElementsAre("WorkflowTaskStarted", "WorkflowExecutionStarted",
                             "WorkflowExecutionFinished"));
+
+    // Earlier executions: kept (ended in CONTINUED_AS_NEW) or removed.
+    absl::StatusOr<std::vector<v1::WorkflowInstanceState>> executions =
+        h.client().ListWorkflowExecutions("countdown");
+    ASSERT_TRUE(executions.ok()) << executions.status();
+    if (remove_previous) {
+      ASSERT_EQ(executions->size(), 1u);
+    } else {
+      ASSERT_EQ(executions->size(), 3u);
+      EXPECT_EQ((*executions)[0].state(), v1::WORKFLOW_STATE_CONTINUED_AS_NEW);
+      EXPECT_EQ((*executions)[1].state(), v1::WORKFLOW_STATE_CONTINUED_AS_NEW);
+    }
+    EXPECT_EQ(executions->back().execution_id(), state->execution_id());
+    EXPECT_EQ(executions->back().state(), v1::WORKFLOW_STATE_FINISHED);
   }
 }
 

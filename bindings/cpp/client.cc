@@ -129,6 +129,22 @@ absl::StatusOr<v1::WorkflowInstanceState> Client::GetWorkflowInstanceState(
   return state;
 }
 
+absl::StatusOr<std::vector<v1::WorkflowInstanceState>>
+Client::ListWorkflowExecutions(const std::string& instance_id) {
+  if (!init_status_.ok()) return init_status_;
+  internal::OutBuffer out;
+  char* error = nullptr;
+  absl::Status status = internal::StatusFromC(
+      durable_client_list_workflow_executions(client_, instance_id.c_str(),
+                                              out.data(), out.size(), &error),
+      &error);
+  if (!status.ok()) return status;
+  v1::WorkflowExecutionList list;
+  if (status = out.ParseInto(list); !status.ok()) return status;
+  return std::vector<v1::WorkflowInstanceState>(list.executions().begin(),
+                                                list.executions().end());
+}
+
 absl::StatusOr<std::vector<v1::HistoryEvent>> Client::GetWorkflowHistory(
     const std::string& instance_id) {
   if (!init_status_.ok()) return init_status_;

@@ -74,6 +74,11 @@ absl::StatusOr<v1::WorkflowInstanceState> Client::GetWorkflowInstanceState(
   return backend_->GetWorkflowInstanceState(instance_id);
 }
 
+absl::StatusOr<std::vector<v1::WorkflowInstanceState>>
+Client::ListWorkflowExecutions(const std::string& instance_id) {
+  return backend_->ListWorkflowExecutions(instance_id);
+}
+
 absl::StatusOr<std::vector<v1::HistoryEvent>> Client::GetWorkflowHistory(
     const std::string& instance_id) {
   absl::StatusOr<v1::WorkflowInstanceState> state =

@@ -44,6 +44,10 @@ class Client {
   absl::StatusOr<v1::WorkflowInstanceState> GetWorkflowInstanceState(
       const std::string& instance_id);
 
+  // Every stored execution of the instance, oldest first.
+  absl::StatusOr<std::vector<v1::WorkflowInstanceState>> ListWorkflowExecutions(
+      const std::string& instance_id);
+
   // History of the latest execution.
   absl::StatusOr<std::vector<v1::HistoryEvent>> GetWorkflowHistory(
       const std::string& instance_id);

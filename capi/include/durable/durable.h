@@ -145,6 +145,13 @@ DURABLE_EXPORT durable_status_t durable_client_get_workflow_history(
     durable_client_t* client, const char* instance_id, uint8_t** out,
     size_t* out_len, char** error);
 
+/* Every stored execution of the instance, oldest first: earlier executions
+ * ended in CONTINUED_AS_NEW (unless they were removed).
+ * *out: durable.v1.WorkflowExecutionList. */
+DURABLE_EXPORT durable_status_t durable_client_list_workflow_executions(
+    durable_client_t* client, const char* instance_id, uint8_t** out,
+    size_t* out_len, char** error);
+
 /* Sends a signal to the instance's active execution; the workflow receives
  * it on the signal channel of that name, in send order.
  * request: durable.v1.SignalWorkflowRequest.

@@ -155,6 +155,11 @@ class Client {
   absl::StatusOr<std::vector<v1::HistoryEvent>> GetWorkflowHistory(
       const std::string& instance_id);
 
+  // Every stored execution of the instance, oldest first; executions that
+  // continued as new end in WORKFLOW_STATE_CONTINUED_AS_NEW.
+  absl::StatusOr<std::vector<v1::WorkflowInstanceState>> ListWorkflowExecutions(
+      const std::string& instance_id);
+
  private:
   absl::StatusOr<std::string> WorkflowNameOf(internal::FunctionKey fn) const;
   absl::StatusOr<WorkflowInstance> Create(

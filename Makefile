@@ -16,8 +16,7 @@ test: setup
 
 bench: setup
 	bazel build -c opt --jobs=2 //benchmarks:all
-	bazel-bin/benchmarks/replay_benchmark
-	bazel-bin/benchmarks/latency_benchmark --benchmark_min_time=2
+	bash benchmarks/run_bench.sh bazel-bin/benchmarks
 
 format:
 	find core capi bindings backends testing benchmarks examples tools \

@@ -1,5 +1,7 @@
 // Replay throughput of the core state machine alone: history events per
-// second for a workflow of N sequential activities (N = 10, 1,000, 10,000).
+// second for a workflow of N sequential activities (N = 10, 1,000, 10,000),
+// and for one mixing timers, signals and side effects with its activities
+// (BM_ReplayMixed, its history recorded from a live run, see history_gen.h).
 //
 // The language layer is scripted: each activation is answered with the
 // command the workflow code would issue (prepared outside the timed loop),
@@ -10,6 +12,7 @@
 
 #include "absl/time/time.h"
 #include "benchmark/benchmark.h"
+#include "benchmarks/history_gen.h"
 #include "core/proto/history.pb.h"
 #include "core/proto/protocol.pb.h"
 #include "core/replay/workflow_state_machine.h"
@@ -124,6 +127,53 @@ void BM_ReplaySequentialActivities(benchmark::State& state) {
       benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_ReplaySequentialActivities)->Arg(10)->Arg(1000)->Arg(10000);
+
+// `rounds` rounds of side effect + activity + 1 ms timer, a signal every
+// third task; replayed with the recorded completions of the scripted layer.
+void BM_ReplayMixed(benchmark::State& state) {
+  const int rounds = static_cast<int>(state.range(0));
+  bench::MixedScript script(rounds);
+  absl::StatusOr<bench::RecordedRun> run = bench::RecordRun(
+      "Mixed", {}, [&](const v1::WorkflowActivation& a) { return script(a); },
+      /*signal_every=*/3, "run");
+  if (!run.ok()) {
+    state.SkipWithError(run.status().ToString().c_str());
+    return;
+  }
+  for (auto _ : state) {
+    WorkflowStateMachine machine("instance", "run");
+    if (!machine.LoadHistory(run->history).ok()) {
+      state.SkipWithError("LoadHistory failed");
+      return;
+    }
+    size_t task = 0;
+    while (true) {
+      auto activation = machine.NextActivation();
+      if (!activation.ok()) {
+        state.SkipWithError("NextActivation failed");
+        return;
+      }
+      if (!activation->has_value()) break;
+      benchmark::DoNotOptimize(*activation);
+      if (task >= run->completions.size() ||
+          !machine.ApplyCompletion(run->completions[task++]).ok()) {
+        state.SkipWithError("replay diverged from history");
+        return;
+      }
+    }
+    if (task != run->completions.size() || !machine.finished()) {
+      state.SkipWithError("replay did not reach the end of history");
+      return;
+    }
+  }
+  const size_t events = run->history.size();
+  state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(events));
+  state.counters["history_events"] = static_cast<double>(events);
+  state.counters["events_per_second"] =
+      benchmark::Counter(static_cast<double>(state.iterations() * events),
+                         benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_ReplayMixed)->Arg(1000);
 
 }  // namespace
 }  // namespace durable::core

@@ -2,8 +2,25 @@
 //
 // One connection per backend object, serialized by a mutex that is never held
 // while waiting for work. Files use WAL journaling with synchronous=FULL, so a
-// committed workflow task survives a power loss; every write is one short
-// `BEGIN IMMEDIATE` transaction. Several processes may open the same file:
+// committed workflow task survives a power loss.
+//
+// Group commit: every write of a caller (creating an instance, leasing,
+// completing or abandoning a task, delivering an event, ...) is queued, and
+// one caller at a time -- the leader -- runs everything queued so far as ONE
+// `BEGIN IMMEDIATE` transaction, each caller's writes inside its own
+// SAVEPOINT, and commits it with one fsync. A caller whose writes fail (a lost
+// lease, a bad argument) has only its savepoint rolled back; the others still
+// commit. Each caller returns only once its batch is durable (or failed), so
+// the per-call contract of core/backend.h is unchanged: every call is
+// all-or-nothing and durable when it returns OK. While the leader waits for
+// its fsync, new callers queue up and form the next batch, so concurrency
+// turns into larger batches instead of more fsyncs. Batches that only grant or
+// extend leases are committed with synchronous=NORMAL (no fsync of their own):
+// a lease is worthless after a power loss, which kills its holder too, and
+// WAL recovery keeps a prefix of transactions, so a later synced commit makes
+// them durable anyway. Every commit that changes workflow state is fsynced.
+//
+// Several processes may open the same file:
 // SQLite's locking keeps them consistent, busy_timeout makes writers queue
 // instead of failing, and pollers re-check at least every 100 ms for work
 // committed by another process. Within one process, backends on the same file
@@ -38,6 +55,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
@@ -89,8 +107,13 @@ class SqliteBackend : public core::Backend {
       absl::Time deadline, const std::atomic<bool>* stop) override;
   absl::Status ExtendActivityTaskLease(const core::ActivityTask& task,
                                        absl::Duration lease) override;
+  absl::Status RetryActivityTask(const core::ActivityTask& task,
+                                 int32_t next_attempt,
+                                 absl::Time visible_at) override;
   absl::Status CompleteActivityTask(const core::ActivityTask& task,
                                     const v1::HistoryEvent& result) override;
+  absl::StatusOr<std::vector<v1::WorkflowInstanceState>> ListWorkflowExecutions(
+      const std::string& instance_id) override;
   absl::StatusOr<v1::WorkflowInstanceState> GetWorkflowInstanceState(
       const std::string& instance_id) override;
   absl::StatusOr<std::vector<v1::HistoryEvent>> GetWorkflowHistory(
@@ -108,10 +131,36 @@ class SqliteBackend : public core::Backend {
   absl::StatusOr<core::BackendStats> GetStats() override;
   void Interrupt() override;
 
+  // Group-commit counters since Open (for benchmarks): caller writes,
+  // transactions committed, and those committed with an fsync of their own.
+  struct CommitStats {
+    int64_t writes = 0;
+    int64_t commits = 0;
+    int64_t synced_commits = 0;
+  };
+  CommitStats commit_stats() const;
+
  private:
+  // One caller's writes, queued for the next batch.
+  struct PendingWrite;
   SqliteBackend(std::unique_ptr<Connection> connection,
                 std::shared_ptr<core::ChangeNotifier> notifier,
-                std::string description);
+                std::string description, bool on_disk);
+
+  // Runs `body` (which uses connection_ with mu_ held, and must not begin or
+  // end transactions) inside the next group-commit batch, in a savepoint of
+  // its own, and returns its status once the batch committed. `durable`:
+  // the batch must be fsynced (false only for lease grants and renewals,
+  // which also do not notify waiters).
+  absl::Status Write(bool durable, absl::FunctionRef<absl::Status()> body)
+      ABSL_LOCKS_EXCLUDED(mu_, queue_mu_);
+  // Runs one batch as one transaction and sets every entry's status. True
+  // when a durable write changed something (waiters should be notified).
+  bool RunBatch(const std::vector<PendingWrite*>& batch)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Switches the connection between synchronous=FULL and NORMAL (files
+  // only); outside transactions.
+  absl::Status SetSynchronousFull(bool full) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   // One non-blocking attempt to lease a task. Sets `*next_due` to the
   // earliest future time at which something may become ready (a delayed
@@ -148,6 +197,30 @@ class SqliteBackend : public core::Backend {
   // Shared with other backends on the same file (see notifier_registry.h).
   const std::shared_ptr<core::ChangeNotifier> notifier_;
   const std::string description_;
+  const bool on_disk_;
+  bool synchronous_full_ ABSL_GUARDED_BY(mu_) = true;
+  // Empty polls within one batch: after a poll of some queues found nothing,
+  // later polls of the same queues in the same batch find nothing too unless
+  // a durable write (the only kind that can make a task ready) came in
+  // between, so they are answered without SQL. Pollers woken together by a
+  // commit would otherwise each repeat the same fruitless queries.
+  struct EmptyPoll {
+    uint64_t batch = 0;
+    uint64_t durable_writes = 0;
+    std::string queues;
+    absl::Time next_due;
+  };
+  uint64_t batch_number_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t durable_writes_ ABSL_GUARDED_BY(mu_) = 0;
+  EmptyPoll empty_workflow_poll_ ABSL_GUARDED_BY(mu_);
+  EmptyPoll empty_activity_poll_ ABSL_GUARDED_BY(mu_);
+  CommitStats commit_stats_ ABSL_GUARDED_BY(mu_);
+
+  // The group-commit queue. Lock order: queue_mu_ is never held while
+  // acquiring mu_ or running SQL.
+  absl::Mutex queue_mu_;
+  std::vector<PendingWrite*> queue_ ABSL_GUARDED_BY(queue_mu_);
+  bool leader_active_ ABSL_GUARDED_BY(queue_mu_) = false;
 };
 
 }  // namespace durable::backends::sqlite

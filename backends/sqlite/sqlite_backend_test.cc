@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <functional>
+#include <iostream>
 #include <map>
 #include <memory>
 #include <optional>
@@ -279,6 +280,116 @@ TEST_P(SqliteBackendTest, RemovalDeletesPendingActivities) {
       backend_->GetActivityTask({"aq"}, kLease, absl::Now(), nullptr);
   ASSERT_TRUE(activity.ok()) << activity.status();
   EXPECT_FALSE(activity->has_value());
+}
+
+// Group commit: concurrent callers share transactions, but each caller's
+// writes stay all-or-nothing. Sixteen activity completions race, one of
+// them with a lost lease: only that one fails (and writes nothing), the
+// other fifteen results all arrive.
+TEST_P(SqliteBackendTest, GroupCommitFailsOnlyTheCallerWhoseWritesFailed) {
+  constexpr int kActivities = 16;
+  Create("i1");
+  std::optional<core::WorkflowTask> task = Poll();
+  ASSERT_TRUE(task.has_value());
+  core::WorkflowTaskCompletion completion;
+  completion.executed_events = FirstTaskEvents(*task);
+  for (int i = 0; i < kActivities; ++i) {
+    core::ActivityTaskSpec spec;
+    spec.scheduled_event = ActivityScheduled(
+        static_cast<int64_t>(completion.executed_events.size()) + 1, "a");
+    spec.queue = "default";
+    completion.executed_events.push_back(spec.scheduled_event);
+    completion.activities.push_back(std::move(spec));
+  }
+  ASSERT_TRUE(backend_->CompleteWorkflowTask(*task, completion).ok());
+  std::vector<core::ActivityTask> leased;
+  for (int i = 0; i < kActivities; ++i) {
+    std::optional<core::ActivityTask> activity = PollActivity();
+    ASSERT_TRUE(activity.has_value());
+    leased.push_back(*activity);
+  }
+  leased[7].lease_token = "stolen";
+  const SqliteBackend::CommitStats before = backend_->commit_stats();
+  std::atomic<int> ready{0};
+  std::vector<absl::Status> results(kActivities);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kActivities; ++i) {
+    threads.emplace_back([&, i] {
+      v1::HistoryEvent result;
+      result.mutable_activity_completed()->set_scheduled_event_id(
+          leased[i].scheduled_event.id());
+      ++ready;
+      while (ready.load() < kActivities) {
+      }
+      results[i] = backend_->CompleteActivityTask(leased[i], result);
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  for (int i = 0; i < kActivities; ++i) {
+    if (i == 7) {
+      EXPECT_EQ(results[i].code(), absl::StatusCode::kAborted) << results[i];
+    } else {
+      EXPECT_TRUE(results[i].ok()) << i << ": " << results[i];
+    }
+  }
+  const SqliteBackend::CommitStats after = backend_->commit_stats();
+  EXPECT_EQ(after.writes - before.writes, kActivities);
+  EXPECT_LE(after.commits - before.commits, kActivities - 1);
+  std::cout << "group commit: " << after.writes - before.writes << " writes in "
+            << after.commits - before.commits << " commits\n";
+  // The failed caller's activity is still pending; every other result is in
+  // the inbox.
+  absl::StatusOr<core::BackendStats> stats = backend_->GetStats();
+  ASSERT_TRUE(stats.ok());
+  EXPECT_EQ(stats->pending_activity_tasks["default"], 1);
+  std::optional<core::WorkflowTask> next = Poll();
+  ASSERT_TRUE(next.has_value());
+  EXPECT_EQ(next->new_events.size(), static_cast<size_t>(kActivities - 1));
+}
+
+// A completion that fails halfway (its second event has the wrong id, after
+// the first was already inserted) is rolled back to its savepoint while
+// completions of other instances in the same batches commit.
+TEST_P(SqliteBackendTest, GroupCommitRollsBackAHalfWrittenCompletion) {
+  constexpr int kInstances = 12;
+  std::vector<core::WorkflowTask> tasks;
+  for (int i = 0; i < kInstances; ++i) {
+    Create(absl::StrCat("i", i));
+    std::optional<core::WorkflowTask> task = Poll();
+    ASSERT_TRUE(task.has_value());
+    tasks.push_back(*task);
+  }
+  std::atomic<int> ready{0};
+  std::vector<absl::Status> results(kInstances);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kInstances; ++i) {
+    threads.emplace_back([&, i] {
+      core::WorkflowTaskCompletion completion;
+      completion.executed_events = FirstTaskEvents(tasks[i]);
+      if (i % 4 == 0) completion.executed_events[1].set_id(99);
+      ++ready;
+      while (ready.load() < kInstances) {
+      }
+      results[i] = backend_->CompleteWorkflowTask(tasks[i], completion);
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  for (int i = 0; i < kInstances; ++i) {
+    auto history = backend_->GetWorkflowHistory(tasks[i].instance_id,
+                                                tasks[i].execution_id);
+    ASSERT_TRUE(history.ok()) << history.status();
+    if (i % 4 == 0) {
+      EXPECT_EQ(results[i].code(), absl::StatusCode::kInvalidArgument);
+      EXPECT_TRUE(history->empty()) << i;  // Not even the first event.
+      // Its lease was not released either: it can still complete.
+      core::WorkflowTaskCompletion fixed;
+      fixed.executed_events = FirstTaskEvents(tasks[i]);
+      EXPECT_TRUE(backend_->CompleteWorkflowTask(tasks[i], fixed).ok());
+    } else {
+      EXPECT_TRUE(results[i].ok()) << i << ": " << results[i];
+      EXPECT_EQ(history->size(), 2u) << i;
+    }
+  }
 }
 
 TEST_P(SqliteBackendTest, MalformedListCursorsAreInvalid) {

@@ -20,6 +20,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "backends/testing/history_events.h"
 #include "core/backend.h"
 #include "core/proto/history.pb.h"
 #include "core/proto/service.pb.h"
@@ -61,54 +62,16 @@ void RawExec(const std::string& path, const std::string& sql) {
   ASSERT_EQ(rc, SQLITE_OK) << message;
 }
 
-v1::WorkflowInstance Instance(const std::string& id, const std::string& exec) {
-  v1::WorkflowInstance instance;
-  instance.set_instance_id(id);
-  instance.set_execution_id(exec);
-  return instance;
-}
-
-v1::HistoryEvent Started(const std::string& workflow,
-                         const std::string& queue = "",
-                         std::map<std::string, std::string> metadata = {}) {
-  v1::HistoryEvent event;
-  event.set_timestamp_unix_us(absl::ToUnixMicros(absl::Now()));
-  auto* started = event.mutable_workflow_execution_started();
-  started->set_workflow_name(workflow);
-  started->set_queue(queue);
-  started->mutable_metadata()->insert(metadata.begin(), metadata.end());
-  return event;
-}
-
-v1::HistoryEvent TaskStarted(int64_t id) {
-  v1::HistoryEvent event;
-  event.set_id(id);
-  event.mutable_workflow_task_started();
-  return event;
-}
-
-v1::HistoryEvent ActivityScheduled(int64_t id, const std::string& name) {
-  v1::HistoryEvent event;
-  event.set_id(id);
-  event.mutable_activity_scheduled()->set_activity_name(name);
-  return event;
-}
-
-v1::HistoryEvent Signal(const std::string& name) {
-  v1::HistoryEvent event;
-  event.mutable_signal_received()->set_signal_name(name);
-  return event;
-}
+using ::durable::testing::ActivityScheduled;
+using ::durable::testing::Instance;
+using ::durable::testing::Signal;
+using ::durable::testing::Started;
+using ::durable::testing::TaskStarted;
 
 // The history a first workflow task appends: task started + the consumed
 // started event.
 std::vector<v1::HistoryEvent> FirstTaskEvents(const core::WorkflowTask& task) {
-  std::vector<v1::HistoryEvent> events = {TaskStarted(task.history_length + 1)};
-  for (const v1::HistoryEvent& inbound : task.new_events) {
-    events.push_back(inbound);
-    events.back().set_id(task.history_length + events.size());
-  }
-  return events;
+  return ::durable::testing::TaskEvents(task);
 }
 
 class SqliteBackendTest : public ::testing::TestWithParam<bool> {

@@ -91,38 +91,59 @@ void WorkflowContext::Log(absl::string_view message) const {
             << std::flush;
 }
 
+namespace {
+
+// Resolves `state` with the failure for a function missing from the
+// registry; `names` are the registered ones, listed to help find the typo.
+void ResolveNotRegistered(internal::FutureStateBase& state,
+                          absl::string_view failure_type,
+                          absl::string_view what,
+                          const std::vector<std::string>& names) {
+  state.Resolve(FailureStatus(
+      failure_type,
+      absl::StrCat("the function passed to ", what,
+                   " with this worker's "
+                   "Registry (registered: ",
+                   names.empty() ? "none" : absl::StrJoin(names, ", "), ")")));
+}
+
+}  // namespace
+
 std::optional<std::string> WorkflowContext::ActivityNameOf(
     internal::FunctionKey key,
     const std::shared_ptr<internal::FutureStateBase>& state) const {
   std::optional<std::string> name = run_->registry.ActivityName(key);
   if (!name.has_value()) {
-    std::vector<std::string> names = run_->registry.ActivityNames();
-    state->Resolve(FailureStatus(
-        kActivityNotRegisteredFailure,
-        absl::StrCat("the function passed to ExecuteActivity is not "
-                     "registered as an activity with this worker's Registry "
-                     "(registered: ",
-                     names.empty() ? "none" : absl::StrJoin(names, ", "),
-                     ")")));
+    ResolveNotRegistered(*state, kActivityNotRegisteredFailure,
+                         "ExecuteActivity is not registered as an activity",
+                         run_->registry.ActivityNames());
   }
   return name;
+}
+
+bool WorkflowContext::RejectBeforeIssuing(
+    absl::string_view what, const std::string& name,
+    const absl::StatusOr<std::vector<v1::Payload>>& arguments,
+    internal::FutureStateBase& state) const {
+  if (scope_->canceled()) {
+    state.Resolve(scope_->status());
+    return true;
+  }
+  if (!arguments.ok()) {
+    state.Resolve(FailureStatus(
+        kInvalidArgumentFailure,
+        absl::StrCat(what, " \"", name, "\": cannot encode arguments: ",
+                     arguments.status().message())));
+    return true;
+  }
+  return false;
 }
 
 void WorkflowContext::Schedule(
     const ActivityOptions& options, std::string name,
     absl::StatusOr<std::vector<v1::Payload>> arguments,
     std::shared_ptr<internal::FutureStateBase> state) const {
-  if (scope_->canceled()) {
-    state->Resolve(scope_->status());
-    return;
-  }
-  if (!arguments.ok()) {
-    state->Resolve(FailureStatus(
-        kInvalidArgumentFailure,
-        absl::StrCat("activity \"", name, "\": cannot encode arguments: ",
-                     arguments.status().message())));
-    return;
-  }
+  if (RejectBeforeIssuing("activity", name, arguments, *state)) return;
   const uint32_t seq = run_->next_activity_seq++;
   v1::ScheduleActivity* command =
       run_->AddCommand().mutable_schedule_activity();
@@ -154,14 +175,10 @@ std::optional<std::string> WorkflowContext::WorkflowNameOf(
     const std::shared_ptr<internal::FutureStateBase>& state) const {
   std::optional<std::string> name = run_->registry.WorkflowName(key);
   if (!name.has_value()) {
-    std::vector<std::string> names = run_->registry.WorkflowNames();
-    state->Resolve(FailureStatus(
-        kWorkflowNotRegisteredFailure,
-        absl::StrCat("the function passed to CreateSubWorkflowInstance is "
-                     "not registered as a workflow with this worker's "
-                     "Registry (registered: ",
-                     names.empty() ? "none" : absl::StrJoin(names, ", "),
-                     ")")));
+    ResolveNotRegistered(
+        *state, kWorkflowNotRegisteredFailure,
+        "CreateSubWorkflowInstance is not registered as a workflow",
+        run_->registry.WorkflowNames());
   }
   return name;
 }
@@ -170,17 +187,7 @@ void WorkflowContext::StartChild(
     const SubWorkflowOptions& options, std::string name,
     absl::StatusOr<std::vector<v1::Payload>> arguments,
     std::shared_ptr<internal::FutureStateBase> state) const {
-  if (scope_->canceled()) {
-    state->Resolve(scope_->status());
-    return;
-  }
-  if (!arguments.ok()) {
-    state->Resolve(FailureStatus(
-        kInvalidArgumentFailure,
-        absl::StrCat("sub-workflow \"", name, "\": cannot encode arguments: ",
-                     arguments.status().message())));
-    return;
-  }
+  if (RejectBeforeIssuing("sub-workflow", name, arguments, *state)) return;
   const uint32_t seq = run_->next_child_seq++;
   v1::StartChildWorkflow* command =
       run_->AddCommand().mutable_start_child_workflow();

@@ -546,6 +546,12 @@ class WorkflowContext {
 
   // The registered name of the workflow at `key`; nullopt (and `state`
   // failed with WorkflowNotRegistered) if there is none.
+  // Resolves `state` and returns true when nothing may be issued: the
+  // context is canceled, or the arguments could not be encoded.
+  bool RejectBeforeIssuing(
+      absl::string_view what, const std::string& name,
+      const absl::StatusOr<std::vector<v1::Payload>>& arguments,
+      internal::FutureStateBase& state) const;
   std::optional<std::string> WorkflowNameOf(
       internal::FunctionKey key,
       const std::shared_ptr<internal::FutureStateBase>& state) const;

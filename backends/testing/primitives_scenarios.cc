@@ -296,7 +296,8 @@ TEST_P(EndToEndScenarioTest, EarlySignalsArriveInSendOrder) {
 
 TEST_P(EndToEndScenarioTest, SelectPicksInOrderDefaultsAndDrainsHundred) {
   ScenarioHarness h(GetParam(), RegisterPrimitives);
-  absl::StatusOr<std::string> result = RunToResult<std::string>(h, SelectInOrder);
+  absl::StatusOr<std::string> result =
+      RunToResult<std::string>(h, SelectInOrder);
   ASSERT_TRUE(result.ok()) << result.status();
   // sum of i*i for i in 1..100 = 338350
   EXPECT_EQ(*result, "default 9 100:338350");
@@ -307,7 +308,17 @@ TEST_P(EndToEndScenarioTest, CanceledWorkflowStillCleansUp) {
   absl::StatusOr<WorkflowInstance> instance =
       h.client().CreateWorkflowInstance({}, HoldThenCleanUp);
   ASSERT_TRUE(instance.ok());
-  absl::SleepFor(absl::Milliseconds(200));
+  // Cancel once the workflow sleeps on its 10 s timer.
+  bool sleeping = false;
+  for (absl::Time deadline = absl::Now() + kScenarioTimeout;
+       !sleeping && absl::Now() < deadline;
+       absl::SleepFor(absl::Milliseconds(10))) {
+    absl::StatusOr<std::vector<v1::HistoryEvent>> history =
+        h.client().GetWorkflowHistory(instance->instance_id);
+    sleeping = history.ok() && !history->empty() &&
+               history->back().has_timer_scheduled();
+  }
+  ASSERT_TRUE(sleeping) << "the workflow never started its timer";
   ASSERT_TRUE(
       h.client().CancelWorkflowInstance(instance->instance_id, "test").ok());
   absl::StatusOr<std::string> result =

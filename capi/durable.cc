@@ -103,6 +103,20 @@ durable_status_t Parse(const uint8_t* data, size_t len, const char* what,
   return DURABLE_OK;
 }
 
+// Parses `data` as a `Message` and reports what `call(message)` returns:
+// the shape of every entry point that takes one request message and
+// answers with a status only.
+template <typename Message, typename Call>
+durable_status_t ParseAndReport(const uint8_t* data, size_t len,
+                                const char* what, char** error, Call&& call) {
+  Message parsed;
+  if (durable_status_t s = Parse(data, len, what, &parsed, error);
+      s != DURABLE_OK) {
+    return s;
+  }
+  return Report(error, call(parsed));
+}
+
 // Runs `body`, converting escaped C++ exceptions into DURABLE_INTERNAL.
 template <typename Body>
 durable_status_t Guard(char** error, Body&& body) {
@@ -258,13 +272,10 @@ durable_status_t durable_client_signal_workflow(durable_client_t* client,
     if (client == nullptr) {
       return Fail(error, DURABLE_INVALID_ARGUMENT, "client is NULL");
     }
-    durable::v1::SignalWorkflowRequest parsed;
-    if (durable_status_t s =
-            Parse(request, request_len, "request", &parsed, error);
-        s != DURABLE_OK) {
-      return s;
-    }
-    return Report(error, client->client->SignalWorkflow(parsed));
+    return ParseAndReport<durable::v1::SignalWorkflowRequest>(
+        request, request_len, "request", error, [&](const auto& parsed) {
+          return client->client->SignalWorkflow(parsed);
+        });
   });
 }
 
@@ -330,13 +341,11 @@ durable_status_t durable_worker_complete_workflow_activation(
     if (worker == nullptr) {
       return Fail(error, DURABLE_INVALID_ARGUMENT, "worker is NULL");
     }
-    durable::v1::WorkflowActivationCompletion parsed;
-    if (durable_status_t s =
-            Parse(completion, completion_len, "completion", &parsed, error);
-        s != DURABLE_OK) {
-      return s;
-    }
-    return Report(error, worker->worker->CompleteWorkflowActivation(parsed));
+    return ParseAndReport<durable::v1::WorkflowActivationCompletion>(
+        completion, completion_len, "completion", error,
+        [&](const auto& parsed) {
+          return worker->worker->CompleteWorkflowActivation(parsed);
+        });
   });
 }
 
@@ -369,13 +378,10 @@ durable_status_t durable_worker_complete_activity_task(durable_worker_t* worker,
     if (worker == nullptr) {
       return Fail(error, DURABLE_INVALID_ARGUMENT, "worker is NULL");
     }
-    durable::v1::ActivityTaskResult parsed;
-    if (durable_status_t s =
-            Parse(result, result_len, "activity result", &parsed, error);
-        s != DURABLE_OK) {
-      return s;
-    }
-    return Report(error, worker->worker->CompleteActivityTask(parsed));
+    return ParseAndReport<durable::v1::ActivityTaskResult>(
+        result, result_len, "activity result", error, [&](const auto& parsed) {
+          return worker->worker->CompleteActivityTask(parsed);
+        });
   });
 }
 
@@ -386,13 +392,10 @@ durable_status_t durable_worker_record_activity_heartbeat(
     if (worker == nullptr) {
       return Fail(error, DURABLE_INVALID_ARGUMENT, "worker is NULL");
     }
-    durable::v1::ActivityHeartbeat parsed;
-    if (durable_status_t s =
-            Parse(heartbeat, heartbeat_len, "heartbeat", &parsed, error);
-        s != DURABLE_OK) {
-      return s;
-    }
-    return Report(error, worker->worker->RecordActivityHeartbeat(parsed));
+    return ParseAndReport<durable::v1::ActivityHeartbeat>(
+        heartbeat, heartbeat_len, "heartbeat", error, [&](const auto& parsed) {
+          return worker->worker->RecordActivityHeartbeat(parsed);
+        });
   });
 }
 

@@ -99,6 +99,14 @@ struct WorkflowTaskCompletion {
   // When the task completed; the finished time when state is FINISHED.
   // UnixEpoch() means "now" (the backend's clock).
   absl::Time completed_at = absl::UnixEpoch();
+  // Eager activity dispatch: the first `eager_activities` entries of
+  // `activities` are leased to the committing caller in the same
+  // transaction (attempt 0, lease `eager_activity_lease`) and returned in
+  // WorkflowTaskCommitResult::eager_activities, so a worker with an idle
+  // activity slot runs them at once instead of a poller leasing them in a
+  // transaction of its own. The rest are queued for pollers as usual.
+  int eager_activities = 0;
+  absl::Duration eager_activity_lease = absl::ZeroDuration();
 };
 
 // A leased activity attempt.
@@ -114,6 +122,17 @@ struct ActivityTask {
   std::map<std::string, std::string> metadata;
   absl::Time scheduled_at = absl::UnixEpoch();
   std::string lease_token;
+};
+
+// What committing a workflow task hands back to the caller.
+struct WorkflowTaskCommitResult {
+  // Whether the workflow task was committed. Always true after an OK
+  // CompleteWorkflowTask; CompleteActivityWithWorkflowTask may commit only
+  // the activity's result (see there).
+  bool workflow_task_committed = false;
+  // Activity attempts leased to the caller by eager dispatch, in the order
+  // of WorkflowTaskCompletion::activities.
+  std::vector<ActivityTask> eager_activities;
 };
 
 // One page of ListWorkflowInstances.
@@ -166,9 +185,15 @@ class Backend {
                                                absl::Duration lease) = 0;
 
   // Commits `completion` atomically and releases the lease. ABORTED if the
-  // lease was lost (nothing is written then).
+  // lease was lost (nothing is written then). `result` may be null; when
+  // given it receives the eagerly leased activities.
   virtual absl::Status CompleteWorkflowTask(
-      const WorkflowTask& task, const WorkflowTaskCompletion& completion) = 0;
+      const WorkflowTask& task, const WorkflowTaskCompletion& completion,
+      WorkflowTaskCommitResult* result) = 0;
+  absl::Status CompleteWorkflowTask(const WorkflowTask& task,
+                                    const WorkflowTaskCompletion& completion) {
+    return CompleteWorkflowTask(task, completion, nullptr);
+  }
 
   // Releases the lease without touching history or the inbox, records
   // `failure` as the instance's last task failure, and makes the instance
@@ -199,6 +224,32 @@ class Backend {
   // no longer active the result is dropped. ABORTED if the lease was lost.
   virtual absl::Status CompleteActivityTask(const ActivityTask& task,
                                             const v1::HistoryEvent& result) = 0;
+
+  // The fused step of a worker that still holds the run in its executor
+  // cache: completes an activity attempt AND commits the workflow task its
+  // result wakes, in one transaction (one fsync where two commits and a
+  // lease grant were needed before). The caller ran that workflow task
+  // without leasing it, on its cached copy of the run: `task` has an empty
+  // lease_token and inbox_cursor, its history_length is the length of the
+  // cached copy, and `completion.executed_events` continue history from
+  // there (WorkflowTaskStarted, `activity_result`, then what the workflow
+  // did).
+  //
+  // Atomically: the activity task is deleted -- ABORTED, and nothing is
+  // written, if its lease was lost -- and then
+  //   - if the execution is active, not leased by anyone (or its lease
+  //     expired) and its history has exactly task.history_length events,
+  //     `completion` is committed as by CompleteWorkflowTask, except that
+  //     the inbox is left alone (events that arrived meanwhile wait for the
+  //     next task), and result->workflow_task_committed is true;
+  //   - otherwise `activity_result` goes to the inbox exactly as
+  //     CompleteActivityTask would put it there, workflow_task_committed is
+  //     false, and the caller must drop its (stale) copy of the run.
+  // `result` must not be null.
+  virtual absl::Status CompleteActivityWithWorkflowTask(
+      const ActivityTask& activity, const v1::HistoryEvent& activity_result,
+      const WorkflowTask& task, const WorkflowTaskCompletion& completion,
+      WorkflowTaskCommitResult* result) = 0;
 
   // The latest execution of the instance. NOT_FOUND for unknown instances.
   virtual absl::StatusOr<v1::WorkflowInstanceState> GetWorkflowInstanceState(

@@ -8,6 +8,7 @@
 #include <climits>
 #include <cstdlib>
 #include <map>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -81,6 +82,16 @@ absl::Status ActivityLeaseLost(const ActivityTask& task) {
   return absl::AbortedError(absl::StrCat(
       "activity task lease for activity ", Quoted(task.activity_id),
       " of workflow instance ", Quoted(task.instance_id), " was lost"));
+}
+
+// An activity's result, addressed to the inbox of its execution.
+core::OutboundEvent ActivityResultDelivery(const ActivityTask& task,
+                                           const v1::HistoryEvent& result) {
+  core::OutboundEvent delivery;
+  delivery.instance_id = task.instance_id;
+  delivery.execution_id = task.execution_id;
+  delivery.event = result;
+  return delivery;
 }
 
 absl::Time ValueOr(Statement& stmt, int column, absl::Time fallback) {
@@ -682,14 +693,172 @@ absl::Status SqliteBackend::DeliverOutbound(const core::OutboundEvent& outbound,
                      visible_at, outbound.key);
 }
 
+absl::Status SqliteBackend::WriteCompletion(
+    const WorkflowTask& task, const core::WorkflowTaskCompletion& completion,
+    int64_t history_length, const std::optional<InboxCursor>& consume_inbox,
+    absl::Time now, core::WorkflowTaskCommitResult* result) {
+  for (size_t i = 0; i < completion.executed_events.size(); ++i) {
+    const v1::HistoryEvent& event = completion.executed_events[i];
+    int64_t expected = history_length + 1 + static_cast<int64_t>(i);
+    if (event.id() != expected) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("history of workflow instance ",
+                       Quoted(task.instance_id), ": executed event ", i,
+                       " has id ", event.id(), ", expected ", expected));
+    }
+    DURABLE_ASSIGN_OR_RETURN(
+        Statement insert,
+        connection_->Prepare("INSERT INTO history (instance_id, "
+                             "execution_id, event_id, event) "
+                             "VALUES (?1, ?2, ?3, ?4)"));
+    DURABLE_RETURN_IF_ERROR(insert.BindText(1, task.instance_id)
+                                .BindText(2, task.execution_id)
+                                .BindInt64(3, event.id())
+                                .BindBlob(4, event.SerializeAsString())
+                                .Run());
+  }
+  if (consume_inbox.has_value()) {
+    DURABLE_ASSIGN_OR_RETURN(
+        Statement consume,
+        connection_->Prepare("DELETE FROM inbox WHERE instance_id = ?1 "
+                             "AND execution_id = ?2 AND id <= ?3 "
+                             "AND visible_at <= ?4"));
+    DURABLE_RETURN_IF_ERROR(consume.BindText(1, task.instance_id)
+                                .BindText(2, task.execution_id)
+                                .BindInt64(3, consume_inbox->max_id)
+                                .BindInt64(4, consume_inbox->taken_at_us)
+                                .Run());
+  }
+  for (const std::string& key : completion.canceled_event_keys) {
+    DURABLE_ASSIGN_OR_RETURN(
+        Statement withdraw,
+        connection_->Prepare("DELETE FROM inbox WHERE instance_id = ?1 "
+                             "AND execution_id = ?2 AND event_key = ?3"));
+    DURABLE_RETURN_IF_ERROR(withdraw.BindText(1, task.instance_id)
+                                .BindText(2, task.execution_id)
+                                .BindText(3, key)
+                                .Run());
+  }
+  // Eager dispatch: the first `eager` activities are inserted already leased
+  // to the caller. Nobody would receive them without a result to put them in.
+  const size_t eager =
+      result == nullptr
+          ? 0
+          : static_cast<size_t>(std::clamp<int64_t>(
+                completion.eager_activities, 0,
+                static_cast<int64_t>(completion.activities.size())));
+  const int64_t now_us = core::ToUnixMicros(now);
+  const int64_t eager_expires_us =
+      core::ToUnixMicros(now + completion.eager_activity_lease);
+  for (size_t i = 0; i < completion.activities.size(); ++i) {
+    const core::ActivityTaskSpec& spec = completion.activities[i];
+    std::string queue = spec.queue;
+    if (queue.empty())
+      queue = spec.scheduled_event.activity_scheduled().queue();
+    if (queue.empty()) queue = task.queue;
+    const std::string activity_id =
+        absl::StrCat(task.execution_id, ":", spec.scheduled_event.id());
+    const bool leased = i < eager;
+    const std::string lease_token = leased ? core::NewUuid() : "";
+    DURABLE_ASSIGN_OR_RETURN(
+        Statement insert,
+        connection_->Prepare(
+            "INSERT INTO activities (activity_id, instance_id, "
+            "execution_id, queue, scheduled_event, attempt, metadata, "
+            "scheduled_at, visible_at, lease_token, lease_expires_at) "
+            "VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6, ?7, ?7, ?8, ?9)"));
+    insert.BindText(1, activity_id)
+        .BindText(2, task.instance_id)
+        .BindText(3, task.execution_id)
+        .BindText(4, queue)
+        .BindBlob(5, spec.scheduled_event.SerializeAsString())
+        .BindBlob(6, SerializeMetadata(spec.metadata))
+        .BindInt64(7, now_us);
+    if (leased) {
+      insert.BindText(8, lease_token).BindInt64(9, eager_expires_us);
+    } else {
+      insert.BindNull(8).BindNull(9);
+    }
+    DURABLE_RETURN_IF_ERROR(insert.Run());
+    if (!leased) continue;
+    // Exactly what GetActivityTask would hand out for this row.
+    ActivityTask& activity = result->eager_activities.emplace_back();
+    activity.activity_id = activity_id;
+    activity.instance_id = task.instance_id;
+    activity.execution_id = task.execution_id;
+    activity.queue = queue;
+    activity.scheduled_event = spec.scheduled_event;
+    activity.attempt = 0;
+    activity.metadata = spec.metadata;
+    activity.scheduled_at = core::FromUnixMicros(now_us);
+    activity.lease_token = lease_token;
+  }
+  {
+    // The state changes before outbound events are delivered so that a
+    // continue-as-new can start the next execution of this instance.
+    DURABLE_ASSIGN_OR_RETURN(
+        Statement update,
+        connection_->Prepare(
+            "UPDATE instances SET state = ?1, finished_at = ?2, "
+            "result = ?3, history_length = ?4, lease_token = NULL, "
+            "lease_expires_at = NULL, last_task_failure = NULL, "
+            "ready_at = 0 WHERE instance_id = ?5 AND execution_id = ?6"));
+    update.BindInt64(1, completion.state);
+    if (completion.state == v1::WORKFLOW_STATE_ACTIVE) {
+      update.BindNull(2);
+    } else {
+      absl::Time finished_at = completion.completed_at == absl::UnixEpoch()
+                                   ? now
+                                   : completion.completed_at;
+      update.BindInt64(2, core::ToUnixMicros(finished_at));
+    }
+    if (completion.result.has_value()) {
+      update.BindBlob(3, completion.result->SerializeAsString());
+    } else {
+      update.BindNull(3);
+    }
+    DURABLE_RETURN_IF_ERROR(
+        update
+            .BindInt64(
+                4, history_length +
+                       static_cast<int64_t>(completion.executed_events.size()))
+            .BindText(5, task.instance_id)
+            .BindText(6, task.execution_id)
+            .Run());
+  }
+  for (const core::OutboundEvent& outbound : completion.outbound_events) {
+    DURABLE_RETURN_IF_ERROR(DeliverOutbound(outbound, now));
+  }
+  if (completion.remove_previous_executions &&
+      completion.state == v1::WORKFLOW_STATE_CONTINUED_AS_NEW) {
+    // Keep only the execution that just started (the active one).
+    for (const char* table : {"history", "inbox", "activities", "instances"}) {
+      DURABLE_ASSIGN_OR_RETURN(
+          Statement remove,
+          connection_->Prepare(absl::StrCat(
+              "DELETE FROM ", table,
+              " WHERE instance_id = ?1 AND execution_id NOT IN "
+              "(SELECT execution_id FROM instances WHERE instance_id = ?1 "
+              "AND state = ?2)")));
+      DURABLE_RETURN_IF_ERROR(
+          remove.BindText(1, task.instance_id).BindInt64(2, kActive).Run());
+    }
+    // This execution's activity rows went with it, eager ones included.
+    if (result != nullptr) result->eager_activities.clear();
+  }
+  if (result != nullptr) result->workflow_task_committed = true;
+  return absl::OkStatus();
+}
+
 absl::Status SqliteBackend::CompleteWorkflowTask(
-    const WorkflowTask& task, const core::WorkflowTaskCompletion& completion) {
+    const WorkflowTask& task, const core::WorkflowTaskCompletion& completion,
+    core::WorkflowTaskCommitResult* result) {
+  if (result != nullptr) *result = core::WorkflowTaskCommitResult();
   std::pair<std::string, std::string> cursor =
       absl::StrSplit(task.inbox_cursor, absl::MaxSplits(':', 1));
-  int64_t max_inbox_id = 0;
-  int64_t taken_at_us = 0;
-  if (!absl::SimpleAtoi(cursor.first, &max_inbox_id) ||
-      !absl::SimpleAtoi(cursor.second, &taken_at_us)) {
+  InboxCursor consume;
+  if (!absl::SimpleAtoi(cursor.first, &consume.max_id) ||
+      !absl::SimpleAtoi(cursor.second, &consume.taken_at_us)) {
     return absl::InvalidArgumentError(absl::StrCat(
         "workflow task for instance ", Quoted(task.instance_id),
         " has a malformed inbox cursor ", Quoted(task.inbox_cursor)));
@@ -700,8 +869,11 @@ absl::Status SqliteBackend::CompleteWorkflowTask(
                      Quoted(task.instance_id), " has no state"));
   }
   absl::Time now = absl::Now();
-  return Write(/*durable=*/true, [&]() -> absl::Status {
+  // Filled by the body; handed to the caller only if the batch committed.
+  core::WorkflowTaskCommitResult committed;
+  absl::Status status = Write(/*durable=*/true, [&]() -> absl::Status {
     mu_.AssertHeld();
+    committed = core::WorkflowTaskCommitResult();
     int64_t history_length = 0;
     {
       DURABLE_ASSIGN_OR_RETURN(
@@ -717,126 +889,76 @@ absl::Status SqliteBackend::CompleteWorkflowTask(
       }
       history_length = lease.ColumnInt64(1);
     }
-    for (size_t i = 0; i < completion.executed_events.size(); ++i) {
-      const v1::HistoryEvent& event = completion.executed_events[i];
-      int64_t expected = history_length + 1 + static_cast<int64_t>(i);
-      if (event.id() != expected) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("history of workflow instance ",
-                         Quoted(task.instance_id), ": executed event ", i,
-                         " has id ", event.id(), ", expected ", expected));
-      }
-      DURABLE_ASSIGN_OR_RETURN(
-          Statement insert,
-          connection_->Prepare("INSERT INTO history (instance_id, "
-                               "execution_id, event_id, event) "
-                               "VALUES (?1, ?2, ?3, ?4)"));
-      DURABLE_RETURN_IF_ERROR(insert.BindText(1, task.instance_id)
-                                  .BindText(2, task.execution_id)
-                                  .BindInt64(3, event.id())
-                                  .BindBlob(4, event.SerializeAsString())
-                                  .Run());
-    }
-    {
-      DURABLE_ASSIGN_OR_RETURN(
-          Statement consume,
-          connection_->Prepare("DELETE FROM inbox WHERE instance_id = ?1 "
-                               "AND execution_id = ?2 AND id <= ?3 "
-                               "AND visible_at <= ?4"));
-      DURABLE_RETURN_IF_ERROR(consume.BindText(1, task.instance_id)
-                                  .BindText(2, task.execution_id)
-                                  .BindInt64(3, max_inbox_id)
-                                  .BindInt64(4, taken_at_us)
-                                  .Run());
-    }
-    for (const std::string& key : completion.canceled_event_keys) {
-      DURABLE_ASSIGN_OR_RETURN(
-          Statement withdraw,
-          connection_->Prepare("DELETE FROM inbox WHERE instance_id = ?1 "
-                               "AND execution_id = ?2 AND event_key = ?3"));
-      DURABLE_RETURN_IF_ERROR(withdraw.BindText(1, task.instance_id)
-                                  .BindText(2, task.execution_id)
-                                  .BindText(3, key)
-                                  .Run());
-    }
-    for (const core::ActivityTaskSpec& spec : completion.activities) {
-      std::string queue = spec.queue;
-      if (queue.empty())
-        queue = spec.scheduled_event.activity_scheduled().queue();
-      if (queue.empty()) queue = task.queue;
-      DURABLE_ASSIGN_OR_RETURN(
-          Statement insert,
-          connection_->Prepare(
-              "INSERT INTO activities (activity_id, instance_id, "
-              "execution_id, queue, scheduled_event, attempt, metadata, "
-              "scheduled_at, visible_at) "
-              "VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6, ?7, ?7)"));
-      DURABLE_RETURN_IF_ERROR(
-          insert
-              .BindText(1, absl::StrCat(task.execution_id, ":",
-                                        spec.scheduled_event.id()))
-              .BindText(2, task.instance_id)
-              .BindText(3, task.execution_id)
-              .BindText(4, queue)
-              .BindBlob(5, spec.scheduled_event.SerializeAsString())
-              .BindBlob(6, SerializeMetadata(spec.metadata))
-              .BindInt64(7, core::ToUnixMicros(now))
-              .Run());
-    }
-    {
-      // The state changes before outbound events are delivered so that a
-      // continue-as-new can start the next execution of this instance.
-      DURABLE_ASSIGN_OR_RETURN(
-          Statement update,
-          connection_->Prepare(
-              "UPDATE instances SET state = ?1, finished_at = ?2, "
-              "result = ?3, history_length = ?4, lease_token = NULL, "
-              "lease_expires_at = NULL, last_task_failure = NULL, "
-              "ready_at = 0 WHERE instance_id = ?5 AND execution_id = ?6"));
-      update.BindInt64(1, completion.state);
-      if (completion.state == v1::WORKFLOW_STATE_ACTIVE) {
-        update.BindNull(2);
-      } else {
-        absl::Time finished_at = completion.completed_at == absl::UnixEpoch()
-                                     ? now
-                                     : completion.completed_at;
-        update.BindInt64(2, core::ToUnixMicros(finished_at));
-      }
-      if (completion.result.has_value()) {
-        update.BindBlob(3, completion.result->SerializeAsString());
-      } else {
-        update.BindNull(3);
-      }
-      DURABLE_RETURN_IF_ERROR(
-          update
-              .BindInt64(
-                  4, history_length + static_cast<int64_t>(
-                                          completion.executed_events.size()))
-              .BindText(5, task.instance_id)
-              .BindText(6, task.execution_id)
-              .Run());
-    }
-    for (const core::OutboundEvent& outbound : completion.outbound_events) {
-      DURABLE_RETURN_IF_ERROR(DeliverOutbound(outbound, now));
-    }
-    if (completion.remove_previous_executions &&
-        completion.state == v1::WORKFLOW_STATE_CONTINUED_AS_NEW) {
-      // Keep only the execution that just started (the active one).
-      for (const char* table :
-           {"history", "inbox", "activities", "instances"}) {
-        DURABLE_ASSIGN_OR_RETURN(
-            Statement remove,
-            connection_->Prepare(absl::StrCat(
-                "DELETE FROM ", table,
-                " WHERE instance_id = ?1 AND execution_id NOT IN "
-                "(SELECT execution_id FROM instances WHERE instance_id = ?1 "
-                "AND state = ?2)")));
-        DURABLE_RETURN_IF_ERROR(
-            remove.BindText(1, task.instance_id).BindInt64(2, kActive).Run());
-      }
-    }
-    return absl::OkStatus();
+    return WriteCompletion(task, completion, history_length, consume, now,
+                           result != nullptr ? &committed : nullptr);
   });
+  if (status.ok() && result != nullptr) *result = std::move(committed);
+  return status;
+}
+
+absl::Status SqliteBackend::CompleteActivityWithWorkflowTask(
+    const ActivityTask& activity, const v1::HistoryEvent& activity_result,
+    const WorkflowTask& task, const core::WorkflowTaskCompletion& completion,
+    core::WorkflowTaskCommitResult* result) {
+  if (result == nullptr) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "CompleteActivityWithWorkflowTask for activity ",
+        Quoted(activity.activity_id), " needs a result to report into"));
+  }
+  *result = core::WorkflowTaskCommitResult();
+  if (activity.instance_id != task.instance_id ||
+      activity.execution_id != task.execution_id) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "CompleteActivityWithWorkflowTask: activity ",
+        Quoted(activity.activity_id), " belongs to execution ",
+        Quoted(activity.execution_id), " of workflow instance ",
+        Quoted(activity.instance_id), ", not to the workflow task's execution ",
+        Quoted(task.execution_id), " of ", Quoted(task.instance_id)));
+  }
+  if (completion.state == v1::WORKFLOW_STATE_UNSPECIFIED) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("completion of workflow instance ",
+                     Quoted(task.instance_id), " has no state"));
+  }
+  absl::Time now = absl::Now();
+  const int64_t now_us = core::ToUnixMicros(now);
+  // Filled by the body; handed to the caller only if the batch committed.
+  core::WorkflowTaskCommitResult committed;
+  absl::Status status = Write(/*durable=*/true, [&]() -> absl::Status {
+    mu_.AssertHeld();
+    committed = core::WorkflowTaskCommitResult();
+    DURABLE_RETURN_IF_ERROR(DeleteLeasedActivity(activity));
+    bool runnable = false;
+    {
+      // The caller ran the task on its own copy of the run, without a lease:
+      // it may commit only if nobody holds the task and history has not
+      // moved on since that copy.
+      DURABLE_ASSIGN_OR_RETURN(
+          Statement instance,
+          connection_->Prepare("SELECT state, lease_token, lease_expires_at, "
+                               "history_length FROM instances "
+                               "WHERE instance_id = ?1 AND execution_id = ?2"));
+      instance.BindText(1, task.instance_id).BindText(2, task.execution_id);
+      DURABLE_ASSIGN_OR_RETURN(bool row, instance.Step());
+      runnable =
+          row && instance.ColumnInt64(0) == kActive &&
+          (instance.ColumnIsNull(1) ||
+           (!instance.ColumnIsNull(2) && instance.ColumnInt64(2) <= now_us)) &&
+          instance.ColumnInt64(3) == task.history_length;
+    }
+    if (runnable) {
+      // The inbox is left alone: events that arrived meanwhile (none of them
+      // is this activity's result) wait for the next task.
+      return WriteCompletion(task, completion, task.history_length,
+                             /*consume_inbox=*/std::nullopt, now, &committed);
+    }
+    // The caller's copy is stale: the result goes to the inbox for whoever
+    // runs the next task (dropped if the execution is no longer active).
+    return DeliverOutbound(ActivityResultDelivery(activity, activity_result),
+                           now);
+  });
+  if (status.ok()) *result = std::move(committed);
+  return status;
 }
 
 absl::Status SqliteBackend::AbandonWorkflowTask(
@@ -1009,27 +1131,25 @@ absl::Status SqliteBackend::RetryActivityTask(const ActivityTask& task,
   });
 }
 
+absl::Status SqliteBackend::DeleteLeasedActivity(const ActivityTask& task) {
+  DURABLE_ASSIGN_OR_RETURN(
+      Statement remove,
+      connection_->Prepare("DELETE FROM activities "
+                           "WHERE activity_id = ?1 AND lease_token = ?2"));
+  DURABLE_RETURN_IF_ERROR(
+      remove.BindText(1, task.activity_id).BindText(2, task.lease_token).Run());
+  if (connection_->Changes() == 0) return ActivityLeaseLost(task);
+  return absl::OkStatus();
+}
+
 absl::Status SqliteBackend::CompleteActivityTask(
     const ActivityTask& task, const v1::HistoryEvent& result) {
   absl::Time now = absl::Now();
   return Write(/*durable=*/true, [&]() -> absl::Status {
     mu_.AssertHeld();
-    {
-      DURABLE_ASSIGN_OR_RETURN(
-          Statement remove,
-          connection_->Prepare("DELETE FROM activities "
-                               "WHERE activity_id = ?1 AND lease_token = ?2"));
-      DURABLE_RETURN_IF_ERROR(remove.BindText(1, task.activity_id)
-                                  .BindText(2, task.lease_token)
-                                  .Run());
-      if (connection_->Changes() == 0) return ActivityLeaseLost(task);
-    }
-    core::OutboundEvent delivery;
-    delivery.instance_id = task.instance_id;
-    delivery.execution_id = task.execution_id;
-    delivery.event = result;
+    DURABLE_RETURN_IF_ERROR(DeleteLeasedActivity(task));
     // Dropped when the execution is no longer active.
-    return DeliverOutbound(delivery, now);
+    return DeliverOutbound(ActivityResultDelivery(task, result), now);
   });
 }
 

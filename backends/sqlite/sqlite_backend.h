@@ -20,6 +20,23 @@
 // WAL recovery keeps a prefix of transactions, so a later synced commit makes
 // them durable anyway. Every commit that changes workflow state is fsynced.
 //
+// Eager activity dispatch and the fused step: a workflow task completion may
+// ask for its first `eager_activities` activities to be leased to the caller
+// in the same transaction; their rows are inserted already leased (a fresh
+// token, expiring after `eager_activity_lease`), so no poller sees them until
+// that lease expires, and the caller gets complete ActivityTasks back without
+// a lease grant of its own. Without a WorkflowTaskCommitResult to return them
+// in, nothing is leased eagerly. CompleteActivityWithWorkflowTask is ONE
+// durable write (one savepoint of a group-commit batch): delete the activity
+// row by its lease token, then either commit the caller's unleased workflow
+// task (the instance is active, not leased or its lease expired, and still has
+// exactly the history the caller ran on) or put the activity result in the
+// inbox as CompleteActivityTask would. Both it and CompleteWorkflowTask write
+// completions through one helper (WriteCompletion), so both commit the same
+// rows. The WorkflowTaskCommitResult is filled only when the call returns OK;
+// after an error (including a batch that failed to commit after the caller's
+// savepoint succeeded) it is reset to its defaults, and claims no eager tasks.
+//
 // Several processes may open the same file:
 // SQLite's locking keeps them consistent, busy_timeout makes writers queue
 // instead of failing, and pollers re-check at least every 100 ms for work
@@ -44,12 +61,23 @@
 //     its rowid; the cursor is "<created_at_us>:<rowid>" of the last entry
 //     of a full page. A full page always carries a cursor, so the page after
 //     the last full one is empty (with an empty cursor).
+//   - A completion that continues as new with remove_previous_executions
+//     deletes its own execution's activity rows too, eagerly leased ones
+//     included, so it returns no eager tasks.
+//   - CompleteActivityWithWorkflowTask: the activity must belong to the task's
+//     execution and `result` must not be null (else INVALID_ARGUMENT, nothing
+//     written). The completion is validated (event numbering) only when it is
+//     committed; when the workflow task is refused it is discarded unread.
+//     Committing it clears an expired lease, so that lease's holder gets
+//     ABORTED later, and ends a pending retry delay of an abandoned task
+//     (ready_at), as any completion does.
 //   - RemoveWorkflowInstance(s) also delete the removed executions' inbox
 //     events and activity tasks (a leased activity then loses its lease).
 #ifndef DURABLE_BACKENDS_SQLITE_SQLITE_BACKEND_H_
 #define DURABLE_BACKENDS_SQLITE_SQLITE_BACKEND_H_
 
 #include <atomic>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -96,9 +124,12 @@ class SqliteBackend : public core::Backend {
       absl::Time deadline, const std::atomic<bool>* stop) override;
   absl::Status ExtendWorkflowTaskLease(const core::WorkflowTask& task,
                                        absl::Duration lease) override;
+  // The two-argument convenience of core::Backend.
+  using core::Backend::CompleteWorkflowTask;
   absl::Status CompleteWorkflowTask(
       const core::WorkflowTask& task,
-      const core::WorkflowTaskCompletion& completion) override;
+      const core::WorkflowTaskCompletion& completion,
+      core::WorkflowTaskCommitResult* result) override;
   absl::Status AbandonWorkflowTask(const core::WorkflowTask& task,
                                    const v1::WorkflowTaskFailure& failure,
                                    absl::Duration retry_delay) override;
@@ -112,6 +143,11 @@ class SqliteBackend : public core::Backend {
                                  absl::Time visible_at) override;
   absl::Status CompleteActivityTask(const core::ActivityTask& task,
                                     const v1::HistoryEvent& result) override;
+  absl::Status CompleteActivityWithWorkflowTask(
+      const core::ActivityTask& activity,
+      const v1::HistoryEvent& activity_result, const core::WorkflowTask& task,
+      const core::WorkflowTaskCompletion& completion,
+      core::WorkflowTaskCommitResult* result) override;
   absl::StatusOr<std::vector<v1::WorkflowInstanceState>> ListWorkflowExecutions(
       const std::string& instance_id) override;
   absl::StatusOr<v1::WorkflowInstanceState> GetWorkflowInstanceState(
@@ -179,6 +215,34 @@ class SqliteBackend : public core::Backend {
                                const std::string& execution_id,
                                v1::HistoryEvent started, absl::Time now,
                                absl::Time visible_at)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Which inbox entries a leased workflow task consumes on completion: ids up
+  // to `max_id` that were visible when it was taken (WorkflowTask's
+  // inbox_cursor, "<max_id>:<taken_at_us>").
+  struct InboxCursor {
+    int64_t max_id = 0;
+    int64_t taken_at_us = 0;
+  };
+  // Writes `completion` of `task` inside a Write body, after the caller
+  // checked that it may (the lease, or the fused step's conditions):
+  // history (executed events must be numbered history_length + 1, + 2, ...;
+  // INVALID_ARGUMENT otherwise), the inbox entries of `consume_inbox` (none
+  // when nullopt), canceled keys, activity tasks (the first
+  // `completion.eager_activities`, clamped to [0, activities.size()], leased
+  // to the caller and appended to result->eager_activities; none when
+  // `result` is null), the instance row (state, result, history length,
+  // lease released), outbound events and removal of previous executions.
+  // Sets result->workflow_task_committed. On error the caller's savepoint
+  // is rolled back, so partial writes and `result` contents do not matter.
+  absl::Status WriteCompletion(const core::WorkflowTask& task,
+                               const core::WorkflowTaskCompletion& completion,
+                               int64_t history_length,
+                               const std::optional<InboxCursor>& consume_inbox,
+                               absl::Time now,
+                               core::WorkflowTaskCommitResult* result)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Deletes the activity task of `task`'s lease; ABORTED if it was lost.
+  absl::Status DeleteLeasedActivity(const core::ActivityTask& task)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Delivers one outbound event inside CompleteWorkflowTask's transaction.
   absl::Status DeliverOutbound(const core::OutboundEvent& outbound,

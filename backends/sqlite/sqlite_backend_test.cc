@@ -375,6 +375,173 @@ TEST_P(SqliteBackendTest, MalformedListCursorsAreInvalid) {
   EXPECT_TRUE(next->next_cursor.empty());
 }
 
+// Completes `task` (an instance's first) scheduling activity "act" (event 3,
+// default queue) and returns that activity, leased eagerly.
+core::ActivityTask ScheduleEagerActivity(SqliteBackend& backend,
+                                         core::WorkflowTask& task) {
+  core::WorkflowTaskCompletion completion;
+  completion.executed_events = FirstTaskEvents(task);
+  core::ActivityTaskSpec spec;
+  spec.scheduled_event = ActivityScheduled(3, "act");
+  spec.queue = "default";
+  completion.executed_events.push_back(spec.scheduled_event);
+  completion.activities.push_back(spec);
+  completion.eager_activities = 1;
+  completion.eager_activity_lease = kLease;
+  core::WorkflowTaskCommitResult result;
+  absl::Status status = backend.CompleteWorkflowTask(task, completion, &result);
+  EXPECT_TRUE(status.ok()) << status;
+  EXPECT_EQ(result.eager_activities.size(), 1u);
+  return result.eager_activities.empty() ? core::ActivityTask()
+                                         : result.eager_activities[0];
+}
+
+// The cached task and completion of a fused step for the activity of
+// ScheduleEagerActivity (history 3 events long).
+core::WorkflowTask CachedTask(const core::ActivityTask& activity) {
+  core::WorkflowTask task;
+  task.instance_id = activity.instance_id;
+  task.execution_id = activity.execution_id;
+  task.queue = "default";
+  task.history_length = 3;
+  return task;
+}
+
+v1::HistoryEvent ActivityResult() {
+  v1::HistoryEvent event;
+  event.mutable_activity_completed()->set_scheduled_event_id(3);
+  return event;
+}
+
+core::WorkflowTaskCompletion FusedCompletion() {
+  core::WorkflowTaskCompletion completion;
+  completion.executed_events = {TaskStarted(4), ActivityResult()};
+  completion.executed_events[1].set_id(5);
+  return completion;
+}
+
+// A result claiming a committed task with an eager activity.
+core::WorkflowTaskCommitResult StaleResult() {
+  core::WorkflowTaskCommitResult result;
+  result.workflow_task_committed = true;
+  result.eager_activities.emplace_back().activity_id = "stale";
+  return result;
+}
+
+TEST_P(SqliteBackendTest, FailedCommitsLeaveTheResultEmpty) {
+  Create("i1");
+  std::optional<core::WorkflowTask> task = Poll();
+  ASSERT_TRUE(task.has_value());
+  core::WorkflowTask stale = *task;
+  stale.lease_token = "not-the-token";
+  core::WorkflowTaskCompletion completion;
+  completion.executed_events = FirstTaskEvents(*task);
+  core::WorkflowTaskCommitResult result = StaleResult();
+  EXPECT_EQ(backend_->CompleteWorkflowTask(stale, completion, &result).code(),
+            absl::StatusCode::kAborted);
+  EXPECT_FALSE(result.workflow_task_committed);
+  EXPECT_TRUE(result.eager_activities.empty());
+
+  core::ActivityTask activity = ScheduleEagerActivity(*backend_, *task);
+  core::ActivityTask lost = activity;
+  lost.lease_token = "not-the-token";
+  result = StaleResult();
+  EXPECT_EQ(backend_
+                ->CompleteActivityWithWorkflowTask(lost, ActivityResult(),
+                                                   CachedTask(activity),
+                                                   FusedCompletion(), &result)
+                .code(),
+            absl::StatusCode::kAborted);
+  EXPECT_FALSE(result.workflow_task_committed);
+  EXPECT_TRUE(result.eager_activities.empty());
+}
+
+TEST_P(SqliteBackendTest, FusedStepRejectsBadArguments) {
+  Create("i1");
+  std::optional<core::WorkflowTask> task = Poll();
+  ASSERT_TRUE(task.has_value());
+  core::ActivityTask activity = ScheduleEagerActivity(*backend_, *task);
+  // No result to report into.
+  EXPECT_EQ(backend_
+                ->CompleteActivityWithWorkflowTask(activity, ActivityResult(),
+                                                   CachedTask(activity),
+                                                   FusedCompletion(), nullptr)
+                .code(),
+            absl::StatusCode::kInvalidArgument);
+  // The activity belongs to another execution than the task.
+  core::WorkflowTask other = CachedTask(activity);
+  other.execution_id = "e2";
+  core::WorkflowTaskCommitResult result;
+  absl::Status status = backend_->CompleteActivityWithWorkflowTask(
+      activity, ActivityResult(), other, FusedCompletion(), &result);
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
+  EXPECT_THAT(status.message(), HasSubstr("e2"));
+  // A completion without a state.
+  core::WorkflowTaskCompletion no_state = FusedCompletion();
+  no_state.state = v1::WORKFLOW_STATE_UNSPECIFIED;
+  EXPECT_EQ(backend_
+                ->CompleteActivityWithWorkflowTask(activity, ActivityResult(),
+                                                   CachedTask(activity),
+                                                   no_state, &result)
+                .code(),
+            absl::StatusCode::kInvalidArgument);
+  // None of them wrote anything: the lease still works.
+  ASSERT_TRUE(backend_
+                  ->CompleteActivityWithWorkflowTask(activity, ActivityResult(),
+                                                     CachedTask(activity),
+                                                     FusedCompletion(), &result)
+                  .ok());
+  EXPECT_TRUE(result.workflow_task_committed);
+}
+
+// The fused step is one caller write, where completing the activity, leasing
+// the task it wakes and completing that task were three.
+TEST_P(SqliteBackendTest, FusedStepIsOneWrite) {
+  Create("i1");
+  std::optional<core::WorkflowTask> task = Poll();
+  ASSERT_TRUE(task.has_value());
+  core::ActivityTask activity = ScheduleEagerActivity(*backend_, *task);
+  const SqliteBackend::CommitStats before = backend_->commit_stats();
+  core::WorkflowTaskCommitResult result;
+  ASSERT_TRUE(backend_
+                  ->CompleteActivityWithWorkflowTask(activity, ActivityResult(),
+                                                     CachedTask(activity),
+                                                     FusedCompletion(), &result)
+                  .ok());
+  EXPECT_TRUE(result.workflow_task_committed);
+  const SqliteBackend::CommitStats after = backend_->commit_stats();
+  EXPECT_EQ(after.writes - before.writes, 1);
+  EXPECT_EQ(after.commits - before.commits, 1);
+}
+
+// Continue-as-new removing previous executions deletes this execution's
+// activities too, so it hands out no eager tasks for them.
+TEST_P(SqliteBackendTest, ContinueAsNewWithRemovalReturnsNoEagerTasks) {
+  Create("i1");
+  std::optional<core::WorkflowTask> task = Poll();
+  ASSERT_TRUE(task.has_value());
+  core::WorkflowTaskCompletion completion;
+  completion.executed_events = FirstTaskEvents(*task);
+  core::ActivityTaskSpec spec;
+  spec.scheduled_event = ActivityScheduled(3, "act");
+  spec.queue = "default";
+  completion.executed_events.push_back(spec.scheduled_event);
+  completion.activities.push_back(spec);
+  completion.eager_activities = 1;
+  completion.eager_activity_lease = kLease;
+  completion.state = v1::WORKFLOW_STATE_CONTINUED_AS_NEW;
+  completion.remove_previous_executions = true;
+  completion.outbound_events = {
+      core::OutboundEvent{"i1", "e2", Started("wf"), absl::InfinitePast()}};
+  core::WorkflowTaskCommitResult result;
+  ASSERT_TRUE(backend_->CompleteWorkflowTask(*task, completion, &result).ok());
+  EXPECT_TRUE(result.workflow_task_committed);
+  EXPECT_TRUE(result.eager_activities.empty());
+  auto stats = backend_->GetStats();
+  ASSERT_TRUE(stats.ok()) << stats.status();
+  EXPECT_TRUE(stats->pending_activity_tasks.empty());
+}
+
 INSTANTIATE_TEST_SUITE_P(FileAndMemory, SqliteBackendTest,
                          ::testing::Values(false, true),
                          [](const ::testing::TestParamInfo<bool>& info) {

@@ -851,6 +851,520 @@ TEST_P(BackendContractTest, ActivityResultForFinishedExecutionIsDropped) {
   EXPECT_EQ(state->state(), v1::WORKFLOW_STATE_FINISHED);
 }
 
+// --- Eager activity dispatch ------------------------------------------------
+
+// An ActivityCompleted result for the activity scheduled at `scheduled_id`.
+v1::HistoryEvent ActivityCompleted(int64_t scheduled_id,
+                                   const std::string& data) {
+  v1::HistoryEvent event;
+  event.set_timestamp_unix_us(absl::ToUnixMicros(absl::Now()));
+  event.mutable_activity_completed()->set_scheduled_event_id(scheduled_id);
+  event.mutable_activity_completed()->mutable_result()->set_data(data);
+  return event;
+}
+
+TEST_P(BackendContractTest, EagerDispatchLeasesFirstActivitiesToCaller) {
+  Create(*backend_, "i1", "e1", "", {{"k", "v"}});
+  std::optional<core::WorkflowTask> task = Poll(*backend_, {}, kSomething);
+  ASSERT_TRUE(task.has_value());
+  core::WorkflowTaskCompletion completion = Continue(*task);
+  ScheduleActivity(completion, *task, "act1", "aq");  // Event 3.
+  ScheduleActivity(completion, *task, "act2", "aq");  // Event 4.
+  completion.eager_activities = 1;
+  completion.eager_activity_lease = kLease;
+  const absl::Time before = absl::Now();
+  core::WorkflowTaskCommitResult result;
+  ASSERT_TRUE(backend_->CompleteWorkflowTask(*task, completion, &result).ok());
+  const absl::Time after = absl::Now();
+  EXPECT_TRUE(result.workflow_task_committed);
+
+  // The first activity comes back leased, complete as a poll would return it.
+  ASSERT_EQ(result.eager_activities.size(), 1u);
+  const core::ActivityTask& eager = result.eager_activities[0];
+  EXPECT_EQ(eager.activity_id, "e1:3");
+  EXPECT_EQ(eager.instance_id, "i1");
+  EXPECT_EQ(eager.execution_id, "e1");
+  EXPECT_EQ(eager.queue, "aq");
+  EXPECT_TRUE(MessageDifferencer::Equals(eager.scheduled_event,
+                                         completion.executed_events[2]))
+      << eager.scheduled_event.ShortDebugString();
+  EXPECT_EQ(eager.attempt, 0);
+  EXPECT_EQ(eager.metadata, (std::map<std::string, std::string>{{"k", "v"}}));
+  EXPECT_GE(absl::ToUnixMicros(eager.scheduled_at), absl::ToUnixMicros(before));
+  EXPECT_LE(eager.scheduled_at, after);
+  EXPECT_FALSE(eager.lease_token.empty());
+
+  // Both count as pending, the leased one included.
+  auto stats = backend_->GetStats();
+  ASSERT_TRUE(stats.ok()) << stats.status();
+  EXPECT_EQ(CountIn(stats->pending_activity_tasks, "aq"), 2);
+
+  // Pollers get only the other one.
+  std::optional<core::ActivityTask> polled =
+      PollActivity(*backend_, {"aq"}, kSomething);
+  ASSERT_TRUE(polled.has_value());
+  EXPECT_EQ(polled->scheduled_event.id(), 4);
+  EXPECT_EQ(polled->scheduled_event.activity_scheduled().activity_name(),
+            "act2");
+  EXPECT_NE(polled->lease_token, eager.lease_token);
+  EXPECT_FALSE(PollActivity(*backend_, {"aq"}).has_value());
+
+  // The eager lease is a real one: it extends and completes the activity,
+  // and the result reaches the instance.
+  ASSERT_TRUE(backend_->ExtendActivityTaskLease(eager, kLease).ok());
+  ASSERT_TRUE(
+      backend_->CompleteActivityTask(eager, ActivityCompleted(3, "r1")).ok());
+  EXPECT_EQ(
+      backend_->CompleteActivityTask(eager, ActivityCompleted(3, "r1")).code(),
+      absl::StatusCode::kAborted);
+  stats = backend_->GetStats();
+  ASSERT_TRUE(stats.ok()) << stats.status();
+  EXPECT_EQ(CountIn(stats->pending_activity_tasks, "aq"), 1);
+  std::optional<core::WorkflowTask> next = Poll(*backend_, {}, kSomething);
+  ASSERT_TRUE(next.has_value());
+  EXPECT_EQ(next->history_length, 4);
+  ASSERT_EQ(next->new_events.size(), 1u);
+  EXPECT_EQ(next->new_events[0].activity_completed().scheduled_event_id(), 3);
+  EXPECT_EQ(next->new_events[0].activity_completed().result().data(), "r1");
+}
+
+TEST_P(BackendContractTest, EagerDispatchIsClampedToScheduledActivities) {
+  Create(*backend_, "more", "e1", "q-more");
+  // Activity ids are "<execution_id>:<event id>": distinct executions.
+  Create(*backend_, "negative", "e2", "q-negative");
+
+  // More than scheduled: all of them, in order, each with its own lease.
+  std::optional<core::WorkflowTask> task =
+      Poll(*backend_, {"q-more"}, kSomething);
+  ASSERT_TRUE(task.has_value());
+  core::WorkflowTaskCompletion completion = Continue(*task);
+  ScheduleActivity(completion, *task, "act1", "aq");
+  ScheduleActivity(completion, *task, "act2", "aq");
+  completion.eager_activities = 5;
+  completion.eager_activity_lease = kLease;
+  core::WorkflowTaskCommitResult result;
+  ASSERT_TRUE(backend_->CompleteWorkflowTask(*task, completion, &result).ok());
+  EXPECT_TRUE(result.workflow_task_committed);
+  ASSERT_EQ(result.eager_activities.size(), 2u);
+  EXPECT_EQ(result.eager_activities[0].scheduled_event.id(), 3);
+  EXPECT_EQ(result.eager_activities[1].scheduled_event.id(), 4);
+  EXPECT_NE(result.eager_activities[0].lease_token,
+            result.eager_activities[1].lease_token);
+  EXPECT_FALSE(PollActivity(*backend_, {"aq"}).has_value());
+  auto stats = backend_->GetStats();
+  ASSERT_TRUE(stats.ok()) << stats.status();
+  EXPECT_EQ(CountIn(stats->pending_activity_tasks, "aq"), 2);
+
+  // Negative: none; the activity is queued for pollers.
+  task = Poll(*backend_, {"q-negative"}, kSomething);
+  ASSERT_TRUE(task.has_value());
+  completion = Continue(*task);
+  ScheduleActivity(completion, *task, "act", "aq2");
+  completion.eager_activities = -3;
+  completion.eager_activity_lease = kLease;
+  ASSERT_TRUE(backend_->CompleteWorkflowTask(*task, completion, &result).ok());
+  EXPECT_TRUE(result.workflow_task_committed);
+  EXPECT_TRUE(result.eager_activities.empty());
+  EXPECT_TRUE(PollActivity(*backend_, {"aq2"}, kSomething).has_value());
+}
+
+TEST_P(BackendContractTest, EagerDispatchWithoutResultQueuesEverything) {
+  Create(*backend_, "i1");
+  std::optional<core::WorkflowTask> task = Poll(*backend_, {}, kSomething);
+  ASSERT_TRUE(task.has_value());
+  core::WorkflowTaskCompletion completion = Continue(*task);
+  ScheduleActivity(completion, *task, "act", "aq");
+  completion.eager_activities = 1;
+  completion.eager_activity_lease = kLease;
+  // Nobody could receive an eagerly leased task: it is queued instead.
+  ASSERT_TRUE(backend_->CompleteWorkflowTask(*task, completion, nullptr).ok());
+  std::optional<core::ActivityTask> polled =
+      PollActivity(*backend_, {"aq"}, kSomething);
+  ASSERT_TRUE(polled.has_value());
+  EXPECT_EQ(polled->scheduled_event.id(), 3);
+  EXPECT_EQ(polled->attempt, 0);
+}
+
+// --- The fused step: activity result + workflow task in one commit ----------
+
+// Creates `id` (execution "e1", default queue) and runs its first workflow
+// task, which schedules activity "act" as event 3 on the default queue; returns
+// the leased activity, leased eagerly by that completion or polled.
+std::optional<core::ActivityTask> StartWithActivity(core::Backend& backend,
+                                                    const std::string& id,
+                                                    bool eager) {
+  Create(backend, id);
+  std::optional<core::WorkflowTask> task = Poll(backend, {}, kSomething);
+  EXPECT_TRUE(task.has_value());
+  if (!task.has_value()) return std::nullopt;
+  core::WorkflowTaskCompletion completion = Continue(*task);
+  ScheduleActivity(completion, *task, "act", core::kDefaultQueue);
+  completion.eager_activities = eager ? 1 : 0;
+  completion.eager_activity_lease = kLease;
+  core::WorkflowTaskCommitResult result;
+  absl::Status status =
+      backend.CompleteWorkflowTask(*task, completion, &result);
+  EXPECT_TRUE(status.ok()) << status;
+  if (!status.ok()) return std::nullopt;
+  if (!eager) return PollActivity(backend, {}, kSomething);
+  EXPECT_EQ(result.eager_activities.size(), 1u);
+  if (result.eager_activities.size() != 1) return std::nullopt;
+  return result.eager_activities[0];
+}
+
+// The unleased workflow task a worker runs on its cached copy of the run
+// (`history_length` events long) when `activity`'s result wakes it.
+core::WorkflowTask CachedTask(const core::ActivityTask& activity,
+                              int64_t history_length) {
+  core::WorkflowTask task;
+  task.instance_id = activity.instance_id;
+  task.execution_id = activity.execution_id;
+  task.queue = core::kDefaultQueue;
+  task.history_length = history_length;
+  task.metadata = activity.metadata;
+  return task;
+}
+
+// What the worker appends for that task: WorkflowTaskStarted, then the
+// activity's result.
+core::WorkflowTaskCompletion FusedCompletion(
+    const core::WorkflowTask& task, const v1::HistoryEvent& activity_result) {
+  core::WorkflowTaskCompletion completion;
+  completion.executed_events = {TaskStarted(task.history_length + 1),
+                                activity_result};
+  completion.executed_events.back().set_id(task.history_length + 2);
+  completion.completed_at = absl::Now();
+  return completion;
+}
+
+// ...and then finishes the workflow with `data`.
+core::WorkflowTaskCompletion FusedFinish(
+    const core::WorkflowTask& task, const v1::HistoryEvent& activity_result,
+    const std::string& data) {
+  core::WorkflowTaskCompletion completion =
+      FusedCompletion(task, activity_result);
+  completion.executed_events.push_back(Finished(task.history_length + 3, data));
+  completion.state = v1::WORKFLOW_STATE_FINISHED;
+  v1::WorkflowResult result;
+  result.mutable_result()->set_data(data);
+  completion.result = result;
+  return completion;
+}
+
+// A result that claims committed eager tasks, to see it overwritten.
+core::WorkflowTaskCommitResult StaleResult(bool committed) {
+  core::WorkflowTaskCommitResult result;
+  result.workflow_task_committed = committed;
+  result.eager_activities.emplace_back().activity_id = "stale";
+  return result;
+}
+
+TEST_P(BackendContractTest, FusedStepCommitsActivityAndWorkflowTask) {
+  std::optional<core::ActivityTask> activity =
+      StartWithActivity(*backend_, "i1", /*eager=*/true);
+  ASSERT_TRUE(activity.has_value());
+  const core::WorkflowTask cached = CachedTask(*activity, 3);
+  const v1::HistoryEvent activity_result = ActivityCompleted(3, "42");
+  const core::WorkflowTaskCompletion completion =
+      FusedFinish(cached, activity_result, "done");
+  core::WorkflowTaskCommitResult result = StaleResult(false);
+  ASSERT_TRUE(backend_
+                  ->CompleteActivityWithWorkflowTask(
+                      *activity, activity_result, cached, completion, &result)
+                  .ok());
+  EXPECT_TRUE(result.workflow_task_committed);
+  EXPECT_TRUE(result.eager_activities.empty());
+
+  // History: the first task's three events, then the fused task's three.
+  auto history = backend_->GetWorkflowHistory("i1", "e1");
+  ASSERT_TRUE(history.ok()) << history.status();
+  ASSERT_EQ(history->size(), 6u);
+  for (size_t i = 0; i < history->size(); ++i) {
+    EXPECT_EQ((*history)[i].id(), static_cast<int64_t>(i + 1));
+  }
+  for (size_t i = 0; i < completion.executed_events.size(); ++i) {
+    EXPECT_TRUE(MessageDifferencer::Equals((*history)[3 + i],
+                                           completion.executed_events[i]))
+        << "event " << 4 + i << ": " << (*history)[3 + i].ShortDebugString();
+  }
+  EXPECT_TRUE((*history)[3].has_workflow_task_started());
+  EXPECT_EQ((*history)[4].activity_completed().result().data(), "42");
+  EXPECT_TRUE((*history)[5].has_workflow_execution_finished());
+
+  auto state = backend_->GetWorkflowInstanceState("i1");
+  ASSERT_TRUE(state.ok()) << state.status();
+  EXPECT_EQ(state->state(), v1::WORKFLOW_STATE_FINISHED);
+  EXPECT_EQ(state->result().result().data(), "done");
+  EXPECT_GT(state->finished_at_unix_us(), 0);
+
+  // The activity is gone and its result was not left in the inbox.
+  auto stats = backend_->GetStats();
+  ASSERT_TRUE(stats.ok()) << stats.status();
+  EXPECT_EQ(stats->active_instances, 0);
+  EXPECT_TRUE(stats->pending_activity_tasks.empty());
+  EXPECT_EQ(CountIn(stats->pending_workflow_tasks, core::kDefaultQueue), 0);
+  EXPECT_FALSE(Poll(*backend_).has_value());
+  EXPECT_EQ(backend_->CompleteActivityTask(*activity, activity_result).code(),
+            absl::StatusCode::kAborted);
+}
+
+TEST_P(BackendContractTest, FusedStepLeavesEventsThatArrivedMeanwhile) {
+  std::optional<core::ActivityTask> activity =
+      StartWithActivity(*backend_, "i1", /*eager=*/false);
+  ASSERT_TRUE(activity.has_value());
+  // A signal arrives while the activity runs; nobody has taken it yet.
+  ASSERT_TRUE(backend_->DeliverWorkflowEvent("i1", Signal("meanwhile")).ok());
+  const core::WorkflowTask cached = CachedTask(*activity, 3);
+  const v1::HistoryEvent activity_result = ActivityCompleted(3, "42");
+  core::WorkflowTaskCommitResult result;
+  ASSERT_TRUE(backend_
+                  ->CompleteActivityWithWorkflowTask(
+                      *activity, activity_result, cached,
+                      FusedCompletion(cached, activity_result), &result)
+                  .ok());
+  EXPECT_TRUE(result.workflow_task_committed);
+  auto history = backend_->GetWorkflowHistory("i1", "e1");
+  ASSERT_TRUE(history.ok()) << history.status();
+  ASSERT_EQ(history->size(), 5u);
+  EXPECT_EQ((*history)[4].activity_completed().scheduled_event_id(), 3);
+
+  // The signal waits for the next task, which continues the new history and
+  // does not see the activity result a second time.
+  std::optional<core::WorkflowTask> next = Poll(*backend_, {}, kSomething);
+  ASSERT_TRUE(next.has_value());
+  EXPECT_EQ(next->history_length, 5);
+  ASSERT_EQ(next->new_events.size(), 1u);
+  EXPECT_EQ(next->new_events[0].signal_received().signal_name(), "meanwhile");
+}
+
+TEST_P(BackendContractTest, FusedStepRefusedWhileInstanceIsLeased) {
+  std::optional<core::ActivityTask> activity =
+      StartWithActivity(*backend_, "i1", /*eager=*/false);
+  ASSERT_TRUE(activity.has_value());
+  ASSERT_TRUE(backend_->DeliverWorkflowEvent("i1", Signal("s")).ok());
+  std::optional<core::WorkflowTask> leased = Poll(*backend_, {}, kSomething);
+  ASSERT_TRUE(leased.has_value());
+  ASSERT_EQ(leased->history_length, 3);
+
+  const core::WorkflowTask cached = CachedTask(*activity, 3);
+  const v1::HistoryEvent activity_result = ActivityCompleted(3, "42");
+  core::WorkflowTaskCompletion completion =
+      FusedCompletion(cached, activity_result);
+  // Asks for a next activity eagerly: nothing of the completion is written.
+  ScheduleActivity(completion, cached, "next", "aq");
+  completion.eager_activities = 1;
+  completion.eager_activity_lease = kLease;
+  core::WorkflowTaskCommitResult result = StaleResult(true);
+  ASSERT_TRUE(backend_
+                  ->CompleteActivityWithWorkflowTask(
+                      *activity, activity_result, cached, completion, &result)
+                  .ok());
+  EXPECT_FALSE(result.workflow_task_committed);
+  EXPECT_TRUE(result.eager_activities.empty());
+  auto history = backend_->GetWorkflowHistory("i1", "e1");
+  ASSERT_TRUE(history.ok()) << history.status();
+  EXPECT_EQ(history->size(), 3u);
+  // The activity is done (its lease is gone) and "next" was not scheduled.
+  auto stats = backend_->GetStats();
+  ASSERT_TRUE(stats.ok()) << stats.status();
+  EXPECT_TRUE(stats->pending_activity_tasks.empty());
+  EXPECT_EQ(backend_->CompleteActivityTask(*activity, activity_result).code(),
+            absl::StatusCode::kAborted);
+
+  // The lease holder is undisturbed; its next task has the result.
+  ASSERT_TRUE(
+      backend_->CompleteWorkflowTask(*leased, Continue(*leased), nullptr).ok());
+  std::optional<core::WorkflowTask> next = Poll(*backend_, {}, kSomething);
+  ASSERT_TRUE(next.has_value());
+  EXPECT_EQ(next->history_length, 5);
+  ASSERT_EQ(next->new_events.size(), 1u);
+  EXPECT_EQ(next->new_events[0].activity_completed().scheduled_event_id(), 3);
+  EXPECT_EQ(next->new_events[0].activity_completed().result().data(), "42");
+}
+
+TEST_P(BackendContractTest, FusedStepRefusedWhenHistoryMovedOn) {
+  std::optional<core::ActivityTask> activity =
+      StartWithActivity(*backend_, "i1", /*eager=*/true);
+  ASSERT_TRUE(activity.has_value());
+  // Another task ran meanwhile (a signal): history is 5 events long now.
+  ASSERT_TRUE(backend_->DeliverWorkflowEvent("i1", Signal("s")).ok());
+  std::optional<core::WorkflowTask> other = Poll(*backend_, {}, kSomething);
+  ASSERT_TRUE(other.has_value());
+  ASSERT_TRUE(backend_->CompleteWorkflowTask(*other, Continue(*other)).ok());
+
+  const core::WorkflowTask cached = CachedTask(*activity, 3);
+  const v1::HistoryEvent activity_result = ActivityCompleted(3, "42");
+  core::WorkflowTaskCommitResult result = StaleResult(true);
+  ASSERT_TRUE(backend_
+                  ->CompleteActivityWithWorkflowTask(
+                      *activity, activity_result, cached,
+                      FusedFinish(cached, activity_result, "stale"), &result)
+                  .ok());
+  EXPECT_FALSE(result.workflow_task_committed);
+  EXPECT_TRUE(result.eager_activities.empty());
+  auto history = backend_->GetWorkflowHistory("i1", "e1");
+  ASSERT_TRUE(history.ok()) << history.status();
+  EXPECT_EQ(history->size(), 5u);
+  auto state = backend_->GetWorkflowInstanceState("i1");
+  ASSERT_TRUE(state.ok()) << state.status();
+  EXPECT_EQ(state->state(), v1::WORKFLOW_STATE_ACTIVE);
+
+  std::optional<core::WorkflowTask> next = Poll(*backend_, {}, kSomething);
+  ASSERT_TRUE(next.has_value());
+  EXPECT_EQ(next->history_length, 5);
+  ASSERT_EQ(next->new_events.size(), 1u);
+  EXPECT_EQ(next->new_events[0].activity_completed().scheduled_event_id(), 3);
+}
+
+TEST_P(BackendContractTest, FusedStepTakesOverAnExpiredWorkflowLease) {
+  std::optional<core::ActivityTask> activity =
+      StartWithActivity(*backend_, "i1", /*eager=*/false);
+  ASSERT_TRUE(activity.has_value());
+  ASSERT_TRUE(backend_->DeliverWorkflowEvent("i1", Signal("s")).ok());
+  std::optional<core::WorkflowTask> expired =
+      Poll(*backend_, {}, kSomething, absl::Milliseconds(100));
+  ASSERT_TRUE(expired.has_value());
+  absl::SleepFor(absl::Milliseconds(300));
+
+  const core::WorkflowTask cached = CachedTask(*activity, 3);
+  const v1::HistoryEvent activity_result = ActivityCompleted(3, "42");
+  core::WorkflowTaskCommitResult result;
+  ASSERT_TRUE(backend_
+                  ->CompleteActivityWithWorkflowTask(
+                      *activity, activity_result, cached,
+                      FusedCompletion(cached, activity_result), &result)
+                  .ok());
+  EXPECT_TRUE(result.workflow_task_committed);
+  // The expired lease is lost; its signal waits for the next task.
+  EXPECT_EQ(backend_->CompleteWorkflowTask(*expired, Continue(*expired)).code(),
+            absl::StatusCode::kAborted);
+  auto history = backend_->GetWorkflowHistory("i1", "e1");
+  ASSERT_TRUE(history.ok()) << history.status();
+  EXPECT_EQ(history->size(), 5u);
+  std::optional<core::WorkflowTask> next = Poll(*backend_, {}, kSomething);
+  ASSERT_TRUE(next.has_value());
+  EXPECT_EQ(next->history_length, 5);
+  ASSERT_EQ(next->new_events.size(), 1u);
+  EXPECT_EQ(next->new_events[0].signal_received().signal_name(), "s");
+}
+
+TEST_P(BackendContractTest, FusedStepWithLostActivityLeaseWritesNothing) {
+  std::optional<core::ActivityTask> activity =
+      StartWithActivity(*backend_, "i1", /*eager=*/true);
+  ASSERT_TRUE(activity.has_value());
+  core::ActivityTask stale = *activity;
+  stale.lease_token = "not-the-token";
+  const core::WorkflowTask cached = CachedTask(*activity, 3);
+  const v1::HistoryEvent activity_result = ActivityCompleted(3, "42");
+  core::WorkflowTaskCommitResult result;
+  absl::Status status = backend_->CompleteActivityWithWorkflowTask(
+      stale, activity_result, cached,
+      FusedFinish(cached, activity_result, "done"), &result);
+  EXPECT_EQ(status.code(), absl::StatusCode::kAborted) << status;
+
+  // Neither the workflow task nor the activity result was written.
+  auto history = backend_->GetWorkflowHistory("i1", "e1");
+  ASSERT_TRUE(history.ok()) << history.status();
+  EXPECT_EQ(history->size(), 3u);
+  auto state = backend_->GetWorkflowInstanceState("i1");
+  ASSERT_TRUE(state.ok()) << state.status();
+  EXPECT_EQ(state->state(), v1::WORKFLOW_STATE_ACTIVE);
+  EXPECT_FALSE(Poll(*backend_).has_value());
+  auto stats = backend_->GetStats();
+  ASSERT_TRUE(stats.ok()) << stats.status();
+  EXPECT_EQ(CountIn(stats->pending_activity_tasks, core::kDefaultQueue), 1);
+
+  // The real lease still completes the activity.
+  ASSERT_TRUE(backend_->CompleteActivityTask(*activity, activity_result).ok());
+  std::optional<core::WorkflowTask> next = Poll(*backend_, {}, kSomething);
+  ASSERT_TRUE(next.has_value());
+  ASSERT_EQ(next->new_events.size(), 1u);
+  EXPECT_EQ(next->new_events[0].activity_completed().scheduled_event_id(), 3);
+}
+
+TEST_P(BackendContractTest, FusedStepCanDispatchNextActivityEagerly) {
+  std::optional<core::ActivityTask> activity =
+      StartWithActivity(*backend_, "i1", /*eager=*/true);
+  ASSERT_TRUE(activity.has_value());
+  const core::WorkflowTask cached = CachedTask(*activity, 3);
+  const v1::HistoryEvent activity_result = ActivityCompleted(3, "42");
+  core::WorkflowTaskCompletion completion =
+      FusedCompletion(cached, activity_result);
+  ScheduleActivity(completion, cached, "next", "aq");  // Event 6.
+  completion.eager_activities = 1;
+  completion.eager_activity_lease = kLease;
+  core::WorkflowTaskCommitResult result;
+  ASSERT_TRUE(backend_
+                  ->CompleteActivityWithWorkflowTask(
+                      *activity, activity_result, cached, completion, &result)
+                  .ok());
+  EXPECT_TRUE(result.workflow_task_committed);
+  ASSERT_EQ(result.eager_activities.size(), 1u);
+  const core::ActivityTask next = result.eager_activities[0];
+  EXPECT_EQ(next.activity_id, "e1:6");
+  EXPECT_EQ(next.instance_id, "i1");
+  EXPECT_EQ(next.queue, "aq");
+  EXPECT_EQ(next.attempt, 0);
+  EXPECT_FALSE(next.lease_token.empty());
+  EXPECT_TRUE(MessageDifferencer::Equals(next.scheduled_event,
+                                         completion.executed_events[2]));
+  EXPECT_FALSE(PollActivity(*backend_, {"aq"}).has_value());
+  auto stats = backend_->GetStats();
+  ASSERT_TRUE(stats.ok()) << stats.status();
+  EXPECT_EQ(CountIn(stats->pending_activity_tasks, "aq"), 1);
+  EXPECT_EQ(CountIn(stats->pending_activity_tasks, core::kDefaultQueue), 0);
+
+  // The chain goes on: the eager activity's own fused step finishes the run.
+  const core::WorkflowTask cached_next = CachedTask(next, 6);
+  const v1::HistoryEvent next_result = ActivityCompleted(6, "43");
+  ASSERT_TRUE(backend_
+                  ->CompleteActivityWithWorkflowTask(
+                      next, next_result, cached_next,
+                      FusedFinish(cached_next, next_result, "done"), &result)
+                  .ok());
+  EXPECT_TRUE(result.workflow_task_committed);
+  EXPECT_TRUE(result.eager_activities.empty());
+  auto history = backend_->GetWorkflowHistory("i1", "e1");
+  ASSERT_TRUE(history.ok()) << history.status();
+  EXPECT_EQ(history->size(), 9u);
+  auto state = backend_->GetWorkflowInstanceState("i1");
+  ASSERT_TRUE(state.ok()) << state.status();
+  EXPECT_EQ(state->state(), v1::WORKFLOW_STATE_FINISHED);
+}
+
+TEST_P(BackendContractTest, FusedStepWithMisnumberedEventsWritesNothing) {
+  std::optional<core::ActivityTask> activity =
+      StartWithActivity(*backend_, "i1", /*eager=*/false);
+  ASSERT_TRUE(activity.has_value());
+  const core::WorkflowTask cached = CachedTask(*activity, 3);
+  const v1::HistoryEvent activity_result = ActivityCompleted(3, "42");
+  core::WorkflowTaskCompletion completion =
+      FusedFinish(cached, activity_result, "done");
+  completion.executed_events[1].set_id(7);  // The first one (4) is right.
+  core::WorkflowTaskCommitResult result;
+  absl::Status status = backend_->CompleteActivityWithWorkflowTask(
+      *activity, activity_result, cached, completion, &result);
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
+
+  // Nothing was written: not even the first event, the activity is still
+  // there and its result is not in the inbox.
+  auto history = backend_->GetWorkflowHistory("i1", "e1");
+  ASSERT_TRUE(history.ok()) << history.status();
+  EXPECT_EQ(history->size(), 3u);
+  auto stats = backend_->GetStats();
+  ASSERT_TRUE(stats.ok()) << stats.status();
+  EXPECT_EQ(CountIn(stats->pending_activity_tasks, core::kDefaultQueue), 1);
+  EXPECT_EQ(stats->active_instances, 1);
+  EXPECT_FALSE(Poll(*backend_).has_value());
+  // A correct fused step still works with the same lease.
+  ASSERT_TRUE(backend_
+                  ->CompleteActivityWithWorkflowTask(
+                      *activity, activity_result, cached,
+                      FusedFinish(cached, activity_result, "done"), &result)
+                  .ok());
+  EXPECT_TRUE(result.workflow_task_committed);
+}
+
 // --- Reading
 // ------------------------------------------------------------------
 

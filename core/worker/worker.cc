@@ -3,11 +3,12 @@
 #include <algorithm>
 #include <utility>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "core/errors.h"
-#include "core/uuid.h"
 #include "core/retry_policy.h"
+#include "core/uuid.h"
 
 namespace durable::core {
 namespace {
@@ -89,12 +90,15 @@ Worker::~Worker() {
 
 void Worker::InitiateShutdown() {
   stopping_.store(true);
+  // Pollers waiting on mu_ re-evaluate their conditions (which read
+  // stopping_) when it is released.
+  { absl::MutexLock lock(&mu_); }
   backend_->Interrupt();
 }
 
 bool Worker::IdleLocked() const {
   return workflow_tasks_in_flight_ == 0 && activities_.empty() &&
-         ready_.empty() &&
+         eager_activities_.empty() && ready_.empty() &&
          std::none_of(runs_.begin(), runs_.end(), [](const auto& entry) {
            return entry.second.outstanding;
          });
@@ -103,30 +107,60 @@ bool Worker::IdleLocked() const {
 absl::StatusOr<v1::WorkflowActivation> Worker::PollWorkflowActivation(
     absl::Duration timeout) {
   const absl::Time deadline = absl::Now() + timeout;
+  {
+    absl::MutexLock lock(&mu_);
+    ++workflow_pollers_;
+  }
+  absl::Cleanup leave = [this] {
+    absl::MutexLock lock(&mu_);
+    --workflow_pollers_;
+  };
   while (true) {
     std::vector<FailedTask> failed;
     std::optional<absl::StatusOr<v1::WorkflowActivation>> answer;
+    bool poll_backend = false;
     {
       absl::MutexLock lock(&mu_);
       answer = NextForPollerLocked(deadline, failed);
+      if (!answer.has_value() && absl::Now() < deadline) {
+        if (workflow_backend_polls_ < BackendPollLimit(workflow_pollers_)) {
+          ++workflow_backend_polls_;
+          poll_backend = true;
+        } else {
+          // Wait for a fused activation, or for a turn in the backend.
+          ++workflow_waiters_;
+          auto wake = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+            return !ready_.empty() || stopping_.load() ||
+                   workflow_backend_polls_ <
+                       BackendPollLimit(workflow_pollers_);
+          };
+          mu_.AwaitWithDeadline(absl::Condition(&wake), deadline);
+          --workflow_waiters_;
+        }
+      }
     }
     for (FailedTask& f : failed) {
-      AbandonTask(f.task, f.why);
+      AbandonTask(f.task, f.why, f.fused_result);
       if (f.next.has_value()) {
         AcceptWorkflowTask(*std::move(f.next), /*counted=*/true);
       }
     }
     if (answer.has_value()) return *std::move(answer);
-
-    const absl::Time now = absl::Now();
-    if (now >= deadline) {
-      return absl::DeadlineExceededError(absl::StrCat(
-          "no workflow activation within ", absl::FormatDuration(timeout)));
+    if (!poll_backend) {
+      if (absl::Now() >= deadline) {
+        return absl::DeadlineExceededError(absl::StrCat(
+            "no workflow activation within ", absl::FormatDuration(timeout)));
+      }
+      continue;
     }
     absl::StatusOr<std::optional<WorkflowTask>> task =
-        backend_->GetWorkflowTask(config_.queues, config_.workflow_task_lease,
-                                  std::min(deadline, now + kMaxBackendWait),
-                                  &stopping_);
+        backend_->GetWorkflowTask(
+            config_.queues, config_.workflow_task_lease,
+            std::min(deadline, absl::Now() + kMaxBackendWait), &stopping_);
+    {
+      absl::MutexLock lock(&mu_);
+      --workflow_backend_polls_;
+    }
     if (!task.ok()) return task.status();
     if (task->has_value()) AcceptWorkflowTask(**std::move(task));
   }
@@ -250,7 +284,14 @@ absl::StatusOr<std::unique_ptr<WorkflowStateMachine>> Worker::ReplayMachineFor(
   return machine;
 }
 
-void Worker::AbandonTask(const WorkflowTask& task, const absl::Status& why) {
+void Worker::AbandonTask(const WorkflowTask& task, const absl::Status& why,
+                         const std::optional<ActivityResult>& fused_result) {
+  if (fused_result.has_value()) {
+    // If this fails too, the attempt's lease expires and it runs again.
+    backend_->CompleteActivityTask(fused_result->task, fused_result->event)
+        .IgnoreError();
+    return;
+  }
   if (IsNonDeterminism(why) && config_.fail_workflow_on_nondeterminism) {
     FailWorkflow(task, why, "NonDeterminism");
     return;
@@ -373,10 +414,12 @@ std::optional<v1::WorkflowActivation> Worker::TakeReadyLocked(
     if (!next.ok()) {
       WorkflowTask task = *std::move(slot.task);
       slot.task.reset();
+      std::optional<ActivityResult> fused = std::move(slot.fused_result);
+      slot.fused_result.reset();
       EvictLocked(run_id, slot,
                   absl::StrCat("replay failed: ", next.status().message()));
       --workflow_tasks_in_flight_;
-      failed.push_back({std::move(task), next.status()});
+      failed.push_back({std::move(task), std::move(fused), next.status()});
       continue;
     }
     if (!next->has_value()) continue;
@@ -417,11 +460,13 @@ absl::Status Worker::CompleteWorkflowActivation(
   if (!applied.ok()) {
     WorkflowTask task = *std::move(slot.task);
     slot.task.reset();
+    std::optional<ActivityResult> fused = std::move(slot.fused_result);
+    slot.fused_result.reset();
     EvictLocked(run_id, slot,
                 absl::StrCat("workflow task failed: ", applied.message()));
     --workflow_tasks_in_flight_;
     lock.Release();
-    AbandonTask(task, applied);
+    AbandonTask(task, applied, fused);
     return applied;
   }
   if (!slot.machine->task_done()) {
@@ -438,17 +483,24 @@ absl::Status Worker::CompleteWorkflowActivation(
         config_.max_history_length));
     WorkflowTask task = *std::move(slot.task);
     slot.task.reset();
+    std::optional<ActivityResult> fused = std::move(slot.fused_result);
+    slot.fused_result.reset();
     EvictLocked(run_id, slot, "history limit exceeded");
     --workflow_tasks_in_flight_;
     lock.Release();
-    FailWorkflow(task, too_long, "HistoryLimitExceeded");
+    if (fused.has_value()) {
+      AbandonTask(task, too_long, fused);  // A regular task fails it.
+    } else {
+      FailWorkflow(task, too_long, "HistoryLimitExceeded");
+    }
     return absl::OkStatus();
   }
   WorkflowTaskOutput output = slot.machine->TakeTaskOutput();
   const bool finished = slot.machine->finished();
   slot.committing = true;
   const WorkflowTask task = *slot.task;
-  lock.Release();
+  std::optional<ActivityResult> fused = std::move(slot.fused_result);
+  slot.fused_result.reset();
 
   WorkflowTaskCompletion commit;
   commit.executed_events = std::move(output.executed_events);
@@ -458,18 +510,52 @@ absl::Status Worker::CompleteWorkflowActivation(
   commit.state = output.state;
   commit.result = std::move(output.result);
   commit.completed_at = absl::Now();
+  // Activities this worker can run come first: eager dispatch leases a
+  // prefix of the list.
+  int servable = 0;
   for (v1::HistoryEvent& scheduled : output.scheduled_activities) {
     ActivityTaskSpec spec;
     spec.queue = scheduled.activity_scheduled().queue();
+    if (spec.queue.empty()) spec.queue = task.queue;
     spec.metadata = task.metadata;
     spec.scheduled_event = std::move(scheduled);
-    commit.activities.push_back(std::move(spec));
+    const bool here = std::find(config_.queues.begin(), config_.queues.end(),
+                                spec.queue) != config_.queues.end();
+    commit.activities.insert(commit.activities.begin() +
+                                 (here ? servable : commit.activities.size()),
+                             std::move(spec));
+    if (here) ++servable;
   }
-  const absl::Status committed = backend_->CompleteWorkflowTask(task, commit);
+  if (!stopping_.load()) {
+    const int idle_pollers = activity_waiters_ - eager_reserved_ -
+                             static_cast<int>(eager_activities_.size());
+    commit.eager_activities = std::max(0, std::min(servable, idle_pollers));
+    commit.eager_activity_lease = config_.activity_task_lease;
+    eager_reserved_ += commit.eager_activities;
+  }
+  lock.Release();
+
+  WorkflowTaskCommitResult result;
+  absl::Status committed;
+  if (fused.has_value()) {
+    committed = backend_->CompleteActivityWithWorkflowTask(
+        fused->task, fused->event, task, commit, &result);
+  } else {
+    committed = backend_->CompleteWorkflowTask(task, commit, &result);
+    result.workflow_task_committed = committed.ok();
+  }
 
   std::optional<WorkflowTask> next;
   {
     absl::MutexLock relock(&mu_);
+    eager_reserved_ -= commit.eager_activities;
+    if (committed.ok()) {
+      stats_.eager_activities +=
+          static_cast<int64_t>(result.eager_activities.size());
+      for (ActivityTask& eager : result.eager_activities) {
+        eager_activities_.push_back(std::move(eager));
+      }
+    }
     RunSlot& done = runs_[run_id];
     done.committing = false;
     done.task.reset();
@@ -477,18 +563,38 @@ absl::Status Worker::CompleteWorkflowActivation(
     if (!committed.ok()) {
       EvictLocked(run_id, done,
                   absl::StrCat("commit failed: ", committed.message()));
+    } else if (!result.workflow_task_committed) {
+      // Only the activity result was committed: another worker ran a task
+      // of this instance since the run was cached here.
+      ++stats_.fused_tasks_refused;
+      EvictLocked(run_id, done,
+                  "fused task refused: another worker moved the instance on "
+                  "since the run was cached");
     } else if (finished) {
       EvictLocked(run_id, done, "workflow finished");
     } else if (config_.max_cached_runs == 0) {
       EvictLocked(run_id, done, "executor cache disabled (size 0)");
     } else {
+      WorkflowTask& identity = done.identity.emplace(task);
+      identity.lease_token.clear();
+      identity.inbox_cursor.clear();
+      identity.new_events.clear();
       CacheLocked(run_id, done);
     }
     next = TakeQueuedLocked(done);
+    EraseIfUnusedLocked(run_id);
   }
-  // A lost lease (ABORTED) belongs to another worker now; any other commit
-  // failure still holds it, so release it for a prompt retry.
-  if (!committed.ok() && committed.code() != absl::StatusCode::kAborted) {
+  if (!committed.ok() && fused.has_value()) {
+    // ABORTED: the attempt's lease was lost and its result is void. Other
+    // errors wrote nothing; try the result on its own (a regular task then
+    // retries the workflow task).
+    if (committed.code() != absl::StatusCode::kAborted) {
+      AbandonTask(task, committed, fused);
+    }
+  } else if (!committed.ok() &&
+             committed.code() != absl::StatusCode::kAborted) {
+    // A lost lease (ABORTED) belongs to another worker now; any other
+    // commit failure still holds it, so release it for a prompt retry.
     AbandonTask(task, committed);
   }
   if (next.has_value()) AcceptWorkflowTask(*std::move(next), /*counted=*/true);
@@ -498,41 +604,75 @@ absl::Status Worker::CompleteWorkflowActivation(
 absl::StatusOr<v1::ActivityTask> Worker::PollActivityTask(
     absl::Duration timeout) {
   const absl::Time deadline = absl::Now() + timeout;
+  {
+    absl::MutexLock lock(&mu_);
+    ++activity_pollers_;
+  }
+  absl::Cleanup leave = [this] {
+    absl::MutexLock lock(&mu_);
+    --activity_pollers_;
+  };
   while (true) {
-    if (stopping_.load()) return ShutdownError("worker is shutting down");
-    const absl::Time now = absl::Now();
-    if (now >= deadline) {
-      return absl::DeadlineExceededError(absl::StrCat(
-          "no activity task within ", absl::FormatDuration(timeout)));
+    {
+      absl::MutexLock lock(&mu_);
+      if (!eager_activities_.empty()) {
+        ActivityTask leased = std::move(eager_activities_.front());
+        eager_activities_.pop_front();
+        return StartAttemptLocked(std::move(leased));
+      }
+      if (stopping_.load()) return ShutdownError("worker is shutting down");
+      if (absl::Now() >= deadline) {
+        return absl::DeadlineExceededError(absl::StrCat(
+            "no activity task within ", absl::FormatDuration(timeout)));
+      }
+      // Waiting here, this thread counts as idle for eager dispatch; it may
+      // leave for the backend only while no commit in progress counts on it.
+      ++activity_waiters_;
+      auto wake = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+        return !eager_activities_.empty() || stopping_.load() ||
+               (activity_backend_polls_ < BackendPollLimit(activity_pollers_) &&
+                activity_waiters_ > eager_reserved_);
+      };
+      mu_.AwaitWithDeadline(absl::Condition(&wake), deadline);
+      --activity_waiters_;
+      if (!eager_activities_.empty() || stopping_.load() ||
+          activity_backend_polls_ >= BackendPollLimit(activity_pollers_) ||
+          absl::Now() >= deadline) {
+        continue;
+      }
+      ++activity_backend_polls_;
     }
     absl::StatusOr<std::optional<ActivityTask>> task =
-        backend_->GetActivityTask(config_.queues, config_.activity_task_lease,
-                                  std::min(deadline, now + kMaxBackendWait),
-                                  &stopping_);
-    if (!task.ok()) return task.status();
-    if (!task->has_value()) continue;
-    ActivityTask& leased = **task;
-    v1::ActivityTask out;
-    const std::string token = NewUuid();
-    out.set_task_token(token);
-    out.set_activity_id(leased.activity_id);
-    out.set_instance_id(leased.instance_id);
-    out.set_run_id(leased.execution_id);
-    out.set_activity_name(
-        leased.scheduled_event.activity_scheduled().activity_name());
-    *out.mutable_arguments() =
-        leased.scheduled_event.activity_scheduled().arguments();
-    out.set_attempt(leased.attempt);
-    out.mutable_metadata()->insert(leased.metadata.begin(),
-                                   leased.metadata.end());
-    out.set_queue(leased.queue);
-    out.set_scheduled_time_unix_us(absl::ToUnixMicros(leased.scheduled_at));
+        backend_->GetActivityTask(
+            config_.queues, config_.activity_task_lease,
+            std::min(deadline, absl::Now() + kMaxBackendWait), &stopping_);
     absl::MutexLock lock(&mu_);
-    const absl::Time started = absl::Now();
-    activities_.emplace(token,
-                        InFlightActivity{std::move(leased), started, started});
-    return out;
+    --activity_backend_polls_;
+    if (!task.ok()) return task.status();
+    if (task->has_value()) return StartAttemptLocked(**std::move(task));
   }
+}
+
+v1::ActivityTask Worker::StartAttemptLocked(ActivityTask leased) {
+  v1::ActivityTask out;
+  const std::string token = NewUuid();
+  out.set_task_token(token);
+  out.set_activity_id(leased.activity_id);
+  out.set_instance_id(leased.instance_id);
+  out.set_run_id(leased.execution_id);
+  out.set_activity_name(
+      leased.scheduled_event.activity_scheduled().activity_name());
+  *out.mutable_arguments() =
+      leased.scheduled_event.activity_scheduled().arguments();
+  out.set_attempt(leased.attempt);
+  out.mutable_metadata()->insert(leased.metadata.begin(),
+                                 leased.metadata.end());
+  out.set_queue(leased.queue);
+  out.set_scheduled_time_unix_us(absl::ToUnixMicros(leased.scheduled_at));
+  const absl::Time started = absl::Now();
+  activities_.emplace(token,
+                      InFlightActivity{std::move(leased), started, started});
+  return out;
 }
 
 absl::Status Worker::CompleteActivityTask(
@@ -558,7 +698,7 @@ absl::Status Worker::CompleteActivityTask(
       done->set_scheduled_event_id(task.scheduled_event.id());
       *done->mutable_result() = result.completed();
       done->set_attempt(task.attempt);
-      return backend_->CompleteActivityTask(task, event);
+      return DeliverActivityResult(std::move(task), std::move(event));
     }
     case v1::ActivityTaskResult::kFailed:
       return FinishFailedAttempt(task, result.failed());
@@ -588,7 +728,52 @@ absl::Status Worker::FinishFailedAttempt(const ActivityTask& task,
   failed->set_scheduled_event_id(task.scheduled_event.id());
   *failed->mutable_failure() = failure;
   failed->set_attempt(task.attempt);
-  return backend_->CompleteActivityTask(task, event);
+  return DeliverActivityResult(task, std::move(event));
+}
+
+absl::Status Worker::DeliverActivityResult(ActivityTask task,
+                                           v1::HistoryEvent event) {
+  ActivityResult result{std::move(task), std::move(event)};
+  {
+    absl::MutexLock lock(&mu_);
+    if (StartFusedTaskLocked(result)) return absl::OkStatus();
+  }
+  return backend_->CompleteActivityTask(result.task, result.event);
+}
+
+bool Worker::StartFusedTaskLocked(ActivityResult& result) {
+  if (stopping_.load() || config_.max_cached_runs == 0) return false;
+  // Only when a poller waiting here picks the activation up at once;
+  // otherwise the result may as well wait in the backend's inbox.
+  if (workflow_waiters_ <= static_cast<int>(ready_.size())) return false;
+  const std::string run_id = result.task.execution_id;
+  auto it = runs_.find(run_id);
+  if (it == runs_.end()) return false;
+  RunSlot& slot = it->second;
+  if (!slot.in_lru || slot.machine == nullptr || !slot.identity.has_value() ||
+      slot.task.has_value() || slot.queued_task.has_value() ||
+      slot.outstanding || slot.committing || slot.eviction_reason.has_value()) {
+    return false;
+  }
+  WorkflowTask task = *slot.identity;
+  task.history_length = slot.machine->history_length();
+  task.new_events.push_back(result.event);
+  RemoveFromLruLocked(slot);
+  if (absl::Status started =
+          slot.machine->StartTask(absl::Now(), task.new_events);
+      !started.ok()) {
+    // The regular task that the result wakes replays and reports it.
+    EvictLocked(run_id, slot,
+                absl::StrCat("cannot start task: ", started.message()));
+    EraseIfUnusedLocked(run_id);
+    return false;
+  }
+  slot.task = std::move(task);
+  slot.fused_result = std::move(result);
+  ++workflow_tasks_in_flight_;
+  ++stats_.fused_tasks;
+  ScheduleLocked(run_id);
+  return true;
 }
 
 absl::Status Worker::RecordActivityHeartbeat(
@@ -646,25 +831,35 @@ std::optional<v1::Failure> Worker::ActivityTimeout(
 
 absl::Status Worker::FinalizeShutdown(absl::Duration timeout) {
   InitiateShutdown();
-  std::vector<WorkflowTask> leftover;
+  std::vector<FailedTask> leftover;
+  std::deque<ActivityTask> unstarted;
   bool idle;
   {
     absl::MutexLock lock(&mu_);
     auto idle_cond = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-      return workflow_tasks_in_flight_ == 0 && activities_.empty();
+      return workflow_tasks_in_flight_ == 0 && activities_.empty() &&
+             eager_activities_.empty();
     };
     idle = mu_.AwaitWithTimeout(absl::Condition(&idle_cond), timeout);
+    const absl::Status why =
+        ShutdownError("worker shut down before finishing the task");
     for (auto& [run_id, slot] : runs_) {
       if (slot.task.has_value() && !slot.outstanding && !slot.committing) {
-        leftover.push_back(*slot.task);
+        leftover.push_back({*slot.task, slot.fused_result, why});
       }
-      if (slot.queued_task.has_value()) leftover.push_back(*slot.queued_task);
+      if (slot.queued_task.has_value()) {
+        leftover.push_back({*slot.queued_task, std::nullopt, why});
+      }
     }
+    unstarted.swap(eager_activities_);
     lease_thread_stop_ = true;
   }
-  for (const WorkflowTask& task : leftover) {
-    AbandonTask(task,
-                ShutdownError("worker shut down before finishing the task"));
+  for (const FailedTask& task : leftover) {
+    AbandonTask(task.task, task.why, task.fused_result);
+  }
+  // Eagerly leased attempts nobody polled: back to the queue, same attempt.
+  for (const ActivityTask& task : unstarted) {
+    backend_->RetryActivityTask(task, task.attempt, absl::Now()).IgnoreError();
   }
   if (lease_thread_.joinable()) lease_thread_.join();
   if (!idle) {
@@ -673,6 +868,14 @@ absl::Status Worker::FinalizeShutdown(absl::Duration timeout) {
         "; its leases expire on their own"));
   }
   return absl::OkStatus();
+}
+
+Worker::Stats Worker::stats() const {
+  absl::MutexLock lock(&mu_);
+  Stats stats = stats_;
+  stats.idle_workflow_pollers = workflow_waiters_;
+  stats.idle_activity_pollers = activity_waiters_;
+  return stats;
 }
 
 void Worker::RenewLeases() {
@@ -703,14 +906,22 @@ void Worker::RenewLeases() {
       }
       if (renew) {
         for (const auto& [run_id, slot] : runs_) {
-          if (slot.task.has_value()) workflow_tasks.push_back(*slot.task);
+          // A fused task has no lease of its own; its attempt's is renewed.
+          if (slot.task.has_value() && !slot.task->lease_token.empty()) {
+            workflow_tasks.push_back(*slot.task);
+          }
           if (slot.queued_task.has_value()) {
             workflow_tasks.push_back(*slot.queued_task);
+          }
+          if (slot.fused_result.has_value()) {
+            activity_tasks.push_back(slot.fused_result->task);
           }
         }
         for (const auto& [token, activity] : activities_) {
           activity_tasks.push_back(activity.task);
         }
+        activity_tasks.insert(activity_tasks.end(), eager_activities_.begin(),
+                              eager_activities_.end());
       }
     }
     // The attempt's code keeps running; its late result finds no task.

@@ -18,9 +18,32 @@
 // Shutdown has two steps: InitiateShutdown() stops taking new tasks and wakes
 // blocked pollers (which then drain what is left and return SHUTDOWN);
 // FinalizeShutdown() waits for in-flight work and releases leftover leases.
+//
+// Fewer commits per step. Two shortcuts keep a sequential workflow at about
+// one fsync per activity instead of two commits and two lease grants:
+//   - Eager activity dispatch: a workflow task that schedules activities on
+//     a queue this worker serves asks the backend to lease some of them to
+//     this worker in the same commit, as many as there are activity pollers
+//     idle here; they go straight to those pollers.
+//   - The fused step: when an activity's result belongs to a run that is
+//     idle in the executor cache, the worker does not commit the result on
+//     its own. It runs the workflow task the result wakes on the cached run
+//     at once (no lease, no history read) and commits the result and that
+//     task together (Backend::CompleteActivityWithWorkflowTask). If another
+//     worker touched the instance meanwhile, the backend commits only the
+//     result and the cached run is dropped; if the workflow task fails, the
+//     result is committed on its own and a regular task retries the workflow.
+//   So CompleteActivityTask may return before the result is durable: the
+//   attempt's lease is held (and renewed) until the fused commit, and a crash
+//   before it runs the attempt again, exactly as a crash during the attempt
+//   would.
+// To let locally produced work reach a thread at once, at most half of the
+// threads polling for each kind of task wait in the backend; the others wait
+// here for eager activities and fused activations.
 #ifndef DURABLE_CORE_WORKER_WORKER_H_
 #define DURABLE_CORE_WORKER_WORKER_H_
 
+#include <algorithm>
 #include <atomic>
 #include <deque>
 #include <list>
@@ -94,7 +117,28 @@ class Worker {
   void InitiateShutdown();
   absl::Status FinalizeShutdown(absl::Duration timeout);
 
+  // Counters since construction, for benchmarks and tests.
+  struct Stats {
+    // Activity attempts leased to this worker by eager dispatch.
+    int64_t eager_activities = 0;
+    // Fused tasks started, and those whose workflow task the backend
+    // refused (another worker had moved the instance on).
+    int64_t fused_tasks = 0;
+    int64_t fused_tasks_refused = 0;
+    // Right now: pollers waiting here for locally produced work.
+    int idle_workflow_pollers = 0;
+    int idle_activity_pollers = 0;
+  };
+  Stats stats() const;
+
  private:
+  // An activity's final result (ActivityCompleted or ActivityFailed) whose
+  // commit waits for the fused workflow task of its run.
+  struct ActivityResult {
+    ActivityTask task;
+    v1::HistoryEvent event;
+  };
+
   // Per-run state: the replay machine, the task it is working on and what the
   // language layer holds.
   struct RunSlot {
@@ -107,6 +151,12 @@ class Worker {
     bool outstanding = false;  // an activation is with the language layer
     bool evicting = false;     // ... and it is a RemoveFromCache
     bool language_has_state = false;
+    // With `task` set: the task is a fused one (see the top comment) and
+    // this result is committed together with it.
+    std::optional<ActivityResult> fused_result;
+    // The run's instance, queue and metadata (a task without events or
+    // lease), kept while the run is cached to build fused tasks from.
+    std::optional<WorkflowTask> identity;
     std::optional<std::string> eviction_reason;
     bool in_lru = false;
     std::list<std::string>::iterator lru_position;
@@ -127,6 +177,7 @@ class Worker {
 
   struct FailedTask {
     WorkflowTask task;
+    std::optional<ActivityResult> fused_result;
     absl::Status why;
     // A task of the same run that waited behind the failed one.
     std::optional<WorkflowTask> next;
@@ -147,11 +198,32 @@ class Worker {
   // (FailWorkflow): DATA_LOSS (unreadable history; type "HistoryCorrupted")
   // and, with fail_workflow_on_nondeterminism, NON_DETERMINISM (type
   // "NonDeterminism").
-  void AbandonTask(const WorkflowTask& task, const absl::Status& why);
+  // A fused task (`fused_result` set) holds no lease: its activity result
+  // is committed on its own instead, and the regular workflow task that it
+  // wakes meets the same failure and deals with it.
+  void AbandonTask(
+      const WorkflowTask& task, const absl::Status& why,
+      const std::optional<ActivityResult>& fused_result = std::nullopt);
   // Commits the task's inbound events followed by a WorkflowExecutionFinished
   // carrying a failure of `failure_type` with `why`'s message.
   void FailWorkflow(const WorkflowTask& task, const absl::Status& why,
                     absl::string_view failure_type);
+  // Commits an activity's final result: through a fused task when its run is
+  // idle in the cache and a workflow poller is free, on its own otherwise.
+  absl::Status DeliverActivityResult(ActivityTask task, v1::HistoryEvent event);
+  // Starts the fused task for `result`; false (nothing moved) when the run
+  // is not idle in the cache or no poller would pick the activation up now.
+  bool StartFusedTaskLocked(ActivityResult& result)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Registers a leased attempt as in flight and converts it for the
+  // language layer.
+  v1::ActivityTask StartAttemptLocked(ActivityTask leased)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // How many of the threads polling for one kind of task may wait in the
+  // backend at once; the rest wait for work produced in this process.
+  static int BackendPollLimit(int pollers) {
+    return std::max(1, (pollers + 1) / 2);
+  }
   // Returns the next activation of some ready run, if any. Tasks whose
   // replay failed are evicted and added to `failed`, to be abandoned once
   // the lock is released.
@@ -187,6 +259,20 @@ class Worker {
   int workflow_tasks_in_flight_ ABSL_GUARDED_BY(mu_) = 0;
   absl::flat_hash_map<std::string, InFlightActivity> activities_
       ABSL_GUARDED_BY(mu_);
+  // Poller bookkeeping (see the top comment): threads inside
+  // Poll*, those of them waiting in the backend, and those waiting here.
+  int workflow_pollers_ ABSL_GUARDED_BY(mu_) = 0;
+  int workflow_backend_polls_ ABSL_GUARDED_BY(mu_) = 0;
+  int workflow_waiters_ ABSL_GUARDED_BY(mu_) = 0;
+  int activity_pollers_ ABSL_GUARDED_BY(mu_) = 0;
+  int activity_backend_polls_ ABSL_GUARDED_BY(mu_) = 0;
+  int activity_waiters_ ABSL_GUARDED_BY(mu_) = 0;
+  // Attempts leased to this worker by eager dispatch, not yet polled, and
+  // how many more commits in progress have asked for (each one promised to
+  // a waiting activity poller).
+  std::deque<ActivityTask> eager_activities_ ABSL_GUARDED_BY(mu_);
+  int eager_reserved_ ABSL_GUARDED_BY(mu_) = 0;
+  Stats stats_ ABSL_GUARDED_BY(mu_);
   bool lease_thread_stop_ ABSL_GUARDED_BY(mu_) = false;
   std::thread lease_thread_;
 };

@@ -17,8 +17,10 @@
 //   all W1, W2, W3 in this order.
 //
 // Options: --workflow_pollers / --activity_pollers (threads of each worker;
-// default 16/32 for W1, 4/8 for W2 and W3), --starters (client threads of W1),
-// --cache (max cached workflow runs, 0 = replay every task), --payload_bytes
+// default 64/64 for W1, 4/8 for W2 and W3), --starters (client threads of W1),
+// --cache (max cached workflow runs, 0 = replay every task; default 10,000,
+// Temporal's default sticky cache size, which holds all of W1's 1,000
+// workflows in flight so each step can take the fused path), --payload_bytes
 // (a string of that size is passed to every workflow and activity),
 // --processes=K (K worker processes -- this binary re-executed with
 // --worker-only -- instead of an in-process worker; needs a backend that
@@ -77,11 +79,11 @@ struct Options {
   int runs = 200;
   int steps = 1000;
   int starters = 16;
-  // -1: per workload (W1: 16/32, enough concurrency for group commit to
-  // batch; W2/W3, which are sequential: 4/8).
+  // -1: per workload (W1: 64/64, enough writers in flight for group commit
+  // to batch; W2/W3, which are sequential: 4/8).
   int workflow_pollers = -1;
   int activity_pollers = -1;
-  int cache = 128;
+  int cache = 10'000;
   int payload_bytes = 0;
   int processes = 0;
   int timeout_s = 300;
@@ -211,10 +213,10 @@ absl::Status RegisterAll(Registry& registry) {
 Options ForWorkload(Options options, const std::string& workload) {
   const bool throughput = workload == "W1";
   if (options.workflow_pollers < 0) {
-    options.workflow_pollers = throughput ? 16 : 4;
+    options.workflow_pollers = throughput ? 64 : 4;
   }
   if (options.activity_pollers < 0) {
-    options.activity_pollers = throughput ? 32 : 8;
+    options.activity_pollers = throughput ? 64 : 8;
   }
   return options;
 }

@@ -1,12 +1,15 @@
 #include "backends/sqlite/sqlite_backend.h"
 
+#include <fcntl.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <climits>
 #include <cstdlib>
+#include <cstring>
 #include <map>
 #include <optional>
 #include <utility>
@@ -192,7 +195,13 @@ absl::StatusOr<std::unique_ptr<SqliteBackend>> SqliteBackend::Open(
     DURABLE_ASSIGN_OR_RETURN(bool row, pragma.Step());
     journal_mode = row ? absl::AsciiStrToUpper(pragma.ColumnText(0)) : "?";
   }
-  DURABLE_RETURN_IF_ERROR(connection->Exec("PRAGMA synchronous=FULL"));
+  // In WAL mode the backend syncs the WAL itself, outside its write lock
+  // (see the header); SQLite runs at NORMAL, whose checkpoints still sync
+  // the WAL before copying it and the database after. Any other journal
+  // mode keeps SQLite's own fsync per commit (FULL).
+  const bool wal = journal_mode == "WAL";
+  DURABLE_RETURN_IF_ERROR(connection->Exec(wal ? "PRAGMA synchronous=NORMAL"
+                                               : "PRAGMA synchronous=FULL"));
   DURABLE_RETURN_IF_ERROR(EnsureSchema(*connection, path));
 
   std::string canonical = path;
@@ -200,12 +209,20 @@ absl::StatusOr<std::unique_ptr<SqliteBackend>> SqliteBackend::Open(
     canonical = resolved;
     free(resolved);
   }
-  return std::unique_ptr<SqliteBackend>(new SqliteBackend(
-      std::move(connection), SharedNotifierFor(canonical),
-      // Lease-only batches skip their own fsync (see the header).
-      absl::StrCat("sqlite file=", canonical, " synchronous=FULL journal=",
-                   journal_mode, " group_commit=on lease_commits=NORMAL"),
-      /*on_disk=*/true));
+  std::string description = absl::StrCat(
+      "sqlite file=", canonical, " journal=", journal_mode,
+      wal ? " durability=full (WAL fdatasync before any write returns)"
+          : " synchronous=FULL",
+      " group_commit=on lease_commits=NORMAL");
+  auto backend = std::unique_ptr<SqliteBackend>(
+      new SqliteBackend(std::move(connection), SharedNotifierFor(canonical),
+                        std::move(description), /*on_disk=*/true));
+  {
+    absl::MutexLock lock(&backend->mu_);
+    backend->synchronous_full_ = !wal;
+  }
+  if (wal) backend->wal_path_ = canonical + "-wal";
+  return backend;
 }
 
 SqliteBackend::SqliteBackend(std::unique_ptr<Connection> connection,
@@ -216,7 +233,9 @@ SqliteBackend::SqliteBackend(std::unique_ptr<Connection> connection,
       description_(std::move(description)),
       on_disk_(on_disk) {}
 
-SqliteBackend::~SqliteBackend() = default;
+SqliteBackend::~SqliteBackend() {
+  if (wal_fd_ >= 0) close(wal_fd_);
+}
 
 std::string SqliteBackend::Describe() const { return description_; }
 
@@ -231,13 +250,63 @@ struct SqliteBackend::PendingWrite {
   const bool durable;
   const absl::FunctionRef<absl::Status()> body;
   absl::Status status;
-  // Set by the leader once `status` is final (guarded by queue_mu_).
+  // Set (under queue_mu_) when a leader took the write into its batch, and
+  // once `status` is final.
+  bool taken = false;
   bool done = false;
 };
 
 SqliteBackend::CommitStats SqliteBackend::commit_stats() const {
-  absl::MutexLock lock(&mu_);
-  return commit_stats_;
+  CommitStats stats;
+  {
+    absl::MutexLock lock(&mu_);
+    stats = commit_stats_;
+  }
+  if (!wal_path_.empty()) {
+    absl::MutexLock lock(&sync_mu_);
+    stats.synced_commits = wal_syncs_;
+  }
+  return stats;
+}
+
+absl::Status SqliteBackend::SyncWal(uint64_t through) {
+  absl::MutexLock lock(&sync_mu_);
+  // One fdatasync covers every commit written before it started, so
+  // leaders that queued behind a sync often find theirs done already.
+  if (commits_synced_ >= through) return absl::OkStatus();
+  const uint64_t written = commits_written_.load();
+  struct stat by_path;
+  struct stat by_fd;
+  if (wal_fd_ >= 0 &&
+      (stat(wal_path_.c_str(), &by_path) != 0 || fstat(wal_fd_, &by_fd) != 0 ||
+       by_path.st_ino != by_fd.st_ino || by_path.st_dev != by_fd.st_dev)) {
+    close(wal_fd_);  // The WAL was replaced; sync the current one.
+    wal_fd_ = -1;
+  }
+  if (wal_fd_ < 0) {
+    wal_fd_ = open(wal_path_.c_str(), O_RDONLY | O_CLOEXEC);
+    if (wal_fd_ < 0) {
+      return absl::UnavailableError(
+          absl::StrCat("cannot open the write-ahead log ", Quoted(wal_path_),
+                       " to sync it: ", strerror(errno)));
+    }
+    // A new WAL's directory entry must be durable too.
+    const std::string dir = wal_path_.substr(0, wal_path_.rfind('/') + 1);
+    if (int dir_fd = open(dir.empty() ? "." : dir.c_str(),
+                          O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        dir_fd >= 0) {
+      fsync(dir_fd);
+      close(dir_fd);
+    }
+  }
+  if (fdatasync(wal_fd_) != 0) {
+    return absl::UnavailableError(absl::StrCat(
+        "fdatasync of the write-ahead log ", Quoted(wal_path_),
+        " failed (the commit may not be durable): ", strerror(errno)));
+  }
+  ++wal_syncs_;
+  commits_synced_ = written;
+  return absl::OkStatus();
 }
 
 absl::Status SqliteBackend::SetSynchronousFull(bool full) {
@@ -259,8 +328,10 @@ absl::Status SqliteBackend::Write(bool durable,
     absl::MutexLock lock(&queue_mu_);
     queue_.push_back(&self);
     // Either a leader runs our write, or we become the leader.
-    auto done_or_lead = [this, &self]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(
-                            queue_mu_) { return self.done || !leader_active_; };
+    auto done_or_lead = [this,
+                         &self]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(queue_mu_) {
+      return self.done || (!leader_active_ && !self.taken);
+    };
     queue_mu_.Await(absl::Condition(&done_or_lead));
     if (self.done) return self.status;
     // Leader: take everything queued so far (our own write included) and
@@ -268,20 +339,38 @@ absl::Status SqliteBackend::Write(bool durable,
     // next one.
     leader_active_ = true;
     batch.swap(queue_);
+    for (PendingWrite* write : batch) write->taken = true;
   }
   bool notify;
   {
     absl::MutexLock lock(&mu_);
     notify = RunBatch(batch);
   }
+  // The next batch may run its SQL while this one waits for the disk.
+  {
+    absl::MutexLock lock(&queue_mu_);
+    leader_active_ = false;
+  }
+  const bool needs_sync =
+      !wal_path_.empty() &&
+      std::any_of(batch.begin(), batch.end(),
+                  [](PendingWrite* w) { return w->durable; });
+  if (needs_sync) {
+    // Everything committed so far, ours included, and anything an OK answer
+    // of this batch may rest on.
+    if (absl::Status synced = SyncWal(commits_written_.load()); !synced.ok()) {
+      for (PendingWrite* write : batch) {
+        if (write->status.ok()) write->status = synced;
+      }
+    }
+  }
   if (notify) notifier_->Notify();
   absl::Status status = self.status;
   {
     absl::MutexLock lock(&queue_mu_);
-    for (PendingWrite* write : batch) write->done = true;
     // `self` must not be touched after this: waiters wake up, return and
-    // destroy their entries; one of the rest becomes the next leader.
-    leader_active_ = false;
+    // destroy their entries.
+    for (PendingWrite* write : batch) write->done = true;
   }
   return status;
 }
@@ -296,7 +385,8 @@ bool SqliteBackend::RunBatch(const std::vector<PendingWrite*>& batch) {
       if (write->status.ok()) write->status = status;
     }
   };
-  if (absl::Status s = SetSynchronousFull(durable); !s.ok()) {
+  if (absl::Status s = SetSynchronousFull(durable && wal_path_.empty());
+      !s.ok()) {
     fail_rest(s);
     return false;
   }
@@ -379,6 +469,7 @@ bool SqliteBackend::RunBatch(const std::vector<PendingWrite*>& batch) {
     return false;
   }
   ++commit_stats_.commits;
+  commits_written_.fetch_add(1);
   if (durable && on_disk_) ++commit_stats_.synced_commits;
   return notify;
 }

@@ -1,24 +1,32 @@
 // SqliteBackend: the durable Backend on a SQLite database file (or in memory).
 //
 // One connection per backend object, serialized by a mutex that is never held
-// while waiting for work. Files use WAL journaling with synchronous=FULL, so a
-// committed workflow task survives a power loss.
+// while waiting for work. Files use WAL journaling, and every call that
+// changes workflow state returns only after an fdatasync of the WAL that
+// covers it, so a committed workflow task survives a power loss.
 //
 // Group commit: every write of a caller (creating an instance, leasing,
 // completing or abandoning a task, delivering an event, ...) is queued, and
 // one caller at a time -- the leader -- runs everything queued so far as ONE
 // `BEGIN IMMEDIATE` transaction, each caller's writes inside its own
-// SAVEPOINT, and commits it with one fsync. A caller whose writes fail (a lost
-// lease, a bad argument) has only its savepoint rolled back; the others still
-// commit. Each caller returns only once its batch is durable (or failed), so
-// the per-call contract of core/backend.h is unchanged: every call is
-// all-or-nothing and durable when it returns OK. While the leader waits for
-// its fsync, new callers queue up and form the next batch, so concurrency
-// turns into larger batches instead of more fsyncs. Batches that only grant or
-// extend leases are committed with synchronous=NORMAL (no fsync of their own):
-// a lease is worthless after a power loss, which kills its holder too, and
-// WAL recovery keeps a prefix of transactions, so a later synced commit makes
-// them durable anyway. Every commit that changes workflow state is fsynced.
+// SAVEPOINT. A caller whose writes fail (a lost lease, a bad argument) has
+// only its savepoint rolled back; the others still commit. Each caller returns
+// only once its batch is durable (or failed), so the per-call contract of
+// core/backend.h is unchanged: every call is all-or-nothing and durable when
+// it returns OK.
+//
+// The WAL is synced outside the write lock: SQLite commits at
+// synchronous=NORMAL (no fsync inside COMMIT; its checkpoints still sync the
+// WAL before copying it into the database and the database afterwards), the
+// leader hands leadership on and then fdatasyncs the WAL itself (SyncWal),
+// so the next batch's SQL runs while the disk syncs this one, and one
+// fdatasync covers every commit written before it began. Waiters are
+// notified only after the sync; a reader of this process may still see a
+// batch up to one fdatasync before it is durable. Files whose journal mode
+// cannot be WAL keep SQLite's synchronous=FULL. Batches that only grant or
+// extend leases are not synced on their own: a lease is worthless after a
+// power loss, which kills its holder too, and WAL recovery keeps a prefix of
+// transactions, so a later synced commit makes them durable anyway.
 //
 // Eager activity dispatch and the fused step: a workflow task completion may
 // ask for its first `eager_activities` activities to be leased to the caller
@@ -197,6 +205,10 @@ class SqliteBackend : public core::Backend {
   // Switches the connection between synchronous=FULL and NORMAL (files
   // only); outside transactions.
   absl::Status SetSynchronousFull(bool full) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // WAL files: returns once every commit counted in commits_written_ up to
+  // `through` is on disk, by one fdatasync of the WAL that covers every
+  // commit written before it began (see the header).
+  absl::Status SyncWal(uint64_t through) ABSL_LOCKS_EXCLUDED(mu_, sync_mu_);
 
   // One non-blocking attempt to lease a task. Sets `*next_due` to the
   // earliest future time at which something may become ready (a delayed
@@ -279,6 +291,16 @@ class SqliteBackend : public core::Backend {
   EmptyPoll empty_workflow_poll_ ABSL_GUARDED_BY(mu_);
   EmptyPoll empty_activity_poll_ ABSL_GUARDED_BY(mu_);
   CommitStats commit_stats_ ABSL_GUARDED_BY(mu_);
+  // The WAL's path when the backend syncs it itself (a file in WAL mode);
+  // empty when SQLite syncs every commit (synchronous=FULL). Set once in Open.
+  std::string wal_path_;
+  // Transactions committed (written to the WAL, maybe not yet synced).
+  std::atomic<uint64_t> commits_written_{0};
+  // Lock order: sync_mu_ is never held while acquiring mu_ or queue_mu_.
+  mutable absl::Mutex sync_mu_;
+  uint64_t commits_synced_ ABSL_GUARDED_BY(sync_mu_) = 0;
+  int64_t wal_syncs_ ABSL_GUARDED_BY(sync_mu_) = 0;
+  int wal_fd_ ABSL_GUARDED_BY(sync_mu_) = -1;
 
   // The group-commit queue. Lock order: queue_mu_ is never held while
   // acquiring mu_ or running SQL.

@@ -564,7 +564,7 @@ TEST(SqliteFileTest, DescribeAndReopenKeepData) {
     ASSERT_TRUE(backend.ok()) << backend.status();
     EXPECT_THAT((*backend)->Describe(), HasSubstr("sqlite file="));
     EXPECT_THAT((*backend)->Describe(), HasSubstr("journal=WAL"));
-    EXPECT_THAT((*backend)->Describe(), HasSubstr("synchronous=FULL"));
+    EXPECT_THAT((*backend)->Describe(), HasSubstr("durability=full"));
     ASSERT_TRUE(
         (*backend)
             ->CreateWorkflowInstance(Instance("i1", "e1"), Started("wf"))
@@ -575,6 +575,32 @@ TEST(SqliteFileTest, DescribeAndReopenKeepData) {
   auto state = (*reopened)->GetWorkflowInstanceState("i1");
   ASSERT_TRUE(state.ok()) << state.status();
   EXPECT_EQ(state->workflow_name(), "wf");
+}
+
+// The backend syncs the WAL itself, after releasing SQLite's write lock: a
+// state-changing write returns only after an fdatasync that covers it, and a
+// lease grant costs none.
+TEST(SqliteFileTest, EveryDurableWriteWaitsForAWalSync) {
+  std::string path = TempPath("walsync.db");
+  auto backend = OpenFile(path);
+  ASSERT_TRUE(backend.ok()) << backend.status();
+  const SqliteBackend::CommitStats before = (*backend)->commit_stats();
+  constexpr int kCreates = 5;
+  for (int i = 0; i < kCreates; ++i) {
+    const std::string id = absl::StrCat("w", i);
+    ASSERT_TRUE(
+        (*backend)
+            ->CreateWorkflowInstance(Instance(id, id + "-e"), Started("wf"))
+            .ok());
+  }
+  const SqliteBackend::CommitStats created = (*backend)->commit_stats();
+  // One at a time, nothing can share a sync.
+  EXPECT_EQ(created.synced_commits - before.synced_commits, kCreates);
+
+  auto task = (*backend)->GetWorkflowTask({"default"}, absl::Seconds(30),
+                                          absl::Now(), nullptr);
+  ASSERT_TRUE(task.ok() && task->has_value());
+  EXPECT_EQ((*backend)->commit_stats().synced_commits, created.synced_commits);
 }
 
 TEST(SqliteFileTest, TwoBackendsOnOneFileShareWork) {

@@ -470,7 +470,10 @@ bool SqliteBackend::RunBatch(const std::vector<PendingWrite*>& batch) {
   }
   ++commit_stats_.commits;
   commits_written_.fetch_add(1);
-  if (durable && on_disk_) ++commit_stats_.synced_commits;
+  // Files in WAL mode count their own syncs (SyncWal).
+  if (durable && on_disk_ && wal_path_.empty()) {
+    ++commit_stats_.synced_commits;
+  }
   return notify;
 }
 

@@ -412,14 +412,9 @@ std::optional<v1::WorkflowActivation> Worker::TakeReadyLocked(
     absl::StatusOr<std::optional<v1::WorkflowActivation>> next =
         slot.machine->NextActivation();
     if (!next.ok()) {
-      WorkflowTask task = *std::move(slot.task);
-      slot.task.reset();
-      std::optional<ActivityResult> fused = std::move(slot.fused_result);
-      slot.fused_result.reset();
-      EvictLocked(run_id, slot,
-                  absl::StrCat("replay failed: ", next.status().message()));
-      --workflow_tasks_in_flight_;
-      failed.push_back({std::move(task), std::move(fused), next.status()});
+      failed.push_back(DropTaskLocked(
+          run_id, slot, next.status(),
+          absl::StrCat("replay failed: ", next.status().message())));
       continue;
     }
     if (!next->has_value()) continue;
@@ -458,15 +453,11 @@ absl::Status Worker::CompleteWorkflowActivation(
 
   absl::Status applied = slot.machine->ApplyCompletion(completion);
   if (!applied.ok()) {
-    WorkflowTask task = *std::move(slot.task);
-    slot.task.reset();
-    std::optional<ActivityResult> fused = std::move(slot.fused_result);
-    slot.fused_result.reset();
-    EvictLocked(run_id, slot,
-                absl::StrCat("workflow task failed: ", applied.message()));
-    --workflow_tasks_in_flight_;
+    FailedTask dropped = DropTaskLocked(
+        run_id, slot, applied,
+        absl::StrCat("workflow task failed: ", applied.message()));
     lock.Release();
-    AbandonTask(task, applied, fused);
+    AbandonTask(dropped.task, applied, dropped.fused_result);
     return applied;
   }
   if (!slot.machine->task_done()) {
@@ -481,17 +472,14 @@ absl::Status Worker::CompleteWorkflowActivation(
         "continue-as-new for long-running workflows",
         slot.task->instance_id, slot.machine->history_length(),
         config_.max_history_length));
-    WorkflowTask task = *std::move(slot.task);
-    slot.task.reset();
-    std::optional<ActivityResult> fused = std::move(slot.fused_result);
-    slot.fused_result.reset();
-    EvictLocked(run_id, slot, "history limit exceeded");
-    --workflow_tasks_in_flight_;
+    FailedTask dropped =
+        DropTaskLocked(run_id, slot, too_long, "history limit exceeded");
     lock.Release();
-    if (fused.has_value()) {
-      AbandonTask(task, too_long, fused);  // A regular task fails it.
+    if (dropped.fused_result.has_value()) {
+      // A regular task fails it.
+      AbandonTask(dropped.task, too_long, dropped.fused_result);
     } else {
-      FailWorkflow(task, too_long, "HistoryLimitExceeded");
+      FailWorkflow(dropped.task, too_long, "HistoryLimitExceeded");
     }
     return absl::OkStatus();
   }
@@ -512,20 +500,21 @@ absl::Status Worker::CompleteWorkflowActivation(
   commit.completed_at = absl::Now();
   // Activities this worker can run come first: eager dispatch leases a
   // prefix of the list.
-  int servable = 0;
   for (v1::HistoryEvent& scheduled : output.scheduled_activities) {
-    ActivityTaskSpec spec;
+    ActivityTaskSpec& spec = commit.activities.emplace_back();
     spec.queue = scheduled.activity_scheduled().queue();
     if (spec.queue.empty()) spec.queue = task.queue;
     spec.metadata = task.metadata;
     spec.scheduled_event = std::move(scheduled);
-    const bool here = std::find(config_.queues.begin(), config_.queues.end(),
-                                spec.queue) != config_.queues.end();
-    commit.activities.insert(commit.activities.begin() +
-                                 (here ? servable : commit.activities.size()),
-                             std::move(spec));
-    if (here) ++servable;
   }
+  const int servable = static_cast<int>(
+      std::stable_partition(
+          commit.activities.begin(), commit.activities.end(),
+          [this](const ActivityTaskSpec& spec) {
+            return std::find(config_.queues.begin(), config_.queues.end(),
+                             spec.queue) != config_.queues.end();
+          }) -
+      commit.activities.begin());
   if (!stopping_.load()) {
     const int idle_pollers = activity_waiters_ - eager_reserved_ -
                              static_cast<int>(eager_activities_.size());
@@ -868,6 +857,18 @@ absl::Status Worker::FinalizeShutdown(absl::Duration timeout) {
         "; its leases expire on their own"));
   }
   return absl::OkStatus();
+}
+
+Worker::FailedTask Worker::DropTaskLocked(const std::string& run_id,
+                                          RunSlot& slot, absl::Status why,
+                                          std::string eviction_reason) {
+  FailedTask dropped{*std::move(slot.task), std::move(slot.fused_result),
+                     std::move(why)};
+  slot.task.reset();
+  slot.fused_result.reset();
+  EvictLocked(run_id, slot, std::move(eviction_reason));
+  --workflow_tasks_in_flight_;
+  return dropped;
 }
 
 Worker::Stats Worker::stats() const {

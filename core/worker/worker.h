@@ -208,6 +208,12 @@ class Worker {
   // carrying a failure of `failure_type` with `why`'s message.
   void FailWorkflow(const WorkflowTask& task, const absl::Status& why,
                     absl::string_view failure_type);
+  // Takes the slot's task (and fused result) away because it failed, evicts
+  // the run and stops counting the task as in flight; the caller abandons
+  // it once the lock is released.
+  FailedTask DropTaskLocked(const std::string& run_id, RunSlot& slot,
+                            absl::Status why, std::string eviction_reason)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Commits an activity's final result: through a fused task when its run is
   // idle in the cache and a workflow poller is free, on its own otherwise.
   absl::Status DeliverActivityResult(ActivityTask task, v1::HistoryEvent event);

@@ -65,6 +65,14 @@ struct ActivityTaskSpec {
   std::map<std::string, std::string> metadata;
 };
 
+// Whether an inbox event addressed to an instance (rather than to one of its
+// executions) moves on to the next execution when the one it waits in
+// continues as new: signals and cancellation requests. Timer firings,
+// activity and child results belong to the execution that scheduled them.
+inline bool CarriesOverToNextExecution(const v1::HistoryEvent& event) {
+  return event.has_signal_received() || event.has_workflow_execution_canceled();
+}
+
 // An event for the inbox of this or another instance, optionally delayed
 // (timers, retry backoffs, signals, child starts and results).
 struct OutboundEvent {
@@ -92,7 +100,18 @@ struct WorkflowTaskCompletion {
   // With state CONTINUED_AS_NEW: delete the instance's ended executions
   // other than the one starting now (history, rows), in the same commit.
   bool remove_previous_executions = false;
-  // New state of the execution (ACTIVE, FINISHED, CONTINUED_AS_NEW).
+  // With state CONTINUED_AS_NEW: the execution this one continues as (also
+  // started by an outbound WorkflowExecutionStarted of this completion).
+  // Events accepted for the instance must not be stranded on the execution
+  // that ends: in the same commit, after the outbound events, the store
+  // moves every inbox event of this execution that the task did not consume
+  // (it arrived while the task was in flight) and for which
+  // CarriesOverToNextExecution() holds to the next execution, in arrival
+  // order, behind everything delivered to it by this commit.
+  std::string next_execution_id;
+  // New state of the execution (ACTIVE, FINISHED, CONTINUED_AS_NEW). Once
+  // it is not ACTIVE, the store deletes the execution's inbox events that
+  // were neither consumed nor carried over (nobody can consume them).
   v1::WorkflowState state = v1::WORKFLOW_STATE_ACTIVE;
   // Set when state is FINISHED.
   std::optional<v1::WorkflowResult> result;

@@ -923,6 +923,10 @@ absl::Status SqliteBackend::WriteCompletion(
   for (const core::OutboundEvent& outbound : completion.outbound_events) {
     DURABLE_RETURN_IF_ERROR(DeliverOutbound(outbound, now));
   }
+  if (completion.state != v1::WORKFLOW_STATE_ACTIVE) {
+    DURABLE_RETURN_IF_ERROR(
+        SettleEndedInbox(task, completion.next_execution_id));
+  }
   if (completion.remove_previous_executions &&
       completion.state == v1::WORKFLOW_STATE_CONTINUED_AS_NEW) {
     // Keep only the execution that just started (the active one).
@@ -942,6 +946,45 @@ absl::Status SqliteBackend::WriteCompletion(
   }
   if (result != nullptr) result->workflow_task_committed = true;
   return absl::OkStatus();
+}
+
+absl::Status SqliteBackend::SettleEndedInbox(
+    const WorkflowTask& task, const std::string& next_execution_id) {
+  if (!next_execution_id.empty()) {
+    // Read everything first: the inserts below must not be seen by this scan.
+    std::vector<std::pair<v1::HistoryEvent, int64_t>> carried;
+    {
+      DURABLE_ASSIGN_OR_RETURN(
+          Statement left,
+          connection_->Prepare("SELECT event, visible_at FROM inbox "
+                               "WHERE instance_id = ?1 AND execution_id = ?2 "
+                               "ORDER BY id"));
+      left.BindText(1, task.instance_id).BindText(2, task.execution_id);
+      while (true) {
+        DURABLE_ASSIGN_OR_RETURN(bool row, left.Step());
+        if (!row) break;
+        v1::HistoryEvent event;
+        // An entry that cannot be decoded cannot be carried either; it is
+        // deleted with the rest of the ended execution's inbox.
+        if (event.ParseFromString(left.ColumnBlob(0)) &&
+            core::CarriesOverToNextExecution(event)) {
+          carried.emplace_back(std::move(event), left.ColumnInt64(1));
+        }
+      }
+    }
+    for (const auto& [event, visible_at_us] : carried) {
+      DURABLE_RETURN_IF_ERROR(InsertInbox(task.instance_id, next_execution_id,
+                                          event,
+                                          core::FromUnixMicros(visible_at_us)));
+    }
+  }
+  DURABLE_ASSIGN_OR_RETURN(
+      Statement remove,
+      connection_->Prepare("DELETE FROM inbox "
+                           "WHERE instance_id = ?1 AND execution_id = ?2"));
+  return remove.BindText(1, task.instance_id)
+      .BindText(2, task.execution_id)
+      .Run();
 }
 
 absl::Status SqliteBackend::CompleteWorkflowTask(

@@ -253,6 +253,14 @@ class SqliteBackend : public core::Backend {
                                absl::Time now,
                                core::WorkflowTaskCommitResult* result)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The inbox of an execution that just ended (inside WriteCompletion,
+  // after the consumed events were deleted and the outbound events were
+  // delivered): what core::CarriesOverToNextExecution() accepts moves to
+  // `next_execution_id` (when not empty) in arrival order, and the rest is
+  // deleted.
+  absl::Status SettleEndedInbox(const core::WorkflowTask& task,
+                                const std::string& next_execution_id)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Deletes the activity task of `task`'s lease; ABORTED if it was lost.
   absl::Status DeleteLeasedActivity(const core::ActivityTask& task)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

@@ -32,6 +32,7 @@ void BackendContractTest::SetUp() {
 namespace {
 
 using ::google::protobuf::util::MessageDifferencer;
+using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
 constexpr absl::Duration kLease = absl::Seconds(30);
@@ -631,6 +632,74 @@ TEST_P(BackendContractTest, ContinueAsNewStartsNextExecution) {
   auto history = backend_->GetWorkflowHistory("i1", "e1");
   ASSERT_TRUE(history.ok()) << history.status();
   EXPECT_EQ(history->size(), 2u);
+}
+
+TEST_P(BackendContractTest, ContinueAsNewCarriesEventsThatArrivedInFlight) {
+  for (bool remove_previous : {false, true}) {
+    SCOPED_TRACE(remove_previous ? "removing previous executions"
+                                 : "keeping previous executions");
+    const std::string id = remove_previous ? "i2" : "i1";
+    Create(*backend_, id, "e1", "q1");
+    std::optional<core::WorkflowTask> task =
+        Poll(*backend_, {"q1"}, kSomething);
+    ASSERT_TRUE(task.has_value());
+    // A timer of the first execution that fires later: it must not follow
+    // the instance into the next execution.
+    {
+      core::WorkflowTaskCompletion waiting = Continue(*task);
+      v1::HistoryEvent fired;
+      fired.mutable_timer_fired()->set_scheduled_event_id(1);
+      waiting.outbound_events = {core::OutboundEvent{
+          id, "e1", fired, absl::Now() + absl::Milliseconds(300), "timer/1"}};
+      ASSERT_TRUE(backend_->CompleteWorkflowTask(*task, waiting).ok());
+    }
+    ASSERT_TRUE(backend_->DeliverWorkflowEvent(id, Signal("consumed")).ok());
+    task = Poll(*backend_, {"q1"}, kSomething);
+    ASSERT_TRUE(task.has_value());
+    ASSERT_EQ(task->new_events.size(), 1u);
+    // Accepted while the task that continues as new is in flight.
+    ASSERT_TRUE(backend_->DeliverWorkflowEvent(id, Signal("first")).ok());
+    ASSERT_TRUE(backend_->DeliverWorkflowEvent(id, Cancel("stop")).ok());
+    ASSERT_TRUE(backend_->DeliverWorkflowEvent(id, Signal("second")).ok());
+
+    core::WorkflowTaskCompletion completion = Continue(*task);
+    completion.state = v1::WORKFLOW_STATE_CONTINUED_AS_NEW;
+    completion.next_execution_id = "e2";
+    completion.remove_previous_executions = remove_previous;
+    v1::HistoryEvent next_started = Started("wf", "q1");
+    next_started.mutable_workflow_execution_started()
+        ->set_continued_from_execution_id("e1");
+    // Delivered by the commit itself (e.g. signals the code had not
+    // received): these come before what was still in the inbox.
+    completion.outbound_events = {
+        core::OutboundEvent{id, "e2", next_started, absl::InfinitePast()},
+        core::OutboundEvent{id, "e2", Signal("unreceived"),
+                            absl::InfinitePast()}};
+    ASSERT_TRUE(backend_->CompleteWorkflowTask(*task, completion).ok());
+
+    std::optional<core::WorkflowTask> next =
+        Poll(*backend_, {"q1"}, kSomething);
+    ASSERT_TRUE(next.has_value());
+    EXPECT_EQ(next->execution_id, "e2");
+    std::vector<std::string> kinds;
+    for (const v1::HistoryEvent& event : next->new_events) {
+      if (event.has_signal_received()) {
+        kinds.push_back(event.signal_received().signal_name());
+      } else if (event.has_workflow_execution_canceled()) {
+        kinds.push_back("cancel:" +
+                        event.workflow_execution_canceled().reason());
+      } else {
+        kinds.push_back(event.has_workflow_execution_started() ? "started"
+                                                               : "other");
+      }
+    }
+    EXPECT_THAT(kinds, ElementsAre("started", "unreceived", "first",
+                                   "cancel:stop", "second"));
+    ASSERT_TRUE(backend_->CompleteWorkflowTask(*next, Continue(*next)).ok());
+    // The first execution's timer firing ended with it: the next execution,
+    // still active, never gets it.
+    EXPECT_FALSE(Poll(*backend_, {"q1"}, absl::Milliseconds(600)).has_value());
+  }
 }
 
 // --- Delivering events (signals, cancellation) -------------------------------

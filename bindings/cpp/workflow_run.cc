@@ -86,7 +86,7 @@ absl::Status WorkflowRun::ApplyJob(const v1::WorkflowActivationJob& job) {
       return FireTimer(job.fire_timer());
     case v1::WorkflowActivationJob::kSignalWorkflow:
       run_.Signals(job.signal_workflow().signal_name())
-          ->Push(job.signal_workflow().input());
+          ->Push(job.signal_workflow().input(), run_.signals_arrived++);
       return absl::OkStatus();
     case v1::WorkflowActivationJob::kCancelWorkflow: {
       const std::string& reason = job.cancel_workflow().reason();
@@ -244,6 +244,7 @@ void WorkflowRun::Finish(absl::StatusOr<v1::Payload> result) {
     if (auto carried = result.status().GetPayload(kContinueAsNewPayloadUrl)) {
       if (command.mutable_continue_as_new()->ParseFromString(
               std::string(*carried))) {
+        AddUnreceivedSignals(*command.mutable_continue_as_new());
         return;
       }
       command.clear_continue_as_new();
@@ -254,6 +255,29 @@ void WorkflowRun::Finish(absl::StatusOr<v1::Payload> result) {
   } else {
     *command.mutable_fail_workflow()->mutable_failure() =
         *FailureFromStatus(result.status());
+  }
+}
+
+void WorkflowRun::AddUnreceivedSignals(v1::ContinueAsNew& command) const {
+  struct Unreceived {
+    uint64_t arrival;
+    const std::string* name;
+    const v1::Payload* input;
+  };
+  std::vector<Unreceived> unreceived;
+  for (const auto& [name, buffer] : run_.signals) {
+    for (size_t i = 0; i < buffer->pending.size(); ++i) {
+      unreceived.push_back({buffer->arrivals[i], &name, &buffer->pending[i]});
+    }
+  }
+  std::sort(unreceived.begin(), unreceived.end(),
+            [](const Unreceived& a, const Unreceived& b) {
+              return a.arrival < b.arrival;
+            });
+  for (const Unreceived& signal : unreceived) {
+    v1::SignalWorkflow* carried = command.add_unreceived_signals();
+    carried->set_signal_name(*signal.name);
+    *carried->mutable_input() = *signal.input;
   }
 }
 

@@ -633,6 +633,12 @@ absl::StatusOr<HistoryEvent> WorkflowStateMachine::EventForCommand(
       continued->set_workflow_name(command.continue_as_new().workflow_name());
       continued->set_next_execution_id(
           DeterministicUuid(run_id_, "continue-as-new"));
+      for (const v1::SignalWorkflow& signal :
+           command.continue_as_new().unreceived_signals()) {
+        v1::SignalReceived* carried = continued->add_carried_signals();
+        carried->set_signal_name(signal.signal_name());
+        *carried->mutable_input() = signal.input();
+      }
       return event;
     }
     case WorkflowCommand::kCompleteWorkflow:
@@ -866,6 +872,18 @@ void WorkflowStateMachine::RecordSideOutputs(const WorkflowCommand& command,
       if (!parent_.instance_id().empty()) *started->mutable_parent() = parent_;
       started->set_continued_from_execution_id(run_id_);
       output_.outbound_events.push_back(std::move(next));
+      // Signals the code had not received go to the next execution first;
+      // signals still in this execution's inbox follow them (the store
+      // carries those over, see WorkflowTaskCompletion::next_execution_id).
+      for (const v1::SignalReceived& signal : continued.carried_signals()) {
+        OutboundEvent carried;
+        carried.instance_id = instance_id_;
+        carried.execution_id = continued.next_execution_id();
+        carried.event.set_timestamp_unix_us(event.timestamp_unix_us());
+        *carried.event.mutable_signal_received() = signal;
+        output_.outbound_events.push_back(std::move(carried));
+      }
+      output_.next_execution_id = continued.next_execution_id();
       break;
     }
     case HistoryEvent::kSignalSent: {

@@ -60,6 +60,8 @@ struct WorkflowTaskOutput {
   std::vector<std::string> canceled_event_keys;
   // The task continued as new and asked to drop the earlier executions.
   bool remove_previous_executions = false;
+  // The execution the task continued as (state CONTINUED_AS_NEW), else "".
+  std::string next_execution_id;
   v1::WorkflowState state = v1::WORKFLOW_STATE_ACTIVE;
   // Set when the workflow finished in this task.
   std::optional<v1::WorkflowResult> result;

@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "core/errors.h"
 #include "gmock/gmock.h"
@@ -540,6 +541,40 @@ TEST(WorkflowStateMachineTest, ContinueAsNewStartsNextExecution) {
                          .workflow_execution_continued_as_new()
                          .next_execution_id());
   EXPECT_EQ(next_id.size(), 36u);
+}
+
+TEST(WorkflowStateMachineTest, ContinueAsNewHandsUnreceivedSignalsOn) {
+  WorkflowStateMachine m("instance-1", "run-1");
+  ASSERT_TRUE(m.StartTask(kT0, {Started("Loop")}).ok());
+  ASSERT_TRUE(m.NextActivation().ok());
+  v1::WorkflowCommand next;
+  for (const char* name : {"b", "a"}) {
+    v1::SignalWorkflow* signal =
+        next.mutable_continue_as_new()->add_unreceived_signals();
+    signal->set_signal_name(name);
+    signal->mutable_input()->set_data(absl::StrCat("\"", name, "\""));
+  }
+  ASSERT_TRUE(m.ApplyCompletion(Completion("run-1", {next})).ok());
+  WorkflowTaskOutput out = m.TakeTaskOutput();
+  const std::string next_id = out.next_execution_id;
+  EXPECT_EQ(next_id, out.executed_events.back()
+                         .workflow_execution_continued_as_new()
+                         .next_execution_id());
+  EXPECT_EQ(out.executed_events.back()
+                .workflow_execution_continued_as_new()
+                .carried_signals_size(),
+            2);
+  // The next execution starts, then receives the signals in their order.
+  ASSERT_EQ(out.outbound_events.size(), 3u);
+  EXPECT_TRUE(out.outbound_events[0].event.has_workflow_execution_started());
+  for (size_t i : {1u, 2u}) {
+    EXPECT_EQ(out.outbound_events[i].instance_id, "instance-1");
+    EXPECT_EQ(out.outbound_events[i].execution_id, next_id);
+  }
+  EXPECT_EQ(out.outbound_events[1].event.signal_received().signal_name(), "b");
+  EXPECT_EQ(out.outbound_events[2].event.signal_received().signal_name(), "a");
+  EXPECT_EQ(out.outbound_events[2].event.signal_received().input().data(),
+            "\"a\"");
 }
 
 TEST(WorkflowStateMachineTest, PatchMarkersReplayAndDeprecatedOnesAreLenient) {

@@ -495,6 +495,7 @@ absl::Status Worker::CompleteWorkflowActivation(
   commit.outbound_events = std::move(output.outbound_events);
   commit.canceled_event_keys = std::move(output.canceled_event_keys);
   commit.remove_previous_executions = output.remove_previous_executions;
+  commit.next_execution_id = std::move(output.next_execution_id);
   commit.state = output.state;
   commit.result = std::move(output.result);
   commit.completed_at = absl::Now();

@@ -794,7 +794,8 @@ class WorkflowContext:
         ``CONTINUED_AS_NEW``; a client or a parent waiting on the instance
         gets the final execution's result. ``workflow`` switches to another
         workflow; ``remove_previous_executions`` deletes the earlier
-        executions.
+        executions. Signals this run has not received yet are handed to the
+        next execution, ahead of any that arrive later.
         """
         raise ContinueAsNewError(*args, workflow=workflow,
                                  remove_previous_executions=remove_previous_executions)
@@ -1001,6 +1002,9 @@ class _Run:
         self._deprecated_patches: Set[str] = set()
         self._recorded_side_effects: Dict[int, common_pb2.Payload] = {}
         self._signals: Dict[str, Deque[common_pb2.Payload]] = {}
+        # The name of every signal delivered, in arrival order: each buffer
+        # above holds the newest len(buffer) signals of its name.
+        self._signal_arrivals: List[str] = []
         self._signal_waiters: Dict[str, List[Future[None]]] = {}
 
     # -- helpers for the context
@@ -1064,6 +1068,7 @@ class _Run:
         elif kind == "signal_workflow":
             signal = job.signal_workflow
             self._signals.setdefault(signal.signal_name, collections.deque()).append(signal.input)
+            self._signal_arrivals.append(signal.signal_name)
             for waiter in self._signal_waiters.pop(signal.signal_name, []):
                 waiter._set_result(None)
         elif kind == "cancel_workflow":
@@ -1191,6 +1196,27 @@ class _Run:
             asyncio.events._set_running_loop(previous_loop)
             _running.run = None
 
+    def _unreceived_signals(self) -> List[protocol_pb2.SignalWorkflow]:
+        """The buffered signals of every name, in arrival order.
+
+        Continuing as new hands them to the next execution, so no signal the
+        code did not receive is lost.
+        """
+        left = {name: len(buffer) for name, buffer in self._signals.items() if buffer}
+        names: List[str] = []
+        for name in reversed(self._signal_arrivals):
+            if left.get(name, 0) > 0:
+                left[name] -= 1
+                names.append(name)
+        names.reverse()
+        taken = {name: 0 for name in names}
+        unreceived = []
+        for name in names:
+            unreceived.append(protocol_pb2.SignalWorkflow(
+                signal_name=name, input=self._signals[name][taken[name]]))
+            taken[name] += 1
+        return unreceived
+
     def _finish_if_done(self) -> None:
         root = self.root
         if self.finished or root is None or not root.done():
@@ -1200,7 +1226,8 @@ class _Run:
             self.finished = True
             self._add_command(continue_as_new=protocol_pb2.ContinueAsNew(
                 workflow_name=error.workflow_name, arguments=error.arguments,
-                remove_previous_executions=error.remove_previous_executions))
+                remove_previous_executions=error.remove_previous_executions,
+                unreceived_signals=self._unreceived_signals()))
             return
         if error is None:
             try:

@@ -25,6 +25,7 @@
 #ifndef DURABLE_SIGNAL_CHANNEL_H_
 #define DURABLE_SIGNAL_CHANNEL_H_
 
+#include <cstdint>
 #include <deque>
 #include <memory>
 #include <optional>
@@ -48,17 +49,23 @@ namespace internal {
 struct SignalBuffer {
   explicit SignalBuffer(Scheduler* scheduler) : receivers(scheduler) {}
 
-  void Push(v1::Payload input) {
+  // `arrival` numbers the run's signals of every name in arrival order.
+  void Push(v1::Payload input, uint64_t arrival) {
     pending.push_back(std::move(input));
+    arrivals.push_back(arrival);
     receivers.WakeAll();
   }
   v1::Payload Pop() {
     v1::Payload input = std::move(pending.front());
     pending.pop_front();
+    arrivals.pop_front();
     return input;
   }
 
   std::deque<v1::Payload> pending;
+  // The arrival number of each pending signal (continuing as new hands the
+  // unreceived signals of every name to the next execution in this order).
+  std::deque<uint64_t> arrivals;
   WaitList receivers;
 };
 

@@ -74,7 +74,9 @@
 //    workflows returning absl::Status or absl::StatusOr<T>: ContinueAsNew()
 //    returns a special status that the facade turns into the ContinueAsNew
 //    command when the workflow returns it (and that is an ordinary error of
-//    type "ContinueAsNew" anywhere else).
+//    type "ContinueAsNew" anywhere else). Signals buffered in the run and
+//    not received yet go to the next execution, ahead of any that arrive
+//    later, so continuing as new loses no signal.
 //  - Patched(change_id) is true for code running for the first time (and
 //    records a marker in history) and, on replay, true only if history has
 //    the marker: `if (ctx.Patched("x")) new code; else old code;` keeps

@@ -113,6 +113,8 @@ class RunState {
   // ResolveSideEffect values not asked for yet.
   absl::flat_hash_map<uint32_t, v1::Payload> recorded_side_effects;
   absl::flat_hash_map<std::string, std::shared_ptr<SignalBuffer>> signals;
+  // Signals delivered so far (numbers them in arrival order).
+  uint64_t signals_arrived = 0;
 
   // Commands issued since the activation began, in issue order.
   std::vector<v1::WorkflowCommand> commands;

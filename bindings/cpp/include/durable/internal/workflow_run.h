@@ -70,6 +70,8 @@ class WorkflowRun {
   // Issues the workflow's final command if the root coroutine returned.
   void FinishIfDone();
   void Finish(absl::StatusOr<v1::Payload> result);
+  // Hands the signals the code never received to the next execution.
+  void AddUnreceivedSignals(v1::ContinueAsNew& command) const;
 
   RunState run_;
   // The workflow's own context, canceled by CancelWorkflow.

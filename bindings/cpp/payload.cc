@@ -1,5 +1,7 @@
 #include "durable/payload.h"
 
+#include <cmath>
+#include <cstdint>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -23,6 +25,37 @@ std::string ReadableTypeName(absl::string_view pretty_function) {
       name, {{"std::__cxx11::basic_string<char>", "std::string"},
              {"std::__cxx11::", "std::"},
              {"nlohmann::json_abi_v3_11_2::", "nlohmann::"}});
+}
+
+std::string IntegerMismatch(const nlohmann::json& json, absl::string_view type,
+                            int64_t min, uint64_t max) {
+  const std::string range =
+      absl::StrCat(" does not fit in ", type, " (", min, " to ", max, ")");
+  if (json.is_boolean()) {
+    return absl::StrCat(json.dump(), " is a boolean, not an integer");
+  }
+  if (json.is_number_unsigned()) {
+    const uint64_t value = json.get<uint64_t>();
+    return value > max ? absl::StrCat(value, range) : "";
+  }
+  if (json.is_number_integer()) {
+    const int64_t value = json.get<int64_t>();
+    const bool fits =
+        value < 0 ? value >= min : static_cast<uint64_t>(value) <= max;
+    return fits ? "" : absl::StrCat(value, range);
+  }
+  if (json.is_number_float()) {
+    const double value = json.get<double>();
+    if (!std::isfinite(value) || std::trunc(value) != value) {
+      return absl::StrCat(json.dump(), " is not an integer");
+    }
+    // max + 1 is a power of two, so it converts to double exactly.
+    const double above_max = static_cast<double>(max / 2 + 1) * 2.0;
+    if (value < static_cast<double>(min) || value >= above_max) {
+      return absl::StrCat(json.dump(), range);
+    }
+  }
+  return "";
 }
 
 }  // namespace internal

@@ -55,6 +55,49 @@ TEST(PayloadTest, WrongTypeNamesTheTypeAndTheJsonError) {
       StartsWith("cannot decode payload as std::string: "));
 }
 
+TEST(PayloadTest, IntegersAreNeverNarrowed) {
+  auto message = [](const absl::Status& status) {
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
+    return std::string(status.message());
+  };
+  EXPECT_EQ(message(DecodePayload<int>(JsonPayload("1.5")).status()),
+            "cannot decode payload as int: 1.5 is not an integer");
+  EXPECT_EQ(message(DecodePayload<int>(JsonPayload("1099511627776")).status()),
+            "cannot decode payload as int: 1099511627776 does not fit in int "
+            "(-2147483648 to 2147483647)");
+  EXPECT_THAT(message(DecodePayload<unsigned>(JsonPayload("-1")).status()),
+              HasSubstr("-1 does not fit in unsigned int"));
+  EXPECT_THAT(message(DecodePayload<int8_t>(JsonPayload("128")).status()),
+              HasSubstr("128 does not fit in"));
+  EXPECT_THAT(message(DecodePayload<int64_t>(JsonPayload("1e19")).status()),
+              HasSubstr("does not fit in"));
+  EXPECT_THAT(
+      message(DecodePayload<uint64_t>(JsonPayload("18446744073709551616.0"))
+                  .status()),
+      HasSubstr("does not fit in"));
+  EXPECT_EQ(message(DecodePayload<int>(JsonPayload("true")).status()),
+            "cannot decode payload as int: true is a boolean, not an integer");
+  EXPECT_EQ(
+      message(
+          DecodePayload<std::vector<int>>(JsonPayload("[1, 2.7]")).status()),
+      "cannot decode payload as std::vector<int>: element [1]: 2.7 is not an "
+      "integer");
+  EXPECT_THAT(message(DecodePayload<std::map<std::string, int16_t>>(
+                          JsonPayload(R"({"a": 70000})"))
+                          .status()),
+              HasSubstr(R"(element ["a"]: 70000 does not fit in)"));
+
+  // What fits exactly still decodes, floats written as whole numbers too.
+  EXPECT_EQ(*DecodePayload<int>(JsonPayload("-2147483648")), INT32_MIN);
+  EXPECT_EQ(*DecodePayload<int>(JsonPayload("3.0")), 3);
+  EXPECT_EQ(*DecodePayload<uint64_t>(JsonPayload("18446744073709551615")),
+            UINT64_MAX);
+  EXPECT_EQ(*DecodePayload<int64_t>(JsonPayload("-9223372036854775808")),
+            INT64_MIN);
+  EXPECT_DOUBLE_EQ(*DecodePayload<double>(JsonPayload("1.5")), 1.5);
+  EXPECT_TRUE(*DecodePayload<bool>(JsonPayload("true")));
+}
+
 TEST(PayloadTest, InvalidJson) {
   absl::StatusOr<int> decoded = DecodePayload<int>(JsonPayload("{"));
   ASSERT_FALSE(decoded.ok());

@@ -447,6 +447,22 @@ TEST_F(WorkflowRunTest, ActivityUndecodableArgument) {
                          "payload as int: "));
 }
 
+TEST_F(WorkflowRunTest, ActivityArgumentsAreNeverNarrowed) {
+  // Today's callers in other languages may send any JSON number: an int
+  // parameter takes only what it holds exactly.
+  v1::ActivityTaskResult fraction =
+      ExecuteActivityTask(registry_, Task("Add", {"1.5", "2.7"}));
+  EXPECT_EQ(fraction.failed().type(), "InvalidArgument");
+  EXPECT_EQ(fraction.failed().message(),
+            "activity \"Add\" argument 1 of 2: cannot decode payload as int: "
+            "1.5 is not an integer");
+  v1::ActivityTaskResult too_big =
+      ExecuteActivityTask(registry_, Task("Add", {"1", "1099511627776"}));
+  EXPECT_EQ(too_big.failed().message(),
+            "activity \"Add\" argument 2 of 2: cannot decode payload as int: "
+            "1099511627776 does not fit in int (-2147483648 to 2147483647)");
+}
+
 TEST_F(WorkflowRunTest, ActivityFailuresAndPanics) {
   EXPECT_EQ(
       ExecuteActivityTask(registry_, Task("Declined", {})).failed().type(),

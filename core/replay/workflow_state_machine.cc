@@ -1,5 +1,7 @@
 #include "core/replay/workflow_state_machine.h"
 
+#include <cstdint>
+#include <limits>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -11,6 +13,37 @@
 
 namespace durable::core {
 namespace {
+
+// OK, or why the options of a scheduled activity can never work.
+absl::Status ValidateActivityOptions(const v1::ActivityScheduled& scheduled) {
+  if (absl::Status policy =
+          ValidateRetryPolicy(scheduled.retry_policy(), "retry_policy");
+      !policy.ok()) {
+    return policy;
+  }
+  const std::pair<const char*, int64_t> timeouts[] = {
+      {"start_to_close_timeout_us", scheduled.start_to_close_timeout_us()},
+      {"schedule_to_close_timeout_us",
+       scheduled.schedule_to_close_timeout_us()},
+      {"heartbeat_timeout_us", scheduled.heartbeat_timeout_us()}};
+  for (const auto& [name, value] : timeouts) {
+    if (value < 0) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "%s is %d; it must not be negative (0 means none)", name, value));
+    }
+  }
+  return absl::OkStatus();
+}
+
+// The failure a command with invalid options resolves with.
+v1::Failure InvalidOptionsFailure(absl::string_view what,
+                                  const absl::Status& why) {
+  v1::Failure failure;
+  failure.set_type("InvalidArgument");
+  failure.set_message(absl::StrCat(what, ": ", why.message()));
+  failure.set_non_retryable(true);
+  return failure;
+}
 
 using v1::HistoryEvent;
 using v1::WorkflowCommand;
@@ -559,8 +592,13 @@ absl::StatusOr<HistoryEvent> WorkflowStateMachine::EventForCommand(
                             run_id_, start.seq()));
       }
       auto* scheduled = event.mutable_timer_scheduled();
-      scheduled->set_fire_at_unix_us(absl::ToUnixMicros(now) +
-                                     start.duration_us());
+      // Saturating: an infinite or huge timer is due at the end of time
+      // (never), not at a time that wrapped around into the past.
+      const int64_t now_us = absl::ToUnixMicros(now);
+      scheduled->set_fire_at_unix_us(
+          start.duration_us() > std::numeric_limits<int64_t>::max() - now_us
+              ? std::numeric_limits<int64_t>::max()
+              : now_us + start.duration_us());
       scheduled->set_name(start.name());
       return event;
     }
@@ -784,12 +822,36 @@ OutboundEvent WorkflowStateMachine::ChildStart(
   return start;
 }
 
+OutboundEvent WorkflowStateMachine::ToSelf(const HistoryEvent& cause) const {
+  OutboundEvent self;
+  self.instance_id = instance_id_;
+  self.execution_id = run_id_;
+  self.event.set_timestamp_unix_us(cause.timestamp_unix_us());
+  return self;
+}
+
 void WorkflowStateMachine::RecordSideOutputs(const WorkflowCommand& command,
                                              const HistoryEvent& event) {
   switch (event.attributes_case()) {
-    case HistoryEvent::kActivityScheduled:
+    case HistoryEvent::kActivityScheduled: {
+      const auto& scheduled = event.activity_scheduled();
+      if (absl::Status invalid = ValidateActivityOptions(scheduled);
+          !invalid.ok()) {
+        // Bad options never run and never retry: the activity fails at once
+        // (the next task tells the code), and nothing else is held up.
+        OutboundEvent failed = ToSelf(event);
+        failed.event.mutable_activity_failed()->set_scheduled_event_id(
+            event.id());
+        *failed.event.mutable_activity_failed()->mutable_failure() =
+            InvalidOptionsFailure(
+                absl::StrFormat("activity \"%s\"", scheduled.activity_name()),
+                invalid);
+        output_.outbound_events.push_back(std::move(failed));
+        break;
+      }
       output_.scheduled_activities.push_back(event);
       break;
+    }
     case HistoryEvent::kTimerScheduled: {
       OutboundEvent fired;
       fired.instance_id = instance_id_;
@@ -809,9 +871,24 @@ void WorkflowStateMachine::RecordSideOutputs(const WorkflowCommand& command,
       output_.canceled_event_keys.push_back(
           TimerKey(event.timer_canceled().scheduled_event_id()));
       break;
-    case HistoryEvent::kSubWorkflowScheduled:
+    case HistoryEvent::kSubWorkflowScheduled: {
+      const auto& scheduled = event.sub_workflow_scheduled();
+      if (absl::Status invalid =
+              ValidateRetryPolicy(scheduled.retry_policy(), "retry_policy");
+          !invalid.ok()) {
+        OutboundEvent failed = ToSelf(event);
+        failed.event.mutable_sub_workflow_failed()->set_scheduled_event_id(
+            event.id());
+        *failed.event.mutable_sub_workflow_failed()->mutable_failure() =
+            InvalidOptionsFailure(absl::StrFormat("child workflow \"%s\"",
+                                                  scheduled.workflow_name()),
+                                  invalid);
+        output_.outbound_events.push_back(std::move(failed));
+        break;
+      }
       output_.outbound_events.push_back(ChildStart(event));
       break;
+    }
     case HistoryEvent::kSubWorkflowCancellationRequested: {
       const int64_t scheduled_id =
           event.sub_workflow_cancellation_requested().scheduled_event_id();

@@ -133,6 +133,8 @@ class WorkflowStateMachine {
   bool ProducesEvent(const v1::WorkflowCommand& command) const;
   // The event that starts the child scheduled by `scheduled_event`.
   OutboundEvent ChildStart(const v1::HistoryEvent& scheduled_event) const;
+  // An event for this execution's own inbox, timestamped like `cause`.
+  OutboundEvent ToSelf(const v1::HistoryEvent& cause) const;
   // Outbound events and withdrawals caused by a command of the live task.
   void RecordSideOutputs(const v1::WorkflowCommand& command,
                          const v1::HistoryEvent& event);

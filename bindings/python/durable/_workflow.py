@@ -113,7 +113,9 @@ class RetryPolicy:
             default, 1: no retry).
         initial_interval: delay before the first retry.
         backoff_coefficient: multiplier applied to the delay after each retry.
-        maximum_interval: upper bound for the delay (None: no bound).
+        maximum_interval: upper bound for the delay (None: 100 initial
+            intervals). A NaN or infinite coefficient or a negative value
+            fails the activity at once with an ``InvalidArgument`` failure.
         timeout: give up this long after the first attempt was scheduled.
         non_retryable_error_types: failure types that are never retried.
     """

@@ -41,7 +41,9 @@ struct RetryPolicy {
   // Factor applied to the delay after each retry; below 1 means the
   // default (2.0).
   double backoff_coefficient = 0;
-  // Upper bound for the delay between attempts; zero means none.
+  // Upper bound for the delay between attempts; zero means 100 initial
+  // intervals. (A NaN or infinite coefficient, or negative values, fail the
+  // activity or child at once with an InvalidArgument failure.)
   absl::Duration maximum_interval = absl::ZeroDuration();
   // Stop retrying once this much time passed since the activity was first
   // scheduled; zero means no overall limit.

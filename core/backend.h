@@ -86,6 +86,25 @@ struct OutboundEvent {
   // "timer/12" for the TimerFired of the timer scheduled at event 12), so a
   // later task can withdraw it (WorkflowTaskCompletion::canceled_event_keys).
   std::string key;
+
+  // An answer the sender waits for: whether `event` was put in the inbox of
+  // an active execution. The core prebuilds both possible answers; the store
+  // only picks one, in the same transaction as the delivery, and puts it in
+  // the inbox of execution `execution_id` of `instance_id` (visible now),
+  // unless that execution is no longer active (then it is dropped, like an
+  // activity result for an ended execution). Used for signals between
+  // workflows (SignalExternalDelivered / SignalExternalFailed); never set on
+  // events that start an execution.
+  struct Reply {
+    std::string instance_id;
+    std::string execution_id;
+    // When `event` went into the inbox of an active execution.
+    v1::HistoryEvent delivered;
+    // When it was dropped: no execution of `instance_id` (or not the one
+    // named by `execution_id`) is active.
+    v1::HistoryEvent not_delivered;
+  };
+  std::optional<Reply> reply;
 };
 
 // Everything one workflow task wrote, committed atomically.
@@ -93,6 +112,15 @@ struct WorkflowTaskCompletion {
   // Appended to history; ids continue from WorkflowTask::history_length.
   std::vector<v1::HistoryEvent> executed_events;
   std::vector<ActivityTaskSpec> activities;
+  // Delivered in this order, after the execution's new state is set (so a
+  // continue-as-new can start the next execution, and a reply for this
+  // execution is dropped when it finished). The engine orders them, so the
+  // order of the commands within a task never changes the outcome: first every
+  // event that starts an execution (WorkflowExecutionStarted: children, child
+  // retries, the next execution of a continue-as-new), then all others
+  // (timers, signals, cancellations, results for a parent), each group in
+  // command order. A signal to a child started in the same task therefore
+  // finds the child's execution, whichever command came first.
   std::vector<OutboundEvent> outbound_events;
   // Keys of pending (not yet consumed) inbox events of this execution to
   // delete, e.g. the TimerFired of a canceled timer. Unknown keys are fine.

@@ -769,11 +769,14 @@ absl::Status SqliteBackend::DeliverOutbound(const core::OutboundEvent& outbound,
     return DeliverOutbound(to_parent, now);
   }
   std::string execution_id = outbound.execution_id;
+  bool active = false;  // Not active: dropped (see header).
   if (execution_id.empty()) {
-    DURABLE_ASSIGN_OR_RETURN(std::optional<std::string> active,
+    DURABLE_ASSIGN_OR_RETURN(std::optional<std::string> current,
                              ActiveExecution(outbound.instance_id));
-    if (!active.has_value()) return absl::OkStatus();  // Dropped: see header.
-    execution_id = *active;
+    if (current.has_value()) {
+      execution_id = *current;
+      active = true;
+    }
   } else {
     DURABLE_ASSIGN_OR_RETURN(
         Statement state,
@@ -781,10 +784,21 @@ absl::Status SqliteBackend::DeliverOutbound(const core::OutboundEvent& outbound,
                              "WHERE instance_id = ?1 AND execution_id = ?2"));
     state.BindText(1, outbound.instance_id).BindText(2, execution_id);
     DURABLE_ASSIGN_OR_RETURN(bool row, state.Step());
-    if (!row || state.ColumnInt64(0) != kActive) return absl::OkStatus();
+    active = row && state.ColumnInt64(0) == kActive;
   }
-  return InsertInbox(outbound.instance_id, execution_id, outbound.event,
-                     visible_at, outbound.key);
+  if (active) {
+    DURABLE_RETURN_IF_ERROR(InsertInbox(outbound.instance_id, execution_id,
+                                        outbound.event, visible_at,
+                                        outbound.key));
+  }
+  if (!outbound.reply.has_value()) return absl::OkStatus();
+  // The sender's answer, prebuilt by the core: only which one is ours.
+  core::OutboundEvent answer;
+  answer.instance_id = outbound.reply->instance_id;
+  answer.execution_id = outbound.reply->execution_id;
+  answer.event =
+      active ? outbound.reply->delivered : outbound.reply->not_delivered;
+  return DeliverOutbound(answer, now);
 }
 
 absl::Status SqliteBackend::WriteCompletion(

@@ -62,7 +62,9 @@
 //   - Other outbound events with an empty execution_id go to the instance's
 //     current active execution; events for an instance/execution that is not
 //     active (finished, or unknown) are dropped silently, like activity
-//     results of finished executions.
+//     results of finished executions. An event with a reply then puts the
+//     reply's `delivered` or `not_delivered` event in the sender's inbox,
+//     by the same rules.
 //   - Executed events must be numbered history_length + 1, + 2, ...;
 //     anything else is INVALID_ARGUMENT and nothing is written.
 //   - ListWorkflowInstances orders by the latest execution's created_at, then

@@ -550,6 +550,72 @@ TEST_P(BackendContractTest, CompletionDeliversEventsToOtherInstances) {
   EXPECT_FALSE(Poll(*backend_, {"q-sender"}).has_value());
 }
 
+// A signal to `target` whose sender (execution e1 of "sender") waits for the
+// answer; the answers name `sent_id`.
+core::OutboundEvent SignalWithReply(const std::string& target,
+                                    int64_t sent_id) {
+  core::OutboundEvent signal{target, "", Signal("hello"), absl::InfinitePast()};
+  core::OutboundEvent::Reply& reply = signal.reply.emplace();
+  reply.instance_id = "sender";
+  reply.execution_id = "e1";
+  reply.delivered.mutable_signal_external_delivered()->set_scheduled_event_id(
+      sent_id);
+  reply.not_delivered.mutable_signal_external_failed()->set_scheduled_event_id(
+      sent_id);
+  return signal;
+}
+
+TEST_P(BackendContractTest, ReplyTellsTheSenderWhetherItWasDelivered) {
+  Create(*backend_, "sender", "e1", "q-sender");
+  Create(*backend_, "receiver", "e1", "q-receiver");
+  CreateAndFinish(*backend_, "finished", "q-finished");
+  std::optional<core::WorkflowTask> task =
+      Poll(*backend_, {"q-sender"}, kSomething);
+  ASSERT_TRUE(task.has_value());
+  core::WorkflowTaskCompletion completion = Continue(*task);
+  completion.outbound_events = {SignalWithReply("receiver", 3),
+                                SignalWithReply("nowhere", 4),
+                                SignalWithReply("finished", 5)};
+  ASSERT_TRUE(backend_->CompleteWorkflowTask(*task, completion).ok());
+
+  // One answer per signal, in the sender's inbox, in delivery order.
+  std::optional<core::WorkflowTask> answers =
+      Poll(*backend_, {"q-sender"}, kSomething);
+  ASSERT_TRUE(answers.has_value());
+  ASSERT_EQ(answers->new_events.size(), 3u);
+  EXPECT_EQ(
+      answers->new_events[0].signal_external_delivered().scheduled_event_id(),
+      3);
+  EXPECT_EQ(
+      answers->new_events[1].signal_external_failed().scheduled_event_id(), 4);
+  EXPECT_EQ(
+      answers->new_events[2].signal_external_failed().scheduled_event_id(), 5);
+  std::optional<core::WorkflowTask> received =
+      Poll(*backend_, {"q-receiver"}, kSomething);
+  ASSERT_TRUE(received.has_value());
+  ASSERT_EQ(received->new_events.size(), 2u);
+  EXPECT_EQ(received->new_events[1].signal_received().signal_name(), "hello");
+  EXPECT_FALSE(Poll(*backend_, {"q-finished"}).has_value());
+
+  // A sender that finishes in the same commit gets no answer; the signal is
+  // still delivered.
+  ASSERT_TRUE(
+      backend_->CompleteWorkflowTask(*received, Continue(*received)).ok());
+  core::WorkflowTaskCompletion last = Finish(*answers, "done");
+  last.outbound_events = {SignalWithReply("receiver", 9)};
+  ASSERT_TRUE(backend_->CompleteWorkflowTask(*answers, last).ok());
+  received = Poll(*backend_, {"q-receiver"}, kSomething);
+  ASSERT_TRUE(received.has_value());
+  ASSERT_EQ(received->new_events.size(), 1u);
+  EXPECT_TRUE(received->new_events[0].has_signal_received());
+  auto stats = backend_->GetStats();
+  ASSERT_TRUE(stats.ok()) << stats.status();
+  EXPECT_EQ(CountIn(stats->pending_workflow_tasks, "q-sender"), 0);
+  auto sender = backend_->GetWorkflowInstanceState("sender");
+  ASSERT_TRUE(sender.ok()) << sender.status();
+  EXPECT_EQ(sender->state(), v1::WORKFLOW_STATE_FINISHED);
+}
+
 TEST_P(BackendContractTest, DelayedOutboundEventBecomesVisibleLater) {
   Create(*backend_, "i1");
   std::optional<core::WorkflowTask> task = Poll(*backend_, {}, kSomething);

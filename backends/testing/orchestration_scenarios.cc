@@ -561,6 +561,8 @@ TEST_P(EndToEndScenarioTest, OrchestrationChildContinuesAsNewTwice) {
         first_execution = event.sub_workflow_scheduled().execution_id();
       }
     }
+    ASSERT_FALSE(first_execution.empty())
+        << "SubWorkflowScheduled names the child's first execution";
     absl::StatusOr<v1::WorkflowInstanceState> state =
         h.client().GetWorkflowInstanceState("countdown");
     ASSERT_TRUE(state.ok()) << state.status();
@@ -589,6 +591,11 @@ TEST_P(EndToEndScenarioTest, OrchestrationChildContinuesAsNewTwice) {
       ASSERT_EQ(executions->size(), 3u);
       EXPECT_EQ((*executions)[0].state(), v1::WORKFLOW_STATE_CONTINUED_AS_NEW);
       EXPECT_EQ((*executions)[1].state(), v1::WORKFLOW_STATE_CONTINUED_AS_NEW);
+      // The id the parent recorded is the one the child ran under, and the
+      // last execution continues the second one.
+      EXPECT_EQ((*executions)[0].execution_id(), first_execution);
+      EXPECT_EQ(started.continued_from_execution_id(),
+                (*executions)[1].execution_id());
     }
     EXPECT_EQ(executions->back().execution_id(), state->execution_id());
     EXPECT_EQ(executions->back().state(), v1::WORKFLOW_STATE_FINISHED);

@@ -2,6 +2,7 @@
 // signals, select, cancellation, workflow coroutines and channels. Each is a
 // TEST_P of EndToEndScenarioTest, so every backend runs it with the executor
 // cache on and off.
+#include <algorithm>
 #include <atomic>
 #include <string>
 #include <vector>
@@ -17,6 +18,8 @@
 #include "durable/activity_context.h"
 #include "durable/cancellation.h"
 #include "durable/channel.h"
+#include "durable/failure.h"
+#include "durable/options.h"
 #include "durable/select.h"
 #include "durable/signal_channel.h"
 #include "durable/task.h"
@@ -38,13 +41,14 @@ std::string Release(ActivityContext&, std::string what) {
   return what + " released";
 }
 
-// Acceptance 1: two side effects with a sleep between them.
+// Acceptance 1: two side effects in two workflow tasks (a "go" signal
+// between them).
 Task<absl::StatusOr<int>> CountTwice(WorkflowContext& ctx) {
   absl::StatusOr<int> a = ctx.SideEffect([] { return ++external_counter; });
   if (!a.ok()) co_return a.status();
-  if (absl::Status s = co_await ctx.Sleep(absl::Milliseconds(50)); !s.ok()) {
-    co_return s;
-  }
+  absl::StatusOr<std::string> go =
+      co_await ctx.SignalChannel<std::string>("go").Receive();
+  if (!go.ok()) co_return go.status();
   absl::StatusOr<int> b = ctx.SideEffect([] { return ++external_counter; });
   if (!b.ok()) co_return b.status();
   co_return *a + *b;
@@ -99,6 +103,62 @@ Task<absl::StatusOr<std::string>> ReadThreeLater(WorkflowContext& ctx) {
     got.push_back(*letter);
   }
   co_return absl::StrJoin(got, ",");
+}
+
+// Waits up to 5 s of workflow time for a "go" signal.
+Task<std::string> WaitsForGoBriefly(WorkflowContext& ctx) {
+  std::string got = "no signal";
+  Select select;
+  select
+      .Receive(ctx.SignalChannel<std::string>("go"),
+               [&](absl::StatusOr<std::string> value) {
+                 got = value.value_or("undecodable");
+               })
+      .Await(ctx.Sleep(absl::Seconds(5)), [](absl::Status) {});
+  co_await select.Wait();
+  co_return got;
+}
+
+// Signals its child before the command that starts it.
+Task<absl::StatusOr<std::string>> SignalsChildBeforeStartingIt(
+    WorkflowContext& ctx) {
+  const std::string child_id = ctx.InstanceId() + "-child";
+  Future<void> sent = ctx.SignalWorkflow(child_id, "go", std::string("hi"));
+  const SubWorkflowOptions options{.instance_id = child_id};
+  Future<std::string> child =
+      ctx.CreateSubWorkflowInstance(options, WaitsForGoBriefly);
+  absl::StatusOr<std::string> got = co_await child;
+  if (!got.ok()) co_return got.status();
+  absl::Status delivered = co_await sent;
+  co_return absl::StrCat(*got, " ", absl::StatusCodeToString(delivered.code()));
+}
+
+// Signals `target` ("approval") and waits for the delivery; an undelivered
+// signal fails this workflow with its status.
+Task<absl::StatusOr<std::string>> SignalsAndWaits(WorkflowContext& ctx,
+                                                  std::string target) {
+  absl::Status sent = co_await ctx.SignalWorkflow(
+      target, "approval", std::string("from a workflow"));
+  if (!sent.ok()) co_return sent;
+  co_return std::string("delivered");
+}
+
+// Signals its own instance, waits for the delivery, then receives it.
+Task<absl::StatusOr<std::string>> SignalsItself(WorkflowContext& ctx) {
+  absl::Status sent =
+      co_await ctx.SignalWorkflow(ctx.InstanceId(), "self", std::string("me"));
+  if (!sent.ok()) co_return sent;
+  co_return co_await ctx.SignalChannel<std::string>("self").Receive();
+}
+
+// Signals `target` without waiting; the answer arrives while it sleeps.
+Task<absl::StatusOr<std::string>> SignalsAndMovesOn(WorkflowContext& ctx,
+                                                    std::string target) {
+  ctx.SignalWorkflow(target, "approval", std::string("ignored"));
+  if (absl::Status s = co_await ctx.Sleep(absl::Milliseconds(300)); !s.ok()) {
+    co_return s;
+  }
+  co_return std::string("moved on");
 }
 
 // Acceptance 4: cases are evaluated in the order given; a default runs when
@@ -193,6 +253,17 @@ void RegisterPrimitives(Registry& registry) {
       registry.RegisterWorkflow("HoldThenCleanUp", HoldThenCleanUp).ok());
   ASSERT_TRUE(
       registry.RegisterWorkflow("ProducerConsumer", ProducerConsumer).ok());
+  ASSERT_TRUE(
+      registry.RegisterWorkflow("WaitsForGoBriefly", WaitsForGoBriefly).ok());
+  ASSERT_TRUE(registry
+                  .RegisterWorkflow("SignalsChildBeforeStartingIt",
+                                    SignalsChildBeforeStartingIt)
+                  .ok());
+  ASSERT_TRUE(
+      registry.RegisterWorkflow("SignalsAndWaits", SignalsAndWaits).ok());
+  ASSERT_TRUE(registry.RegisterWorkflow("SignalsItself", SignalsItself).ok());
+  ASSERT_TRUE(
+      registry.RegisterWorkflow("SignalsAndMovesOn", SignalsAndMovesOn).ok());
 }
 
 template <class T, class W>
@@ -207,7 +278,30 @@ absl::StatusOr<T> RunToResult(ScenarioHarness& h, W workflow) {
 TEST_P(EndToEndScenarioTest, SideEffectsAreRecordedNotRerun) {
   ScenarioHarness h(GetParam(), RegisterPrimitives);
   external_counter = 2;
-  absl::StatusOr<int> result = RunToResult<int>(h, CountTwice);
+  absl::StatusOr<WorkflowInstance> instance =
+      h.client().CreateWorkflowInstance({}, CountTwice);
+  ASSERT_TRUE(instance.ok()) << instance.status();
+  // Once the first side effect is recorded, restart the worker: with the
+  // cache on too, the second task then replays the first one.
+  bool recorded = false;
+  for (absl::Time deadline = absl::Now() + kScenarioTimeout;
+       !recorded && absl::Now() < deadline;
+       absl::SleepFor(absl::Milliseconds(10))) {
+    absl::StatusOr<std::vector<v1::HistoryEvent>> history =
+        h.client().GetWorkflowHistory(instance->instance_id);
+    recorded =
+        history.ok() && std::any_of(history->begin(), history->end(),
+                                    [](const v1::HistoryEvent& event) {
+                                      return event.has_side_effect_result();
+                                    });
+  }
+  ASSERT_TRUE(recorded) << "the first side effect was never recorded";
+  h.RestartWorker();
+  ASSERT_TRUE(h.client()
+                  .SignalWorkflow(instance->instance_id, "go", std::string())
+                  .ok());
+  absl::StatusOr<int> result = h.client().GetWorkflowResult<int>(
+      instance->instance_id, kScenarioTimeout);
   ASSERT_TRUE(result.ok()) << result.status();
   EXPECT_EQ(*result, 3 + 4);
   EXPECT_EQ(external_counter, 4) << "a side effect ran again on replay";
@@ -292,6 +386,90 @@ TEST_P(EndToEndScenarioTest, EarlySignalsArriveInSendOrder) {
                                                 kScenarioTimeout);
   ASSERT_TRUE(result.ok()) << result.status();
   EXPECT_EQ(*result, "a,b,c");
+}
+
+TEST_P(EndToEndScenarioTest, SignalToChildStartedLaterInTheTaskArrives) {
+  ScenarioHarness h(GetParam(), RegisterPrimitives);
+  absl::StatusOr<WorkflowInstance> parent = h.client().CreateWorkflowInstance(
+      {.instance_id = "parent"}, SignalsChildBeforeStartingIt);
+  ASSERT_TRUE(parent.ok()) << parent.status();
+  absl::StatusOr<std::string> result =
+      h.client().GetWorkflowResult<std::string>("parent", kScenarioTimeout);
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(*result, "hi OK")
+      << "the signal must reach the child whatever the command order";
+}
+
+TEST_P(EndToEndScenarioTest, AwaitedSignalToMissingInstanceFailsTheSender) {
+  ScenarioHarness h(GetParam(), RegisterPrimitives);
+  // Unknown, and finished.
+  ASSERT_TRUE(
+      h.client()
+          .CreateWorkflowInstance({.instance_id = "finished"}, AwaitApproval)
+          .ok());
+  ASSERT_TRUE(
+      h.client().SignalWorkflow("finished", "approval", std::string("x")).ok());
+  ASSERT_TRUE(h.client()
+                  .GetWorkflowResult<std::string>("finished", kScenarioTimeout)
+                  .ok());
+  for (const char* target : {"no-such-instance", "finished"}) {
+    SCOPED_TRACE(target);
+    absl::StatusOr<WorkflowInstance> sender = h.client().CreateWorkflowInstance(
+        {}, SignalsAndWaits, std::string(target));
+    ASSERT_TRUE(sender.ok()) << sender.status();
+    absl::StatusOr<std::string> result =
+        h.client().GetWorkflowResult<std::string>(sender->instance_id,
+                                                  kScenarioTimeout);
+    EXPECT_TRUE(IsInstanceNotFound(result.status())) << result.status();
+    EXPECT_TRUE(IsNonRetryable(result.status())) << result.status();
+    EXPECT_THAT(result.status().message(), HasSubstr(target));
+  }
+}
+
+TEST_P(EndToEndScenarioTest, AwaitedSignalToLiveInstanceIsDelivered) {
+  ScenarioHarness h(GetParam(), RegisterPrimitives);
+  ASSERT_TRUE(
+      h.client()
+          .CreateWorkflowInstance({.instance_id = "target"}, AwaitApproval)
+          .ok());
+  absl::StatusOr<WorkflowInstance> sender = h.client().CreateWorkflowInstance(
+      {}, SignalsAndWaits, std::string("target"));
+  ASSERT_TRUE(sender.ok()) << sender.status();
+  absl::StatusOr<std::string> sent = h.client().GetWorkflowResult<std::string>(
+      sender->instance_id, kScenarioTimeout);
+  ASSERT_TRUE(sent.ok()) << sent.status();
+  EXPECT_EQ(*sent, "delivered");
+  absl::StatusOr<std::string> received =
+      h.client().GetWorkflowResult<std::string>("target", kScenarioTimeout);
+  ASSERT_TRUE(received.ok()) << received.status();
+  EXPECT_EQ(*received, "from a workflow");
+  EXPECT_THAT(EventKinds(*h.client().GetWorkflowHistory(sender->instance_id)),
+              Contains("SignalExternalDelivered"));
+
+  // A workflow may signal its own instance.
+  absl::StatusOr<WorkflowInstance> self =
+      h.client().CreateWorkflowInstance({}, SignalsItself);
+  ASSERT_TRUE(self.ok()) << self.status();
+  absl::StatusOr<std::string> echoed =
+      h.client().GetWorkflowResult<std::string>(self->instance_id,
+                                                kScenarioTimeout);
+  ASSERT_TRUE(echoed.ok()) << echoed.status();
+  EXPECT_EQ(*echoed, "me");
+}
+
+TEST_P(EndToEndScenarioTest, UnawaitedSignalStaysFireAndForget) {
+  ScenarioHarness h(GetParam(), RegisterPrimitives);
+  absl::StatusOr<WorkflowInstance> sender = h.client().CreateWorkflowInstance(
+      {}, SignalsAndMovesOn, std::string("no-such-instance"));
+  ASSERT_TRUE(sender.ok()) << sender.status();
+  absl::StatusOr<std::string> result =
+      h.client().GetWorkflowResult<std::string>(sender->instance_id,
+                                                kScenarioTimeout);
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(*result, "moved on");
+  // The answer came and went without failing anything.
+  EXPECT_THAT(EventKinds(*h.client().GetWorkflowHistory(sender->instance_id)),
+              Contains("SignalExternalFailed"));
 }
 
 TEST_P(EndToEndScenarioTest, SelectPicksInOrderDefaultsAndDrainsHundred) {

@@ -14,12 +14,17 @@ ScenarioHarness::ScenarioHarness(
   EXPECT_TRUE(backend.ok()) << backend.status();
   backend_ = *std::move(backend);
   register_all(registry_);
-  WorkerOptions options;
-  options.max_cached_workflows = std::get<1>(param);
-  if (configure) configure(options);
-  worker_ = std::make_unique<Worker>(*backend_, registry_, options);
+  options_.max_cached_workflows = std::get<1>(param);
+  if (configure) configure(options_);
+  worker_ = std::make_unique<Worker>(*backend_, registry_, options_);
   EXPECT_TRUE(worker_->Start().ok());
   client_ = std::make_unique<Client>(*backend_, &registry_);
+}
+
+void ScenarioHarness::RestartWorker() {
+  EXPECT_TRUE(worker_->Stop().ok());
+  worker_ = std::make_unique<Worker>(*backend_, registry_, options_);
+  EXPECT_TRUE(worker_->Start().ok());
 }
 
 ScenarioHarness::~ScenarioHarness() {

@@ -35,6 +35,11 @@ class ScenarioHarness {
                   const std::function<void(WorkerOptions&)>& configure = {});
   ~ScenarioHarness();  // stops the worker, expecting a clean stop
 
+  // Stops the worker and starts a new one with the same options, as a
+  // process restart would: the new worker's executor cache is empty, so
+  // the next task of every run replays its history, cache on or off.
+  void RestartWorker();
+
   Backend& backend() { return *backend_; }
   Registry& registry() { return registry_; }
   Client& client() { return *client_; }
@@ -43,6 +48,7 @@ class ScenarioHarness {
  private:
   std::optional<Backend> backend_;
   Registry registry_;
+  WorkerOptions options_;
   std::unique_ptr<Worker> worker_;
   std::unique_ptr<Client> client_;
 };

@@ -104,6 +104,10 @@ bool IsPanic(const absl::Status& status) {
   return !status.ok() && FailureType(status) == kPanicFailure;
 }
 
+bool IsInstanceNotFound(const absl::Status& status) {
+  return !status.ok() && FailureType(status) == kInstanceNotFoundFailure;
+}
+
 bool IsApplicationError(const absl::Status& status) {
   return !status.ok() && !IsTimeout(status) && !IsCanceled(status) &&
          !IsPanic(status);

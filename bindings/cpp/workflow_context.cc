@@ -306,24 +306,34 @@ std::shared_ptr<internal::SignalBuffer> WorkflowContext::SignalBufferOf(
   return run_->Signals(std::string(name));
 }
 
-absl::Status WorkflowContext::SignalExternal(
+Future<void> WorkflowContext::SignalExternal(
     std::string_view instance_id, std::string_view signal_name,
     absl::StatusOr<v1::Payload> input) const {
-  if (scope_->canceled()) return scope_->status();
+  auto state = NewFutureState<void>();
+  Future<void> future(state);
+  if (scope_->canceled()) {
+    state->SetResult(scope_->status());
+    return future;
+  }
   if (!input.ok()) {
-    return FailureStatus(
+    state->SetResult(FailureStatus(
         kInvalidArgumentFailure,
         absl::StrCat(
             "SignalWorkflow \"", std::string(signal_name),
-            "\": cannot encode the value: ", input.status().message()));
+            "\": cannot encode the value: ", input.status().message())));
+    return future;
   }
+  const uint32_t seq = run_->next_signal_seq++;
   v1::SignalExternalWorkflow* command =
       run_->AddCommand().mutable_signal_external_workflow();
-  command->set_seq(run_->next_signal_seq++);
+  command->set_seq(seq);
   command->set_instance_id(std::string(instance_id));
   command->set_signal_name(std::string(signal_name));
   *command->mutable_input() = *std::move(input);
-  return absl::OkStatus();
+  // Not tied to the scope: a sent signal is not withdrawn, and its answer
+  // still resolves the future.
+  run_->pending_signals.emplace(seq, std::move(state));
+  return future;
 }
 
 uint32_t WorkflowContext::NextSideEffectSeq() const {

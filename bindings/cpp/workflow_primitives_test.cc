@@ -106,10 +106,11 @@ Task<std::string> BlockOnSignal(WorkflowContext& ctx) {
   co_return value.ok() ? *value : std::string(value.status().message());
 }
 
+// Sends one signal without waiting, then waits for the second's answer.
 Task<absl::Status> SignalsAnother(WorkflowContext& ctx) {
-  absl::Status status = ctx.SignalWorkflow("other-instance", "ping", 42);
-  if (!status.ok()) co_return status;
-  co_return ctx.SignalWorkflow("other-instance", "ping", std::string("x"));
+  ctx.SignalWorkflow("other-instance", "ping", 42);
+  co_return co_await ctx.SignalWorkflow("other-instance", "ping",
+                                        std::string("x"));
 }
 
 // ---- Workflows: side effects and randomness --------------------------------
@@ -284,7 +285,7 @@ Task<std::string> CanceledWorkflow(WorkflowContext& ctx) {
   absl::StatusOr<int> refused = co_await ctx.ExecuteActivity(Add, 5, 5);
   log.push_back(Code(refused.status()));
   log.push_back(Code(co_await ctx.Sleep(absl::Seconds(1))));
-  log.push_back(Code(ctx.SignalWorkflow("x", "y", 1)));
+  log.push_back(Code(co_await ctx.SignalWorkflow("x", "y", 1)));
   auto [child, cancel] = WithCancel(ctx);
   log.push_back(child.Canceled() ? "child canceled" : "child live");
   absl::StatusOr<int> result = co_await running;  // still delivered
@@ -553,10 +554,40 @@ TEST_F(PrimitivesTest, UndecodableSignalYieldsTheError) {
                                                 "std::string"));
 }
 
+v1::WorkflowActivation& Answer(v1::WorkflowActivation& activation, uint32_t seq,
+                               bool delivered) {
+  v1::ResolveSignalExternal* resolve =
+      activation.add_jobs()->mutable_resolve_signal_external();
+  resolve->set_seq(seq);
+  if (!delivered) {
+    resolve->mutable_failure()->set_type("InstanceNotFound");
+    resolve->mutable_failure()->set_message("no such instance");
+    resolve->mutable_failure()->set_non_retryable(true);
+  }
+  return activation;
+}
+
 TEST_F(PrimitivesTest, SignalingAnotherInstanceIsACommand) {
   EXPECT_THAT(Commands(Start("SignalsAnother")),
               ElementsAre("signal(1,other-instance,ping,42)",
-                          "signal(2,other-instance,ping,\"x\")", "complete()"));
+                          "signal(2,other-instance,ping,\"x\")"));
+  // The first signal's answer is nobody's concern; the second resolves the
+  // awaited future.
+  v1::WorkflowActivation answers = Activation();
+  Answer(answers, 1, false);
+  EXPECT_THAT(Commands(Answer(answers, 2, true)), ElementsAre("complete()"));
+}
+
+TEST_F(PrimitivesTest, UndeliveredSignalFailsTheAwaitingCode) {
+  Commands(Start("SignalsAnother"));
+  v1::WorkflowActivation answers = Activation();
+  EXPECT_THAT(Commands(Answer(answers, 2, false)),
+              ElementsAre("fail(InstanceNotFound,no such instance)"));
+  // An answer for a signal that was never sent is a protocol error.
+  WorkflowRun other(registry_, kRunId);
+  other.Activate(Start("SignalsAnother"));
+  v1::WorkflowActivation unknown = Activation();
+  EXPECT_TRUE(other.Activate(Answer(unknown, 7, true)).has_failed());
 }
 
 // ---- Side effects and randomness -------------------------------------------

@@ -104,6 +104,8 @@ absl::Status WorkflowRun::ApplyJob(const v1::WorkflowActivationJob& job) {
       return absl::OkStatus();
     case v1::WorkflowActivationJob::kResolveChildWorkflow:
       return ResolveChild(job.resolve_child_workflow());
+    case v1::WorkflowActivationJob::kResolveSignalExternal:
+      return ResolveSignalExternal(job.resolve_signal_external());
     default:
       // RemoveFromCache is handled by the executor.
       return absl::UnimplementedError(absl::StrCat(
@@ -187,6 +189,26 @@ absl::Status WorkflowRun::ResolveChild(
   child.state->Resolve(resolve.has_failed()
                            ? StatusFromFailure(resolve.failed())
                            : absl::StatusOr<v1::Payload>(resolve.completed()));
+  return absl::OkStatus();
+}
+
+absl::Status WorkflowRun::ResolveSignalExternal(
+    const v1::ResolveSignalExternal& resolve) {
+  auto it = run_.pending_signals.find(resolve.seq());
+  if (it == run_.pending_signals.end() && resolve.seq() > 0 &&
+      resolve.seq() >= run_.next_signal_seq) {
+    RunUntilBlocked();  // Batched tasks, as in ResolveActivity.
+    it = run_.pending_signals.find(resolve.seq());
+  }
+  if (it == run_.pending_signals.end()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "ResolveSignalExternal for seq ", resolve.seq(),
+        ", which is not a pending external signal of run ", run_.run_id));
+  }
+  std::shared_ptr<FutureState<void>> state = std::move(it->second);
+  run_.pending_signals.erase(it);
+  state->SetResult(resolve.has_failure() ? StatusFromFailure(resolve.failure())
+                                         : absl::OkStatus());
   return absl::OkStatus();
 }
 

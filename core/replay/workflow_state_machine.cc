@@ -1,5 +1,6 @@
 #include "core/replay/workflow_state_machine.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <limits>
 #include <utility>
@@ -62,6 +63,8 @@ EventRole RoleOf(const HistoryEvent& event) {
     case HistoryEvent::kSignalReceived:
     case HistoryEvent::kSubWorkflowCompleted:
     case HistoryEvent::kSubWorkflowFailed:
+    case HistoryEvent::kSignalExternalDelivered:
+    case HistoryEvent::kSignalExternalFailed:
       return EventRole::kInbound;
     case HistoryEvent::kWorkflowExecutionFinished:
     case HistoryEvent::kWorkflowExecutionContinuedAsNew:
@@ -138,6 +141,30 @@ std::string DeterministicUuid(const std::string& run_id,
 // Names the pending TimerFired of a timer so a cancellation can withdraw it.
 std::string TimerKey(int64_t scheduled_event_id) {
   return absl::StrCat("timer/", scheduled_event_id);
+}
+
+// Failure type of a signal whose target has no active execution.
+constexpr char kInstanceNotFound[] = "InstanceNotFound";
+
+// The id of the event a resolution refers to (the scheduled activity, the
+// child, the sent signal), or 0 for events that resolve no command.
+int64_t ResolvedEventId(const HistoryEvent& event) {
+  switch (event.attributes_case()) {
+    case HistoryEvent::kActivityCompleted:
+      return event.activity_completed().scheduled_event_id();
+    case HistoryEvent::kActivityFailed:
+      return event.activity_failed().scheduled_event_id();
+    case HistoryEvent::kSubWorkflowCompleted:
+      return event.sub_workflow_completed().scheduled_event_id();
+    case HistoryEvent::kSubWorkflowFailed:
+      return event.sub_workflow_failed().scheduled_event_id();
+    case HistoryEvent::kSignalExternalDelivered:
+      return event.signal_external_delivered().scheduled_event_id();
+    case HistoryEvent::kSignalExternalFailed:
+      return event.signal_external_failed().scheduled_event_id();
+    default:
+      return 0;
+  }
 }
 
 }  // namespace
@@ -281,6 +308,13 @@ absl::StatusOr<v1::WorkflowActivation> WorkflowStateMachine::BuildActivation(
       activation.add_jobs()->mutable_fire_timer()->set_seq(seq->second);
       continue;
     }
+    // A late copy of a result the code already saw (a second
+    // ActivityCompleted for one activity, say) resolves nothing. It is in
+    // history all the same, so replay drops it at the same point.
+    if (const int64_t resolved = ResolvedEventId(event);
+        resolved != 0 && resolved_commands_.contains(resolved)) {
+      continue;
+    }
     v1::WorkflowActivationJob* job = activation.add_jobs();
     switch (event.attributes_case()) {
       case HistoryEvent::kWorkflowExecutionStarted: {
@@ -311,6 +345,7 @@ absl::StatusOr<v1::WorkflowActivation> WorkflowStateMachine::BuildActivation(
               instance_id_, run_id_, event.id(), EventKindName(event),
               scheduled_id));
         }
+        resolved_commands_.insert(scheduled_id);
         auto* resolve = job->mutable_resolve_activity();
         resolve->set_seq(seq->second);
         if (completed) {
@@ -347,7 +382,7 @@ absl::StatusOr<v1::WorkflowActivation> WorkflowStateMachine::BuildActivation(
             // The code never sees this failure: the child starts again.
             activation.mutable_jobs()->RemoveLast();
             if (!group.replaying) {
-              OutboundEvent restart = ChildStart(scheduled);
+              OutboundEvent restart = ChildStart(scheduled, failures + 1);
               restart.visible_at =
                   absl::FromUnixMicros(group.started.timestamp_unix_us()) +
                   *retry_in;
@@ -356,7 +391,7 @@ absl::StatusOr<v1::WorkflowActivation> WorkflowStateMachine::BuildActivation(
             break;
           }
         }
-        resolved_children_.insert(scheduled_id);
+        resolved_commands_.insert(scheduled_id);
         auto* resolve = job->mutable_resolve_child_workflow();
         resolve->set_seq(seq->second);
         if (completed) {
@@ -364,6 +399,26 @@ absl::StatusOr<v1::WorkflowActivation> WorkflowStateMachine::BuildActivation(
               event.sub_workflow_completed().result();
         } else {
           *resolve->mutable_failed() = event.sub_workflow_failed().failure();
+        }
+        break;
+      }
+      case HistoryEvent::kSignalExternalDelivered:
+      case HistoryEvent::kSignalExternalFailed: {
+        const int64_t sent_id = ResolvedEventId(event);
+        auto seq = signal_seq_by_event_.find(sent_id);
+        if (seq == signal_seq_by_event_.end()) {
+          return absl::DataLossError(absl::StrFormat(
+              "workflow instance \"%s\" (run %s): event %d (%s) refers to "
+              "event %d, which is not a signal this run sent",
+              instance_id_, run_id_, event.id(), EventKindName(event),
+              sent_id));
+        }
+        resolved_commands_.insert(sent_id);
+        auto* resolve = job->mutable_resolve_signal_external();
+        resolve->set_seq(seq->second);
+        if (event.has_signal_external_failed()) {
+          *resolve->mutable_failure() =
+              event.signal_external_failed().failure();
         }
         break;
       }
@@ -549,6 +604,9 @@ absl::Status WorkflowStateMachine::CheckSequenceNumberUnused(
   } else if (command.has_start_child_workflow()) {
     seq = command.start_child_workflow().seq();
     if (child_event_by_seq_.contains(seq)) kind = "child workflow";
+  } else if (command.has_signal_external_workflow()) {
+    seq = command.signal_external_workflow().seq();
+    if (signal_seqs_.contains(seq)) kind = "external signal";
   }
   if (kind == nullptr) return absl::OkStatus();
   return absl::InvalidArgumentError(absl::StrFormat(
@@ -637,6 +695,9 @@ absl::StatusOr<HistoryEvent> WorkflowStateMachine::EventForCommand(
           start.instance_id().empty()
               ? absl::StrCat(run_id_, "/child-", start.seq())
               : start.instance_id());
+      // The child's first execution runs under this id (ChildStart); a
+      // function of the run and the event, so the machine stays pure.
+      scheduled->set_execution_id(ChildExecutionId(id, 0));
       scheduled->set_workflow_name(start.workflow_name());
       *scheduled->mutable_arguments() = start.arguments();
       if (start.has_retry_policy()) {
@@ -786,6 +847,9 @@ void WorkflowStateMachine::BindCommand(const WorkflowCommand& command,
   } else if (command.has_cancel_child_workflow()) {
     canceled_children_.insert(
         event.sub_workflow_cancellation_requested().scheduled_event_id());
+  } else if (command.has_signal_external_workflow()) {
+    signal_seq_by_event_[event.id()] = command.signal_external_workflow().seq();
+    signal_seqs_.insert(command.signal_external_workflow().seq());
   }
 }
 
@@ -799,17 +863,30 @@ bool WorkflowStateMachine::ProducesEvent(const WorkflowCommand& command) const {
     auto child =
         child_event_by_seq_.find(command.cancel_child_workflow().seq());
     return child != child_event_by_seq_.end() &&
-           !resolved_children_.contains(child->second) &&
+           !resolved_commands_.contains(child->second) &&
            !canceled_children_.contains(child->second);
   }
   return true;
 }
 
+std::string WorkflowStateMachine::ChildExecutionId(int64_t scheduled_event_id,
+                                                   int32_t attempt) const {
+  return DeterministicUuid(
+      run_id_, attempt == 0 ? absl::StrCat("child/", scheduled_event_id)
+                            : absl::StrCat("child/", scheduled_event_id,
+                                           "/attempt/", attempt));
+}
+
 OutboundEvent WorkflowStateMachine::ChildStart(
-    const HistoryEvent& scheduled_event) const {
+    const HistoryEvent& scheduled_event, int32_t attempt) const {
   const auto& scheduled = scheduled_event.sub_workflow_scheduled();
   OutboundEvent start;
   start.instance_id = scheduled.instance_id();
+  // The first attempt runs under the recorded id; a retry is a new
+  // execution of the child instance and needs an id of its own.
+  start.execution_id = attempt == 0 && !scheduled.execution_id().empty()
+                           ? scheduled.execution_id()
+                           : ChildExecutionId(scheduled_event.id(), attempt);
   start.event.set_timestamp_unix_us(scheduled_event.timestamp_unix_us());
   auto* started = start.event.mutable_workflow_execution_started();
   started->set_workflow_name(scheduled.workflow_name());
@@ -886,7 +963,7 @@ void WorkflowStateMachine::RecordSideOutputs(const WorkflowCommand& command,
         output_.outbound_events.push_back(std::move(failed));
         break;
       }
-      output_.outbound_events.push_back(ChildStart(event));
+      output_.outbound_events.push_back(ChildStart(event, 0));
       break;
     }
     case HistoryEvent::kSubWorkflowCancellationRequested: {
@@ -964,13 +1041,30 @@ void WorkflowStateMachine::RecordSideOutputs(const WorkflowCommand& command,
       break;
     }
     case HistoryEvent::kSignalSent: {
+      const auto& sent = event.signal_sent();
       OutboundEvent signal;
-      signal.instance_id = event.signal_sent().instance_id();
+      signal.instance_id = sent.instance_id();
       signal.event.set_timestamp_unix_us(event.timestamp_unix_us());
       signal.event.mutable_signal_received()->set_signal_name(
-          event.signal_sent().signal_name());
-      *signal.event.mutable_signal_received()->mutable_input() =
-          event.signal_sent().input();
+          sent.signal_name());
+      *signal.event.mutable_signal_received()->mutable_input() = sent.input();
+      // Both answers for this execution; the store picks the one that holds
+      // when it delivers the signal.
+      OutboundEvent::Reply& reply = signal.reply.emplace();
+      reply.instance_id = instance_id_;
+      reply.execution_id = run_id_;
+      reply.delivered.set_timestamp_unix_us(event.timestamp_unix_us());
+      reply.delivered.mutable_signal_external_delivered()
+          ->set_scheduled_event_id(event.id());
+      reply.not_delivered.set_timestamp_unix_us(event.timestamp_unix_us());
+      auto* failed = reply.not_delivered.mutable_signal_external_failed();
+      failed->set_scheduled_event_id(event.id());
+      failed->mutable_failure()->set_type(kInstanceNotFound);
+      failed->mutable_failure()->set_message(absl::StrFormat(
+          "workflow instance \"%s\" does not exist or has finished; signal "
+          "\"%s\" was not delivered",
+          sent.instance_id(), sent.signal_name()));
+      failed->mutable_failure()->set_non_retryable(true);
       output_.outbound_events.push_back(std::move(signal));
       break;
     }
@@ -980,6 +1074,14 @@ void WorkflowStateMachine::RecordSideOutputs(const WorkflowCommand& command,
 }
 
 WorkflowTaskOutput WorkflowStateMachine::TakeTaskOutput() {
+  // Executions start before anything is delivered to other instances, so
+  // the order of the commands never changes the outcome (see
+  // WorkflowTaskCompletion::outbound_events).
+  std::stable_partition(
+      output_.outbound_events.begin(), output_.outbound_events.end(),
+      [](const OutboundEvent& outbound) {
+        return outbound.event.has_workflow_execution_started();
+      });
   WorkflowTaskOutput out = std::move(output_);
   output_ = WorkflowTaskOutput();
   task_done_ = false;

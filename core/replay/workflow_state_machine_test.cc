@@ -637,7 +637,10 @@ TEST(WorkflowStateMachineTest, FailedChildIsRestartedPerItsRetryPolicy) {
   policy->set_maximum_attempts(2);
   policy->set_initial_interval_us(1'000'000);
   ASSERT_TRUE(m.ApplyCompletion(Completion("run-1", {start})).ok());
-  m.TakeTaskOutput();
+  const std::string first_execution = m.TakeTaskOutput()
+                                          .executed_events.back()
+                                          .sub_workflow_scheduled()
+                                          .execution_id();
 
   v1::HistoryEvent failed;
   failed.mutable_sub_workflow_failed()->set_scheduled_event_id(3);
@@ -658,6 +661,9 @@ TEST(WorkflowStateMachineTest, FailedChildIsRestartedPerItsRetryPolicy) {
                 .parent()
                 .scheduled_event_id(),
             3);
+  // The new attempt is a new execution of the child, with an id of its own.
+  EXPECT_EQ(out.outbound_events[0].execution_id.size(), 36u);
+  EXPECT_NE(out.outbound_events[0].execution_id, first_execution);
   // Second failure: attempts are used up, the code sees it.
   ASSERT_TRUE(m.StartTask(t1 + absl::Seconds(2), {failed}).ok());
   activation = m.NextActivation();
@@ -665,6 +671,268 @@ TEST(WorkflowStateMachineTest, FailedChildIsRestartedPerItsRetryPolicy) {
   ASSERT_EQ((*activation)->jobs_size(), 1);
   EXPECT_EQ((*activation)->jobs(0).resolve_child_workflow().failed().type(),
             "Boom");
+}
+
+// --- The order of outbound events ------------------------------------------
+
+v1::WorkflowCommand SignalExternal(uint32_t seq, const std::string& instance,
+                                   const std::string& name) {
+  v1::WorkflowCommand c;
+  c.mutable_signal_external_workflow()->set_seq(seq);
+  c.mutable_signal_external_workflow()->set_instance_id(instance);
+  c.mutable_signal_external_workflow()->set_signal_name(name);
+  *c.mutable_signal_external_workflow()->mutable_input() = Json("1");
+  return c;
+}
+
+// What an outbound event does, for order checks: "start <id>",
+// "signal <id>", "timer", ...
+std::vector<std::string> Deliveries(const std::vector<OutboundEvent>& events) {
+  std::vector<std::string> out;
+  for (const OutboundEvent& e : events) {
+    if (e.event.has_workflow_execution_started()) {
+      out.push_back("start " + e.instance_id);
+    } else if (e.event.has_signal_received()) {
+      out.push_back("signal " + e.instance_id);
+    } else {
+      out.push_back(EventKindName(e.event) + " " + e.instance_id);
+    }
+  }
+  return out;
+}
+
+TEST(WorkflowStateMachineTest, OutboundEventsStartExecutionsFirst) {
+  WorkflowStateMachine m("parent", "run-1");
+  ASSERT_TRUE(m.StartTask(kT0, {Started("Parent")}).ok());
+  ASSERT_TRUE(m.NextActivation().ok());
+  v1::WorkflowCommand kid = StartChild(1, "Kid");
+  kid.mutable_start_child_workflow()->set_instance_id("kid");
+  v1::WorkflowCommand other = StartChild(2, "Kid");
+  other.mutable_start_child_workflow()->set_instance_id("kid-2");
+  // The signals come first in command order; the children must exist when
+  // they are delivered. Everything else keeps its order.
+  ASSERT_TRUE(
+      m.ApplyCompletion(
+           Completion("run-1", {SignalExternal(1, "kid", "go"),
+                                StartTimer(1, absl::Seconds(1)),
+                                SignalExternal(2, "elsewhere", "go"), kid,
+                                SignalExternal(3, "kid-2", "go"), other}))
+          .ok());
+  EXPECT_THAT(Deliveries(m.TakeTaskOutput().outbound_events),
+              ::testing::ElementsAre("start kid", "start kid-2", "signal kid",
+                                     "TimerFired parent", "signal elsewhere",
+                                     "signal kid-2"));
+}
+
+// --- Late duplicates of resolutions ----------------------------------------
+
+v1::HistoryEvent ActivityFailedEvent(int64_t scheduled_id) {
+  v1::HistoryEvent e;
+  e.mutable_activity_failed()->set_scheduled_event_id(scheduled_id);
+  e.mutable_activity_failed()->mutable_failure()->set_type("Late");
+  return e;
+}
+
+v1::HistoryEvent ChildDone(int64_t scheduled_id, const std::string& json) {
+  v1::HistoryEvent e;
+  e.mutable_sub_workflow_completed()->set_scheduled_event_id(scheduled_id);
+  *e.mutable_sub_workflow_completed()->mutable_result() = Json(json);
+  return e;
+}
+
+v1::HistoryEvent ChildFailedEvent(int64_t scheduled_id) {
+  v1::HistoryEvent e;
+  e.mutable_sub_workflow_failed()->set_scheduled_event_id(scheduled_id);
+  e.mutable_sub_workflow_failed()->mutable_failure()->set_type("Late");
+  return e;
+}
+
+// The resolution jobs of an activation, e.g. "activity 1 ok".
+std::vector<std::string> Resolutions(const v1::WorkflowActivation& a) {
+  std::vector<std::string> out;
+  for (const v1::WorkflowActivationJob& job : a.jobs()) {
+    if (job.has_resolve_activity()) {
+      out.push_back(absl::StrCat(
+          "activity ", job.resolve_activity().seq(),
+          job.resolve_activity().has_failed() ? " failed" : " ok"));
+    } else if (job.has_resolve_child_workflow()) {
+      out.push_back(absl::StrCat(
+          "child ", job.resolve_child_workflow().seq(),
+          job.resolve_child_workflow().has_failed() ? " failed" : " ok"));
+    }
+  }
+  return out;
+}
+
+TEST(WorkflowStateMachineTest, LateDuplicateResolutionsAreDropped) {
+  WorkflowStateMachine m("parent", "run-1");
+  ASSERT_TRUE(m.StartTask(kT0, {Started("Parent")}).ok());
+  ASSERT_TRUE(m.NextActivation().ok());
+  // Event 3: activity seq 1; event 4: child seq 1.
+  ASSERT_TRUE(m.ApplyCompletion(Completion("run-1", {Schedule(1, "A"),
+                                                     StartChild(1, "Kid")}))
+                  .ok());
+  std::vector<v1::HistoryEvent> history = m.TakeTaskOutput().executed_events;
+
+  // Each result twice in one task: the second copy resolves nothing.
+  ASSERT_TRUE(m.StartTask(kT0 + absl::Seconds(1),
+                          {ActivityDone(3, "1"), ActivityDone(3, "2"),
+                           ChildDone(4, "5"), ChildFailedEvent(4)})
+                  .ok());
+  auto activation = m.NextActivation();
+  ASSERT_TRUE(activation.ok() && activation->has_value())
+      << activation.status();
+  EXPECT_THAT(Resolutions(**activation),
+              ::testing::ElementsAre("activity 1 ok", "child 1 ok"));
+  ASSERT_TRUE(m.ApplyCompletion(Completion("run-1", {})).ok());
+  std::vector<v1::HistoryEvent> second = m.TakeTaskOutput().executed_events;
+  history.insert(history.end(), second.begin(), second.end());
+
+  // And again in a later task, for either outcome.
+  ASSERT_TRUE(m.StartTask(kT0 + absl::Seconds(2),
+                          {ActivityFailedEvent(3), ChildDone(4, "6")})
+                  .ok());
+  activation = m.NextActivation();
+  ASSERT_TRUE(activation.ok() && activation->has_value())
+      << activation.status();
+  EXPECT_THAT(Resolutions(**activation), ::testing::IsEmpty());
+  ASSERT_TRUE(m.ApplyCompletion(Completion("run-1", {Complete("1")})).ok());
+  std::vector<v1::HistoryEvent> third = m.TakeTaskOutput().executed_events;
+  history.insert(history.end(), third.begin(), third.end());
+
+  // Replay drops the recorded duplicates the same way.
+  WorkflowStateMachine replay("parent", "run-1");
+  ASSERT_TRUE(replay.LoadHistory(history).ok());
+  std::vector<std::vector<std::string>> replayed;
+  const std::vector<std::vector<v1::WorkflowCommand>> commands = {
+      {Schedule(1, "A"), StartChild(1, "Kid")}, {}, {Complete("1")}};
+  for (const auto& task_commands : commands) {
+    auto next = replay.NextActivation();
+    ASSERT_TRUE(next.ok() && next->has_value()) << next.status();
+    EXPECT_TRUE((*next)->is_replaying());
+    replayed.push_back(Resolutions(**next));
+    ASSERT_TRUE(
+        replay.ApplyCompletion(Completion("run-1", task_commands)).ok());
+  }
+  EXPECT_THAT(replayed,
+              ::testing::ElementsAre(
+                  ::testing::IsEmpty(),
+                  ::testing::ElementsAre("activity 1 ok", "child 1 ok"),
+                  ::testing::IsEmpty()));
+}
+
+// --- Child execution ids ---------------------------------------------------
+
+TEST(WorkflowStateMachineTest, ChildExecutionIdIsDerivedAndRecorded) {
+  auto first_task = [](const std::string& run_id) {
+    WorkflowStateMachine m("parent", run_id);
+    EXPECT_TRUE(m.StartTask(kT0, {Started("Parent")}).ok());
+    EXPECT_TRUE(m.NextActivation().ok());
+    EXPECT_TRUE(m.ApplyCompletion(Completion(run_id, {StartChild(1, "Kid"),
+                                                      StartChild(2, "Kid")}))
+                    .ok());
+    return m.TakeTaskOutput();
+  };
+  WorkflowTaskOutput out = first_task("run-1");
+  ASSERT_EQ(out.outbound_events.size(), 2u);
+  const auto& scheduled = out.executed_events[2].sub_workflow_scheduled();
+  EXPECT_EQ(scheduled.execution_id().size(), 36u) << scheduled.execution_id();
+  // The child starts under the recorded id; each child has its own.
+  EXPECT_EQ(out.outbound_events[0].execution_id, scheduled.execution_id());
+  EXPECT_EQ(out.outbound_events[1].execution_id,
+            out.executed_events[3].sub_workflow_scheduled().execution_id());
+  EXPECT_NE(out.outbound_events[0].execution_id,
+            out.outbound_events[1].execution_id);
+  // A pure function of the run and the event: the same run derives the same
+  // id, another run another one.
+  EXPECT_EQ(first_task("run-1").outbound_events[0].execution_id,
+            scheduled.execution_id());
+  EXPECT_NE(first_task("run-2").outbound_events[0].execution_id,
+            scheduled.execution_id());
+}
+
+// --- Answers to signals sent to other instances -----------------------------
+
+TEST(WorkflowStateMachineTest, SentSignalCarriesBothAnswersAndIsResolved) {
+  WorkflowStateMachine m("sender", "run-1");
+  ASSERT_TRUE(m.StartTask(kT0, {Started("Sender")}).ok());
+  ASSERT_TRUE(m.NextActivation().ok());
+  ASSERT_TRUE(m.ApplyCompletion(
+                   Completion("run-1", {SignalExternal(1, "there", "go"),
+                                        SignalExternal(2, "nowhere", "go")}))
+                  .ok());
+  WorkflowTaskOutput out = m.TakeTaskOutput();
+  std::vector<v1::HistoryEvent> history = out.executed_events;
+  ASSERT_EQ(out.outbound_events.size(), 2u);
+  const OutboundEvent& signal = out.outbound_events[0];
+  ASSERT_TRUE(signal.reply.has_value());
+  EXPECT_EQ(signal.reply->instance_id, "sender");
+  EXPECT_EQ(signal.reply->execution_id, "run-1");
+  EXPECT_EQ(
+      signal.reply->delivered.signal_external_delivered().scheduled_event_id(),
+      3);
+  const v1::SignalExternalFailed& failed =
+      out.outbound_events[1].reply->not_delivered.signal_external_failed();
+  EXPECT_EQ(failed.scheduled_event_id(), 4);
+  EXPECT_EQ(failed.failure().type(), "InstanceNotFound");
+  EXPECT_TRUE(failed.failure().non_retryable());
+  EXPECT_THAT(failed.failure().message(), HasSubstr("\"nowhere\""));
+
+  // The store put one answer each in the sender's inbox; a late copy of the
+  // first resolves nothing.
+  const std::vector<v1::HistoryEvent> answers = {
+      signal.reply->delivered,
+      out.outbound_events[1].reply->not_delivered,
+      signal.reply->not_delivered,
+  };
+  ASSERT_TRUE(m.StartTask(kT0 + absl::Seconds(1), answers).ok());
+  auto activation = m.NextActivation();
+  ASSERT_TRUE(activation.ok() && activation->has_value())
+      << activation.status();
+  ASSERT_EQ((*activation)->jobs_size(), 2);
+  EXPECT_EQ((*activation)->jobs(0).resolve_signal_external().seq(), 1u);
+  EXPECT_FALSE((*activation)->jobs(0).resolve_signal_external().has_failure());
+  EXPECT_EQ((*activation)->jobs(1).resolve_signal_external().seq(), 2u);
+  EXPECT_EQ((*activation)->jobs(1).resolve_signal_external().failure().type(),
+            "InstanceNotFound");
+  ASSERT_TRUE(m.ApplyCompletion(Completion("run-1", {Complete("1")})).ok());
+  std::vector<v1::HistoryEvent> second = m.TakeTaskOutput().executed_events;
+  history.insert(history.end(), second.begin(), second.end());
+
+  // Replay resolves the same sequence numbers from history.
+  WorkflowStateMachine replay("sender", "run-1");
+  ASSERT_TRUE(replay.LoadHistory(history).ok());
+  ASSERT_TRUE(replay.NextActivation().ok());
+  ASSERT_TRUE(replay
+                  .ApplyCompletion(
+                      Completion("run-1", {SignalExternal(1, "there", "go"),
+                                           SignalExternal(2, "nowhere", "go")}))
+                  .ok());
+  activation = replay.NextActivation();
+  ASSERT_TRUE(activation.ok() && activation->has_value());
+  EXPECT_TRUE((*activation)->is_replaying());
+  ASSERT_EQ((*activation)->jobs_size(), 2);
+  EXPECT_FALSE((*activation)->jobs(0).resolve_signal_external().has_failure());
+  EXPECT_TRUE((*activation)->jobs(1).resolve_signal_external().has_failure());
+}
+
+TEST(WorkflowStateMachineTest, AnswerForUnsentSignalIsDataLossAndSeqIsUnique) {
+  WorkflowStateMachine m("sender", "run-1");
+  FirstTask(m);
+  v1::HistoryEvent answer;
+  answer.mutable_signal_external_delivered()->set_scheduled_event_id(3);
+  ASSERT_TRUE(m.StartTask(kT0, {answer}).ok());
+  EXPECT_EQ(m.NextActivation().status().code(), absl::StatusCode::kDataLoss);
+
+  WorkflowStateMachine twice("sender", "run-1");
+  ASSERT_TRUE(twice.StartTask(kT0, {Started("Sender")}).ok());
+  ASSERT_TRUE(twice.NextActivation().ok());
+  EXPECT_EQ(
+      twice
+          .ApplyCompletion(Completion("run-1", {SignalExternal(1, "a", "go"),
+                                                SignalExternal(1, "b", "go")}))
+          .code(),
+      absl::StatusCode::kInvalidArgument);
 }
 
 }  // namespace

@@ -5,9 +5,11 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "durable/client.h"
+#include "durable/failure.h"
 #include "durable/registry.h"
 #include "durable/signal_channel.h"
 #include "durable/task.h"
@@ -43,11 +45,12 @@ durable::Task<std::string> CollectWorkflow(durable::WorkflowContext& ctx,
   co_return absl::StrJoin(received, ",");
 }
 
-// Approves another instance: fire-and-forget, delivered when this workflow
-// task commits.
+// Approves another instance and waits until the signal was delivered: the
+// status is type "InstanceNotFound" if the instance is unknown or finished.
 durable::Task<absl::Status> ApproverWorkflow(durable::WorkflowContext& ctx,
                                              std::string instance_id) {
-  co_return ctx.SignalWorkflow(instance_id, "approval", std::string("bot"));
+  co_return co_await ctx.SignalWorkflow(instance_id, "approval",
+                                        std::string("bot"));
 }
 
 }  // namespace
@@ -119,6 +122,21 @@ absl::Status RunSignalsExample(const durable::Backend& backend,
                                                         kResultTimeout),
                   std::string("approved by bot"));
   if (!status.ok()) return status;
+  status = client.WaitForWorkflowResult(approver->instance_id, kResultTimeout)
+               .status();
+  if (!status.ok()) return status;
+  // A workflow that waits for the delivery learns that the target is gone.
+  absl::StatusOr<durable::WorkflowInstance> lost =
+      client.CreateWorkflowInstance({}, ApproverWorkflow,
+                                    std::string("no-such-instance"));
+  if (!lost.ok()) return lost.status();
+  status =
+      client.WaitForWorkflowResult(lost->instance_id, kResultTimeout).status();
+  if (!durable::IsInstanceNotFound(status)) {
+    return absl::InternalError(
+        absl::StrCat("signaling an unknown instance from a workflow: got ",
+                     status.ToString(), ", want InstanceNotFound"));
+  }
   return worker.Stop();
 }
 

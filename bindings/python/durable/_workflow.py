@@ -694,8 +694,17 @@ class WorkflowContext:
         """The channel of signals named ``name``; values decode to ``type_hint``."""
         return SignalChannel(self._run, name, type_hint)
 
-    def signal_workflow(self, instance_id: str, name: str, value: Any = None) -> None:
-        """Sends a signal to another workflow instance when this task commits.
+    def signal_workflow(self, instance_id: str, name: str, value: Any = None) -> Future[None]:
+        """Signals the active execution of ``instance_id`` when this task commits.
+
+        Returns a future that resolves with None once the signal is in the
+        target's inbox, or fails with
+        :class:`~durable.errors.InstanceNotFoundError` when the instance does
+        not exist or has finished (the signal is dropped). Awaiting it is
+        optional: ``ctx.signal_workflow(...)`` alone is fire-and-forget and
+        never raises for an undelivered signal. A workflow may signal its own
+        instance, and a child it starts in the same step, whichever call
+        comes first.
 
         Raises CanceledError (and sends nothing) on a canceled derived scope.
         """
@@ -703,9 +712,16 @@ class WorkflowContext:
         refused = self._scope.refuses()
         if refused is not None:
             raise refused
+        seq = run._next_seq("external_signal")
         run._add_command(signal_external_workflow=protocol_pb2.SignalExternalWorkflow(
-            seq=run._next_seq("external_signal"), instance_id=instance_id, signal_name=name,
+            seq=seq, instance_id=instance_id, signal_name=name,
             input=converter.encode(value)))
+        # Like an activity's: canceling the scope interrupts a wait on it, but
+        # the sent signal is not withdrawn and its answer still resolves it.
+        future: Future[None] = Future(run)
+        future._scope = self._scope
+        run._pending_signals[seq] = future
+        return future
 
     # -- side effects
     def side_effect(self, fn: Callable[[], T], result_type: Any = None) -> T:
@@ -849,8 +865,9 @@ class WorkflowContext:
         workflow code of this run; canceling never reaches this context.
         Canceling it cancels the timers and child workflows started on it
         (and on contexts derived from it) and raises CanceledError into the
-        coroutines waiting on its activities, timers and children;
-        activities keep running and their futures still resolve. New
+        coroutines waiting on its activities, timers, children and signal
+        deliveries; activities keep running and their futures still resolve
+        (a sent signal stays sent). New
         operations on a canceled child context fail at once with
         CanceledError, without a command.
         """
@@ -999,6 +1016,7 @@ class _Run:
         self._pending_activities: Dict[int, tuple] = {}
         self._pending_timers: Dict[int, Timer] = {}
         self._pending_children: Dict[int, ChildWorkflowHandle[Any]] = {}
+        self._pending_signals: Dict[int, Future[None]] = {}
         self._patches: Dict[str, bool] = {}
         self._notified_patches: Set[str] = set()
         self._deprecated_patches: Set[str] = set()
@@ -1080,6 +1098,8 @@ class _Run:
                 job.resolve_side_effect.result
         elif kind == "resolve_child_workflow":
             self._resolve_child(job.resolve_child_workflow)
+        elif kind == "resolve_signal_external":
+            self._resolve_signal_external(job.resolve_signal_external)
         elif kind == "notify_has_patch":
             self._notified_patches.add(job.notify_has_patch.patch_id)
         else:
@@ -1145,6 +1165,20 @@ class _Run:
                                  f"ResolveChildWorkflow for seq {resolve.seq}, which is not a "
                                  f"pending child workflow of run {self.run_id}")
         child._resolve(resolve)
+
+    def _resolve_signal_external(self, resolve: protocol_pb2.ResolveSignalExternal) -> None:
+        future = self._pending_signals.pop(resolve.seq, None)
+        if future is None and resolve.seq > self._seqs["external_signal"]:
+            self._run_until_blocked()  # batched tasks, as in _resolve_activity
+            future = self._pending_signals.pop(resolve.seq, None)
+        if future is None:
+            raise _ProtocolError("FAILED_PRECONDITION",
+                                 f"ResolveSignalExternal for seq {resolve.seq}, which is not a "
+                                 f"pending external signal of run {self.run_id}")
+        if resolve.HasField("failure"):
+            future._set_exception(error_from_failure(resolve.failure))
+        else:
+            future._set_result(None)
 
     def _fire_timer(self, seq: int) -> None:
         timer = self._pending_timers.get(seq)

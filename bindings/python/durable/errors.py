@@ -57,6 +57,7 @@ __all__ = [
     "ChildWorkflowError",
     "ChildWorkflowCanceledError",
     "ChildWorkflowAlreadyExistsError",
+    "InstanceNotFoundError",
     "WorkflowFailedError",
     "WorkflowNotRegisteredError",
     "WorkflowCanceledError",
@@ -275,6 +276,13 @@ class ChildWorkflowAlreadyExistsError(ChildWorkflowError):
     ``"InstanceAlreadyExists"``). A finished instance's id may be reused."""
 
 
+class InstanceNotFoundError(FailureError):
+    """Raised where a workflow awaits ``ctx.signal_workflow(...)`` when the
+    signal was not delivered: the target instance does not exist or its
+    latest execution has finished (type ``"InstanceNotFound"``, non-retryable).
+    Uncaught, it fails the sending workflow with that type."""
+
+
 class WorkflowFailedError(FailureError):
     """Raised by ``Client.result`` when the workflow ended with a failure."""
 
@@ -320,6 +328,7 @@ ACTIVITY_NOT_REGISTERED = "ActivityNotRegistered"
 WORKFLOW_NOT_REGISTERED = "WorkflowNotRegistered"
 INVALID_ARGUMENT_FAILURE = "InvalidArgument"
 INSTANCE_ALREADY_EXISTS = "InstanceAlreadyExists"
+INSTANCE_NOT_FOUND = "InstanceNotFound"
 HISTORY_LIMIT_EXCEEDED = "HistoryLimitExceeded"
 ACTIVITY_TIMEOUT_TYPES = frozenset({"StartToCloseTimeout", "ScheduleToCloseTimeout",
                                     "HeartbeatTimeout"})
@@ -334,6 +343,8 @@ def _failure_class(base: Type[FailureError], failure_type: str) -> Type[FailureE
         return ChildWorkflowCanceledError
     if base is ChildWorkflowError and failure_type == INSTANCE_ALREADY_EXISTS:
         return ChildWorkflowAlreadyExistsError
+    if base is FailureError and failure_type == INSTANCE_NOT_FOUND:
+        return InstanceNotFoundError
     if base is WorkflowFailedError and failure_type == HISTORY_LIMIT_EXCEEDED:
         return HistoryLimitExceededError
     if base is WorkflowFailedError and failure_type == WORKFLOW_NOT_REGISTERED:

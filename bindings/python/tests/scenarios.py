@@ -87,6 +87,28 @@ async def collect_signals(ctx: durable.WorkflowContext, count: int) -> List[int]
     return [await numbers.receive() for _ in range(count)]
 
 
+@durable.workflow
+async def signals_and_waits(ctx: durable.WorkflowContext, target: str) -> str:
+    await ctx.signal_workflow(target, "approve", "a workflow")
+    return "delivered"
+
+
+@durable.workflow
+async def catches_undelivered_signal(ctx: durable.WorkflowContext, target: str) -> str:
+    try:
+        await ctx.signal_workflow(target, "approve", "a workflow")
+    except durable.InstanceNotFoundError as e:
+        return f"{type(e).__name__} {e.type} non_retryable={e.non_retryable}"
+    return "delivered"
+
+
+@durable.workflow
+async def signals_and_moves_on(ctx: durable.WorkflowContext, target: str) -> str:
+    ctx.signal_workflow(target, "approve", "ignored")  # not awaited
+    await ctx.sleep(0.3)
+    return "moved on"
+
+
 # --- cancellation ---------------------------------------------------------------
 
 cleanups: List[str] = []
@@ -233,7 +255,8 @@ async def calls_unknown_activity(ctx: durable.WorkflowContext) -> int:
 
 
 WORKFLOWS = [workflow1, sleeper, race_timers, wait_for_approval, approval_or_timeout,
-             collect_signals, cancellable, with_side_effect, fan_out, child_tasks, checkout,
+             collect_signals, signals_and_waits, catches_undelivered_signal,
+             signals_and_moves_on, cancellable, with_side_effect, fan_out, child_tasks, checkout,
              catches_activity_error, propagates_activity_error, raises_application_error,
              retries, uses_asyncio_sleep, calls_unknown_activity]
 ACTIVITIES = [activity1, activity2, cleanup, add, price_order, fails, flaky]

@@ -78,6 +78,33 @@ def test_signals_arrive_in_send_order(harness):
     assert harness.client.result(instance, timeout=30) == [3, 1, 2]
 
 
+def test_awaited_signal_to_a_missing_instance_fails_the_sender(harness):
+    finished = harness.client.create(scenarios.wait_for_approval)
+    harness.client.signal(finished, "approve", "x")
+    harness.client.result(finished, timeout=30)
+    for target in ("no-such-instance", finished.instance_id):
+        instance = harness.client.create(scenarios.signals_and_waits, target)
+        with pytest.raises(durable.WorkflowFailedError) as caught:
+            harness.client.result(instance, timeout=30)
+        assert caught.value.type == "InstanceNotFound"
+        assert target in caught.value.message
+        assert caught.value.non_retryable
+    assert harness.run(scenarios.catches_undelivered_signal, "no-such-instance") == \
+        "InstanceNotFoundError InstanceNotFound non_retryable=True"
+
+
+def test_awaited_signal_to_a_live_instance_is_delivered(harness):
+    target = harness.client.create(scenarios.wait_for_approval)
+    assert harness.run(scenarios.signals_and_waits, target.instance_id) == "delivered"
+    assert harness.client.result(target, timeout=30) == "approved by a workflow"
+
+
+def test_signal_not_awaited_stays_fire_and_forget(harness):
+    instance = harness.client.create(scenarios.signals_and_moves_on, "no-such-instance")
+    assert harness.client.result(instance, timeout=30) == "moved on"
+    assert "SignalExternalFailed" in kinds(harness.client, instance)
+
+
 def test_select_between_signal_and_timer(harness):
     approved = harness.client.create(scenarios.approval_or_timeout, 3600)
     harness.client.signal(approved, "approve", "bob")

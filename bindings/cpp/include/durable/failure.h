@@ -36,6 +36,9 @@
 //    NonRetryableFailureStatus, or by the engine for final timeouts).
 //  - IsPanic: a C++ exception escaped user code (type "panic", the
 //    exception's what() as message); it never crosses the C ABI.
+//  - IsInstanceNotFound: type "InstanceNotFound", what an awaited
+//    WorkflowContext::SignalWorkflow yields when the target instance does
+//    not exist or has finished (an application error, non-retryable).
 //  - Anything else is an application error: its type is the one the code
 //    that failed chose (FailureStatus(type, message)), or an absl code name.
 //
@@ -79,6 +82,10 @@ inline constexpr absl::string_view kHistoryLimitExceededFailure =
     "HistoryLimitExceeded";
 inline constexpr absl::string_view kInstanceAlreadyExistsFailure =
     "InstanceAlreadyExists";
+// A signal from a workflow (WorkflowContext::SignalWorkflow) whose target
+// instance does not exist or has finished; non-retryable.
+inline constexpr absl::string_view kInstanceNotFoundFailure =
+    "InstanceNotFound";
 inline constexpr absl::string_view kNonDeterminismFailure = "NonDeterminism";
 
 v1::Failure MakeFailure(absl::string_view type, absl::string_view message);
@@ -109,6 +116,9 @@ bool IsTimeout(const absl::Status& status);
 bool IsCanceled(const absl::Status& status);
 bool IsNonRetryable(const absl::Status& status);
 bool IsPanic(const absl::Status& status);
+// Failure type "InstanceNotFound": the instance a workflow signaled does not
+// exist or its latest execution has finished (the signal was dropped).
+bool IsInstanceNotFound(const absl::Status& status);
 // Non-OK and neither a timeout, a cancellation nor a panic.
 bool IsApplicationError(const absl::Status& status);
 

@@ -18,7 +18,7 @@
 //    delivered instead of running it again.
 //  - ScheduleTimer()/Sleep() start durable timers (see "Timers" below).
 //  - SignalChannel<T>(name) receives signals (signal_channel.h);
-//    SignalWorkflow() signals another instance.
+//    SignalWorkflow() signals another instance (see "Signals" below).
 //  - SideEffect(fn) runs fn once and replays its recorded result.
 //  - RandomUint64()/RandomInt()/RandomDouble()/NewUuid() are deterministic.
 //  - Go() starts another coroutine of the run; NewChannel() and
@@ -39,13 +39,27 @@
 // d == 0 resolves at once without a command; d < 0 resolves with
 // InvalidArgument. Durations are rounded up to whole microseconds.
 //
+// Signals: SignalWorkflow(id, name, value) issues SignalExternalWorkflow
+// {seq} and returns a Future<void>. The signal is delivered to the active
+// execution of instance `id` when this workflow task commits; a later
+// activation (ResolveSignalExternal{seq}) resolves the future OK once the
+// signal is in that execution's inbox, or with a non-retryable failure of
+// type "InstanceNotFound" (IsInstanceNotFound, failure.h) when no
+// execution of `id` is active (unknown or finished instance; the signal is
+// dropped). Awaiting it is optional: code that does not await stays
+// fire-and-forget and never sees the answer. A child started in the same
+// task can be signaled whichever call comes first: executions start before
+// signals are delivered.
+//
 // Cancellation (go-workflows style): a WorkflowContext is also a
 // cancellation scope. The context a workflow receives is canceled when the
 // instance is canceled (Client::CancelWorkflowInstance, i.e. the
 // CancelWorkflow job); WithCancel() and NewDisconnectedContext()
 // (cancellation.h) derive contexts with their own scope. On a canceled
 // context, ExecuteActivity/ScheduleTimer/Sleep and SignalWorkflow fail at
-// once with a CANCELLED status and issue no command. Activities already
+// once with a CANCELLED status (their futures are resolved) and issue no
+// command. A signal already sent is not withdrawn: its future still
+// resolves with the answer. Activities already
 // scheduled are not interrupted: their results are still delivered. Timers
 // still pending are canceled as described above. Other operations (Go,
 // channels, signal channels, SideEffect) are not affected; the code decides
@@ -381,15 +395,17 @@ class WorkflowContext {
     return durable::SignalChannel<T>(std::string(name), SignalBufferOf(name));
   }
 
-  // Signals the active execution of another instance (a
-  // SignalExternalWorkflow command). Fire-and-forget: the signal is
-  // delivered when this workflow task commits, and dropped if the instance
-  // is unknown or finished, without telling this workflow; wait for an
-  // answer signal or an activity if you need to know. Fails at once (no
-  // command) with CANCELLED on a canceled context and with InvalidArgument
-  // if `value` does not encode.
+  // Signals the active execution of `instance_id` (a SignalExternalWorkflow
+  // command; see "Signals" in the top comment): the future resolves OK once
+  // the signal was delivered, or with type "InstanceNotFound" if the
+  // instance is unknown or finished. Not awaiting it is fire-and-forget.
+  // Already failed (no command) with CANCELLED on a canceled context and
+  // with InvalidArgument if `value` does not encode.
+  //
+  //   absl::Status sent = co_await ctx.SignalWorkflow(id, "approval", who);
+  //   if (durable::IsInstanceNotFound(sent)) ...
   template <class T>
-  absl::Status SignalWorkflow(std::string_view instance_id,
+  Future<void> SignalWorkflow(std::string_view instance_id,
                               std::string_view signal_name,
                               const T& value) const {
     return SignalExternal(instance_id, signal_name, EncodePayload(value));
@@ -568,7 +584,7 @@ class WorkflowContext {
 
   std::shared_ptr<internal::SignalBuffer> SignalBufferOf(
       std::string_view name) const;
-  absl::Status SignalExternal(std::string_view instance_id,
+  Future<void> SignalExternal(std::string_view instance_id,
                               std::string_view signal_name,
                               absl::StatusOr<v1::Payload> input) const;
 

@@ -104,6 +104,9 @@ class RunState {
       pending_activities;
   absl::flat_hash_map<uint32_t, PendingTimer> pending_timers;
   absl::flat_hash_map<uint32_t, PendingChild> pending_children;
+  // External signals sent and not answered yet (ResolveSignalExternal).
+  absl::flat_hash_map<uint32_t, std::shared_ptr<FutureState<void>>>
+      pending_signals;
   // Children resolved CANCELLED by the facade (never started).
   absl::flat_hash_set<uint32_t> dropped_children;
   // Patches history has markers for (NotifyHasPatch), and the answers

@@ -10,7 +10,9 @@
 //     buffers the signal under its name; CancelWorkflow cancels the root
 //     context (which may issue CancelTimer commands); ResolveSideEffect
 //     {seq} stores the recorded value for SideEffect() to return;
-//     ResolveChildWorkflow{seq} resolves a child's future; NotifyHasPatch
+//     ResolveChildWorkflow{seq} resolves a child's future;
+//     ResolveSignalExternal{seq} resolves SignalWorkflow's future (OK, or
+//     the failure it carries); NotifyHasPatch
 //     tells Patched() that history has the marker. Each
 //     resolution queues the coroutines waiting for it on the scheduler;
 //  2. resume queued coroutines, first in first out, until none is runnable
@@ -65,6 +67,7 @@ class WorkflowRun {
   absl::Status ResolveActivity(const v1::ResolveActivity& resolve);
   absl::Status FireTimer(const v1::FireTimer& fire);
   absl::Status ResolveChild(const v1::ResolveChildWorkflow& resolve);
+  absl::Status ResolveSignalExternal(const v1::ResolveSignalExternal& resolve);
   // Resumes queued coroutines until none is runnable.
   void RunUntilBlocked();
   // Issues the workflow's final command if the root coroutine returned.

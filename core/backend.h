@@ -14,6 +14,13 @@
 // events, messages to other instances, instance state and lease release all
 // happen or none does.
 //
+// A lease's expiry is computed when it is granted, inside the transaction
+// that grants it (the same for an extension, and for the eager activity
+// leases of a completion): never from a clock read before the call waited
+// for the store -- a lock held by another process, a queue of other
+// writers. However long the call waited, its caller holds the task for the
+// whole lease after the grant, and no other caller gets the task meanwhile.
+//
 // All methods are thread-safe. Blocking Get*Task calls return early when
 // `stop` becomes true and Interrupt() is called, so workers shut down at once.
 #ifndef DURABLE_CORE_BACKEND_H_
@@ -219,15 +226,17 @@ class Backend {
       const v1::WorkflowInstance& instance,
       const v1::HistoryEvent& started) = 0;
 
-  // Leases a ready workflow task from one of `queues`: an active instance,
-  // not leased (or its lease expired), with visible inbox events. Blocks up
-  // to `deadline`; returns nullopt at the deadline or when `*stop` is true
-  // after Interrupt().
+  // Leases a ready workflow task from one of `queues`, for `lease` from the
+  // grant (see the top of this file): an active instance, not leased (or its
+  // lease expired), with visible inbox events. Blocks up to `deadline`;
+  // returns nullopt at the deadline or when `*stop` is true after
+  // Interrupt().
   virtual absl::StatusOr<std::optional<WorkflowTask>> GetWorkflowTask(
       const std::vector<std::string>& queues, absl::Duration lease,
       absl::Time deadline, const std::atomic<bool>* stop) = 0;
 
-  // Pushes the lease's expiry to now + `lease`. ABORTED if it was lost.
+  // Pushes the lease's expiry to now + `lease`, now being when the extension
+  // is written. ABORTED if it was lost.
   virtual absl::Status ExtendWorkflowTaskLease(const WorkflowTask& task,
                                                absl::Duration lease) = 0;
 

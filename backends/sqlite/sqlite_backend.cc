@@ -576,21 +576,56 @@ absl::Status SqliteBackend::CreateWorkflowInstance(
   });
 }
 
+absl::StatusOr<bool> SqliteBackend::Probe(
+    EmptyProbe* empty, const std::string& queues_key, absl::Time* next_due,
+    absl::FunctionRef<absl::StatusOr<bool>()> look) {
+  absl::MutexLock lock(&mu_);
+  // Changes when another connection (here or in another process) commits;
+  // this connection's own commits are counted in commit_stats_.
+  int64_t data_version = 0;
+  {
+    DURABLE_ASSIGN_OR_RETURN(Statement version,
+                             connection_->Prepare("PRAGMA data_version"));
+    DURABLE_ASSIGN_OR_RETURN(bool row, version.Step());
+    if (row) data_version = version.ColumnInt64(0);
+  }
+  if (empty->commits == commit_stats_.commits &&
+      empty->data_version == data_version && empty->queues == queues_key &&
+      absl::Now() < empty->next_due) {
+    *next_due = empty->next_due;  // See EmptyProbe.
+    return false;
+  }
+  DURABLE_ASSIGN_OR_RETURN(Transaction read,
+                           Transaction::Begin(connection_.get(), Mode::kRead));
+  DURABLE_ASSIGN_OR_RETURN(bool found, look());
+  DURABLE_RETURN_IF_ERROR(read.Commit());
+  if (found) {
+    *empty = EmptyProbe();
+  } else {
+    *empty = {commit_stats_.commits, data_version, queues_key, *next_due};
+  }
+  return found;
+}
+
 absl::StatusOr<std::optional<WorkflowTask>> SqliteBackend::TryGetWorkflowTask(
     const std::vector<std::string>& queues, absl::Duration lease,
     absl::Time* next_due) {
-  absl::Time now = absl::Now();
-  int64_t now_us = core::ToUnixMicros(now);
+  const std::string queues_key = QueuesKey(queues);
   std::optional<WorkflowTask> leased;
-  // A lease grant: no fsync of its own (see the header).
-  absl::Status status = Write(/*durable=*/false, [&]() -> absl::Status {
+  // Looks for a ready task; returns whether there is one. Without `grant`
+  // (the probe, see the header) it only looks; with `grant`, in the write
+  // transaction, it looks again and leases what it finds.
+  auto look = [&](bool grant) -> absl::StatusOr<bool> {
     mu_.AssertHeld();
-    const std::string queues_key = QueuesKey(queues);
-    if (empty_workflow_poll_.batch == batch_number_ &&
+    // Read with the transaction open, not before waiting for it: the lease
+    // runs from its grant (core/backend.h).
+    const absl::Time now = absl::Now();
+    const int64_t now_us = core::ToUnixMicros(now);
+    if (grant && empty_workflow_poll_.batch == batch_number_ &&
         empty_workflow_poll_.durable_writes == durable_writes_ &&
         empty_workflow_poll_.queues == queues_key) {
       *next_due = empty_workflow_poll_.next_due;  // See EmptyPoll.
-      return absl::OkStatus();
+      return false;
     }
     WorkflowTask task;
     {
@@ -635,10 +670,13 @@ absl::StatusOr<std::optional<WorkflowTask>> SqliteBackend::TryGetWorkflowTask(
         DURABLE_ASSIGN_OR_RETURN(bool row, due.Step());
         *next_due = row ? ValueOr(due, 0, absl::InfiniteFuture())
                         : absl::InfiniteFuture();
-        empty_workflow_poll_ = {batch_number_, durable_writes_, queues_key,
-                                *next_due};
-        return absl::OkStatus();  // Nothing ready (and nothing written).
+        if (grant) {
+          empty_workflow_poll_ = {batch_number_, durable_writes_, queues_key,
+                                  *next_due};
+        }
+        return false;  // Nothing ready (and nothing written).
       }
+      if (!grant) return true;
       task.instance_id = pick.ColumnText(0);
       task.execution_id = pick.ColumnText(1);
       task.queue = pick.ColumnText(2);
@@ -685,9 +723,16 @@ absl::StatusOr<std::optional<WorkflowTask>> SqliteBackend::TryGetWorkflowTask(
     // the task was taken" never matches an event that arrived afterwards.
     task.inbox_cursor = absl::StrCat(max_id, ":", now_us);
     leased = std::move(task);
-    return absl::OkStatus();
-  });
-  if (!status.ok()) return status;
+    return true;
+  };
+  DURABLE_ASSIGN_OR_RETURN(bool ready,
+                           Probe(&empty_workflow_probe_, queues_key, next_due,
+                                 [&] { return look(/*grant=*/false); }));
+  if (!ready) return std::optional<WorkflowTask>();
+  // A lease grant: no fsync of its own (see the header).
+  DURABLE_RETURN_IF_ERROR(Write(/*durable=*/false, [&]() -> absl::Status {
+    return look(/*grant=*/true).status();
+  }));
   return leased;
 }
 
@@ -1019,11 +1064,12 @@ absl::Status SqliteBackend::CompleteWorkflowTask(
         absl::StrCat("completion of workflow instance ",
                      Quoted(task.instance_id), " has no state"));
   }
-  absl::Time now = absl::Now();
   // Filled by the body; handed to the caller only if the batch committed.
   core::WorkflowTaskCommitResult committed;
   absl::Status status = Write(/*durable=*/true, [&]() -> absl::Status {
     mu_.AssertHeld();
+    // Inside the transaction: eager leases run from their grant.
+    const absl::Time now = absl::Now();
     committed = core::WorkflowTaskCommitResult();
     int64_t history_length = 0;
     {
@@ -1071,12 +1117,14 @@ absl::Status SqliteBackend::CompleteActivityWithWorkflowTask(
         absl::StrCat("completion of workflow instance ",
                      Quoted(task.instance_id), " has no state"));
   }
-  absl::Time now = absl::Now();
-  const int64_t now_us = core::ToUnixMicros(now);
   // Filled by the body; handed to the caller only if the batch committed.
   core::WorkflowTaskCommitResult committed;
   absl::Status status = Write(/*durable=*/true, [&]() -> absl::Status {
     mu_.AssertHeld();
+    // Inside the transaction: whether the workflow lease expired, and the
+    // eager leases, are judged and stamped at the grant.
+    const absl::Time now = absl::Now();
+    const int64_t now_us = core::ToUnixMicros(now);
     committed = core::WorkflowTaskCommitResult();
     DURABLE_RETURN_IF_ERROR(DeleteLeasedActivity(activity));
     bool runnable = false;
@@ -1141,18 +1189,18 @@ absl::Status SqliteBackend::AbandonWorkflowTask(
 absl::StatusOr<std::optional<ActivityTask>> SqliteBackend::TryGetActivityTask(
     const std::vector<std::string>& queues, absl::Duration lease,
     absl::Time* next_due) {
-  absl::Time now = absl::Now();
-  int64_t now_us = core::ToUnixMicros(now);
+  const std::string queues_key = QueuesKey(queues);
   std::optional<ActivityTask> leased;
-  // A lease grant: no fsync of its own (see the header).
-  absl::Status status = Write(/*durable=*/false, [&]() -> absl::Status {
+  // As in TryGetWorkflowTask.
+  auto look = [&](bool grant) -> absl::StatusOr<bool> {
     mu_.AssertHeld();
-    const std::string queues_key = QueuesKey(queues);
-    if (empty_activity_poll_.batch == batch_number_ &&
+    const absl::Time now = absl::Now();
+    const int64_t now_us = core::ToUnixMicros(now);
+    if (grant && empty_activity_poll_.batch == batch_number_ &&
         empty_activity_poll_.durable_writes == durable_writes_ &&
         empty_activity_poll_.queues == queues_key) {
       *next_due = empty_activity_poll_.next_due;  // See EmptyPoll.
-      return absl::OkStatus();
+      return false;
     }
     ActivityTask task;
     int64_t row_id = 0;
@@ -1186,10 +1234,13 @@ absl::StatusOr<std::optional<ActivityTask>> SqliteBackend::TryGetActivityTask(
         DURABLE_ASSIGN_OR_RETURN(bool row, due.Step());
         *next_due = row ? ValueOr(due, 0, absl::InfiniteFuture())
                         : absl::InfiniteFuture();
-        empty_activity_poll_ = {batch_number_, durable_writes_, queues_key,
-                                *next_due};
-        return absl::OkStatus();  // Nothing ready (and nothing written).
+        if (grant) {
+          empty_activity_poll_ = {batch_number_, durable_writes_, queues_key,
+                                  *next_due};
+        }
+        return false;  // Nothing ready (and nothing written).
       }
+      if (!grant) return true;
       row_id = pick.ColumnInt64(0);
       task.activity_id = pick.ColumnText(1);
       task.instance_id = pick.ColumnText(2);
@@ -1217,9 +1268,16 @@ absl::StatusOr<std::optional<ActivityTask>> SqliteBackend::TryGetActivityTask(
                                   .Run());
     }
     leased = std::move(task);
-    return absl::OkStatus();
-  });
-  if (!status.ok()) return status;
+    return true;
+  };
+  DURABLE_ASSIGN_OR_RETURN(bool ready,
+                           Probe(&empty_activity_probe_, queues_key, next_due,
+                                 [&] { return look(/*grant=*/false); }));
+  if (!ready) return std::optional<ActivityTask>();
+  // A lease grant: no fsync of its own (see the header).
+  DURABLE_RETURN_IF_ERROR(Write(/*durable=*/false, [&]() -> absl::Status {
+    return look(/*grant=*/true).status();
+  }));
   return leased;
 }
 

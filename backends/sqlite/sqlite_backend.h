@@ -15,6 +15,22 @@
 // core/backend.h is unchanged: every call is all-or-nothing and durable when
 // it returns OK.
 //
+// Polls only read until they find something to take: a poll first probes
+// for a ready task in a read transaction, which never waits for SQLite's
+// write lock (in WAL mode readers and the writer do not block each other),
+// and queues a lease grant only when the probe found one. The grant looks
+// again inside the write transaction (another poller, maybe in another
+// process, may have taken the task meanwhile) and reads the clock there, so
+// a lease runs from its grant however long the grant waited for the lock
+// (core/backend.h); completions stamp their eager leases the same way. A
+// process that holds the write lock -- a worker stopped or stalled in the
+// middle of a write -- therefore stalls no idle poller of another process
+// (or connection): those keep answering "nothing" and never fail with "database
+// is locked"; only a call that has something to write waits, up to the busy
+// timeout. A probe that would repeat an earlier empty answer (nothing committed
+// to the file since, no due time reached) is answered without queries
+// (EmptyProbe).
+//
 // The WAL is synced outside the write lock: SQLite commits at
 // synchronous=NORMAL (no fsync inside COMMIT; its checkpoints still sync the
 // WAL before copying it into the database and the database afterwards), the
@@ -212,8 +228,9 @@ class SqliteBackend : public core::Backend {
   // commit written before it began (see the header).
   absl::Status SyncWal(uint64_t through) ABSL_LOCKS_EXCLUDED(mu_, sync_mu_);
 
-  // One non-blocking attempt to lease a task. Sets `*next_due` to the
-  // earliest future time at which something may become ready (a delayed
+  // One non-blocking attempt to lease a task: a probe, then, only if it
+  // found a candidate, a lease grant (see the header). Sets `*next_due` to
+  // the earliest future time at which something may become ready (a delayed
   // event, an expiring lease), InfiniteFuture() if none.
   absl::StatusOr<std::optional<core::WorkflowTask>> TryGetWorkflowTask(
       const std::vector<std::string>& queues, absl::Duration lease,
@@ -221,6 +238,15 @@ class SqliteBackend : public core::Backend {
   absl::StatusOr<std::optional<core::ActivityTask>> TryGetActivityTask(
       const std::vector<std::string>& queues, absl::Duration lease,
       absl::Time* next_due);
+  // The probe of a poll of `queues_key` (QueuesKey): returns what `look`,
+  // run in a read transaction, returns -- whether a task is ready; `look`
+  // only reads, and sets `*next_due` when none is -- or, without running it,
+  // the answer kept in `*empty` while that still holds (see EmptyProbe).
+  struct EmptyProbe;
+  absl::StatusOr<bool> Probe(EmptyProbe* empty, const std::string& queues_key,
+                             absl::Time* next_due,
+                             absl::FunctionRef<absl::StatusOr<bool>()> look)
+      ABSL_LOCKS_EXCLUDED(mu_);
 
   // Inserts the execution row (created `now`) and its started event (inbox,
   // visible at `visible_at`). Requires an open write transaction; does not
@@ -285,11 +311,27 @@ class SqliteBackend : public core::Backend {
   const std::string description_;
   const bool on_disk_;
   bool synchronous_full_ ABSL_GUARDED_BY(mu_) = true;
-  // Empty polls within one batch: after a poll of some queues found nothing,
-  // later polls of the same queues in the same batch find nothing too unless
-  // a durable write (the only kind that can make a task ready) came in
-  // between, so they are answered without SQL. Pollers woken together by a
-  // commit would otherwise each repeat the same fruitless queries.
+  // Empty probes: after a probe of some queues found nothing, later probes
+  // of the same queues find nothing too until `next_due`, unless something
+  // was committed to the file since -- by this connection (its commit count)
+  // or by any other, in this process or another (SQLite's data_version) --
+  // so they are answered without the queries. Pollers woken together by a
+  // commit, and pollers re-checking for other processes' work, would
+  // otherwise each repeat the same fruitless queries.
+  struct EmptyProbe {
+    int64_t commits = -1;
+    int64_t data_version = 0;
+    std::string queues;
+    absl::Time next_due;
+  };
+  EmptyProbe empty_workflow_probe_ ABSL_GUARDED_BY(mu_);
+  EmptyProbe empty_activity_probe_ ABSL_GUARDED_BY(mu_);
+  // Empty polls within one batch: pollers whose probes found the same
+  // candidate all queue a lease grant; after one of them found nothing (the
+  // others took the candidates), later grants for the same queues in the
+  // same batch find nothing too unless a durable write (the only kind that
+  // can make a task ready) came in between, so they are answered without
+  // SQL.
   struct EmptyPoll {
     uint64_t batch = 0;
     uint64_t durable_writes = 0;

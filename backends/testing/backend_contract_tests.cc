@@ -1,5 +1,6 @@
 #include "backends/testing/backend_contract_tests.h"
 
+#include <algorithm>
 #include <atomic>
 #include <map>
 #include <memory>
@@ -304,6 +305,96 @@ TEST_P(BackendContractTest, ExpiredLeaseIsTakenOverAndOldLeaseIsLost) {
   auto history = backend_->GetWorkflowHistory("i1", "e1");
   ASSERT_TRUE(history.ok()) << history.status();
   EXPECT_EQ(history->size(), 2u);
+}
+
+// A completion of `task` that withdraws `count` pending events that do not
+// exist: a commit that takes a while without writing much.
+core::WorkflowTaskCompletion LargeCompletion(const core::WorkflowTask& task,
+                                             int count) {
+  core::WorkflowTaskCompletion completion = Continue(task);
+  for (int i = 0; i < count; ++i) {
+    completion.canceled_event_keys.push_back(absl::StrCat("none/", i));
+  }
+  return completion;
+}
+
+// A lease's expiry is computed when it is granted, inside the transaction
+// that grants it (core/backend.h), never from a clock read before the call
+// waited for the store. Here every kind of grant -- a workflow task, an
+// activity task, an eager activity -- waits behind another caller's large
+// commit, for longer than its lease; right after each call returns, the task
+// still has one owner.
+TEST_P(BackendContractTest, LeaseRunsFromItsGrantNotFromTheCallsStart) {
+  constexpr int kLargeCommit = 100000;
+  // How long a large commit takes here. The leases are half of that: shorter
+  // than the wait behind such a commit, long enough for the checks right
+  // after the grants.
+  Create(*backend_, "warm-up", "e1", "large");
+  std::optional<core::WorkflowTask> warm_up =
+      Poll(*backend_, {"large"}, kSomething);
+  ASSERT_TRUE(warm_up.has_value());
+  core::WorkflowTaskCompletion large = LargeCompletion(*warm_up, kLargeCommit);
+  const absl::Time start = absl::Now();
+  ASSERT_TRUE(backend_->CompleteWorkflowTask(*warm_up, large).ok());
+  const absl::Duration lease =
+      std::max(absl::Milliseconds(100), (absl::Now() - start) / 2);
+
+  Create(*backend_, "large", "e2", "large");
+  std::optional<core::WorkflowTask> large_task =
+      Poll(*backend_, {"large"}, kSomething);
+  ASSERT_TRUE(large_task.has_value());
+  large = LargeCompletion(*large_task, kLargeCommit);
+  Create(*backend_, "workflow");              // A workflow task on "default".
+  Create(*backend_, "activity", "e3", "aw");  // An activity task on "aq".
+  std::optional<core::WorkflowTask> task = Poll(*backend_, {"aw"}, kSomething);
+  ASSERT_TRUE(task.has_value());
+  core::WorkflowTaskCompletion completion = Continue(*task);
+  ScheduleActivity(completion, *task, "act", "aq");
+  ASSERT_TRUE(backend_->CompleteWorkflowTask(*task, completion).ok());
+  Create(*backend_, "eager", "e4", "ew");  // Schedules one on "eq" eagerly.
+  std::optional<core::WorkflowTask> eager_task =
+      Poll(*backend_, {"ew"}, kSomething);
+  ASSERT_TRUE(eager_task.has_value());
+  core::WorkflowTaskCompletion eager = Continue(*eager_task);
+  ScheduleActivity(eager, *eager_task, "act", "eq");
+  eager.eager_activities = 1;
+  eager.eager_activity_lease = lease;
+
+  std::thread committer([&] {
+    EXPECT_TRUE(backend_->CompleteWorkflowTask(*large_task, large).ok());
+  });
+  // Most likely the large commit is under way now; if not, nothing waits.
+  absl::SleepFor(absl::Milliseconds(20));
+  std::optional<core::WorkflowTask> workflow;
+  std::optional<core::ActivityTask> activity;
+  core::WorkflowTaskCommitResult eager_result;
+  std::vector<std::thread> grants;
+  grants.emplace_back(
+      [&] { workflow = Poll(*backend_, {}, kSomething, lease); });
+  grants.emplace_back(
+      [&] { activity = PollActivity(*backend_, {"aq"}, kSomething, lease); });
+  grants.emplace_back([&] {
+    EXPECT_TRUE(
+        backend_->CompleteWorkflowTask(*eager_task, eager, &eager_result).ok());
+  });
+  for (std::thread& grant : grants) grant.join();
+  // Right after: nobody else gets them.
+  std::optional<core::WorkflowTask> workflow_again =
+      Poll(*backend_, {}, absl::ZeroDuration(), kLease);
+  std::optional<core::ActivityTask> activity_again =
+      PollActivity(*backend_, {"aq"}, absl::ZeroDuration(), kLease);
+  std::optional<core::ActivityTask> eager_again =
+      PollActivity(*backend_, {"eq"}, absl::ZeroDuration(), kLease);
+  committer.join();
+  ASSERT_TRUE(workflow.has_value());
+  ASSERT_TRUE(activity.has_value());
+  ASSERT_EQ(eager_result.eager_activities.size(), 1u);
+  EXPECT_FALSE(workflow_again.has_value())
+      << "the workflow task's lease was granted already expired";
+  EXPECT_FALSE(activity_again.has_value())
+      << "the activity task's lease was granted already expired";
+  EXPECT_FALSE(eager_again.has_value())
+      << "the eager activity's lease was granted already expired";
 }
 
 TEST_P(BackendContractTest, AbandonRecordsFailureAndDelaysRetry) {

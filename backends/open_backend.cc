@@ -1,12 +1,16 @@
 #include "backends/open_backend.h"
 
+#include <map>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "backends/sqlite/sqlite_backend.h"
+#include "core/storage/backend_uri.h"
 
 namespace durable::backends {
 namespace {
@@ -14,15 +18,49 @@ namespace {
 constexpr char kSqliteExpected[] =
     "expected sqlite:///path/to/file.db or sqlite::memory:";
 
-absl::Status Malformed(absl::string_view uri) {
-  return absl::InvalidArgumentError(
-      absl::StrCat("malformed backend URI \"", uri, "\": ", kSqliteExpected));
+absl::Status Malformed(const core::storage::BackendUri& uri,
+                       absl::string_view why) {
+  return absl::InvalidArgumentError(absl::StrCat("malformed backend URI \"",
+                                                 uri.redacted, "\": ", why,
+                                                 "; ", kSqliteExpected));
 }
 
 absl::StatusOr<std::shared_ptr<core::Backend>> Shared(
     absl::StatusOr<std::unique_ptr<sqlite::SqliteBackend>> backend) {
   if (!backend.ok()) return backend.status();
   return std::shared_ptr<core::Backend>(std::move(*backend));
+}
+
+absl::StatusOr<std::shared_ptr<core::Backend>> OpenSqlite(
+    const core::storage::BackendUri& uri) {
+  absl::StatusOr<std::map<std::string, std::string>> query =
+      core::storage::QueryOptions(uri, {"busy_timeout_ms"});
+  if (!query.ok()) return query.status();
+  sqlite::SqliteOptions options;
+  if (auto it = query->find("busy_timeout_ms"); it != query->end()) {
+    int64_t ms = 0;
+    if (!absl::SimpleAtoi(it->second, &ms) || ms < 0 || ms > INT32_MAX) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "backend URI \"", uri.redacted, "\": busy_timeout_ms \"", it->second,
+          "\" is not a number of milliseconds from 0 to ", INT32_MAX));
+    }
+    options.busy_timeout = absl::Milliseconds(ms);
+  }
+  if (!uri.has_authority) {
+    if (uri.path != ":memory:") return Malformed(uri, "unknown form");
+    options.in_memory = true;
+    return Shared(sqlite::SqliteBackend::Open(options));
+  }
+  if (!uri.host.empty() || uri.port.has_value() || !uri.user.empty()) {
+    return Malformed(uri, "a SQLite file has no host (write three slashes)");
+  }
+  // "/" alone names a directory, never a database file.
+  if (!absl::StartsWith(uri.path, "/") || uri.path.size() < 2 ||
+      absl::EndsWith(uri.path, "/")) {
+    return Malformed(uri, "the path must name a file by its absolute path");
+  }
+  options.path = uri.path;
+  return Shared(sqlite::SqliteBackend::Open(options));
 }
 
 }  // namespace
@@ -33,36 +71,18 @@ absl::StatusOr<std::shared_ptr<core::Backend>> OpenBackend(
     return absl::InvalidArgumentError(
         absl::StrCat("empty backend URI: ", kSqliteExpected));
   }
-  if (uri == "sqlite::memory:") {
-    sqlite::SqliteOptions options;
-    options.in_memory = true;
-    return Shared(sqlite::SqliteBackend::Open(options));
-  }
-  // The scheme is what precedes the first ':'; "sqlite:" forms that are not
-  // exactly one of the accepted shapes are malformed rather than unknown.
-  size_t colon = uri.find(':');
-  absl::string_view scheme =
-      colon == absl::string_view::npos ? uri : uri.substr(0, colon);
-  if (scheme != "sqlite") {
-    if (colon == absl::string_view::npos || scheme.empty()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "malformed backend URI \"", uri, "\": no scheme; ", kSqliteExpected));
-    }
+  absl::StatusOr<core::storage::BackendUri> parsed =
+      core::storage::ParseBackendUri(uri);
+  if (!parsed.ok()) {
     return absl::InvalidArgumentError(
-        absl::StrCat("unsupported backend URI scheme \"", scheme, "\" in \"",
-                     uri, "\" (supported: sqlite)"));
+        absl::StrCat(parsed.status().message(), "; ", kSqliteExpected));
   }
-  constexpr absl::string_view kFilePrefix = "sqlite://";
-  if (!absl::StartsWith(uri, kFilePrefix)) return Malformed(uri);
-  absl::string_view path = uri.substr(kFilePrefix.size());
-  // "/" alone names a directory, never a database file.
-  if (!absl::StartsWith(path, "/") || path.size() < 2 ||
-      absl::EndsWith(path, "/")) {
-    return Malformed(uri);
+  if (parsed->scheme != "sqlite") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("unsupported backend URI scheme \"", parsed->scheme,
+                     "\" in \"", parsed->redacted, "\" (supported: sqlite)"));
   }
-  sqlite::SqliteOptions options;
-  options.path = std::string(path);
-  return Shared(sqlite::SqliteBackend::Open(options));
+  return OpenSqlite(*parsed);
 }
 
 }  // namespace durable::backends

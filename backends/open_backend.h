@@ -1,13 +1,17 @@
 // OpenBackend: the one place that turns a backend URI into a Backend.
 //
-// Accepted URIs:
+// URIs follow core/storage/backend_uri.h (percent-encoding, query options,
+// no fragments). Accepted:
 //   sqlite:///absolute/path/to/file.db   a SQLite file (created if missing);
-//                                        the path is everything after
-//                                        "sqlite://" and must be absolute.
+//                                        the path is percent-decoded and
+//                                        must be absolute.
 //   sqlite::memory:                      a private in-memory SQLite database.
-// Anything else is INVALID_ARGUMENT with a message that quotes the URI and
-// says what was expected. Errors opening the database itself (a foreign or
-// newer database, a read-only file) come from the backend unchanged.
+// Query options of both: busy_timeout_ms=N, how long a write waits for
+// another process's write lock before failing (default 5000). Any other
+// option, and any other form, is INVALID_ARGUMENT with a message that quotes
+// the URI (its password redacted) and says what was expected. Errors opening
+// the database itself (a foreign, damaged or newer database, a read-only
+// file, a missing directory) come from the backend unchanged.
 #ifndef DURABLE_BACKENDS_OPEN_BACKEND_H_
 #define DURABLE_BACKENDS_OPEN_BACKEND_H_
 

@@ -1,5 +1,7 @@
 #include "backends/open_backend.h"
 
+#include <unistd.h>
+
 #include <cstdlib>
 #include <string>
 
@@ -73,6 +75,38 @@ TEST(OpenBackendTest, OpenErrorsComeFromTheBackend) {
   auto backend = OpenBackend(absl::StrCat("sqlite://", dir));
   EXPECT_FALSE(backend.ok());
   EXPECT_THAT(backend.status().message(), HasSubstr("not a regular file"));
+}
+
+TEST(OpenBackendTest, QueryStringsAreOptionsNotFileNames) {
+  const char* dir = std::getenv("TEST_TMPDIR");
+  ASSERT_NE(dir, nullptr);
+  const std::string base = absl::StrCat("sqlite://", dir, "/q.db");
+  auto unknown = OpenBackend(base + "?mode=ro");
+  EXPECT_EQ(unknown.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(unknown.status().message(),
+              HasSubstr("unknown option \"mode\" for scheme sqlite (known: "
+                        "busy_timeout_ms)"));
+  EXPECT_NE(access(absl::StrCat(dir, "/q.db?mode=ro").c_str(), F_OK), 0)
+      << "no file is created for a refused URI";
+  EXPECT_NE(access(absl::StrCat(dir, "/q.db").c_str(), F_OK), 0);
+
+  auto fragment = OpenBackend(base + "#x");
+  EXPECT_EQ(fragment.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(fragment.status().message(), HasSubstr("fragments"));
+
+  auto bad_timeout = OpenBackend(base + "?busy_timeout_ms=soon");
+  EXPECT_EQ(bad_timeout.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(bad_timeout.status().message(),
+              HasSubstr("busy_timeout_ms \"soon\" is not a number"));
+
+  auto timeout = OpenBackend(base + "?busy_timeout_ms=250");
+  ASSERT_TRUE(timeout.ok()) << timeout.status();
+  EXPECT_EQ(access(absl::StrCat(dir, "/q.db").c_str(), F_OK), 0);
+
+  // Percent-encoding names files with spaces or a '?'.
+  auto encoded = OpenBackend(absl::StrCat("sqlite://", dir, "/a%20b%3F.db"));
+  ASSERT_TRUE(encoded.ok()) << encoded.status();
+  EXPECT_EQ(access(absl::StrCat(dir, "/a b?.db").c_str(), F_OK), 0);
 }
 
 }  // namespace

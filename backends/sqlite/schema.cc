@@ -1,6 +1,12 @@
 #include "backends/sqlite/schema.h"
 
+#include <cstring>
+#include <fstream>
+#include <string>
+
+#include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 
 namespace durable::backends::sqlite {
 namespace {
@@ -93,6 +99,14 @@ CREATE INDEX IF NOT EXISTS activities_by_lease_expiry
   ON activities (lease_expires_at) WHERE lease_token IS NOT NULL;
 )sql";
 
+// Whether the file `name` starts like every SQLite database file.
+bool HasSqliteHeader(const std::string& name) {
+  std::ifstream file(name, std::ios::binary);
+  char header[16] = {};
+  return file.read(header, sizeof header) &&
+         std::memcmp(header, "SQLite format 3", sizeof header) == 0;
+}
+
 // Reads the stored version: 0 for an empty database (nothing to check).
 absl::StatusOr<int64_t> StoredVersion(Connection& connection,
                                       const std::string& name) {
@@ -100,14 +114,16 @@ absl::StatusOr<int64_t> StoredVersion(Connection& connection,
       "SELECT count(*), "
       "count(CASE WHEN name = 'durable_schema_version' THEN 1 END) "
       "FROM sqlite_master WHERE type = 'table'");
-  if (!tables.ok()) {
-    // The first read of a file that is not SQLite at all fails here.
-    return absl::FailedPreconditionError(absl::StrCat(
-        "sqlite database \"", name,
-        "\" is not a durable database: ", tables.status().message()));
-  }
-  absl::StatusOr<bool> row = tables->Step();
+  absl::StatusOr<bool> row =
+      tables.ok() ? tables->Step() : absl::StatusOr<bool>(tables.status());
   if (!row.ok()) {
+    // The first read of a file that is not SQLite at all fails here, and so
+    // does that of a SQLite file that lost pages.
+    if (absl::IsDataLoss(row.status()) && HasSqliteHeader(name)) {
+      return absl::DataLossError(absl::StrCat(
+          "sqlite database \"", name,
+          "\" is damaged (truncated or corrupt): ", row.status().message()));
+    }
     return absl::FailedPreconditionError(
         absl::StrCat("sqlite database \"", name,
                      "\" is not a durable database: ", row.status().message()));
@@ -121,14 +137,32 @@ absl::StatusOr<int64_t> StoredVersion(Connection& connection,
                      "\" is not a durable database: it has tables but no "
                      "durable_schema_version table; refusing to modify it"));
   }
-  absl::StatusOr<Statement> version =
-      connection.Prepare("SELECT max(version) FROM durable_schema_version");
+  absl::StatusOr<Statement> version = connection.Prepare(
+      "SELECT count(*), typeof(max(version)), max(version) "
+      "FROM durable_schema_version");
   if (!version.ok()) return version.status();
   absl::StatusOr<bool> version_row = version->Step();
   if (!version_row.ok()) return version_row.status();
-  // An empty version table (a crash cannot produce one: it is filled in the
-  // same transaction that creates it) reads as 0 and gets re-initialized.
-  return version->ColumnIsNull(0) ? 0 : version->ColumnInt64(0);
+  // The table is filled in the transaction that creates it and holds one
+  // positive integer; anything else was written by someone else, and is
+  // refused rather than rewritten.
+  auto refused = [&](absl::string_view what) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "sqlite database \"", name, "\" has ", what,
+        " in durable_schema_version (expected one positive integer); "
+        "refusing to modify it"));
+  };
+  const int64_t rows = version->ColumnInt64(0);
+  if (rows == 0) return refused("no row");
+  if (rows > 1) return refused(absl::StrCat(rows, " rows"));
+  if (version->ColumnText(1) != "integer") {
+    return refused(absl::StrCat("a ", version->ColumnText(1), " value \"",
+                                version->ColumnText(2), "\""));
+  }
+  if (version->ColumnInt64(2) < 1) {
+    return refused(absl::StrCat("version ", version->ColumnInt64(2)));
+  }
+  return version->ColumnInt64(2);
 }
 
 }  // namespace

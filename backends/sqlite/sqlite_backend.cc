@@ -136,6 +136,53 @@ absl::StatusOr<v1::WorkflowInstanceState> StateFromRow(Statement& stmt) {
 }
 
 // Listing cursor: "<created_at_us>:<rowid>" of the last entry returned.
+// Why `path` cannot hold a database file, before SQLite says only "unable
+// to open database file" (which reads as transient).
+absl::Status CheckDatabasePath(const std::string& path) {
+  if (path.size() >= PATH_MAX) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("sqlite database path is ", path.size(),
+                     " bytes long; the limit is ", PATH_MAX - 1));
+  }
+  for (absl::string_view name : absl::StrSplit(path, '/')) {
+    if (name.size() > NAME_MAX) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("sqlite database path ", Quoted(path), " has a name of ",
+                       name.size(), " bytes; the limit is ", NAME_MAX));
+    }
+  }
+  struct stat st;
+  if (lstat(path.c_str(), &st) == 0) {
+    if (S_ISLNK(st.st_mode) && stat(path.c_str(), &st) != 0) {
+      std::string target(PATH_MAX, '\0');
+      const ssize_t n = readlink(path.c_str(), target.data(), target.size());
+      target.resize(n > 0 ? static_cast<size_t>(n) : 0);
+      return absl::FailedPreconditionError(absl::StrCat(
+          "sqlite database path ", Quoted(path), " is a symbolic link to ",
+          Quoted(target), ", which does not exist"));
+    }
+    return absl::OkStatus();  // Exists: Open checks what it is.
+  }
+  const size_t slash = path.rfind('/');
+  const std::string dir = slash == 0 ? "/" : path.substr(0, slash);
+  if (stat(dir.c_str(), &st) != 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot create sqlite database ", Quoted(path),
+                     ": directory ", Quoted(dir), " does not exist"));
+  }
+  if (!S_ISDIR(st.st_mode)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot create sqlite database ", Quoted(path), ": ",
+                     Quoted(dir), " is not a directory"));
+  }
+  if (access(dir.c_str(), W_OK | X_OK) != 0) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("cannot create sqlite database ", Quoted(path),
+                     ": directory ", Quoted(dir), " is not writable"));
+  }
+  return absl::OkStatus();
+}
+
 bool ParseListCursor(const std::string& cursor, int64_t* created_us,
                      int64_t* row_id) {
   std::vector<std::string> parts = absl::StrSplit(cursor, ':');
@@ -161,6 +208,7 @@ absl::StatusOr<std::unique_ptr<SqliteBackend>> SqliteBackend::Open(
     return absl::InvalidArgumentError(
         "sqlite backend needs a database file path (or in_memory)");
   }
+  DURABLE_RETURN_IF_ERROR(CheckDatabasePath(path));
   // SQLite silently opens a write-protected file read-only, and lets root
   // write to it; either way durable would fail later in a confusing place.
   // A file without any write permission bit is treated as read-only even for
@@ -184,7 +232,10 @@ absl::StatusOr<std::unique_ptr<SqliteBackend>> SqliteBackend::Open(
         absl::StrCat("sqlite database file ", Quoted(path),
                      " is read-only; durable needs write access"));
   }
-  sqlite3_busy_timeout(connection->db(), 5000);
+  sqlite3_busy_timeout(connection->db(),
+                       static_cast<int>(std::clamp<int64_t>(
+                           absl::ToInt64Milliseconds(options.busy_timeout), 0,
+                           std::numeric_limits<int>::max())));
   // Refuse foreign and newer databases before anything below writes to the
   // file (switching to WAL rewrites its header).
   DURABLE_RETURN_IF_ERROR(CheckSchemaCompatible(*connection, path));

@@ -127,15 +127,28 @@ struct SqliteOptions {
   // A private in-memory database, shared by everything holding this backend
   // object and lost when it is destroyed.
   bool in_memory = false;
+  // How long a write waits for another connection's write lock before it
+  // fails with UNAVAILABLE. (Polls that find nothing never wait for it.)
+  absl::Duration busy_timeout = absl::Seconds(5);
 };
 
 class SqliteBackend : public core::Backend {
  public:
-  // Opens (creating if needed) the database and its schema. Errors:
+  // Opens (creating if needed) the database and its schema. Errors, each
+  // naming the path (none of them goes away by retrying, but UNAVAILABLE):
+  //   INVALID_ARGUMENT     the path, or one of its names, is longer than the
+  //                        system allows;
   //   FAILED_PRECONDITION  the file is not a durable database (left
-  //                        untouched) or has a newer schema version;
-  //   PERMISSION_DENIED    the file is read-only;
-  //   UNAVAILABLE          the file cannot be opened or created.
+  //                        untouched), has a newer schema version or a
+  //                        schema version that is not a positive integer;
+  //                        the path is a directory, a dangling symbolic
+  //                        link, or its directory does not exist;
+  //   DATA_LOSS            the file is a SQLite database that is damaged
+  //                        (truncated or corrupt);
+  //   PERMISSION_DENIED    the file is read-only, or it does not exist and
+  //                        its directory is not writable;
+  //   UNAVAILABLE          the file cannot be opened for another reason
+  //                        (locked, I/O error).
   static absl::StatusOr<std::unique_ptr<SqliteBackend>> Open(
       const SqliteOptions& options);
 

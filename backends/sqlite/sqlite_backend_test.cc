@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cstdlib>
@@ -769,6 +770,86 @@ TEST(SqliteFileTest, VersionOneFilesAreMigratedKeepingTheirData) {
 
 TEST(SqliteFileTest, EmptyPathIsInvalid) {
   EXPECT_EQ(OpenFile("").status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(SqliteFileTest, PathsThatCannotHoldADatabaseSaySo) {
+  const std::string missing = TempPath("no/such/dir/x.db");
+  absl::Status status = OpenFile(missing).status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition) << status;
+  EXPECT_THAT(status.message(),
+              HasSubstr("directory \"" + TempPath("no/such/dir") +
+                        "\" does not exist"));
+
+  const std::string link = TempPath("dangling.db");
+  ASSERT_EQ(symlink(TempPath("gone/target.db").c_str(), link.c_str()), 0);
+  status = OpenFile(link).status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition) << status;
+  EXPECT_THAT(status.message(), HasSubstr("is a symbolic link to \"" +
+                                          TempPath("gone/target.db") +
+                                          "\", which does not exist"));
+
+  status = OpenFile(TempPath(std::string(300, 'n') + ".db")).status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
+  EXPECT_THAT(status.message(), HasSubstr("has a name of 303 bytes"));
+  status = OpenFile("/" + std::string(5000, 'p')).status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
+  EXPECT_THAT(status.message(), HasSubstr("5001 bytes long"));
+}
+
+TEST(SqliteFileTest, UnwritableDirectoryIsPermissionDenied) {
+  if (geteuid() == 0) {
+    GTEST_SKIP() << "running as root, which may write to any directory, so "
+                    "an unwritable directory cannot be made here";
+  }
+  const std::string dir = TempPath("locked");
+  ASSERT_EQ(mkdir(dir.c_str(), 0555), 0);
+  absl::Status status = OpenFile(dir + "/x.db").status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kPermissionDenied) << status;
+  EXPECT_THAT(status.message(), HasSubstr("is not writable"));
+}
+
+TEST(SqliteFileTest, TruncatedDatabaseIsDamagedNotForeign) {
+  const std::string path = TempPath("truncated.db");
+  {
+    auto backend = OpenFile(path);
+    ASSERT_TRUE(backend.ok()) << backend.status();
+    for (int i = 0; i < 200; ++i) {
+      ASSERT_TRUE((*backend)
+                      ->CreateWorkflowInstance(
+                          Instance(absl::StrCat("i", i), "e"), Started("wf"))
+                      .ok());
+    }
+  }
+  struct stat st;
+  ASSERT_EQ(stat(path.c_str(), &st), 0);
+  ASSERT_GT(st.st_size, 8 * 4096) << "the test needs a file of many pages";
+  ASSERT_EQ(truncate(path.c_str(), 4096 * 2), 0);
+  absl::Status status = OpenFile(path).status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kDataLoss) << status;
+  EXPECT_THAT(status.message(), HasSubstr("is damaged (truncated or corrupt)"));
+}
+
+TEST(SqliteFileTest, BadSchemaVersionValuesAreRefusedNotRewritten) {
+  for (const char* damage :
+       {"UPDATE durable_schema_version SET version = 0",
+        "UPDATE durable_schema_version SET version = -1",
+        "UPDATE durable_schema_version SET version = 'two'",
+        "UPDATE durable_schema_version SET version = 2.5",
+        "DELETE FROM durable_schema_version",
+        "INSERT INTO durable_schema_version (version) VALUES (1)"}) {
+    SCOPED_TRACE(damage);
+    const std::string path = TempPath(
+        absl::StrCat("version-", std::hash<std::string>()(damage), ".db"));
+    ASSERT_TRUE(OpenFile(path).ok());
+    RawExec(path, damage);
+    absl::Status status = OpenFile(path).status();
+    EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition) << status;
+    EXPECT_THAT(status.message(),
+                HasSubstr("in durable_schema_version (expected one positive "
+                          "integer); refusing to modify it"));
+    // Refused, not rewritten: opening again says the same.
+    EXPECT_EQ(OpenFile(path).status().message(), status.message());
+  }
 }
 
 }  // namespace

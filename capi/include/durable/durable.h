@@ -99,7 +99,10 @@ typedef struct durable_backend_t durable_backend_t;
  *                                     missing; WAL, full durability)
  *   sqlite::memory:                   a private in-memory database, shared by
  *                                     every client and worker of this handle
- * A malformed or unsupported URI fails with DURABLE_INVALID_ARGUMENT. */
+ * Paths are percent-decoded; the query takes the option busy_timeout_ms=N
+ * (default 5000). A malformed or unsupported URI, a fragment or an unknown
+ * option fails with DURABLE_INVALID_ARGUMENT (see docs/backends.md for the
+ * errors of a path that cannot hold a database). */
 DURABLE_EXPORT durable_status_t durable_backend_open(const char* uri,
                                                      durable_backend_t** out,
                                                      char** error);

@@ -264,6 +264,21 @@ durable_status_t durable_client_list_workflow_executions(
   });
 }
 
+durable_status_t durable_client_list_workers(durable_client_t* client,
+                                             uint8_t** out, size_t* out_len,
+                                             char** error) {
+  return Guard(error, [&]() -> durable_status_t {
+    if (client == nullptr) {
+      return Fail(error, DURABLE_INVALID_ARGUMENT, "client is NULL");
+    }
+    auto workers = client->client->ListWorkers();
+    if (!workers.ok()) return Report(error, workers.status());
+    durable::v1::WorkerList list;
+    for (auto& worker : *workers) *list.add_workers() = std::move(worker);
+    return Output(list, out, out_len, error);
+  });
+}
+
 durable_status_t durable_client_signal_workflow(durable_client_t* client,
                                                 const uint8_t* request,
                                                 size_t request_len,

@@ -257,6 +257,13 @@ int main(void) {
   durable_free(error);
   error = NULL;
 
+  /* WorkerList.workers (field 1): our worker, live. */
+  CHECK_OK(durable_client_list_workers(client, &out, &out_len, &error), error);
+  int workers = 0;
+  find_field(out, out_len, 1, &n, &workers);
+  CHECK(workers == 1);
+  durable_free(out);
+
   /* The run finished, so the worker evicts it: an activation whose only job
    * is RemoveFromCache (job field 9), acknowledged with an empty completion. */
   CHECK_OK(durable_worker_poll_workflow_activation(worker, 10000, &out,

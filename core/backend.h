@@ -21,6 +21,12 @@
 // writers. However long the call waited, its caller holds the task for the
 // whole lease after the grant, and no other caller gets the task meanwhile.
 //
+// Polls take a TaskNameFilter, so that workers with different registrations
+// can share a queue: the worker decides which names it may take, the store
+// only evaluates that. Workers record themselves in a worker registry
+// (RecordWorker/ListWorkers) from which they compute those filters; the store
+// keeps the entries and never judges whether one is live.
+//
 // All methods are thread-safe. Blocking Get*Task calls return early when
 // `stop` becomes true and Interrupt() is called, so workers shut down at once.
 #ifndef DURABLE_CORE_BACKEND_H_
@@ -49,6 +55,12 @@ struct WorkflowTask {
   std::string instance_id;
   std::string execution_id;
   std::string queue;
+  // The workflow the execution runs.
+  std::string workflow_name;
+  // The execution's parent (from its WorkflowExecutionStarted event, kept
+  // by the store since the execution was created, so it is known even when
+  // the history cannot be read); empty instance_id when it has none.
+  v1::WorkflowParent parent;
   // Identifies this lease; the backend rejects calls with a stale token.
   std::string lease_token;
   // Events already in the execution's history (the id of the last one).
@@ -60,6 +72,27 @@ struct WorkflowTask {
   std::vector<v1::HistoryEvent> new_events;
   // Backend-private: which inbox entries the task consumes on completion.
   std::string inbox_cursor;
+};
+
+// Which tasks a poll may lease, by name: the workflow name for workflow
+// tasks, the activity name for activity tasks. Workers compute it from what
+// their language layer registered and from the live workers of their queues
+// (ListWorkers); stores only execute it, as a condition on a task's name and
+// queue, and never judge liveness themselves.
+struct TaskNameFilter {
+  // False (the default): every task matches.
+  bool restricted = false;
+  // With `restricted`, a task of queue q named n matches when n is in
+  // `names` (the poller runs it), or when no other live worker of q may run
+  // it: q is not in `claimed`, or claimed[q] has `all` false and n is not in
+  // its `names`.
+  std::vector<std::string> names;
+  struct Claims {
+    // A live worker of the queue did not say what it runs: it may run any.
+    bool all = false;
+    std::vector<std::string> names;
+  };
+  std::map<std::string, Claims> claimed;
 };
 
 // An activity task to enqueue when a workflow task completes.
@@ -226,14 +259,21 @@ class Backend {
       const v1::WorkflowInstance& instance,
       const v1::HistoryEvent& started) = 0;
 
-  // Leases a ready workflow task from one of `queues`, for `lease` from the
-  // grant (see the top of this file): an active instance, not leased (or its
-  // lease expired), with visible inbox events. Blocks up to `deadline`;
-  // returns nullopt at the deadline or when `*stop` is true after
-  // Interrupt().
+  // Leases a ready workflow task from one of `queues` whose workflow name
+  // matches `names`, for `lease` from the grant (see the top of this file):
+  // an active instance, not leased (or its lease expired), with visible
+  // inbox events. Blocks up to `deadline`; returns nullopt at the deadline
+  // or when `*stop` is true after Interrupt().
   virtual absl::StatusOr<std::optional<WorkflowTask>> GetWorkflowTask(
+      const std::vector<std::string>& queues, const TaskNameFilter& names,
+      absl::Duration lease, absl::Time deadline,
+      const std::atomic<bool>* stop) = 0;
+  // Any workflow name.
+  absl::StatusOr<std::optional<WorkflowTask>> GetWorkflowTask(
       const std::vector<std::string>& queues, absl::Duration lease,
-      absl::Time deadline, const std::atomic<bool>* stop) = 0;
+      absl::Time deadline, const std::atomic<bool>* stop) {
+    return GetWorkflowTask(queues, TaskNameFilter(), lease, deadline, stop);
+  }
 
   // Pushes the lease's expiry to now + `lease`, now being when the extension
   // is written. ABORTED if it was lost.
@@ -258,11 +298,18 @@ class Backend {
       const WorkflowTask& task, const v1::WorkflowTaskFailure& failure,
       absl::Duration retry_delay) = 0;
 
-  // Leases an activity attempt from one of `queues`. Same blocking contract
-  // as GetWorkflowTask.
+  // Leases an activity attempt from one of `queues` whose activity name
+  // matches `names`. Same blocking contract as GetWorkflowTask.
   virtual absl::StatusOr<std::optional<ActivityTask>> GetActivityTask(
+      const std::vector<std::string>& queues, const TaskNameFilter& names,
+      absl::Duration lease, absl::Time deadline,
+      const std::atomic<bool>* stop) = 0;
+  // Any activity name.
+  absl::StatusOr<std::optional<ActivityTask>> GetActivityTask(
       const std::vector<std::string>& queues, absl::Duration lease,
-      absl::Time deadline, const std::atomic<bool>* stop) = 0;
+      absl::Time deadline, const std::atomic<bool>* stop) {
+    return GetActivityTask(queues, TaskNameFilter(), lease, deadline, stop);
+  }
 
   virtual absl::Status ExtendActivityTaskLease(const ActivityTask& task,
                                                absl::Duration lease) = 0;
@@ -354,6 +401,19 @@ class Backend {
       const std::string& cursor, int page_size) = 0;
 
   virtual absl::StatusOr<BackendStats> GetStats() = 0;
+
+  // The worker registry: each worker's identity, queues and registered
+  // names (see v1::WorkerInfo), written and renewed by the worker itself.
+  // The store keeps entries as given; whether one is live is the reader's
+  // decision (core/worker_liveness.h), never the store's.
+  //
+  // Inserts or replaces the entry of `worker.worker_id` (INVALID_ARGUMENT
+  // if empty).
+  virtual absl::Status RecordWorker(const v1::WorkerInfo& worker) = 0;
+  // Deletes the entry; unknown ids are fine.
+  virtual absl::Status RemoveWorker(const std::string& worker_id) = 0;
+  // Every entry, live or not, ordered by worker_id.
+  virtual absl::StatusOr<std::vector<v1::WorkerInfo>> ListWorkers() = 0;
 
   // Wakes every call blocked in Get*Task so it re-checks its `stop` flag.
   virtual void Interrupt() = 0;

@@ -1,12 +1,17 @@
 #include "backends/sqlite/schema.h"
 
+#include <cstdint>
 #include <cstring>
 #include <fstream>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "core/proto/history.pb.h"
+#include "core/proto/service.pb.h"
 
 namespace durable::backends::sqlite {
 namespace {
@@ -30,6 +35,7 @@ CREATE TABLE IF NOT EXISTS instances (
   lease_expires_at INTEGER,
   ready_at INTEGER NOT NULL DEFAULT 0,
   history_length INTEGER NOT NULL DEFAULT 0,
+  parent BLOB,
   PRIMARY KEY (instance_id, execution_id)
 );
 CREATE INDEX IF NOT EXISTS instances_by_creation
@@ -66,16 +72,37 @@ CREATE TABLE IF NOT EXISTS activities (
   scheduled_at INTEGER NOT NULL,
   visible_at INTEGER NOT NULL,
   lease_token TEXT,
-  lease_expires_at INTEGER
+  lease_expires_at INTEGER,
+  activity_name TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS activities_by_queue
   ON activities (queue, visible_at);
+CREATE TABLE IF NOT EXISTS workers (
+  worker_id TEXT NOT NULL PRIMARY KEY,
+  last_seen INTEGER NOT NULL,
+  info BLOB NOT NULL
+) WITHOUT ROWID;
 )sql";
 
 // Version 1 -> 2: pending inbox events get an optional key, so a workflow
 // task can withdraw one it scheduled earlier (a canceled timer's firing).
 constexpr char kMigrateV1ToV2[] = R"sql(
 ALTER TABLE inbox ADD COLUMN event_key TEXT;
+)sql";
+
+// Version 2 -> 3: each execution keeps its parent (a serialized
+// WorkflowParent, NULL for none) so that a child the engine fails reports to
+// it even when its history cannot be read; activity tasks keep their name so
+// polls can filter by it; and the worker registry. BackfillVersion3 fills
+// the new columns of existing rows in the same transaction.
+constexpr char kMigrateV2ToV3[] = R"sql(
+ALTER TABLE instances ADD COLUMN parent BLOB;
+ALTER TABLE activities ADD COLUMN activity_name TEXT NOT NULL DEFAULT '';
+CREATE TABLE IF NOT EXISTS workers (
+  worker_id TEXT NOT NULL PRIMARY KEY,
+  last_seen INTEGER NOT NULL,
+  info BLOB NOT NULL
+) WITHOUT ROWID;
 )sql";
 
 // Indexes added within schema version 1 (listing, removal). They change no
@@ -165,6 +192,91 @@ absl::StatusOr<int64_t> StoredVersion(Connection& connection,
   return version->ColumnInt64(2);
 }
 
+// Fills the version-3 columns of rows written by older versions: every
+// activity task's name (from its scheduled event) and the parent of every
+// active execution (from its WorkflowExecutionStarted event, still in the
+// inbox or event 2 of its history). Rows that cannot be decoded are left as
+// they are: their instance fails on its own when it runs.
+absl::Status BackfillVersion3(Connection& connection) {
+  std::vector<std::pair<int64_t, std::string>> names;
+  {
+    absl::StatusOr<Statement> rows =
+        connection.Prepare("SELECT id, scheduled_event FROM activities");
+    if (!rows.ok()) return rows.status();
+    while (true) {
+      absl::StatusOr<bool> row = rows->Step();
+      if (!row.ok()) return row.status();
+      if (!*row) break;
+      v1::HistoryEvent scheduled;
+      if (scheduled.ParseFromString(rows->ColumnBlob(1))) {
+        names.emplace_back(rows->ColumnInt64(0),
+                           scheduled.activity_scheduled().activity_name());
+      }
+    }
+  }
+  for (const auto& [id, name] : names) {
+    absl::StatusOr<Statement> update = connection.Prepare(
+        "UPDATE activities SET activity_name = ?1 WHERE id = ?2");
+    if (!update.ok()) return update.status();
+    if (absl::Status s = update->BindText(1, name).BindInt64(2, id).Run();
+        !s.ok()) {
+      return s;
+    }
+  }
+  std::vector<std::pair<std::string, std::string>> active;
+  {
+    absl::StatusOr<Statement> rows = connection.Prepare(absl::StrCat(
+        "SELECT instance_id, execution_id FROM instances WHERE state = ",
+        static_cast<int>(v1::WORKFLOW_STATE_ACTIVE)));
+    if (!rows.ok()) return rows.status();
+    while (true) {
+      absl::StatusOr<bool> row = rows->Step();
+      if (!row.ok()) return row.status();
+      if (!*row) break;
+      active.emplace_back(rows->ColumnText(0), rows->ColumnText(1));
+    }
+  }
+  for (const auto& [instance_id, execution_id] : active) {
+    std::string parent;
+    {
+      absl::StatusOr<Statement> started = connection.Prepare(
+          "SELECT event FROM inbox WHERE instance_id = ?1 "
+          "AND execution_id = ?2 UNION ALL SELECT event FROM history "
+          "WHERE instance_id = ?1 AND execution_id = ?2 AND event_id <= 2");
+      if (!started.ok()) return started.status();
+      started->BindText(1, instance_id).BindText(2, execution_id);
+      while (parent.empty()) {
+        absl::StatusOr<bool> row = started->Step();
+        if (!row.ok()) return row.status();
+        if (!*row) break;
+        v1::HistoryEvent event;
+        if (event.ParseFromString(started->ColumnBlob(0)) &&
+            event.has_workflow_execution_started() &&
+            !event.workflow_execution_started()
+                 .parent()
+                 .instance_id()
+                 .empty()) {
+          parent =
+              event.workflow_execution_started().parent().SerializeAsString();
+        }
+      }
+    }
+    if (parent.empty()) continue;
+    absl::StatusOr<Statement> update = connection.Prepare(
+        "UPDATE instances SET parent = ?1 "
+        "WHERE instance_id = ?2 AND execution_id = ?3");
+    if (!update.ok()) return update.status();
+    if (absl::Status s = update->BindBlob(1, parent)
+                             .BindText(2, instance_id)
+                             .BindText(3, execution_id)
+                             .Run();
+        !s.ok()) {
+      return s;
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::Status CheckSchemaCompatible(Connection& connection,
@@ -200,9 +312,19 @@ absl::Status EnsureSchema(Connection& connection, const std::string& name) {
     if (absl::Status status = connection.Exec(kCreateSchema); !status.ok()) {
       return status;
     }
-  } else if (*version == 1) {
-    if (absl::Status status = connection.Exec(kMigrateV1ToV2); !status.ok()) {
-      return status;
+  } else {
+    if (*version < 2) {
+      if (absl::Status status = connection.Exec(kMigrateV1ToV2); !status.ok()) {
+        return status;
+      }
+    }
+    if (*version < 3) {
+      if (absl::Status status = connection.Exec(kMigrateV2ToV3); !status.ok()) {
+        return status;
+      }
+      if (absl::Status status = BackfillVersion3(connection); !status.ok()) {
+        return status;
+      }
     }
   }
   if (absl::Status status = connection.Exec(kAdditiveIndexes); !status.ok()) {

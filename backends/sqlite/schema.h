@@ -7,14 +7,18 @@
 //     something else and is refused (FAILED_PRECONDITION) untouched;
 //   - a database written by a newer durable (version > kSchemaVersion) is
 //     refused (FAILED_PRECONDITION) untouched;
-//   - an older version would be migrated here (version 1 is the first).
+//   - an older version is migrated step by step to the current one, in the
+//     same transaction (version 1 is the first).
 //
 // Tables (timestamps are int64 Unix microseconds; events are serialized
 // durable.v1.HistoryEvent messages):
-//   instances   one row per execution: state, lease, result, last failure.
+//   instances   one row per execution: state, lease, result, last failure,
+//               workflow name and parent (a serialized WorkflowParent).
 //   history     the append-only history of each execution.
 //   inbox       pending events per execution, possibly delayed (visible_at).
-//   activities  activity tasks, leased by activity workers.
+//   activities  activity tasks (with their activity name), leased by
+//               activity workers.
+//   workers     the worker registry: one serialized WorkerInfo per worker.
 #ifndef DURABLE_BACKENDS_SQLITE_SCHEMA_H_
 #define DURABLE_BACKENDS_SQLITE_SCHEMA_H_
 
@@ -28,7 +32,8 @@ namespace durable::backends::sqlite {
 
 // The schema version this library writes and understands.
 // 1: initial schema. 2: inbox.event_key (withdrawing canceled timers).
-inline constexpr int64_t kSchemaVersion = 2;
+// 3: instances.parent, activities.activity_name, the workers table.
+inline constexpr int64_t kSchemaVersion = 3;
 
 // Refuses foreign or newer databases without writing anything. `name` (a path
 // or "memory") appears in error messages.

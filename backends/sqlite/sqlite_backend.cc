@@ -23,6 +23,7 @@
 #include "backends/sqlite/notifier_registry.h"
 #include "backends/sqlite/schema.h"
 #include "backends/sqlite/status_macros.h"
+#include "core/parent_notification.h"
 #include "core/time_util.h"
 #include "core/uuid.h"
 
@@ -70,9 +71,61 @@ std::string Placeholders(int first, size_t count) {
   return out;
 }
 
-// Identifies a set of polled queues (EmptyPoll::queues).
-std::string QueuesKey(const std::vector<std::string>& queues) {
-  return absl::StrJoin(queues, "\x1f");
+// A poll's TaskNameFilter as SQL: a condition on the columns `name` and
+// `queue` whose placeholders are numbered from ?`first`, and the texts to
+// bind to them, in order.
+struct NameCondition {
+  std::string sql = "1";
+  std::vector<std::string> values;
+};
+
+NameCondition NameFilterCondition(const core::TaskNameFilter& filter,
+                                  absl::string_view name,
+                                  absl::string_view queue, int first) {
+  NameCondition condition;
+  if (!filter.restricted) return condition;
+  auto placeholders = [&](const std::vector<std::string>& values) {
+    std::string out = Placeholders(
+        first + static_cast<int>(condition.values.size()), values.size());
+    condition.values.insert(condition.values.end(), values.begin(),
+                            values.end());
+    return out;
+  };
+  // Tasks other live workers of their queue may run.
+  std::vector<std::string> claimed;
+  for (const auto& [claimed_queue, claims] : filter.claimed) {
+    if (!claims.all && claims.names.empty()) continue;
+    std::string clause =
+        absl::StrCat("(", queue, " = ", placeholders({claimed_queue}));
+    if (!claims.all) {
+      absl::StrAppend(&clause, " AND ", name, " IN (",
+                      placeholders(claims.names), ")");
+    }
+    claimed.push_back(absl::StrCat(clause, ")"));
+  }
+  if (claimed.empty()) return condition;  // Nobody else: every task.
+  const std::string own =
+      filter.names.empty()
+          ? "0"
+          : absl::StrCat(name, " IN (", placeholders(filter.names), ")");
+  condition.sql =
+      absl::StrCat("(", own, " OR NOT (", absl::StrJoin(claimed, " OR "), "))");
+  return condition;
+}
+
+void BindNameCondition(Statement& stmt, int first,
+                       const NameCondition& condition) {
+  for (size_t i = 0; i < condition.values.size(); ++i) {
+    stmt.BindText(first + static_cast<int>(i), condition.values[i]);
+  }
+}
+
+// Identifies a set of polled queues and their name condition
+// (EmptyPoll::queues).
+std::string QueuesKey(const std::vector<std::string>& queues,
+                      const NameCondition& names) {
+  return absl::StrCat(absl::StrJoin(queues, "\x1f"), "\x1e", names.sql, "\x1e",
+                      absl::StrJoin(names.values, "\x1f"));
 }
 
 absl::Status WorkflowLeaseLost(const WorkflowTask& task) {
@@ -587,16 +640,23 @@ absl::Status SqliteBackend::InsertExecution(const std::string& instance_id,
       Statement insert,
       connection_->Prepare(
           "INSERT INTO instances (instance_id, execution_id, workflow_name, "
-          "queue, state, created_at, metadata, ready_at, history_length) "
-          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, 0)"));
-  DURABLE_RETURN_IF_ERROR(insert.BindText(1, instance_id)
-                              .BindText(2, execution_id)
-                              .BindText(3, attributes->workflow_name())
-                              .BindText(4, attributes->queue())
-                              .BindInt64(5, kActive)
-                              .BindInt64(6, core::ToUnixMicros(now))
-                              .BindBlob(7, SerializeMetadata(metadata))
-                              .Run());
+          "queue, state, created_at, metadata, ready_at, history_length, "
+          "parent) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, 0, ?8)"));
+  insert.BindText(1, instance_id)
+      .BindText(2, execution_id)
+      .BindText(3, attributes->workflow_name())
+      .BindText(4, attributes->queue())
+      .BindInt64(5, kActive)
+      .BindInt64(6, core::ToUnixMicros(now))
+      .BindBlob(7, SerializeMetadata(metadata));
+  // Kept apart from the history, which may become unreadable: a child the
+  // engine fails must still reach its parent.
+  if (attributes->parent().instance_id().empty()) {
+    insert.BindNull(8);
+  } else {
+    insert.BindBlob(8, attributes->parent().SerializeAsString());
+  }
+  DURABLE_RETURN_IF_ERROR(insert.Run());
   return InsertInbox(instance_id, execution_id, started, visible_at);
 }
 
@@ -659,9 +719,11 @@ absl::StatusOr<bool> SqliteBackend::Probe(
 }
 
 absl::StatusOr<std::optional<WorkflowTask>> SqliteBackend::TryGetWorkflowTask(
-    const std::vector<std::string>& queues, absl::Duration lease,
-    absl::Time* next_due) {
-  const std::string queues_key = QueuesKey(queues);
+    const std::vector<std::string>& queues, const core::TaskNameFilter& filter,
+    absl::Duration lease, absl::Time* next_due) {
+  const NameCondition names = NameFilterCondition(
+      filter, "i.workflow_name", "i.queue", 2 + static_cast<int>(queues.size()));
+  const std::string queues_key = QueuesKey(queues, names);
   std::optional<WorkflowTask> leased;
   // Looks for a ready task; returns whether there is one. Without `grant`
   // (the probe, see the header) it only looks; with `grant`, in the write
@@ -690,7 +752,7 @@ absl::StatusOr<std::optional<WorkflowTask>> SqliteBackend::TryGetWorkflowTask(
           Statement pick,
           connection_->Prepare(absl::StrCat(
               "SELECT i.instance_id, i.execution_id, i.queue, "
-              "i.history_length, i.metadata "
+              "i.history_length, i.metadata, i.workflow_name, i.parent "
               "FROM inbox e CROSS JOIN instances i "
               "ON i.instance_id = e.instance_id "
               "AND i.execution_id = e.execution_id "
@@ -699,12 +761,13 @@ absl::StatusOr<std::optional<WorkflowTask>> SqliteBackend::TryGetWorkflowTask(
               " AND i.ready_at <= ?1 "
               "AND (i.lease_token IS NULL OR i.lease_expires_at <= ?1) "
               "AND i.queue IN (",
-              Placeholders(2, queues.size()),
-              ") ORDER BY e.visible_at, e.id LIMIT 1")));
+              Placeholders(2, queues.size()), ") AND ", names.sql,
+              " ORDER BY e.visible_at, e.id LIMIT 1")));
       pick.BindInt64(1, now_us);
       for (size_t i = 0; i < queues.size(); ++i) {
         pick.BindText(static_cast<int>(i) + 2, queues[i]);
       }
+      BindNameCondition(pick, 2 + static_cast<int>(queues.size()), names);
       DURABLE_ASSIGN_OR_RETURN(bool found, pick.Step());
       if (!found) {
         DURABLE_ASSIGN_OR_RETURN(
@@ -733,6 +796,13 @@ absl::StatusOr<std::optional<WorkflowTask>> SqliteBackend::TryGetWorkflowTask(
       task.queue = pick.ColumnText(2);
       task.history_length = pick.ColumnInt64(3);
       task.metadata = ParseMetadata(pick.ColumnBlob(4));
+      task.workflow_name = pick.ColumnText(5);
+      if (!pick.ColumnIsNull(6) &&
+          !task.parent.ParseFromString(pick.ColumnBlob(6))) {
+        return absl::DataLossError(absl::StrCat("parent of workflow instance ",
+                                                Quoted(task.instance_id),
+                                                " cannot be decoded"));
+      }
     }
     task.lease_token = core::NewUuid();
     {
@@ -788,8 +858,8 @@ absl::StatusOr<std::optional<WorkflowTask>> SqliteBackend::TryGetWorkflowTask(
 }
 
 absl::StatusOr<std::optional<WorkflowTask>> SqliteBackend::GetWorkflowTask(
-    const std::vector<std::string>& queues, absl::Duration lease,
-    absl::Time deadline, const std::atomic<bool>* stop) {
+    const std::vector<std::string>& queues, const core::TaskNameFilter& names,
+    absl::Duration lease, absl::Time deadline, const std::atomic<bool>* stop) {
   const std::vector<std::string> resolved = ResolveQueues(queues);
   while (true) {
     if (stop != nullptr && stop->load()) return std::optional<WorkflowTask>();
@@ -797,8 +867,9 @@ absl::StatusOr<std::optional<WorkflowTask>> SqliteBackend::GetWorkflowTask(
     // the wait is not missed.
     uint64_t seen = notifier_->generation();
     absl::Time next_due = absl::InfiniteFuture();
-    DURABLE_ASSIGN_OR_RETURN(std::optional<WorkflowTask> task,
-                             TryGetWorkflowTask(resolved, lease, &next_due));
+    DURABLE_ASSIGN_OR_RETURN(
+        std::optional<WorkflowTask> task,
+        TryGetWorkflowTask(resolved, names, lease, &next_due));
     if (task.has_value()) return task;
     absl::Time now = absl::Now();
     if (now >= deadline) return std::optional<WorkflowTask>();
@@ -845,24 +916,17 @@ absl::Status SqliteBackend::DeliverOutbound(const core::OutboundEvent& outbound,
     } else if (*active == execution_id) {
       return absl::OkStatus();  // Already started: nothing to do.
     }
-    const v1::WorkflowParent& parent =
-        outbound.event.workflow_execution_started().parent();
-    if (parent.instance_id().empty()) return absl::OkStatus();
-    v1::HistoryEvent failed;
-    failed.set_timestamp_unix_us(core::ToUnixMicros(now));
-    v1::SubWorkflowFailed* attributes = failed.mutable_sub_workflow_failed();
-    attributes->set_scheduled_event_id(parent.scheduled_event_id());
-    v1::Failure* failure = attributes->mutable_failure();
-    failure->set_type("InstanceAlreadyExists");
-    failure->set_message(absl::StrCat("workflow instance ",
-                                      Quoted(outbound.instance_id),
-                                      " already exists and is active"));
-    failure->set_non_retryable(true);
-    core::OutboundEvent to_parent;
-    to_parent.instance_id = parent.instance_id();
-    to_parent.execution_id = parent.execution_id();
-    to_parent.event = std::move(failed);
-    return DeliverOutbound(to_parent, now);
+    v1::Failure failure;
+    failure.set_type("InstanceAlreadyExists");
+    failure.set_message(absl::StrCat("workflow instance ",
+                                     Quoted(outbound.instance_id),
+                                     " already exists and is active"));
+    failure.set_non_retryable(true);
+    std::optional<core::OutboundEvent> to_parent = core::FailureForParent(
+        outbound.event.workflow_execution_started().parent(), failure,
+        core::ToUnixMicros(now));
+    if (!to_parent.has_value()) return absl::OkStatus();
+    return DeliverOutbound(*to_parent, now);
   }
   std::string execution_id = outbound.execution_id;
   bool active = false;  // Not active: dropped (see header).
@@ -969,15 +1033,18 @@ absl::Status SqliteBackend::WriteCompletion(
         connection_->Prepare(
             "INSERT INTO activities (activity_id, instance_id, "
             "execution_id, queue, scheduled_event, attempt, metadata, "
-            "scheduled_at, visible_at, lease_token, lease_expires_at) "
-            "VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6, ?7, ?7, ?8, ?9)"));
+            "scheduled_at, visible_at, lease_token, lease_expires_at, "
+            "activity_name) "
+            "VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6, ?7, ?7, ?8, ?9, ?10)"));
     insert.BindText(1, activity_id)
         .BindText(2, task.instance_id)
         .BindText(3, task.execution_id)
         .BindText(4, queue)
         .BindBlob(5, spec.scheduled_event.SerializeAsString())
         .BindBlob(6, SerializeMetadata(spec.metadata))
-        .BindInt64(7, now_us);
+        .BindInt64(7, now_us)
+        .BindText(10,
+                  spec.scheduled_event.activity_scheduled().activity_name());
     if (leased) {
       insert.BindText(8, lease_token).BindInt64(9, eager_expires_us);
     } else {
@@ -1238,9 +1305,11 @@ absl::Status SqliteBackend::AbandonWorkflowTask(
 }
 
 absl::StatusOr<std::optional<ActivityTask>> SqliteBackend::TryGetActivityTask(
-    const std::vector<std::string>& queues, absl::Duration lease,
-    absl::Time* next_due) {
-  const std::string queues_key = QueuesKey(queues);
+    const std::vector<std::string>& queues, const core::TaskNameFilter& filter,
+    absl::Duration lease, absl::Time* next_due) {
+  const NameCondition names = NameFilterCondition(
+      filter, "activity_name", "queue", 2 + static_cast<int>(queues.size()));
+  const std::string queues_key = QueuesKey(queues, names);
   std::optional<ActivityTask> leased;
   // As in TryGetWorkflowTask.
   auto look = [&](bool grant) -> absl::StatusOr<bool> {
@@ -1265,12 +1334,13 @@ absl::StatusOr<std::optional<ActivityTask>> SqliteBackend::TryGetActivityTask(
               "WHERE visible_at <= ?1 "
               "AND (lease_token IS NULL OR lease_expires_at <= ?1) "
               "AND queue IN (",
-              Placeholders(2, queues.size()),
-              ") ORDER BY visible_at, id LIMIT 1")));
+              Placeholders(2, queues.size()), ") AND ", names.sql,
+              " ORDER BY visible_at, id LIMIT 1")));
       pick.BindInt64(1, now_us);
       for (size_t i = 0; i < queues.size(); ++i) {
         pick.BindText(static_cast<int>(i) + 2, queues[i]);
       }
+      BindNameCondition(pick, 2 + static_cast<int>(queues.size()), names);
       DURABLE_ASSIGN_OR_RETURN(bool found, pick.Step());
       if (!found) {
         DURABLE_ASSIGN_OR_RETURN(
@@ -1333,15 +1403,16 @@ absl::StatusOr<std::optional<ActivityTask>> SqliteBackend::TryGetActivityTask(
 }
 
 absl::StatusOr<std::optional<ActivityTask>> SqliteBackend::GetActivityTask(
-    const std::vector<std::string>& queues, absl::Duration lease,
-    absl::Time deadline, const std::atomic<bool>* stop) {
+    const std::vector<std::string>& queues, const core::TaskNameFilter& names,
+    absl::Duration lease, absl::Time deadline, const std::atomic<bool>* stop) {
   const std::vector<std::string> resolved = ResolveQueues(queues);
   while (true) {
     if (stop != nullptr && stop->load()) return std::optional<ActivityTask>();
     uint64_t seen = notifier_->generation();
     absl::Time next_due = absl::InfiniteFuture();
-    DURABLE_ASSIGN_OR_RETURN(std::optional<ActivityTask> task,
-                             TryGetActivityTask(resolved, lease, &next_due));
+    DURABLE_ASSIGN_OR_RETURN(
+        std::optional<ActivityTask> task,
+        TryGetActivityTask(resolved, names, lease, &next_due));
     if (task.has_value()) return task;
     absl::Time now = absl::Now();
     if (now >= deadline) return std::optional<ActivityTask>();
@@ -1720,6 +1791,58 @@ absl::StatusOr<core::BackendStats> SqliteBackend::GetStats() {
   }
   DURABLE_RETURN_IF_ERROR(txn.Commit());
   return stats;
+}
+
+// ---------------------------------------------------------------------------
+// The worker registry.
+
+absl::Status SqliteBackend::RecordWorker(const v1::WorkerInfo& worker) {
+  if (worker.worker_id().empty()) {
+    return absl::InvalidArgumentError("RecordWorker needs a worker_id");
+  }
+  // Not synced on its own, like a lease: an entry is worthless after a power
+  // loss, which ends its worker too.
+  return Write(/*durable=*/false, [&]() -> absl::Status {
+    mu_.AssertHeld();
+    DURABLE_ASSIGN_OR_RETURN(
+        Statement upsert,
+        connection_->Prepare(
+            "INSERT OR REPLACE INTO workers "
+            "(worker_id, last_seen, info) VALUES (?1, ?2, ?3)"));
+    return upsert.BindText(1, worker.worker_id())
+        .BindInt64(2, worker.last_seen_unix_us())
+        .BindBlob(3, worker.SerializeAsString())
+        .Run();
+  });
+}
+
+absl::Status SqliteBackend::RemoveWorker(const std::string& worker_id) {
+  return Write(/*durable=*/false, [&]() -> absl::Status {
+    mu_.AssertHeld();
+    DURABLE_ASSIGN_OR_RETURN(
+        Statement remove,
+        connection_->Prepare("DELETE FROM workers WHERE worker_id = ?1"));
+    return remove.BindText(1, worker_id).Run();
+  });
+}
+
+absl::StatusOr<std::vector<v1::WorkerInfo>> SqliteBackend::ListWorkers() {
+  absl::MutexLock lock(&mu_);
+  DURABLE_ASSIGN_OR_RETURN(
+      Statement rows,
+      connection_->Prepare(
+          "SELECT worker_id, info FROM workers ORDER BY worker_id"));
+  std::vector<v1::WorkerInfo> workers;
+  while (true) {
+    DURABLE_ASSIGN_OR_RETURN(bool row, rows.Step());
+    if (!row) break;
+    // A bad entry is skipped, not fatal: it is one worker's, and rewritten
+    // by that worker's next heartbeat.
+    if (!workers.emplace_back().ParseFromString(rows.ColumnBlob(1))) {
+      workers.pop_back();
+    }
+  }
+  return workers;
 }
 
 }  // namespace durable::backends::sqlite

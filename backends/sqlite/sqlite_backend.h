@@ -99,6 +99,13 @@
 //     (ready_at), as any completion does.
 //   - RemoveWorkflowInstance(s) also delete the removed executions' inbox
 //     events and activity tasks (a leased activity then loses its lease).
+//   - A poll's TaskNameFilter becomes part of its pick query (a condition on
+//     instances.workflow_name / activities.activity_name and the queue, with
+//     bound parameters); an unrestricted filter adds nothing. Each execution
+//     row keeps the parent from its started event, returned with every task.
+//   - The worker registry is the `workers` table, one serialized WorkerInfo
+//     per worker id; RecordWorker and RemoveWorker are not synced on their
+//     own (like lease grants) and do not wake pollers.
 #ifndef DURABLE_BACKENDS_SQLITE_SQLITE_BACKEND_H_
 #define DURABLE_BACKENDS_SQLITE_SQLITE_BACKEND_H_
 
@@ -158,9 +165,13 @@ class SqliteBackend : public core::Backend {
 
   absl::Status CreateWorkflowInstance(const v1::WorkflowInstance& instance,
                                       const v1::HistoryEvent& started) override;
+  // The unfiltered convenience overloads of core::Backend.
+  using core::Backend::GetActivityTask;
+  using core::Backend::GetWorkflowTask;
   absl::StatusOr<std::optional<core::WorkflowTask>> GetWorkflowTask(
-      const std::vector<std::string>& queues, absl::Duration lease,
-      absl::Time deadline, const std::atomic<bool>* stop) override;
+      const std::vector<std::string>& queues, const core::TaskNameFilter& names,
+      absl::Duration lease, absl::Time deadline,
+      const std::atomic<bool>* stop) override;
   absl::Status ExtendWorkflowTaskLease(const core::WorkflowTask& task,
                                        absl::Duration lease) override;
   // The two-argument convenience of core::Backend.
@@ -173,8 +184,9 @@ class SqliteBackend : public core::Backend {
                                    const v1::WorkflowTaskFailure& failure,
                                    absl::Duration retry_delay) override;
   absl::StatusOr<std::optional<core::ActivityTask>> GetActivityTask(
-      const std::vector<std::string>& queues, absl::Duration lease,
-      absl::Time deadline, const std::atomic<bool>* stop) override;
+      const std::vector<std::string>& queues, const core::TaskNameFilter& names,
+      absl::Duration lease, absl::Time deadline,
+      const std::atomic<bool>* stop) override;
   absl::Status ExtendActivityTaskLease(const core::ActivityTask& task,
                                        absl::Duration lease) override;
   absl::Status RetryActivityTask(const core::ActivityTask& task,
@@ -204,6 +216,9 @@ class SqliteBackend : public core::Backend {
   absl::StatusOr<core::WorkflowInstancePage> ListWorkflowInstances(
       const std::string& cursor, int page_size) override;
   absl::StatusOr<core::BackendStats> GetStats() override;
+  absl::Status RecordWorker(const v1::WorkerInfo& worker) override;
+  absl::Status RemoveWorker(const std::string& worker_id) override;
+  absl::StatusOr<std::vector<v1::WorkerInfo>> ListWorkers() override;
   void Interrupt() override;
 
   // Group-commit counters since Open (for benchmarks): caller writes,
@@ -245,12 +260,14 @@ class SqliteBackend : public core::Backend {
   // found a candidate, a lease grant (see the header). Sets `*next_due` to
   // the earliest future time at which something may become ready (a delayed
   // event, an expiring lease), InfiniteFuture() if none.
+  // Only tasks matching `names` (see core::TaskNameFilter), evaluated in the
+  // pick query itself.
   absl::StatusOr<std::optional<core::WorkflowTask>> TryGetWorkflowTask(
-      const std::vector<std::string>& queues, absl::Duration lease,
-      absl::Time* next_due);
+      const std::vector<std::string>& queues, const core::TaskNameFilter& names,
+      absl::Duration lease, absl::Time* next_due);
   absl::StatusOr<std::optional<core::ActivityTask>> TryGetActivityTask(
-      const std::vector<std::string>& queues, absl::Duration lease,
-      absl::Time* next_due);
+      const std::vector<std::string>& queues, const core::TaskNameFilter& names,
+      absl::Duration lease, absl::Time* next_due);
   // The probe of a poll of `queues_key` (QueuesKey): returns what `look`,
   // run in a read transaction, returns -- whether a task is ready; `look`
   // only reads, and sets `*next_due` when none is -- or, without running it,

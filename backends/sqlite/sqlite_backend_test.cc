@@ -662,7 +662,7 @@ TEST(SqliteFileTest, RefusesNewerSchemaVersion) {
   ASSERT_FALSE(backend.ok());
   EXPECT_EQ(backend.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(backend.status().message(), HasSubstr("version 99"));
-  EXPECT_THAT(backend.status().message(), HasSubstr("version 2 "));
+  EXPECT_THAT(backend.status().message(), HasSubstr("version 3 "));
 }
 
 TEST(SqliteFileTest, ReadOnlyFileIsAnError) {
@@ -733,6 +733,9 @@ TEST(SqliteFileTest, VersionOneFilesAreMigratedKeepingTheirData) {
           "DROP INDEX instances_by_finished_at; "
           "DROP INDEX activities_by_instance; "
           "ALTER TABLE inbox DROP COLUMN event_key; "
+          "ALTER TABLE instances DROP COLUMN parent; "
+          "ALTER TABLE activities DROP COLUMN activity_name; "
+          "DROP TABLE workers; "
           "UPDATE durable_schema_version SET version = 1;");
   auto backend = OpenFile(path);
   ASSERT_TRUE(backend.ok()) << backend.status();
@@ -750,9 +753,12 @@ TEST(SqliteFileTest, VersionOneFilesAreMigratedKeepingTheirData) {
     sqlite3_finalize(stmt);
     return n;
   };
-  EXPECT_EQ(count("SELECT max(version) FROM durable_schema_version"), 2);
+  EXPECT_EQ(count("SELECT max(version) FROM durable_schema_version"), 3);
   EXPECT_EQ(count("SELECT count(*) FROM pragma_table_info('inbox') "
                   "WHERE name = 'event_key'"),
+            1);
+  EXPECT_EQ(count("SELECT count(*) FROM pragma_table_info('instances') "
+                  "WHERE name = 'parent'"),
             1);
   EXPECT_EQ(count("SELECT count(*) FROM sqlite_master WHERE type = 'index' "
                   "AND name IN ('instances_by_created_at', "
@@ -766,6 +772,80 @@ TEST(SqliteFileTest, VersionOneFilesAreMigratedKeepingTheirData) {
   ASSERT_TRUE(task.ok()) << task.status();
   ASSERT_TRUE(task->has_value());
   EXPECT_EQ((*task)->instance_id, "kept");
+}
+
+// Builds a database as version 2 wrote it -- no instances.parent, no
+// activities.activity_name, no workers table -- holding a child execution
+// whose only record of its parent is its (pending) started event, and a
+// pending activity task whose name is only in its scheduled event; then
+// opens it with this library, which must fill both in.
+TEST(SqliteFileTest, VersionTwoFilesAreMigratedKeepingTheirData) {
+  std::string path = TempPath("old_v2.db");
+  {
+    auto backend = OpenFile(path);
+    ASSERT_TRUE(backend.ok()) << backend.status();
+    ASSERT_TRUE((*backend)
+                    ->CreateWorkflowInstance(Instance("parent", "p1"),
+                                             Started("ParentWorkflow"))
+                    .ok());
+    auto task = (*backend)->GetWorkflowTask(
+        {}, kLease, absl::Now() + absl::Seconds(5), nullptr);
+    ASSERT_TRUE(task.ok() && task->has_value()) << task.status();
+    core::WorkflowTaskCompletion completion;
+    completion.executed_events = FirstTaskEvents(**task);
+    completion.executed_events.push_back(ActivityScheduled(3, "Charge"));
+    core::ActivityTaskSpec& activity = completion.activities.emplace_back();
+    activity.scheduled_event = completion.executed_events.back();
+    activity.queue = "default";
+    core::OutboundEvent& child = completion.outbound_events.emplace_back();
+    child.instance_id = "child";
+    child.execution_id = "c1";
+    child.event = Started("ChildWorkflow");
+    v1::WorkflowParent* parent =
+        child.event.mutable_workflow_execution_started()->mutable_parent();
+    parent->set_instance_id("parent");
+    parent->set_execution_id("p1");
+    parent->set_scheduled_event_id(4);
+    ASSERT_TRUE((*backend)->CompleteWorkflowTask(**task, completion).ok());
+  }
+  RawExec(path,
+          "ALTER TABLE instances DROP COLUMN parent; "
+          "ALTER TABLE activities DROP COLUMN activity_name; "
+          "DROP TABLE workers; "
+          "UPDATE durable_schema_version SET version = 2;");
+
+  auto backend = OpenFile(path);
+  ASSERT_TRUE(backend.ok()) << backend.status();
+  // The child's task names its parent, read from the migrated row.
+  auto task = (*backend)->GetWorkflowTask(
+      {"default"}, kLease, absl::Now() + absl::Seconds(5), nullptr);
+  ASSERT_TRUE(task.ok() && task->has_value()) << task.status();
+  EXPECT_EQ((*task)->instance_id, "child");
+  EXPECT_EQ((*task)->workflow_name, "ChildWorkflow");
+  EXPECT_EQ((*task)->parent.instance_id(), "parent");
+  EXPECT_EQ((*task)->parent.execution_id(), "p1");
+  EXPECT_EQ((*task)->parent.scheduled_event_id(), 4);
+  // The activity task is found by its migrated name.
+  core::TaskNameFilter someone_else;
+  someone_else.restricted = true;
+  someone_else.names = {"Other"};
+  someone_else.claimed["default"].names = {"Charge"};
+  auto skipped = (*backend)->GetActivityTask({"default"}, someone_else, kLease,
+                                             absl::Now(), nullptr);
+  ASSERT_TRUE(skipped.ok()) << skipped.status();
+  EXPECT_FALSE(skipped->has_value()) << "another live worker runs Charge";
+  core::TaskNameFilter runs_charge = someone_else;
+  runs_charge.names = {"Charge"};
+  auto leased =
+      (*backend)->GetActivityTask({"default"}, runs_charge, kLease,
+                                  absl::Now() + absl::Seconds(5), nullptr);
+  ASSERT_TRUE(leased.ok() && leased->has_value()) << leased.status();
+  EXPECT_EQ((*leased)->scheduled_event.activity_scheduled().activity_name(),
+            "Charge");
+  // And the worker registry exists.
+  v1::WorkerInfo worker;
+  worker.set_worker_id("w1");
+  EXPECT_TRUE((*backend)->RecordWorker(worker).ok());
 }
 
 TEST(SqliteFileTest, EmptyPathIsInvalid) {

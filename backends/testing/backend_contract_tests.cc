@@ -1883,5 +1883,172 @@ TEST_P(BackendContractTest, StatsCountActiveInstancesAndPendingTasks) {
   EXPECT_EQ(CountIn(stats->pending_workflow_tasks, "q2"), 0);
 }
 
+// --- Task identity: workflow name and parent --------------------------------
+
+TEST_P(BackendContractTest, TaskCarriesWorkflowNameAndParent) {
+  Create(*backend_, "parent");
+  std::optional<core::WorkflowTask> task = Poll(*backend_, {}, kSomething);
+  ASSERT_TRUE(task.has_value());
+  EXPECT_EQ(task->workflow_name, "wf");
+  EXPECT_TRUE(task->parent.instance_id().empty()) << "a root has no parent";
+  core::WorkflowTaskCompletion completion = Continue(*task);
+  core::OutboundEvent& child = completion.outbound_events.emplace_back();
+  child.instance_id = "child";
+  child.event = Started("childwf");
+  v1::WorkflowParent* parent =
+      child.event.mutable_workflow_execution_started()->mutable_parent();
+  parent->set_instance_id("parent");
+  parent->set_execution_id("e1");
+  parent->set_scheduled_event_id(7);
+  ASSERT_TRUE(backend_->CompleteWorkflowTask(*task, completion).ok());
+  std::optional<core::WorkflowTask> child_task =
+      Poll(*backend_, {}, kSomething);
+  ASSERT_TRUE(child_task.has_value());
+  EXPECT_EQ(child_task->instance_id, "child");
+  EXPECT_EQ(child_task->workflow_name, "childwf");
+  EXPECT_TRUE(MessageDifferencer::Equals(child_task->parent, *parent))
+      << child_task->parent.ShortDebugString();
+  // The parent is the store's, not the history's: it comes with every
+  // task, also once the started event has been consumed.
+  ASSERT_TRUE(
+      backend_->CompleteWorkflowTask(*child_task, Continue(*child_task)).ok());
+  ASSERT_TRUE(backend_->DeliverWorkflowEvent("child", Signal("s")).ok());
+  child_task = Poll(*backend_, {}, kSomething);
+  ASSERT_TRUE(child_task.has_value());
+  EXPECT_TRUE(MessageDifferencer::Equals(child_task->parent, *parent))
+      << child_task->parent.ShortDebugString();
+}
+
+// --- Name filters
+// -------------------------------------------------------------
+
+// A filter for a poller that runs `names`, on a queue where other live
+// workers run `claimed`.
+core::TaskNameFilter Runs(
+    std::vector<std::string> names,
+    std::map<std::string, core::TaskNameFilter::Claims> claimed = {}) {
+  core::TaskNameFilter filter;
+  filter.restricted = true;
+  filter.names = std::move(names);
+  filter.claimed = std::move(claimed);
+  return filter;
+}
+
+std::optional<core::WorkflowTask> PollNamed(core::Backend& backend,
+                                            const core::TaskNameFilter& names,
+                                            absl::Duration timeout) {
+  auto task = backend.GetWorkflowTask({"q"}, names, kLease,
+                                      absl::Now() + timeout, nullptr);
+  EXPECT_TRUE(task.ok()) << task.status();
+  return task.ok() ? *task : std::nullopt;
+}
+
+TEST_P(BackendContractTest, WorkflowPollsTakeOnlyMatchingNames) {
+  ASSERT_TRUE(
+      backend_->CreateWorkflowInstance(Instance("a", "e1"), Started("A", "q"))
+          .ok());
+  ASSERT_TRUE(
+      backend_->CreateWorkflowInstance(Instance("b", "e1"), Started("B", "q"))
+          .ok());
+  ASSERT_TRUE(
+      backend_->CreateWorkflowInstance(Instance("c", "e1"), Started("C", "q"))
+          .ok());
+  const std::map<std::string, core::TaskNameFilter::Claims> others = {
+      {"q", {.all = false, .names = {"B", "C"}}}};
+  // Runs A, others run B and C: only A.
+  std::optional<core::WorkflowTask> task =
+      PollNamed(*backend_, Runs({"A"}, others), kSomething);
+  ASSERT_TRUE(task.has_value());
+  EXPECT_EQ(task->instance_id, "a");
+  EXPECT_FALSE(PollNamed(*backend_, Runs({"A"}, others), kNothing).has_value());
+  // A name nobody else claims matches the second clause.
+  EXPECT_EQ(
+      PollNamed(*backend_, Runs({}, {{"q", {.names = {"B"}}}}), kSomething)
+          ->instance_id,
+      "c");
+  // Claims of other queues do not matter for this one.
+  EXPECT_FALSE(PollNamed(*backend_, Runs({}, {{"q", {.all = true}}}), kNothing)
+                   .has_value())
+      << "a live worker of q that runs any name claims them all";
+  EXPECT_EQ(
+      PollNamed(*backend_, Runs({}, {{"other", {.all = true}}}), kSomething)
+          ->instance_id,
+      "b");
+}
+
+TEST_P(BackendContractTest, ActivityPollsTakeOnlyMatchingNames) {
+  Create(*backend_, "i1");
+  std::optional<core::WorkflowTask> task = Poll(*backend_, {}, kSomething);
+  ASSERT_TRUE(task.has_value());
+  core::WorkflowTaskCompletion completion = Continue(*task);
+  ScheduleActivity(completion, *task, "Mine", "aq");
+  ScheduleActivity(completion, *task, "Theirs", "aq");
+  ScheduleActivity(completion, *task, "Nobodys", "aq");
+  ASSERT_TRUE(backend_->CompleteWorkflowTask(*task, completion).ok());
+  const core::TaskNameFilter mine =
+      Runs({"Mine"}, {{"aq", {.names = {"Theirs", "Nobodys"}}}});
+  auto poll = [&](const core::TaskNameFilter& names, absl::Duration timeout) {
+    auto activity = backend_->GetActivityTask({"aq"}, names, kLease,
+                                              absl::Now() + timeout, nullptr);
+    EXPECT_TRUE(activity.ok()) << activity.status();
+    return activity.ok() ? *activity : std::nullopt;
+  };
+  std::optional<core::ActivityTask> activity = poll(mine, kSomething);
+  ASSERT_TRUE(activity.has_value());
+  EXPECT_EQ(activity->scheduled_event.activity_scheduled().activity_name(),
+            "Mine");
+  EXPECT_FALSE(poll(mine, kNothing).has_value());
+  activity = poll(Runs({}, {{"aq", {.names = {"Theirs"}}}}), kSomething);
+  ASSERT_TRUE(activity.has_value());
+  EXPECT_EQ(activity->scheduled_event.activity_scheduled().activity_name(),
+            "Nobodys");
+  activity = poll(core::TaskNameFilter(), kSomething);
+  ASSERT_TRUE(activity.has_value()) << "an unrestricted poll takes any name";
+  EXPECT_EQ(activity->scheduled_event.activity_scheduled().activity_name(),
+            "Theirs");
+}
+
+// --- The worker registry
+// ---------------------------------------------------------
+
+v1::WorkerInfo WorkerEntry(const std::string& id, int64_t last_seen_us) {
+  v1::WorkerInfo worker;
+  worker.set_worker_id(id);
+  worker.set_host("host");
+  worker.set_pid(42);
+  worker.add_queues("q");
+  worker.mutable_registered_names()->add_workflow_names("A");
+  worker.set_last_seen_unix_us(last_seen_us);
+  worker.set_ttl_us(1'000'000);
+  return worker;
+}
+
+TEST_P(BackendContractTest, WorkerRegistryKeepsEntriesAsGiven) {
+  auto empty = backend_->ListWorkers();
+  ASSERT_TRUE(empty.ok()) << empty.status();
+  EXPECT_TRUE(empty->empty());
+  // Entries are kept as given, expired or not: liveness is the reader's.
+  ASSERT_TRUE(backend_->RecordWorker(WorkerEntry("w2", 5)).ok());
+  ASSERT_TRUE(backend_->RecordWorker(WorkerEntry("w1", 1)).ok());
+  v1::WorkerInfo renewed = WorkerEntry("w2", 9);
+  renewed.mutable_registered_names()->add_activity_names("X");
+  ASSERT_TRUE(backend_->RecordWorker(renewed).ok());
+  auto workers = backend_->ListWorkers();
+  ASSERT_TRUE(workers.ok()) << workers.status();
+  ASSERT_EQ(workers->size(), 2u);
+  EXPECT_TRUE(MessageDifferencer::Equals((*workers)[0], WorkerEntry("w1", 1)))
+      << (*workers)[0].ShortDebugString();
+  EXPECT_TRUE(MessageDifferencer::Equals((*workers)[1], renewed))
+      << (*workers)[1].ShortDebugString();
+  ASSERT_TRUE(backend_->RemoveWorker("w1").ok());
+  ASSERT_TRUE(backend_->RemoveWorker("unknown").ok());
+  workers = backend_->ListWorkers();
+  ASSERT_TRUE(workers.ok()) << workers.status();
+  ASSERT_EQ(workers->size(), 1u);
+  EXPECT_EQ((*workers)[0].worker_id(), "w2");
+  EXPECT_EQ(backend_->RecordWorker(v1::WorkerInfo()).code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
 }  // namespace
 }  // namespace durable::testing

@@ -1,7 +1,8 @@
 // The contract half of the backend conformance suite: tests that call the
 // core::Backend interface directly (no worker, no client) and pin down what
-// every backend guarantees: creation, leased workflow and activity tasks,
-// atomic completion, event delivery, removal, listing and stats.
+// every backend guarantees: creation, leased workflow and activity tasks
+// (filtered by name), atomic completion, event delivery, removal, listing,
+// stats and the worker registry.
 //
 // Every backend instantiates the whole suite with one line, naming a factory
 // that returns a fresh, empty backend each time it is called (every test gets

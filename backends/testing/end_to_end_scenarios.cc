@@ -16,6 +16,7 @@
 #include "durable/backend.h"
 #include "durable/client.h"
 #include "durable/failure.h"
+#include "durable/options.h"
 #include "durable/registry.h"
 #include "durable/task.h"
 #include "durable/worker.h"
@@ -67,6 +68,28 @@ Task<absl::StatusOr<int>> CallsWithWrongArity(WorkflowContext& ctx) {
   co_return co_await ctx.ExecuteActivity<int>("Activity1", 35);
 }
 
+// Each calls an activity in a way no retry can fix, under a policy that
+// would otherwise try five times, and reports "<type> attempt <n>" of the
+// failure the workflow sees (n = the attempt that produced it, from the
+// ActivityFailed event).
+ActivityOptions FiveAttempts() {
+  return {.retry_policy = {.maximum_attempts = 5,
+                           .initial_interval = absl::Milliseconds(10)}};
+}
+Task<absl::StatusOr<int>> RetriesUnknownActivity(WorkflowContext& ctx) {
+  const ActivityOptions options = FiveAttempts();
+  co_return co_await ctx.ExecuteActivity<int>(options, "NoSuchActivity", 1);
+}
+Task<absl::StatusOr<int>> RetriesWrongArity(WorkflowContext& ctx) {
+  const ActivityOptions options = FiveAttempts();
+  co_return co_await ctx.ExecuteActivity<int>(options, "Activity1", 35);
+}
+Task<absl::StatusOr<int>> RetriesUndecodableArgument(WorkflowContext& ctx) {
+  const ActivityOptions options = FiveAttempts();
+  co_return co_await ctx.ExecuteActivity<int>(options, "Activity1", 35,
+                                              std::string("twelve"));
+}
+
 void RegisterAll(Registry& registry) {
   ASSERT_TRUE(registry.RegisterActivity("Activity1", Activity1).ok());
   ASSERT_TRUE(registry.RegisterActivity("Activity2", Activity2).ok());
@@ -80,6 +103,16 @@ void RegisterAll(Registry& registry) {
   ASSERT_TRUE(
       registry.RegisterWorkflow("CallsWithWrongArity", CallsWithWrongArity)
           .ok());
+  ASSERT_TRUE(
+      registry
+          .RegisterWorkflow("RetriesUnknownActivity", RetriesUnknownActivity)
+          .ok());
+  ASSERT_TRUE(
+      registry.RegisterWorkflow("RetriesWrongArity", RetriesWrongArity).ok());
+  ASSERT_TRUE(registry
+                  .RegisterWorkflow("RetriesUndecodableArgument",
+                                    RetriesUndecodableArgument)
+                  .ok());
 }
 
 // A harness with every workflow of this file registered.
@@ -219,6 +252,48 @@ TEST_P(EndToEndScenarioTest, WrongArgumentCountSaysExpectedAndGot) {
   EXPECT_EQ(FailureType(result.status()), "InvalidArgument") << result.status();
   EXPECT_THAT(result.status().message(),
               HasSubstr("workflow \"Workflow1\" expects 1 argument(s), got 2"));
+}
+
+// An unregistered activity, a wrong argument count and an undecodable
+// argument can never succeed: one attempt, whatever the retry policy says,
+// and the workflow sees the typed, non-retryable failure.
+TEST_P(EndToEndScenarioTest, PermanentActivityErrorsAreNotRetried) {
+  Harness h(GetParam());
+  struct Case {
+    const char* workflow;
+    const char* type;
+    const char* message;
+  };
+  for (const Case& c : {
+           Case{"RetriesUnknownActivity", "ActivityNotRegistered",
+                "\"NoSuchActivity\" is not registered"},
+           Case{"RetriesWrongArity", "InvalidArgument",
+                "activity \"Activity1\" expects 2 argument(s), got 1"},
+           Case{"RetriesUndecodableArgument", "InvalidArgument",
+                "activity \"Activity1\" argument 2 of 2: cannot decode"},
+       }) {
+    SCOPED_TRACE(c.workflow);
+    absl::StatusOr<WorkflowInstance> instance =
+        h.client().CreateWorkflowInstance({}, c.workflow);
+    ASSERT_TRUE(instance.ok()) << instance.status();
+    absl::StatusOr<int> result = h.client().GetWorkflowResult<int>(
+        instance->instance_id, kResultTimeout);
+    ASSERT_FALSE(result.ok());
+    EXPECT_EQ(FailureType(result.status()), c.type) << result.status();
+    EXPECT_THAT(result.status().message(), HasSubstr(c.message));
+    EXPECT_TRUE(IsNonRetryable(result.status())) << result.status();
+    absl::StatusOr<std::vector<v1::HistoryEvent>> history =
+        h.client().GetWorkflowHistory(instance->instance_id);
+    ASSERT_TRUE(history.ok()) << history.status();
+    int failed = 0;
+    for (const v1::HistoryEvent& event : *history) {
+      if (!event.has_activity_failed()) continue;
+      ++failed;
+      EXPECT_EQ(event.activity_failed().attempt(), 0)
+          << "retried: " << event.ShortDebugString();
+    }
+    EXPECT_EQ(failed, 1);
+  }
 }
 
 TEST_P(EndToEndScenarioTest, DuplicateActiveInstanceIdIsRejected) {

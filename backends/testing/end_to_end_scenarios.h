@@ -9,15 +9,22 @@
 //     return "sqlite://" + durable::testing::TempPath("e2e.db");
 //   });
 //
+// Scenarios about damaged stored data need a way to damage it, which only the
+// backend's own test can provide: it passes a HistoryCorrupter with
+// INSTANTIATE_END_TO_END_SCENARIOS_WITH_CORRUPTER; without one those
+// scenarios are skipped.
+//
 // Scenarios added by later features join this file, so every backend
 // inherits them.
 #ifndef DURABLE_BACKENDS_TESTING_END_TO_END_SCENARIOS_H_
 #define DURABLE_BACKENDS_TESTING_END_TO_END_SCENARIOS_H_
 
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <tuple>
 
+#include "absl/status/status.h"
 #include "gtest/gtest.h"
 
 namespace durable::testing {
@@ -25,8 +32,14 @@ namespace durable::testing {
 // Returns a URI of a fresh, empty backend each time it is called.
 using BackendUriFactory = std::function<std::string()>;
 
-// (backend, executor cache size)
-using ScenarioParam = std::tuple<BackendUriFactory, int>;
+// Makes event `event_id` of every stored execution of `instance_id` in the
+// backend at `uri` undecodable. UNIMPLEMENTED where the backend cannot (a
+// private in-memory database, say): scenarios that need it are skipped.
+using HistoryCorrupter = std::function<absl::Status(
+    const std::string& uri, const std::string& instance_id, int64_t event_id)>;
+
+// (backend, executor cache size, corrupter -- empty when there is none)
+using ScenarioParam = std::tuple<BackendUriFactory, int, HistoryCorrupter>;
 
 class EndToEndScenarioTest : public ::testing::TestWithParam<ScenarioParam> {};
 
@@ -38,14 +51,20 @@ std::string ScenarioName(const ::testing::TestParamInfo<ScenarioParam>& info);
 }  // namespace durable::testing
 
 // GoogleTest needs the suite's unqualified name, hence the using-declaration.
-#define INSTANTIATE_END_TO_END_SCENARIOS(prefix, uri_factory)      \
-  using ::durable::testing::EndToEndScenarioTest;                  \
-  INSTANTIATE_TEST_SUITE_P(                                        \
-      prefix, EndToEndScenarioTest,                                \
-      ::testing::Combine(                                          \
-          ::testing::Values(                                       \
-              ::durable::testing::BackendUriFactory(uri_factory)), \
-          ::testing::Values(128, 0)),                              \
+#define INSTANTIATE_END_TO_END_SCENARIOS(prefix, uri_factory) \
+  INSTANTIATE_END_TO_END_SCENARIOS_WITH_CORRUPTER(            \
+      prefix, uri_factory, ::durable::testing::HistoryCorrupter())
+
+#define INSTANTIATE_END_TO_END_SCENARIOS_WITH_CORRUPTER(prefix, uri_factory,   \
+                                                        corrupter)             \
+  using ::durable::testing::EndToEndScenarioTest;                              \
+  INSTANTIATE_TEST_SUITE_P(                                                    \
+      prefix, EndToEndScenarioTest,                                            \
+      ::testing::Combine(                                                      \
+          ::testing::Values(                                                   \
+              ::durable::testing::BackendUriFactory(uri_factory)),             \
+          ::testing::Values(128, 0),                                           \
+          ::testing::Values(::durable::testing::HistoryCorrupter(corrupter))), \
       ::durable::testing::ScenarioName)
 
 #endif  // DURABLE_BACKENDS_TESTING_END_TO_END_SCENARIOS_H_

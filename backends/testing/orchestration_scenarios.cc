@@ -15,6 +15,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -407,6 +408,76 @@ Task<absl::StatusOr<int>> RetriesChild(WorkflowContext& ctx) {
   co_return co_await child;
 }
 
+// --- children the engine fails
+// ------------------------------------------------
+
+// Starts child workflow `name` as instance `child_id` and reports how it
+// ended: "ok <value>", or the type of its failure.
+Task<std::string> ReportsChildOutcome(WorkflowContext& ctx, std::string name,
+                                      std::string child_id) {
+  const SubWorkflowOptions options{.instance_id = child_id};
+  absl::StatusOr<int> child =
+      co_await ctx.CreateSubWorkflowInstance<int>(options, name);
+  co_return child.ok() ? absl::StrCat("ok ", *child)
+                       : FailureType(child.status());
+}
+
+// Waits for a "go" signal, then returns 1.
+Task<absl::StatusOr<int>> WaitsThenAnswers(WorkflowContext& ctx) {
+  absl::StatusOr<std::string> go =
+      co_await ctx.SignalChannel<std::string>("go").Receive();
+  if (!go.ok()) co_return go.status();
+  co_return 1;
+}
+
+// Version 1 of a child whose code changes while it runs: it schedules an
+// activity first. Version 2 (registered by the scenario's second worker)
+// starts a timer instead.
+Task<absl::StatusOr<int>> DriftingChildV1(WorkflowContext& ctx) {
+  co_return co_await ctx.ExecuteActivity(Add, 1, 2);
+}
+Task<absl::StatusOr<int>> DriftingChildV2(WorkflowContext& ctx) {
+  if (absl::Status slept = co_await ctx.Sleep(absl::Milliseconds(1));
+      !slept.ok()) {
+    co_return slept;
+  }
+  co_return co_await ctx.ExecuteActivity(Add, 1, 2);
+}
+
+// --- workers with different registries on one queue -------------------------
+
+// WorkflowA runs on one worker and calls ActivityOfB, which only the other
+// worker runs; WorkflowB the other way round.
+std::string ActivityOfA(ActivityContext&) { return "a"; }
+std::string ActivityOfB(ActivityContext&) { return "b"; }
+Task<absl::StatusOr<std::string>> WorkflowA(WorkflowContext& ctx) {
+  absl::StatusOr<std::string> b =
+      co_await ctx.ExecuteActivity<std::string>("ActivityOfB");
+  if (!b.ok()) co_return b.status();
+  co_return "A" + *b;
+}
+Task<absl::StatusOr<std::string>> WorkflowB(WorkflowContext& ctx) {
+  absl::StatusOr<std::string> a =
+      co_await ctx.ExecuteActivity<std::string>("ActivityOfA");
+  if (!a.ok()) co_return a.status();
+  co_return "B" + *a;
+}
+// Calls an activity no worker runs, under a policy that would retry it.
+Task<absl::StatusOr<std::string>> CallsNobodysActivity(WorkflowContext& ctx) {
+  const ActivityOptions options{
+      .retry_policy = {.maximum_attempts = 5,
+                       .initial_interval = absl::Milliseconds(10)}};
+  co_return co_await ctx.ExecuteActivity<std::string>(options,
+                                                      "NobodysActivity");
+}
+
+// The names `worker` registered, as "workflows|activities".
+std::string NamesOf(const v1::WorkerInfo& worker) {
+  const v1::RegisteredNames& names = worker.registered_names();
+  return absl::StrCat(absl::StrJoin(names.workflow_names(), ","), "|",
+                      absl::StrJoin(names.activity_names(), ","));
+}
+
 void RegisterOrchestration(Registry& r) {
   ASSERT_TRUE(
       r.RegisterWorkflow("FailsFirstExecution", FailsFirstExecution).ok());
@@ -440,6 +511,10 @@ void RegisterOrchestration(Registry& r) {
   ASSERT_TRUE(r.RegisterWorkflow("OrderWorkflow", OrderWorkflow).ok());
   ASSERT_TRUE(r.RegisterActivity("Add", Add).ok());
   ASSERT_TRUE(r.RegisterWorkflow("Runaway", Runaway).ok());
+  ASSERT_TRUE(
+      r.RegisterWorkflow("ReportsChildOutcome", ReportsChildOutcome).ok());
+  ASSERT_TRUE(r.RegisterWorkflow("WaitsThenAnswers", WaitsThenAnswers).ok());
+  ASSERT_TRUE(r.RegisterWorkflow("DriftingChild", DriftingChildV1).ok());
   ASSERT_TRUE(r.RegisterActivity("TraceOf", TraceOf).ok());
   ASSERT_TRUE(r.RegisterWorkflow("ChildTrace", ChildTrace).ok());
   ASSERT_TRUE(
@@ -903,6 +978,196 @@ TEST_P(EndToEndScenarioTest,
       {.metadata = {{"trace_id", "t-123"}}}, "PropagatesMetadata");
   ASSERT_TRUE(result.ok()) << result.status();
   EXPECT_EQ(*result, "t-123 t-123 t-123+x");
+}
+
+// --- 9. children the engine fails report to their parent
+// ----------------------------------------------------------------
+
+// A child that outgrows the history limit fails; its parent's future fails
+// with the child's failure type instead of waiting forever.
+TEST_P(EndToEndScenarioTest, OrchestrationChildOverHistoryLimitFailsParent) {
+  Harness h(GetParam(),
+            [](WorkerOptions& options) { options.max_history_length = 30; });
+  absl::StatusOr<std::string> outcome =
+      h.Run<std::string>({}, "ReportsChildOutcome", "Runaway", "runaway-child");
+  ASSERT_TRUE(outcome.ok()) << outcome.status();
+  EXPECT_EQ(*outcome, "HistoryLimitExceeded")
+      << Dump(h.client(), "runaway-child");
+}
+
+// A child whose stored history cannot be read fails as HistoryCorrupted,
+// and its parent learns it (the store keeps the parent of every execution,
+// so it is known without reading the child's history).
+TEST_P(EndToEndScenarioTest,
+       OrchestrationChildWithCorruptedHistoryFailsParent) {
+  Harness h(GetParam());
+  absl::StatusOr<WorkflowInstance> parent = h.client().CreateWorkflowInstance(
+      {.instance_id = "parent-of-corrupted"}, "ReportsChildOutcome",
+      "WaitsThenAnswers", "corrupted-child");
+  ASSERT_TRUE(parent.ok()) << parent.status();
+  // The child's first task (started, waiting for "go") is in its history.
+  ASSERT_TRUE(WaitUntil([&] {
+    absl::StatusOr<std::vector<v1::HistoryEvent>> history =
+        h.client().GetWorkflowHistory("corrupted-child");
+    return history.ok() && history->size() >= 2;
+  }));
+  // Nothing may keep the run cached past the damage: a fresh worker replays.
+  ASSERT_TRUE(h.worker().Stop().ok());
+  if (absl::Status damaged = h.CorruptHistory("corrupted-child", 2);
+      absl::IsUnimplemented(damaged)) {
+    GTEST_SKIP() << damaged;
+  } else {
+    ASSERT_TRUE(damaged.ok()) << damaged;
+  }
+  Worker fresh(h.backend(), h.registry(), h.worker_options());
+  ASSERT_TRUE(fresh.Start().ok());
+  ASSERT_TRUE(h.client()
+                  .SignalWorkflow("corrupted-child", "go", std::string("now"))
+                  .ok());
+  absl::StatusOr<std::string> outcome =
+      h.client().GetWorkflowResult<std::string>("parent-of-corrupted",
+                                                kScenarioTimeout);
+  ASSERT_TRUE(outcome.ok()) << outcome.status();
+  EXPECT_EQ(*outcome, "HistoryCorrupted");
+  ASSERT_TRUE(fresh.Stop().ok());
+}
+
+// A child whose code changed under it fails as NonDeterminism (with
+// fail_workflow_on_nondeterminism), and its parent learns it.
+TEST_P(EndToEndScenarioTest, OrchestrationNonDeterministicChildFailsParent) {
+  // Version 1 runs the child's first task only (no activity pollers).
+  Harness h(GetParam(),
+            [](WorkerOptions& options) { options.activity_pollers = 0; });
+  absl::StatusOr<WorkflowInstance> parent = h.client().CreateWorkflowInstance(
+      {.instance_id = "parent-of-drifting"}, "ReportsChildOutcome",
+      "DriftingChild", "drifting-child");
+  ASSERT_TRUE(parent.ok()) << parent.status();
+  ASSERT_TRUE(WaitUntil([&] {
+    return HistoryHas(h.client(), "drifting-child", "ActivityScheduled");
+  }));
+  ASSERT_TRUE(h.worker().Stop().ok());
+
+  Registry v2;
+  ASSERT_TRUE(
+      v2.RegisterWorkflow("ReportsChildOutcome", ReportsChildOutcome).ok());
+  ASSERT_TRUE(v2.RegisterWorkflow("DriftingChild", DriftingChildV2).ok());
+  ASSERT_TRUE(v2.RegisterActivity("Add", Add).ok());
+  WorkerOptions options;
+  options.max_cached_workflows = std::get<1>(GetParam());
+  options.fail_workflow_on_nondeterminism = true;
+  Worker v2_worker(h.backend(), v2, options);
+  ASSERT_TRUE(v2_worker.Start().ok());
+  absl::StatusOr<std::string> outcome =
+      h.client().GetWorkflowResult<std::string>("parent-of-drifting",
+                                                kScenarioTimeout);
+  ASSERT_TRUE(outcome.ok()) << outcome.status();
+  EXPECT_EQ(*outcome, "NonDeterminism") << Dump(h.client(), "drifting-child");
+  ASSERT_TRUE(v2_worker.Stop().ok());
+}
+
+// --- 10. workers with different registries share a queue
+// ----------------------------------------------------------------
+
+// Two workers poll one queue, each running names the other does not (as a
+// C++ and a Python worker would). Every task reaches the worker that runs
+// it -- enough instances that one misrouted task would show -- and a name
+// no live worker of the queue runs fails at once, typed, without retries.
+TEST_P(EndToEndScenarioTest,
+       OrchestrationWorkersWithDifferentNamesShareAQueue) {
+  Harness h(GetParam());
+  Registry one, two;
+  ASSERT_TRUE(one.RegisterWorkflow("WorkflowA", WorkflowA).ok());
+  ASSERT_TRUE(
+      one.RegisterWorkflow("CallsNobodysActivity", CallsNobodysActivity).ok());
+  ASSERT_TRUE(one.RegisterActivity("ActivityOfA", ActivityOfA).ok());
+  ASSERT_TRUE(two.RegisterWorkflow("WorkflowB", WorkflowB).ok());
+  ASSERT_TRUE(two.RegisterActivity("ActivityOfB", ActivityOfB).ok());
+  const WorkerOptions options{.queues = {"shared"},
+                              .max_cached_workflows = std::get<1>(GetParam())};
+  Worker worker_one(h.backend(), one, options);
+  Worker worker_two(h.backend(), two, options);
+  ASSERT_TRUE(worker_one.Start().ok());
+  ASSERT_TRUE(worker_two.Start().ok());
+
+  // Operators see both, with what they run.
+  absl::StatusOr<std::vector<v1::WorkerInfo>> workers =
+      h.client().ListWorkers();
+  ASSERT_TRUE(workers.ok()) << workers.status();
+  std::vector<std::string> shared;
+  for (const v1::WorkerInfo& worker : *workers) {
+    EXPECT_GT(worker.pid(), 0);
+    EXPECT_FALSE(worker.host().empty());
+    if (std::find(worker.queues().begin(), worker.queues().end(), "shared") !=
+        worker.queues().end()) {
+      shared.push_back(NamesOf(worker));
+    }
+  }
+  std::sort(shared.begin(), shared.end());
+  EXPECT_THAT(shared, ElementsAre("CallsNobodysActivity,WorkflowA|ActivityOfA",
+                                  "WorkflowB|ActivityOfB"));
+
+  constexpr int kInstances = 40;
+  std::vector<std::string> ids;
+  for (int i = 0; i < kInstances; ++i) {
+    absl::StatusOr<WorkflowInstance> instance =
+        h.client().CreateWorkflowInstance(
+            {.queue = "shared"}, i % 2 == 0 ? "WorkflowA" : "WorkflowB");
+    ASSERT_TRUE(instance.ok()) << instance.status();
+    ids.push_back(instance->instance_id);
+  }
+  for (int i = 0; i < kInstances; ++i) {
+    absl::StatusOr<std::string> result =
+        h.client().GetWorkflowResult<std::string>(ids[i], kScenarioTimeout);
+    ASSERT_TRUE(result.ok()) << result.status() << "\n"
+                             << Dump(h.client(), ids[i]);
+    EXPECT_EQ(*result, i % 2 == 0 ? "Ab" : "Ba");
+  }
+
+  // Names no live worker of the queue runs: one attempt, typed failures.
+  absl::StatusOr<std::string> unknown_workflow =
+      h.Run<std::string>({.queue = "shared"}, "NobodysWorkflow");
+  ASSERT_FALSE(unknown_workflow.ok());
+  EXPECT_EQ(FailureType(unknown_workflow.status()), "WorkflowNotRegistered")
+      << unknown_workflow.status();
+  EXPECT_THAT(unknown_workflow.status().message(),
+              HasSubstr("\"NobodysWorkflow\" is not registered with any live "
+                        "worker polling queue \"shared\""));
+  absl::StatusOr<WorkflowInstance> calls_nobody =
+      h.client().CreateWorkflowInstance({.queue = "shared"},
+                                        "CallsNobodysActivity");
+  ASSERT_TRUE(calls_nobody.ok()) << calls_nobody.status();
+  absl::StatusOr<std::string> unknown_activity =
+      h.client().GetWorkflowResult<std::string>(calls_nobody->instance_id,
+                                                kScenarioTimeout);
+  ASSERT_FALSE(unknown_activity.ok());
+  EXPECT_EQ(FailureType(unknown_activity.status()), "ActivityNotRegistered")
+      << unknown_activity.status();
+  EXPECT_THAT(unknown_activity.status().message(),
+              HasSubstr("\"NobodysActivity\" is not registered with any live "
+                        "worker polling queue \"shared\""));
+  std::vector<v1::HistoryEvent> history =
+      *h.client().GetWorkflowHistory(calls_nobody->instance_id);
+  ASSERT_EQ(Count(history, "ActivityFailed"), 1);
+  for (const v1::HistoryEvent& event : history) {
+    if (event.has_activity_failed()) {
+      EXPECT_EQ(event.activity_failed().attempt(), 0) << "never retried";
+    }
+  }
+
+  // A worker that stops leaves the registry at once, and what only it ran
+  // is no longer reserved for it.
+  ASSERT_TRUE(worker_two.Stop().ok());
+  workers = h.client().ListWorkers();
+  ASSERT_TRUE(workers.ok()) << workers.status();
+  for (const v1::WorkerInfo& worker : *workers) {
+    EXPECT_NE(NamesOf(worker), "WorkflowB|ActivityOfB") << "still listed";
+  }
+  absl::StatusOr<std::string> orphaned =
+      h.Run<std::string>({.queue = "shared"}, "WorkflowB");
+  ASSERT_FALSE(orphaned.ok());
+  EXPECT_EQ(FailureType(orphaned.status()), "WorkflowNotRegistered")
+      << orphaned.status();
+  ASSERT_TRUE(worker_one.Stop().ok());
 }
 
 }  // namespace

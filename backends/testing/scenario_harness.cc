@@ -9,8 +9,9 @@ namespace durable::testing {
 ScenarioHarness::ScenarioHarness(
     const ScenarioParam& param,
     const std::function<void(Registry&)>& register_all,
-    const std::function<void(WorkerOptions&)>& configure) {
-  absl::StatusOr<Backend> backend = Backend::Open(std::get<0>(param)());
+    const std::function<void(WorkerOptions&)>& configure)
+    : corrupter_(std::get<2>(param)), uri_(std::get<0>(param)()) {
+  absl::StatusOr<Backend> backend = Backend::Open(uri_);
   EXPECT_TRUE(backend.ok()) << backend.status();
   backend_ = *std::move(backend);
   register_all(registry_);
@@ -29,6 +30,15 @@ void ScenarioHarness::RestartWorker() {
 
 ScenarioHarness::~ScenarioHarness() {
   if (worker_) EXPECT_TRUE(worker_->Stop().ok());
+}
+
+absl::Status ScenarioHarness::CorruptHistory(const std::string& instance_id,
+                                             int64_t event_id) {
+  if (!corrupter_) {
+    return absl::UnimplementedError(
+        "this backend's scenarios have no HistoryCorrupter");
+  }
+  return corrupter_(uri_, instance_id, event_id);
 }
 
 std::vector<std::string> EventKinds(

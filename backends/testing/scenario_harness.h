@@ -7,12 +7,14 @@
 #ifndef DURABLE_BACKENDS_TESTING_SCENARIO_HARNESS_H_
 #define DURABLE_BACKENDS_TESTING_SCENARIO_HARNESS_H_
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "backends/testing/end_to_end_scenarios.h"
 #include "core/proto/history.pb.h"
@@ -41,14 +43,25 @@ class ScenarioHarness {
   void RestartWorker();
 
   Backend& backend() { return *backend_; }
+  // The URI the backend was opened with.
+  const std::string& uri() const { return uri_; }
   Registry& registry() { return registry_; }
   Client& client() { return *client_; }
   Worker& worker() { return *worker_; }
+  // The options the worker was started with.
+  const WorkerOptions& worker_options() const { return options_; }
+
+  // Makes history event `event_id` of `instance_id` undecodable through the
+  // suite's HistoryCorrupter; UNIMPLEMENTED when the backend has none (the
+  // caller skips its scenario then).
+  absl::Status CorruptHistory(const std::string& instance_id, int64_t event_id);
 
  private:
+  HistoryCorrupter corrupter_;
+  std::string uri_;
+  WorkerOptions options_;
   std::optional<Backend> backend_;
   Registry registry_;
-  WorkerOptions options_;
   std::unique_ptr<Worker> worker_;
   std::unique_ptr<Client> client_;
 };

@@ -31,7 +31,8 @@ v1::ActivityTaskResult ExecuteActivityTask(
     }
   } else {
     std::vector<std::string> names = registry.ActivityNames();
-    outcome = FailureStatus(
+    // No retry can make it appear here: final, whatever the policy says.
+    outcome = NonRetryableFailureStatus(
         kActivityNotRegisteredFailure,
         absl::StrCat("activity \"", task.activity_name(),
                      "\" is not registered with this worker (registered: ",

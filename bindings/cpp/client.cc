@@ -145,6 +145,21 @@ Client::ListWorkflowExecutions(const std::string& instance_id) {
                                                 list.executions().end());
 }
 
+absl::StatusOr<std::vector<v1::WorkerInfo>> Client::ListWorkers() {
+  if (!init_status_.ok()) return init_status_;
+  internal::OutBuffer out;
+  char* error = nullptr;
+  absl::Status status = internal::StatusFromC(
+      durable_client_list_workers(client_, out.data(), out.size(), &error),
+      &error);
+  if (!status.ok()) return status;
+  v1::WorkerList list;
+  if (status = out.ParseInto(list); !status.ok()) return status;
+  return std::vector<v1::WorkerInfo>(
+      std::make_move_iterator(list.mutable_workers()->begin()),
+      std::make_move_iterator(list.mutable_workers()->end()));
+}
+
 absl::StatusOr<std::vector<v1::HistoryEvent>> Client::GetWorkflowHistory(
     const std::string& instance_id) {
   if (!init_status_.ok()) return init_status_;

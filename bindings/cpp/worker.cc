@@ -39,6 +39,7 @@ v1::WorkerOptions WorkerOptions::ToProto() const {
       absl::ToInt64Microseconds(activity_task_lease));
   proto.set_fail_workflow_on_nondeterminism(fail_workflow_on_nondeterminism);
   proto.set_max_history_length(max_history_length < 0 ? 0 : max_history_length);
+  proto.set_worker_ttl_us(absl::ToInt64Microseconds(worker_ttl));
   return proto;
 }
 
@@ -61,7 +62,20 @@ absl::Status Worker::Start() {
         "WorkerOptions: workflow_pollers and activity_pollers must be "
         "non-negative");
   }
-  const std::string options = options_.ToProto().SerializeAsString();
+  v1::WorkerOptions proto = options_.ToProto();
+  // What this worker runs: a kind it does not poll, it runs none of.
+  v1::RegisteredNames* names = proto.mutable_registered_names();
+  if (options_.workflow_pollers > 0) {
+    for (const std::string& name : registry_.WorkflowNames()) {
+      names->add_workflow_names(name);
+    }
+  }
+  if (options_.activity_pollers > 0) {
+    for (const std::string& name : registry_.ActivityNames()) {
+      names->add_activity_names(name);
+    }
+  }
+  const std::string options = proto.SerializeAsString();
   char* error = nullptr;
   absl::Status status = internal::StatusFromC(
       durable_worker_new(backend_.handle(), internal::Bytes(options),

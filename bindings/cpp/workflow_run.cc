@@ -129,7 +129,7 @@ absl::Status WorkflowRun::Start(const v1::StartWorkflow& start) {
       run_.registry.FindWorkflow(start.workflow_name());
   if (factory == nullptr) {
     std::vector<std::string> names = run_.registry.WorkflowNames();
-    Finish(FailureStatus(
+    Finish(NonRetryableFailureStatus(
         kWorkflowNotRegisteredFailure,
         absl::StrCat("workflow \"", start.workflow_name(),
                      "\" is not registered with this worker (registered: ",

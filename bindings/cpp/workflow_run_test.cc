@@ -436,6 +436,7 @@ TEST_F(WorkflowRunTest, ActivityWrongArgumentCount) {
   EXPECT_EQ(result.failed().type(), "InvalidArgument");
   EXPECT_EQ(result.failed().message(),
             "activity \"Add\" expects 2 argument(s), got 1");
+  EXPECT_TRUE(result.failed().non_retryable()) << "no retry can fix it";
 }
 
 TEST_F(WorkflowRunTest, ActivityUndecodableArgument) {
@@ -445,6 +446,7 @@ TEST_F(WorkflowRunTest, ActivityUndecodableArgument) {
   EXPECT_THAT(std::string(result.failed().message()),
               StartsWith("activity \"Add\" argument 2 of 2: cannot decode "
                          "payload as int: "));
+  EXPECT_TRUE(result.failed().non_retryable()) << "no retry can fix it";
 }
 
 TEST_F(WorkflowRunTest, ActivityArgumentsAreNeverNarrowed) {
@@ -478,6 +480,11 @@ TEST_F(WorkflowRunTest, ActivityFailuresAndPanics) {
       std::string(missing.failed().message()),
       StartsWith("activity \"Foo\" is not registered with this worker "
                  "(registered: Add, Declined, Nothing, Throws, Twelve)"));
+  EXPECT_TRUE(missing.failed().non_retryable()) << "no retry can fix it";
+  EXPECT_FALSE(ExecuteActivityTask(registry_, Task("Declined", {}))
+                   .failed()
+                   .non_retryable())
+      << "application failures keep their own flag";
 }
 
 TEST_F(WorkflowRunTest, DuplicateRegistrationIsRejected) {

@@ -1,9 +1,11 @@
 #include "core/client/client.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_format.h"
 #include "core/uuid.h"
+#include "core/worker_liveness.h"
 
 namespace durable::core {
 
@@ -77,6 +79,18 @@ absl::StatusOr<v1::WorkflowInstanceState> Client::GetWorkflowInstanceState(
 absl::StatusOr<std::vector<v1::WorkflowInstanceState>>
 Client::ListWorkflowExecutions(const std::string& instance_id) {
   return backend_->ListWorkflowExecutions(instance_id);
+}
+
+absl::StatusOr<std::vector<v1::WorkerInfo>> Client::ListWorkers() {
+  absl::StatusOr<std::vector<v1::WorkerInfo>> workers = backend_->ListWorkers();
+  if (!workers.ok()) return workers.status();
+  const absl::Time now = absl::Now();
+  workers->erase(std::remove_if(workers->begin(), workers->end(),
+                                [now](const v1::WorkerInfo& worker) {
+                                  return !IsWorkerLive(worker, now);
+                                }),
+                 workers->end());
+  return workers;
 }
 
 absl::StatusOr<std::vector<v1::HistoryEvent>> Client::GetWorkflowHistory(

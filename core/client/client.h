@@ -52,6 +52,11 @@ class Client {
   absl::StatusOr<std::vector<v1::HistoryEvent>> GetWorkflowHistory(
       const std::string& instance_id);
 
+  // The live workers of the backend's worker registry (see
+  // core/worker/worker.h), ordered by worker_id: entries whose TTL has not
+  // run out since their last heartbeat.
+  absl::StatusOr<std::vector<v1::WorkerInfo>> ListWorkers();
+
  private:
   std::shared_ptr<Backend> backend_;
 };

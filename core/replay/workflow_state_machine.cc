@@ -9,6 +9,7 @@
 #include "absl/strings/str_format.h"
 #include "core/backend.h"
 #include "core/errors.h"
+#include "core/parent_notification.h"
 #include "core/retry_policy.h"
 #include "core/time_util.h"
 
@@ -987,22 +988,10 @@ void WorkflowStateMachine::RecordSideOutputs(const WorkflowCommand& command,
         *result.mutable_result() = finished.result();
       }
       output_.result = result;
-      if (!parent_.instance_id().empty()) {
-        // The parent learns the outcome in the same commit.
-        OutboundEvent to_parent;
-        to_parent.instance_id = parent_.instance_id();
-        to_parent.execution_id = parent_.execution_id();
-        to_parent.event.set_timestamp_unix_us(event.timestamp_unix_us());
-        if (finished.has_failure()) {
-          auto* failed = to_parent.event.mutable_sub_workflow_failed();
-          failed->set_scheduled_event_id(parent_.scheduled_event_id());
-          *failed->mutable_failure() = finished.failure();
-        } else {
-          auto* completed = to_parent.event.mutable_sub_workflow_completed();
-          completed->set_scheduled_event_id(parent_.scheduled_event_id());
-          *completed->mutable_result() = finished.result();
-        }
-        output_.outbound_events.push_back(std::move(to_parent));
+      // The parent learns the outcome in the same commit.
+      if (std::optional<OutboundEvent> to_parent =
+              OutcomeForParent(parent_, finished, event.timestamp_unix_us())) {
+        output_.outbound_events.push_back(*std::move(to_parent));
       }
       break;
     }

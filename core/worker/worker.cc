@@ -1,12 +1,17 @@
 #include "core/worker/worker.h"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <set>
 #include <utility>
 
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "core/errors.h"
+#include "core/parent_notification.h"
 #include "core/retry_policy.h"
 #include "core/uuid.h"
 
@@ -26,6 +31,35 @@ v1::WorkflowActivation EvictionActivation(const std::string& run_id,
 // Short enough that a poller notices shutdown or queued activations of other
 // threads promptly even if it is not woken.
 constexpr absl::Duration kMaxBackendWait = absl::Milliseconds(250);
+
+// Registry entries of workers that stopped heartbeating this long before
+// their TTL ran out are deleted by the next live worker's heartbeat (a
+// crashed worker's entry stays visible to operators, as not live, until
+// then).
+constexpr absl::Duration kForgetDeadWorkersAfter = absl::Hours(1);
+
+// How often a worker re-reads the registry to recompute its poll filters
+// (at most; and at every heartbeat). Reading a handful of rows is cheap, and
+// this bounds how long the names of a worker that left stay reserved.
+constexpr absl::Duration kRegistryRefreshInterval = absl::Seconds(1);
+
+std::string HostName() {
+  char name[256] = {};
+  if (gethostname(name, sizeof(name) - 1) != 0) return "unknown";
+  return name;
+}
+
+absl::Status CheckNames(
+    const google::protobuf::RepeatedPtrField<std::string>& names,
+    const char* what) {
+  for (const std::string& name : names) {
+    if (name.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "worker options: registered_names has an empty ", what, " name"));
+    }
+  }
+  return absl::OkStatus();
+}
 
 }  // namespace
 
@@ -71,11 +105,41 @@ absl::StatusOr<WorkerConfig> WorkerConfig::FromProto(
   if (options.max_history_length() > 0) {
     config.max_history_length = options.max_history_length();
   }
+  if (options.has_registered_names()) {
+    const v1::RegisteredNames& names = options.registered_names();
+    if (absl::Status s = CheckNames(names.workflow_names(), "workflow");
+        !s.ok()) {
+      return s;
+    }
+    if (absl::Status s = CheckNames(names.activity_names(), "activity");
+        !s.ok()) {
+      return s;
+    }
+    config.registered_names = names;
+  }
+  if (options.worker_ttl_us() < 0) {
+    return absl::InvalidArgumentError(
+        "worker options: worker_ttl_us must not be negative");
+  }
+  config.worker_ttl = duration(options.worker_ttl_us(), config.worker_ttl);
   return config;
 }
 
 Worker::Worker(std::shared_ptr<Backend> backend, WorkerConfig config)
-    : backend_(std::move(backend)), config_(std::move(config)) {
+    : backend_(std::move(backend)),
+      config_(std::move(config)),
+      worker_id_(NewUuid()),
+      started_at_(absl::Now()),
+      workflow_filter_(std::make_shared<TaskNameFilter>()),
+      activity_filter_(std::make_shared<TaskNameFilter>()) {
+  if (config_.registered_names.has_value()) {
+    workflow_names_.insert(config_.registered_names->workflow_names().begin(),
+                           config_.registered_names->workflow_names().end());
+    activity_names_.insert(config_.registered_names->activity_names().begin(),
+                           config_.registered_names->activity_names().end());
+  }
+  // Before the first poll, so that it already knows the other workers.
+  Heartbeat(/*renew_entry=*/true);
   lease_thread_ = std::thread([this] { RenewLeases(); });
 }
 
@@ -86,6 +150,204 @@ Worker::~Worker() {
     lease_thread_stop_ = true;
   }
   if (lease_thread_.joinable()) lease_thread_.join();
+  RemoveFromRegistry();
+}
+
+bool Worker::Runs(TaskKind kind, const std::string& name) const {
+  if (!config_.registered_names.has_value()) return true;
+  return kind == TaskKind::kWorkflow ? workflow_names_.contains(name)
+                                     : activity_names_.contains(name);
+}
+
+v1::WorkerInfo Worker::SelfInfo(absl::Time now) const {
+  v1::WorkerInfo info;
+  info.set_worker_id(worker_id_);
+  info.set_host(HostName());
+  info.set_pid(getpid());
+  for (const std::string& queue : config_.queues) info.add_queues(queue);
+  if (config_.registered_names.has_value()) {
+    *info.mutable_registered_names() = *config_.registered_names;
+  }
+  info.set_started_at_unix_us(absl::ToUnixMicros(started_at_));
+  info.set_last_seen_unix_us(absl::ToUnixMicros(now));
+  info.set_ttl_us(absl::ToInt64Microseconds(config_.worker_ttl));
+  return info;
+}
+
+void Worker::Heartbeat(bool renew_entry) {
+  const absl::Time now = absl::Now();
+  {
+    absl::MutexLock lock(&mu_);
+    if (removed_from_registry_) return;
+  }
+  // A failed write or read leaves the filters as they were; the next
+  // heartbeat tries again (and other workers count this one until its TTL).
+  if (renew_entry) backend_->RecordWorker(SelfInfo(now)).IgnoreError();
+  absl::StatusOr<std::vector<v1::WorkerInfo>> workers = backend_->ListWorkers();
+  if (!workers.ok()) return;
+  UpdateFilters(*workers, now);
+  for (const v1::WorkerInfo& worker : *workers) {
+    if (worker.worker_id() != worker_id_ &&
+        !IsWorkerLive(worker, now - kForgetDeadWorkersAfter)) {
+      backend_->RemoveWorker(worker.worker_id()).IgnoreError();
+    }
+  }
+}
+
+void Worker::UpdateFilters(const std::vector<v1::WorkerInfo>& workers,
+                           absl::Time now) {
+  auto workflow = std::make_shared<TaskNameFilter>();
+  auto activity = std::make_shared<TaskNameFilter>();
+  if (config_.registered_names.has_value()) {
+    workflow->restricted = activity->restricted = true;
+    workflow->names.assign(config_.registered_names->workflow_names().begin(),
+                           config_.registered_names->workflow_names().end());
+    activity->names.assign(config_.registered_names->activity_names().begin(),
+                           config_.registered_names->activity_names().end());
+    // Per queue of ours: what the other live workers polling it run.
+    std::map<std::string, std::set<std::string>> workflow_claims;
+    std::map<std::string, std::set<std::string>> activity_claims;
+    for (const v1::WorkerInfo& worker : workers) {
+      if (worker.worker_id() == worker_id_ || !IsWorkerLive(worker, now)) {
+        continue;
+      }
+      for (const std::string& queue : worker.queues()) {
+        if (std::find(config_.queues.begin(), config_.queues.end(), queue) ==
+            config_.queues.end()) {
+          continue;
+        }
+        if (!worker.has_registered_names()) {
+          workflow->claimed[queue].all = true;
+          activity->claimed[queue].all = true;
+          continue;
+        }
+        const v1::RegisteredNames& names = worker.registered_names();
+        workflow_claims[queue].insert(names.workflow_names().begin(),
+                                      names.workflow_names().end());
+        activity_claims[queue].insert(names.activity_names().begin(),
+                                      names.activity_names().end());
+      }
+    }
+    for (auto& [queue, names] : workflow_claims) {
+      workflow->claimed[queue].names.assign(names.begin(), names.end());
+    }
+    for (auto& [queue, names] : activity_claims) {
+      activity->claimed[queue].names.assign(names.begin(), names.end());
+    }
+  }
+  absl::MutexLock lock(&mu_);
+  // Listings read by two threads (heartbeat, a fresh check) may finish out
+  // of order: keep the newest.
+  if (now < filters_read_at_) return;
+  filters_read_at_ = now;
+  workflow_filter_ = std::move(workflow);
+  activity_filter_ = std::move(activity);
+}
+
+absl::StatusOr<std::optional<std::string>> Worker::LiveRunnerOf(
+    TaskKind kind, const std::string& name, const std::string& queue) {
+  const absl::Time now = absl::Now();
+  absl::StatusOr<std::vector<v1::WorkerInfo>> workers = backend_->ListWorkers();
+  if (!workers.ok()) return workers.status();
+  UpdateFilters(*workers, now);
+  for (const v1::WorkerInfo& worker : *workers) {
+    if (worker.worker_id() == worker_id_ || !IsWorkerLive(worker, now) ||
+        std::find(worker.queues().begin(), worker.queues().end(), queue) ==
+            worker.queues().end()) {
+      continue;
+    }
+    const auto& names = kind == TaskKind::kWorkflow
+                            ? worker.registered_names().workflow_names()
+                            : worker.registered_names().activity_names();
+    if (!worker.has_registered_names() ||
+        std::find(names.begin(), names.end(), name) != names.end()) {
+      return std::optional<std::string>(
+          absl::StrFormat("worker %s (%s, pid %d)", worker.worker_id(),
+                          worker.host(), worker.pid()));
+    }
+  }
+  return std::optional<std::string>();
+}
+
+std::string Worker::NotRegisteredMessage(TaskKind kind, const std::string& name,
+                                         const std::string& queue) const {
+  const bool workflow = kind == TaskKind::kWorkflow;
+  std::vector<std::string> mine(
+      workflow ? workflow_names_.begin() : activity_names_.begin(),
+      workflow ? workflow_names_.end() : activity_names_.end());
+  std::sort(mine.begin(), mine.end());
+  return absl::StrFormat(
+      "%s \"%s\" is not registered with any live worker polling queue "
+      "\"%s\" (this worker registered: %s)",
+      workflow ? "workflow" : "activity", name, queue,
+      mine.empty() ? "none" : absl::StrJoin(mine, ", "));
+}
+
+void Worker::HandleUnregisteredWorkflowTask(const WorkflowTask& task) {
+  absl::StatusOr<std::optional<std::string>> runner =
+      LiveRunnerOf(TaskKind::kWorkflow, task.workflow_name, task.queue);
+  if (runner.ok() && !runner->has_value()) {
+    FailWorkflow(task,
+                 absl::NotFoundError(NotRegisteredMessage(
+                     TaskKind::kWorkflow, task.workflow_name, task.queue)),
+                 "WorkflowNotRegistered");
+    return;
+  }
+  // Another live worker runs it (it started since the last heartbeat; the
+  // filters now know it), or the registry cannot be read: hand the task
+  // back, at once for that worker.
+  v1::WorkflowTaskFailure failure;
+  failure.set_status_code(
+      static_cast<int>(runner.ok() ? DurableCode::kUnavailable
+                                   : DurableCodeOf(runner.status())));
+  failure.set_message(
+      runner.ok()
+          ? absl::StrCat("workflow task handed back: workflow \"",
+                         task.workflow_name, "\" is not registered here; ",
+                         **runner, " runs it")
+          : absl::StrCat("workflow task handed back: cannot tell whether a "
+                         "live worker runs workflow \"",
+                         task.workflow_name,
+                         "\": ", runner.status().message()));
+  failure.set_failed_at_unix_us(absl::ToUnixMicros(absl::Now()));
+  backend_
+      ->AbandonWorkflowTask(task, failure,
+                            runner.ok() ? absl::ZeroDuration()
+                                        : config_.workflow_task_retry_delay)
+      .IgnoreError();
+}
+
+void Worker::HandleUnregisteredActivityTask(const ActivityTask& task) {
+  const std::string& name =
+      task.scheduled_event.activity_scheduled().activity_name();
+  absl::StatusOr<std::optional<std::string>> runner =
+      LiveRunnerOf(TaskKind::kActivity, name, task.queue);
+  if (runner.ok() && !runner->has_value()) {
+    v1::Failure failure;
+    failure.set_type("ActivityNotRegistered");
+    failure.set_message(
+        NotRegisteredMessage(TaskKind::kActivity, name, task.queue));
+    failure.set_non_retryable(true);
+    FinishFailedAttempt(task, failure).IgnoreError();
+    return;
+  }
+  // Same attempt, back to the queue: for the worker that runs it, or for a
+  // retry once the registry can be read again.
+  const absl::Time now = absl::Now();
+  backend_
+      ->RetryActivityTask(
+          task, task.attempt,
+          runner.ok() ? now : now + config_.workflow_task_retry_delay)
+      .IgnoreError();
+}
+
+void Worker::RemoveFromRegistry() {
+  {
+    absl::MutexLock lock(&mu_);
+    if (removed_from_registry_) return;
+    removed_from_registry_ = true;
+  }
+  backend_->RemoveWorker(worker_id_).IgnoreError();
 }
 
 void Worker::InitiateShutdown() {
@@ -119,6 +381,7 @@ absl::StatusOr<v1::WorkflowActivation> Worker::PollWorkflowActivation(
     std::vector<FailedTask> failed;
     std::optional<absl::StatusOr<v1::WorkflowActivation>> answer;
     bool poll_backend = false;
+    std::shared_ptr<const TaskNameFilter> filter;
     {
       absl::MutexLock lock(&mu_);
       answer = NextForPollerLocked(deadline, failed);
@@ -126,6 +389,7 @@ absl::StatusOr<v1::WorkflowActivation> Worker::PollWorkflowActivation(
         if (workflow_backend_polls_ < BackendPollLimit(workflow_pollers_)) {
           ++workflow_backend_polls_;
           poll_backend = true;
+          filter = FilterLocked(TaskKind::kWorkflow);
         } else {
           // Wait for a fused activation, or for a turn in the backend.
           ++workflow_waiters_;
@@ -155,14 +419,19 @@ absl::StatusOr<v1::WorkflowActivation> Worker::PollWorkflowActivation(
     }
     absl::StatusOr<std::optional<WorkflowTask>> task =
         backend_->GetWorkflowTask(
-            config_.queues, config_.workflow_task_lease,
+            config_.queues, *filter, config_.workflow_task_lease,
             std::min(deadline, absl::Now() + kMaxBackendWait), &stopping_);
     {
       absl::MutexLock lock(&mu_);
       --workflow_backend_polls_;
     }
     if (!task.ok()) return task.status();
-    if (task->has_value()) AcceptWorkflowTask(**std::move(task));
+    if (!task->has_value()) continue;
+    if (!Runs(TaskKind::kWorkflow, (*task)->workflow_name)) {
+      HandleUnregisteredWorkflowTask(**task);
+      continue;
+    }
+    AcceptWorkflowTask(**std::move(task));
   }
 }
 
@@ -336,6 +605,13 @@ void Worker::FailWorkflow(const WorkflowTask& task, const absl::Status& why,
   finished.set_id(++id);
   finished.set_timestamp_unix_us(absl::ToUnixMicros(now));
   *finished.mutable_workflow_execution_finished()->mutable_failure() = *failure;
+  // The parent (known from the store even when history is unreadable)
+  // learns it in the same commit, as when the workflow fails on its own.
+  if (std::optional<OutboundEvent> to_parent =
+          OutcomeForParent(task.parent, finished.workflow_execution_finished(),
+                           finished.timestamp_unix_us())) {
+    commit.outbound_events.push_back(*std::move(to_parent));
+  }
   commit.executed_events.push_back(std::move(finished));
   commit.state = v1::WORKFLOW_STATE_FINISHED;
   commit.result = std::move(result);
@@ -513,7 +789,10 @@ absl::Status Worker::CompleteWorkflowActivation(
           commit.activities.begin(), commit.activities.end(),
           [this](const ActivityTaskSpec& spec) {
             return std::find(config_.queues.begin(), config_.queues.end(),
-                             spec.queue) != config_.queues.end();
+                             spec.queue) != config_.queues.end() &&
+                   Runs(TaskKind::kActivity,
+                        spec.scheduled_event.activity_scheduled()
+                            .activity_name());
           }) -
       commit.activities.begin());
   if (!stopping_.load()) {
@@ -603,6 +882,7 @@ absl::StatusOr<v1::ActivityTask> Worker::PollActivityTask(
     --activity_pollers_;
   };
   while (true) {
+    std::shared_ptr<const TaskNameFilter> filter;
     {
       absl::MutexLock lock(&mu_);
       if (!eager_activities_.empty()) {
@@ -631,15 +911,23 @@ absl::StatusOr<v1::ActivityTask> Worker::PollActivityTask(
         continue;
       }
       ++activity_backend_polls_;
+      filter = FilterLocked(TaskKind::kActivity);
     }
     absl::StatusOr<std::optional<ActivityTask>> task =
         backend_->GetActivityTask(
-            config_.queues, config_.activity_task_lease,
+            config_.queues, *filter, config_.activity_task_lease,
             std::min(deadline, absl::Now() + kMaxBackendWait), &stopping_);
-    absl::MutexLock lock(&mu_);
-    --activity_backend_polls_;
-    if (!task.ok()) return task.status();
-    if (task->has_value()) return StartAttemptLocked(**std::move(task));
+    {
+      absl::MutexLock lock(&mu_);
+      --activity_backend_polls_;
+      if (!task.ok()) return task.status();
+      if (!task->has_value()) continue;
+      if (Runs(TaskKind::kActivity,
+               (*task)->scheduled_event.activity_scheduled().activity_name())) {
+        return StartAttemptLocked(**std::move(task));
+      }
+    }
+    HandleUnregisteredActivityTask(**task);
   }
 }
 
@@ -852,6 +1140,7 @@ absl::Status Worker::FinalizeShutdown(absl::Duration timeout) {
     backend_->RetryActivityTask(task, task.attempt, absl::Now()).IgnoreError();
   }
   if (lease_thread_.joinable()) lease_thread_.join();
+  RemoveFromRegistry();
   if (!idle) {
     return absl::DeadlineExceededError(absl::StrCat(
         "work was still in flight after ", absl::FormatDuration(timeout),
@@ -885,7 +1174,12 @@ void Worker::RenewLeases() {
       std::min(config_.workflow_task_lease, config_.activity_task_lease) / 3;
   // Activity timeouts are checked more often than leases are renewed.
   const absl::Duration tick = std::min(renew_every, absl::Milliseconds(20));
+  const absl::Duration heartbeat_every = config_.worker_ttl / 3;
+  const absl::Duration refresh_every =
+      std::min(heartbeat_every, kRegistryRefreshInterval);
   absl::Time last_renewal = absl::Now();
+  absl::Time last_heartbeat = last_renewal;  // the constructor's
+  absl::Time last_refresh = last_renewal;
   while (true) {
     std::vector<WorkflowTask> workflow_tasks;
     std::vector<ActivityTask> activity_tasks;
@@ -929,6 +1223,12 @@ void Worker::RenewLeases() {
     // The attempt's code keeps running; its late result finds no task.
     for (const auto& [task, failure] : timed_out) {
       FinishFailedAttempt(task, failure).IgnoreError();
+    }
+    if (now - last_refresh >= refresh_every) {
+      const bool renew_entry = now - last_heartbeat >= heartbeat_every;
+      if (renew_entry) last_heartbeat = now;
+      last_refresh = now;
+      Heartbeat(renew_entry);
     }
     if (!renew) continue;
     last_renewal = now;

@@ -40,6 +40,23 @@
 // To let locally produced work reach a thread at once, at most half of the
 // threads polling for each kind of task wait in the backend; the others wait
 // here for eager activities and fused activations.
+//
+// Workers of several languages on one queue. Each worker records itself in
+// the backend's worker registry (Backend::RecordWorker: id, host, pid,
+// queues, what it runs), renews that entry every third of its TTL and
+// removes it on shutdown; a worker that dies stops counting once its TTL
+// passed (liveness is judged here, core/worker_liveness.h). When the
+// language layer said what it registered (WorkerConfig::registered_names),
+// polls ask the store only for tasks whose workflow or activity name this
+// worker runs, or that no other live worker of the task's queue runs (the
+// filter is recomputed from the registry about every second, not per poll).
+// A task of the second kind is checked against a fresh read of the registry:
+// if another live worker runs its name after all (it started since the last
+// heartbeat), the task goes back at once for that worker; otherwise it fails
+// for good, at once -- the workflow with "WorkflowNotRegistered", the
+// activity attempt with a non-retryable "ActivityNotRegistered". Without
+// registered_names the worker takes every task of its queues, and other
+// workers assume it may run any name there.
 #ifndef DURABLE_CORE_WORKER_WORKER_H_
 #define DURABLE_CORE_WORKER_WORKER_H_
 
@@ -54,6 +71,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -63,6 +81,7 @@
 #include "core/proto/protocol.pb.h"
 #include "core/proto/service.pb.h"
 #include "core/replay/workflow_state_machine.h"
+#include "core/worker_liveness.h"
 
 namespace durable::core {
 
@@ -80,6 +99,12 @@ struct WorkerConfig {
   // A workflow whose history would pass this many events fails
   // ("HistoryLimitExceeded") instead of committing.
   int64_t max_history_length = 50'000;
+  // The workflow and activity names the language layer registered; nullopt:
+  // every name (see the top comment of Worker).
+  std::optional<v1::RegisteredNames> registered_names;
+  // This worker's registry entry counts as live this long after each
+  // heartbeat (sent every third of it).
+  absl::Duration worker_ttl = kDefaultWorkerTtl;
 
   // Defaults overridden by the set fields of `options`.
   static absl::StatusOr<WorkerConfig> FromProto(
@@ -115,7 +140,11 @@ class Worker {
   absl::Status RecordActivityHeartbeat(const v1::ActivityHeartbeat& heartbeat);
 
   void InitiateShutdown();
+  // Also removes this worker's registry entry.
   absl::Status FinalizeShutdown(absl::Duration timeout);
+
+  // This worker's registry entry id (a UUID).
+  const std::string& worker_id() const { return worker_id_; }
 
   // Counters since construction, for benchmarks and tests.
   struct Stats {
@@ -205,9 +234,43 @@ class Worker {
       const WorkflowTask& task, const absl::Status& why,
       const std::optional<ActivityResult>& fused_result = std::nullopt);
   // Commits the task's inbound events followed by a WorkflowExecutionFinished
-  // carrying a failure of `failure_type` with `why`'s message.
+  // carrying a failure of `failure_type` with `why`'s message, and tells the
+  // parent, if any, in the same commit (parent_notification.h).
   void FailWorkflow(const WorkflowTask& task, const absl::Status& why,
                     absl::string_view failure_type);
+
+  // --- the worker registry (see the top comment) ---
+  enum class TaskKind { kWorkflow, kActivity };
+  // Whether the language layer registered `name` (always, without
+  // registered_names).
+  bool Runs(TaskKind kind, const std::string& name) const;
+  // This worker's registry entry as of `now`.
+  v1::WorkerInfo SelfInfo(absl::Time now) const;
+  // Renews this worker's entry (with `renew_entry`), reads the registry,
+  // recomputes the poll filters from it and forgets entries long dead.
+  void Heartbeat(bool renew_entry);
+  // Recomputes the poll filters from a registry listing read at `now`
+  // (ignored if newer filters are in place already).
+  void UpdateFilters(const std::vector<v1::WorkerInfo>& workers,
+                     absl::Time now);
+  // After a fresh read of the registry (which also updates the filters):
+  // the first other live worker polling `queue` that runs `name` (or any
+  // name), as "worker <id> (<host>, pid <pid>)"; nullopt if there is none.
+  absl::StatusOr<std::optional<std::string>> LiveRunnerOf(
+      TaskKind kind, const std::string& name, const std::string& queue);
+  // A task this worker cannot run, taken because no other live worker of its
+  // queue seemed to run it: hands it back if one does, else fails it for
+  // good (WorkflowNotRegistered / a non-retryable ActivityNotRegistered).
+  void HandleUnregisteredWorkflowTask(const WorkflowTask& task);
+  void HandleUnregisteredActivityTask(const ActivityTask& task);
+  // "<name>" is not registered with any live worker... (for failures).
+  std::string NotRegisteredMessage(TaskKind kind, const std::string& name,
+                                   const std::string& queue) const;
+  std::shared_ptr<const TaskNameFilter> FilterLocked(TaskKind kind) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return kind == TaskKind::kWorkflow ? workflow_filter_ : activity_filter_;
+  }
+  void RemoveFromRegistry();
   // Takes the slot's task (and fused result) away because it failed, evicts
   // the run and stops counting the task as in flight; the caller abandons
   // it once the lock is released.
@@ -255,6 +318,11 @@ class Worker {
   const std::shared_ptr<Backend> backend_;
   const WorkerConfig config_;
   std::atomic<bool> stopping_{false};
+  const std::string worker_id_;
+  const absl::Time started_at_;
+  // config_.registered_names as sets (empty without it).
+  absl::flat_hash_set<std::string> workflow_names_;
+  absl::flat_hash_set<std::string> activity_names_;
 
   mutable absl::Mutex mu_;
   absl::flat_hash_map<std::string, RunSlot> runs_ ABSL_GUARDED_BY(mu_);
@@ -279,6 +347,12 @@ class Worker {
   std::deque<ActivityTask> eager_activities_ ABSL_GUARDED_BY(mu_);
   int eager_reserved_ ABSL_GUARDED_BY(mu_) = 0;
   Stats stats_ ABSL_GUARDED_BY(mu_);
+  // What polls may lease, recomputed at every heartbeat (never null).
+  std::shared_ptr<const TaskNameFilter> workflow_filter_ ABSL_GUARDED_BY(mu_);
+  std::shared_ptr<const TaskNameFilter> activity_filter_ ABSL_GUARDED_BY(mu_);
+  // When the registry listing the filters come from was read.
+  absl::Time filters_read_at_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+  bool removed_from_registry_ ABSL_GUARDED_BY(mu_) = false;
   bool lease_thread_stop_ ABSL_GUARDED_BY(mu_) = false;
   std::thread lease_thread_;
 };

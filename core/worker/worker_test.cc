@@ -1,12 +1,16 @@
 // The worker's side of the protocol, driven by a scripted language layer on
 // a real (in-memory) SQLite backend: executor-cache eviction (LRU, cache
-// size 0, finished runs), replay after eviction, and two-step shutdown.
+// size 0, finished runs), replay after eviction, two-step shutdown, retries,
+// and the worker registry (names, liveness).
 #include "core/worker/worker.h"
 
+#include <atomic>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "backends/sqlite/sqlite_backend.h"
 #include "core/client/client.h"
@@ -60,9 +64,9 @@ v1::WorkflowCommand Complete() {
   return command;
 }
 
-std::string Start(Client& client) {
+std::string Start(Client& client, const std::string& workflow = "OneStep") {
   v1::CreateWorkflowInstanceRequest request;
-  request.set_workflow_name("OneStep");
+  request.set_workflow_name(workflow);
   auto instance = client.CreateWorkflowInstance(request);
   EXPECT_TRUE(instance.ok()) << instance.status();
   return instance->execution_id();
@@ -197,6 +201,20 @@ TEST(WorkerTest, ConfigFromProtoValidates) {
   empty_queue.add_queues("");
   EXPECT_EQ(WorkerConfig::FromProto(empty_queue).status().code(),
             absl::StatusCode::kInvalidArgument);
+  v1::WorkerOptions names;
+  EXPECT_FALSE(WorkerConfig::FromProto(names)->registered_names.has_value());
+  names.mutable_registered_names();
+  EXPECT_TRUE(WorkerConfig::FromProto(names)->registered_names.has_value())
+      << "an empty list still says what the worker runs: nothing";
+  names.mutable_registered_names()->add_activity_names("");
+  EXPECT_EQ(WorkerConfig::FromProto(names).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  v1::WorkerOptions ttl;
+  ttl.set_worker_ttl_us(-1);
+  EXPECT_EQ(WorkerConfig::FromProto(ttl).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  ttl.set_worker_ttl_us(2'000'000);
+  EXPECT_EQ(WorkerConfig::FromProto(ttl)->worker_ttl, absl::Seconds(2));
 }
 
 v1::WorkflowCommand ScheduleWithRetry(int max_attempts,
@@ -336,6 +354,154 @@ TEST(WorkerTest, HeartbeatTimeoutIsFinalWhenAttemptsRunOut) {
   EXPECT_EQ(a.jobs(0).resolve_activity().failed().type(), "HeartbeatTimeout");
   EXPECT_THAT(a.jobs(0).resolve_activity().failed().message(),
               HasSubstr("heartbeat timeout"));
+}
+
+TEST(WorkerTest, NonRetryableFlagOverridesThePolicy) {
+  auto backend = MemoryBackend();
+  Client client(backend);
+  Worker worker(backend, Config(16));
+  StartWithActivity(client, worker, ScheduleWithRetry(5));
+  absl::StatusOr<v1::ActivityTask> task =
+      worker.PollActivityTask(absl::Seconds(10));
+  ASSERT_TRUE(task.ok());
+  v1::ActivityTaskResult failed = Failed(*task, "NotListedAnywhere");
+  failed.mutable_failed()->set_non_retryable(true);
+  ASSERT_TRUE(worker.CompleteActivityTask(failed).ok());
+  v1::WorkflowActivation a = Poll(worker);
+  ASSERT_TRUE(a.jobs(0).resolve_activity().has_failed());
+  EXPECT_EQ(a.jobs(0).resolve_activity().failed().message(), "attempt 0");
+}
+
+// --- The worker registry ---------------------------------------------------
+
+WorkerConfig Runs(std::vector<std::string> workflows,
+                  absl::Duration ttl = absl::Seconds(30)) {
+  WorkerConfig config = Config(16);
+  v1::RegisteredNames& names = config.registered_names.emplace();
+  for (const std::string& name : workflows) names.add_workflow_names(name);
+  config.worker_ttl = ttl;
+  return config;
+}
+
+// The registry entry of a worker in another process that runs `workflow`,
+// as if it had just sent a heartbeat.
+v1::WorkerInfo OtherWorker(const std::string& workflow, absl::Duration ttl) {
+  v1::WorkerInfo worker;
+  worker.set_worker_id("other-process");
+  worker.set_host("elsewhere");
+  worker.set_pid(4242);
+  worker.add_queues(kDefaultQueue);
+  worker.mutable_registered_names()->add_workflow_names(workflow);
+  worker.set_last_seen_unix_us(absl::ToUnixMicros(absl::Now()));
+  worker.set_ttl_us(absl::ToInt64Microseconds(ttl));
+  return worker;
+}
+
+TEST(WorkerTest, WorkersRecordThemselvesUntilTheyShutDown) {
+  auto backend = MemoryBackend();
+  Client client(backend);
+  auto worker = std::make_unique<Worker>(backend, Runs({"OneStep"}));
+  absl::StatusOr<std::vector<v1::WorkerInfo>> workers = client.ListWorkers();
+  ASSERT_TRUE(workers.ok()) << workers.status();
+  ASSERT_EQ(workers->size(), 1u);
+  const v1::WorkerInfo& self = (*workers)[0];
+  EXPECT_EQ(self.worker_id(), worker->worker_id());
+  EXPECT_GT(self.pid(), 0);
+  EXPECT_THAT(self.queues(), ::testing::ElementsAre(kDefaultQueue));
+  EXPECT_THAT(self.registered_names().workflow_names(),
+              ::testing::ElementsAre("OneStep"));
+  EXPECT_EQ(self.ttl_us(), 30'000'000);
+  worker->InitiateShutdown();
+  ASSERT_TRUE(worker->FinalizeShutdown(absl::Seconds(5)).ok());
+  workers = client.ListWorkers();
+  ASSERT_TRUE(workers.ok()) << workers.status();
+  EXPECT_TRUE(workers->empty()) << "a graceful shutdown removes the entry";
+}
+
+// A worker in another process runs "Ghost", then dies without shutting down
+// (its entry stays, no longer renewed). While its entry is live, a worker
+// that does not run Ghost leaves Ghost's tasks alone (even one that started
+// before the entry appeared); once the entry's TTL has passed, that worker
+// fails them at once with WorkflowNotRegistered, and the entry no longer
+// lists as live.
+TEST(WorkerTest, CrashedWorkerStopsCountingAfterItsTtl) {
+  auto backend = MemoryBackend();
+  Client client(backend);
+  Worker worker(backend, Runs({"OneStep"}, absl::Milliseconds(300)));
+  constexpr absl::Duration kGhostTtl = absl::Seconds(1);
+  ASSERT_TRUE(backend->RecordWorker(OtherWorker("Ghost", kGhostTtl)).ok());
+  v1::CreateWorkflowInstanceRequest request;
+  request.set_workflow_name("Ghost");
+  absl::StatusOr<v1::WorkflowInstance> ghost =
+      client.CreateWorkflowInstance(request);
+  ASSERT_TRUE(ghost.ok()) << ghost.status();
+
+  // The other worker is alive (it keeps sending heartbeats): nothing happens
+  // to Ghost's instance, whatever this worker's poll finds.
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(backend->RecordWorker(OtherWorker("Ghost", kGhostTtl)).ok());
+    EXPECT_EQ(
+        worker.PollWorkflowActivation(absl::Milliseconds(100)).status().code(),
+        absl::StatusCode::kDeadlineExceeded);
+    absl::StatusOr<v1::WorkflowInstanceState> state =
+        client.GetWorkflowInstanceState(ghost->instance_id());
+    ASSERT_TRUE(state.ok()) << state.status();
+    ASSERT_EQ(state->state(), v1::WORKFLOW_STATE_ACTIVE)
+        << state->result().ShortDebugString();
+  }
+  absl::StatusOr<std::vector<v1::WorkerInfo>> live = client.ListWorkers();
+  ASSERT_TRUE(live.ok()) << live.status();
+  EXPECT_EQ(live->size(), 2u);
+
+  // It crashes: no more heartbeats, no removal.
+  std::atomic<bool> done{false};
+  std::thread poller([&] {
+    while (!done.load()) {
+      worker.PollWorkflowActivation(absl::Milliseconds(100)).IgnoreError();
+    }
+  });
+  absl::StatusOr<v1::WorkflowResult> result =
+      client.WaitForWorkflowResult(ghost->instance_id(), absl::Seconds(30));
+  done = true;
+  poller.join();
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->failure().type(), "WorkflowNotRegistered");
+  EXPECT_THAT(result->failure().message(),
+              HasSubstr("workflow \"Ghost\" is not registered with any live "
+                        "worker polling queue \"default\" (this worker "
+                        "registered: OneStep)"));
+  EXPECT_TRUE(result->failure().non_retryable());
+  live = client.ListWorkers();
+  ASSERT_TRUE(live.ok()) << live.status();
+  ASSERT_EQ(live->size(), 1u);
+  EXPECT_EQ((*live)[0].worker_id(), worker.worker_id());
+  absl::StatusOr<std::vector<v1::WorkerInfo>> stored = backend->ListWorkers();
+  ASSERT_TRUE(stored.ok()) << stored.status();
+  EXPECT_EQ(stored->size(), 2u) << "the dead entry stays visible for a while";
+}
+
+// A worker without registered names takes every task (today's behaviour),
+// and the others must assume it may run any name on its queues.
+TEST(WorkerTest, WorkerWithoutNamesReservesEveryNameOfItsQueues) {
+  auto backend = MemoryBackend();
+  Client client(backend);
+  v1::WorkerInfo any = OtherWorker("", absl::Seconds(30));
+  any.clear_registered_names();
+  ASSERT_TRUE(backend->RecordWorker(any).ok());
+  Worker worker(backend, Runs({"OneStep"}));
+  Start(client, "SomethingElse");
+  const std::string run = Start(client);
+  // Only its own workflow comes; SomethingElse is left to the other worker.
+  v1::WorkflowActivation a = Poll(worker);
+  EXPECT_EQ(a.run_id(), run);
+  ASSERT_TRUE(
+      worker.CompleteWorkflowActivation(Commands(run, {Complete()})).ok());
+  a = Poll(worker);
+  ASSERT_TRUE(IsEviction(a)) << "the finished run leaves the cache";
+  ASSERT_TRUE(worker.CompleteWorkflowActivation(Commands(run, {})).ok());
+  EXPECT_EQ(
+      worker.PollWorkflowActivation(absl::Milliseconds(300)).status().code(),
+      absl::StatusCode::kDeadlineExceeded);
 }
 
 }  // namespace

@@ -25,7 +25,7 @@ See docs/python.md for the guide.
 
 from durable._native import native as _native
 from durable._activity import ActivityContext
-from durable.client import (Backend, Client, HistoryEvent, WorkflowInstance,
+from durable.client import (Backend, Client, HistoryEvent, WorkerInfo, WorkflowInstance,
                             WorkflowInstanceState, WorkflowState, open)
 from durable.errors import *  # noqa: F401,F403 - the typed exceptions are public API
 from durable.errors import __all__ as _errors_all
@@ -56,6 +56,7 @@ __all__ = [
     "wait_any",
     "WorkflowInstance",
     "WorkflowInstanceState",
+    "WorkerInfo",
     "WorkflowState",
     "HistoryEvent",
     "WorkflowDefinition",

@@ -12,7 +12,10 @@ current one with :meth:`ActivityContext.current`:
 
 Whatever the function returns is JSON-encoded as the result; an exception
 becomes the attempt's failure (type = the exception's class name, message =
-``str(exception)``), retried according to the activity's retry policy.
+``str(exception)``), retried according to the activity's retry policy. An
+activity no worker registered (``"ActivityNotRegistered"``) and arguments that
+do not fit the function (``"InvalidArgument"``: a wrong count, or a payload
+that does not decode, naming the argument) fail at once, never retried.
 
 Long activities call :meth:`ActivityContext.heartbeat` regularly: under a
 heartbeat timeout an attempt that stops heartbeating fails with type
@@ -130,18 +133,22 @@ def execute_activity_task(activities: Mapping[str, ActivityDefinition],
     """
     result = protocol_pb2.ActivityTaskResult(task_token=task.task_token)
     definition = activities.get(task.activity_name)
+    # Neither failure below can be fixed by another attempt: both are final,
+    # whatever the retry policy says.
     if definition is None:
         names = ", ".join(sorted(activities)) or "none"
         result.failed.type = ACTIVITY_NOT_REGISTERED
         result.failed.message = (f'activity "{task.activity_name}" is not registered with this '
                                  f"worker (registered: {names})")
+        result.failed.non_retryable = True
         return result
     try:
-        args = converter.decode_arguments(task.arguments, definition.param_hints)
-        definition.signature.bind(*args)
-    except (PayloadError, TypeError) as e:
+        args = converter.decode_call_arguments(f'activity "{task.activity_name}"',
+                                               task.arguments, definition.param_hints,
+                                               definition.signature)
+    except PayloadError as e:
         result.failed.type = INVALID_ARGUMENT_FAILURE
-        result.failed.message = f'activity "{task.activity_name}": bad arguments: {e}'
+        result.failed.message = e.message
         result.failed.non_retryable = True
         return result
     ctx = ActivityContext(task, record_heartbeat)

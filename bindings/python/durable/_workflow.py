@@ -1115,20 +1115,22 @@ class _Run:
         self.metadata = dict(start.metadata)
         self.random = _random.Random(start.randomness_seed)
         definition = self.workflows.get(start.workflow_name)
+        # Neither failure can be fixed by running the workflow again: both
+        # are final (a parent's retry policy does not restart the child).
         if definition is None:
             names = ", ".join(sorted(self.workflows)) or "none"
             self._finish_failed(common_pb2.Failure(
                 type=WORKFLOW_NOT_REGISTERED,
                 message=f'workflow "{start.workflow_name}" is not registered with this worker '
-                        f"(registered: {names})"))
+                        f"(registered: {names})", non_retryable=True))
             return
         try:
-            args = converter.decode_arguments(start.arguments, definition.param_hints)
-            definition.signature.bind(*args)
-        except (PayloadError, TypeError) as e:
+            args = converter.decode_call_arguments(f'workflow "{start.workflow_name}"',
+                                                   start.arguments, definition.param_hints,
+                                                   definition.signature)
+        except PayloadError as e:
             self._finish_failed(common_pb2.Failure(
-                type=INVALID_ARGUMENT_FAILURE,
-                message=f'workflow "{start.workflow_name}": bad arguments: {e}'))
+                type=INVALID_ARGUMENT_FAILURE, message=e.message, non_retryable=True))
             return
         self.result_hint = definition.return_hint
         self.root = Task(self, definition.fn(self.ctx, *args), start.workflow_name)

@@ -15,7 +15,7 @@ from durable.errors import WaitTimeoutError, WorkflowFailedError, error_from_fai
 from durable.registry import workflow_name
 
 __all__ = ["Backend", "open", "Client", "WorkflowInstance", "WorkflowState",
-           "WorkflowInstanceState", "HistoryEvent"]
+           "WorkflowInstanceState", "HistoryEvent", "WorkerInfo"]
 
 Timeout = Union[datetime.timedelta, float, int, None]
 
@@ -111,6 +111,26 @@ class HistoryEvent:
     timestamp: Optional[datetime.datetime]
     kind: str
     attributes: Any
+
+
+@dataclasses.dataclass(frozen=True)
+class WorkerInfo:
+    """A live worker of the backend, in any process or language (``Client.workers``).
+
+    ``workflow_names`` / ``activity_names`` are what it runs; ``None`` when
+    it did not say (it may run any name of its queues).
+    """
+
+    worker_id: str
+    host: str
+    pid: int
+    queues: List[str]
+    workflow_names: Optional[List[str]]
+    activity_names: Optional[List[str]]
+    started_at: Optional[datetime.datetime]
+    last_seen: Optional[datetime.datetime]
+    ttl: datetime.timedelta
+    proto: service_pb2.WorkerInfo = dataclasses.field(repr=False)
 
 
 def _timeout_s(timeout: Timeout) -> Optional[float]:
@@ -249,3 +269,22 @@ class Client:
             kind = attributes.DESCRIPTOR.name if attributes is not None else "?"
             events.append(HistoryEvent(event.id, _time(event.timestamp_unix_us), kind, attributes))
         return events
+
+    def workers(self) -> List[WorkerInfo]:
+        """The live workers of the backend, ordered by worker id.
+
+        Every worker records itself (host, pid, queues, registered names) and
+        renews its entry by heartbeat; it leaves the list when it stops, or
+        once its TTL passed without a heartbeat (it crashed).
+        """
+        proto = service_pb2.WorkerList.FromString(self._native.list_workers())
+        out = []
+        for w in proto.workers:
+            named = w.HasField("registered_names")
+            out.append(WorkerInfo(
+                worker_id=w.worker_id, host=w.host, pid=w.pid, queues=list(w.queues),
+                workflow_names=list(w.registered_names.workflow_names) if named else None,
+                activity_names=list(w.registered_names.activity_names) if named else None,
+                started_at=_time(w.started_at_unix_us), last_seen=_time(w.last_seen_unix_us),
+                ttl=datetime.timedelta(microseconds=w.ttl_us), proto=w))
+        return out

@@ -24,6 +24,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import enum
+import inspect
 import json
 import typing
 from typing import Any, Optional
@@ -31,7 +32,8 @@ from typing import Any, Optional
 from durable._proto import common_pb2
 from durable.errors import PayloadError
 
-__all__ = ["JSON_ENCODING", "NULL_ENCODING", "encode", "decode", "to_json_value", "from_json_value"]
+__all__ = ["JSON_ENCODING", "NULL_ENCODING", "encode", "decode", "decode_call_arguments",
+           "to_json_value", "from_json_value"]
 
 JSON_ENCODING = "json/plain"
 NULL_ENCODING = "binary/null"
@@ -196,3 +198,41 @@ def decode_arguments(payloads: typing.Sequence[common_pb2.Payload],
     """Decodes one payload per parameter, padding missing hints with None."""
     hints = list(hints) + [None] * (len(payloads) - len(hints))
     return [decode(p, h) for p, h in zip(payloads, hints)]
+
+
+def decode_call_arguments(what: str, payloads: typing.Sequence[common_pb2.Payload],
+                          hints: typing.Sequence[Optional[Any]],
+                          signature: inspect.Signature) -> list:
+    """Decodes the arguments of a call of ``what`` (e.g. ``activity "add"``).
+
+    Checks the count against ``signature`` first, then decodes one payload
+    per parameter. Raises :class:`~durable.errors.PayloadError` naming what
+    was wrong, with the same wording as the C++ facade: ``activity "add"
+    expects 2 argument(s), got 1``, ``activity "add" argument 2 of 2:
+    expected a JSON integer for int, got 'two'``.
+    """
+    positional = [p for p in signature.parameters.values()
+                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    required = sum(1 for p in positional if p.default is p.empty)
+    variadic = any(p.kind is p.VAR_POSITIONAL for p in signature.parameters.values())
+    given = len(payloads)
+    if given < required or (not variadic and given > len(positional)):
+        if variadic:
+            expected = f"at least {required}"
+        elif required == len(positional):
+            expected = str(required)
+        else:
+            expected = f"{required} to {len(positional)}"
+        raise PayloadError(f"{what} expects {expected} argument(s), got {given}")
+    hints = list(hints) + [None] * (given - len(hints))
+    args = []
+    for index, (payload, hint) in enumerate(zip(payloads, hints)):
+        try:
+            args.append(decode(payload, hint))
+        except PayloadError as e:
+            raise PayloadError(f"{what} argument {index + 1} of {given}: {e}") from None
+    try:
+        signature.bind(*args)
+    except TypeError as e:  # e.g. a required keyword-only parameter
+        raise PayloadError(f"{what}: {e}") from None
+    return args

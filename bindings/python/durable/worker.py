@@ -15,6 +15,13 @@ Leaving the ``with`` block (or :meth:`Worker.stop`, or Ctrl-C in
 activations and activity attempts finish and are reported, then leases still
 held are released. Several workers, on the same or different backends, may
 run in one process; a worker holds no global state.
+
+Workers in several processes and languages may poll one queue with different
+registrations (a Python worker beside a C++ one): each tells the engine what
+it registered, the engine records it in the backend's worker registry
+(:meth:`Client.workers` lists the live ones) and hands each worker only tasks
+it runs -- plus tasks no live worker of the queue runs, which it fails at once
+with ``WorkflowNotRegistered`` / ``ActivityNotRegistered``.
 """
 
 from __future__ import annotations
@@ -78,6 +85,10 @@ class Worker:
             many events fails with type ``"HistoryLimitExceeded"``
             (:class:`~durable.errors.HistoryLimitExceededError`); None: the
             engine default (50,000).
+        worker_ttl: how long this worker counts as live for the other
+            workers of its queues after each of its heartbeats (sent every
+            third of it); a worker that dies without stopping keeps its names
+            reserved that long. None: the engine default (30 s).
         poll_timeout: how long one poll blocks (bounds how late a stop is
             noticed when the backend is idle).
     """
@@ -90,6 +101,7 @@ class Worker:
                  fail_workflow_on_nondeterminism: bool = False,
                  workflow_task_retry_delay: Duration = None,
                  max_history_length: Optional[int] = None,
+                 worker_ttl: Duration = None,
                  poll_timeout: float = 1.0) -> None:
         self._backend = backend
         self._workflows = build_table(workflows, "workflow", WorkflowDefinition.of)
@@ -99,7 +111,8 @@ class Worker:
             workflow_task_lease_us=_us(workflow_task_lease),
             activity_task_lease_us=_us(activity_task_lease),
             fail_workflow_on_nondeterminism=fail_workflow_on_nondeterminism,
-            workflow_task_retry_delay_us=_us(workflow_task_retry_delay))
+            workflow_task_retry_delay_us=_us(workflow_task_retry_delay),
+            worker_ttl_us=_us(worker_ttl))
         if max_history_length is not None:
             if max_history_length <= 0:
                 raise ValueError("max_history_length must be positive")
@@ -114,6 +127,15 @@ class Worker:
                                   else (4 if self._activities else 0))
         if self._workflow_pollers < 0 or self._activity_pollers < 0:
             raise ValueError("workflow_pollers and activity_pollers must not be negative")
+        # What this worker runs, so the engine hands it only those tasks (and
+        # tasks no live worker of its queues runs, which it fails at once):
+        # a kind it does not poll, it runs none of.
+        names = self._options.registered_names
+        names.SetInParent()
+        if self._workflow_pollers:
+            names.workflow_names.extend(sorted(self._workflows))
+        if self._activity_pollers:
+            names.activity_names.extend(sorted(self._activities))
         self._poll_timeout_ms = max(1, int(poll_timeout * 1000))
         self._executor = WorkflowExecutor(self._workflows)
         self._lock = threading.Lock()

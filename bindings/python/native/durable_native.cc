@@ -155,6 +155,11 @@ class Client {
                                                  &out.data, &out.size, error);
     });
   }
+  py::bytes ListWorkers() {
+    return CallOut([&](OutBuffer& out, char** error) {
+      return durable_client_list_workers(handle(), &out.data, &out.size, error);
+    });
+  }
   void Signal(const py::bytes& request) {
     BytesView in(request);
     durable_client_t* client = handle();
@@ -340,6 +345,7 @@ PYBIND11_MODULE(_durable_native, m) {
       .def("get_workflow_instance_state", &Client::GetState,
            py::arg("instance_id"))
       .def("get_workflow_history", &Client::GetHistory, py::arg("instance_id"))
+      .def("list_workers", &Client::ListWorkers)
       .def("signal_workflow", &Client::Signal, py::arg("request"))
       .def("cancel_workflow_instance", &Client::Cancel, py::arg("instance_id"),
            py::arg("reason"));

@@ -9,7 +9,11 @@
 //    activities CppAdd and CppFail, which Python workflows call by name;
 //  - on queue "mixed", workflow tasks only: CppCallsPython, a C++ workflow
 //    that calls the Python activity "py_multiply" by name. Its activity task
-//    is placed on "mixed" too, where only a Python activity worker polls.
+//    is placed on "mixed" too, where only a Python activity worker polls;
+//  - on queue "shared", beside a Python worker that runs other names: the
+//    workflow CppShared, which calls the Python activity
+//    "py_shared_activity", and the activity CppSharedActivity, which the
+//    Python workflow on that queue calls.
 // Prints "ready" once both workers run.
 #include <iostream>
 #include <string>
@@ -52,6 +56,16 @@ durable::Task<absl::StatusOr<int>> CppCallsPython(durable::WorkflowContext& ctx,
   co_return *product + 1;
 }
 
+durable::Task<absl::StatusOr<std::string>> CppShared(
+    durable::WorkflowContext& ctx) {
+  absl::StatusOr<std::string> python =
+      co_await ctx.ExecuteActivity<std::string>("py_shared_activity");
+  if (!python.ok()) co_return python.status();
+  co_return "cpp+" + *python;
+}
+
+std::string CppSharedActivity(durable::ActivityContext&) { return "cpp"; }
+
 absl::Status Run(const std::string& uri) {
   absl::StatusOr<durable::Backend> backend = durable::Backend::Open(uri);
   if (!backend.ok()) return backend.status();
@@ -65,6 +79,10 @@ absl::Status Run(const std::string& uri) {
   durable::Registry mixed_registry;
   status.Update(
       mixed_registry.RegisterWorkflow("CppCallsPython", CppCallsPython));
+  durable::Registry shared_registry;
+  status.Update(shared_registry.RegisterWorkflow("CppShared", CppShared));
+  status.Update(
+      shared_registry.RegisterActivity("CppSharedActivity", CppSharedActivity));
   if (!status.ok()) return status;
 
   durable::WorkerOptions cpp_options;
@@ -78,11 +96,17 @@ absl::Status Run(const std::string& uri) {
   durable::Worker mixed_worker(*backend, mixed_registry, mixed_options);
   if (status = mixed_worker.Start(); !status.ok()) return status;
 
+  durable::WorkerOptions shared_options;
+  shared_options.queues = {"shared"};
+  durable::Worker shared_worker(*backend, shared_registry, shared_options);
+  if (status = shared_worker.Start(); !status.ok()) return status;
+
   std::cout << "ready" << std::endl;
   std::string line;
   while (std::getline(std::cin, line)) {
   }
-  status = mixed_worker.Stop();
+  status = shared_worker.Stop();
+  status.Update(mixed_worker.Stop());
   status.Update(cpp_worker.Stop());
   return status;
 }

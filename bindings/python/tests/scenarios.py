@@ -254,11 +254,30 @@ async def calls_unknown_activity(ctx: durable.WorkflowContext) -> int:
     return await ctx.execute_activity("NoSuchActivity", 1)
 
 
+# Calls an activity in a way no retry can fix, under a policy that would try
+# five times, and reports the failure it sees.
+PERMANENT_ERROR_CALLS = {
+    "unknown": ("NoSuchActivity", 1),
+    "arity": ("add", 1),
+    "undecodable": ("add", 1, "two"),
+}
+
+
+@durable.workflow
+async def retries_permanent_error(ctx: durable.WorkflowContext, case: str) -> str:
+    policy = durable.RetryPolicy(maximum_attempts=5, initial_interval=0.01)
+    try:
+        await ctx.execute_activity(*PERMANENT_ERROR_CALLS[case], retry_policy=policy)
+    except durable.ActivityError as e:
+        return f"{e.type} non_retryable={e.non_retryable}: {e.message}"
+    return "succeeded"
+
+
 WORKFLOWS = [workflow1, sleeper, race_timers, wait_for_approval, approval_or_timeout,
              collect_signals, signals_and_waits, catches_undelivered_signal,
              signals_and_moves_on, cancellable, with_side_effect, fan_out, child_tasks, checkout,
              catches_activity_error, propagates_activity_error, raises_application_error,
-             retries, uses_asyncio_sleep, calls_unknown_activity]
+             retries, uses_asyncio_sleep, calls_unknown_activity, retries_permanent_error]
 ACTIVITIES = [activity1, activity2, cleanup, add, price_order, fails, flaky]
 
 

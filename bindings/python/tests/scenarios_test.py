@@ -196,6 +196,20 @@ def test_unknown_activity_fails_with_activity_not_registered(harness):
     assert "NoSuchActivity" in caught.value.message
 
 
+@pytest.mark.parametrize("case, expected", [
+    ("unknown", 'ActivityNotRegistered non_retryable=True: activity "NoSuchActivity" is not '
+                "registered"),
+    ("arity", 'InvalidArgument non_retryable=True: activity "add" expects 2 argument(s), got 1'),
+    ("undecodable", 'InvalidArgument non_retryable=True: activity "add" argument 2 of 2: '
+                    "expected a JSON integer for int, got 'two'"),
+])
+def test_permanent_activity_errors_are_not_retried(harness, case, expected):
+    instance = harness.client.create(scenarios.retries_permanent_error, case)
+    assert harness.client.result(instance, timeout=30).startswith(expected)
+    failed = [e for e in harness.client.history(instance) if e.kind == "ActivityFailed"]
+    assert [e.attributes.attempt for e in failed] == [0], "one attempt, never retried"
+
+
 def test_unregistered_workflow_raises_workflow_not_registered(harness):
     instance = harness.client.create("NoSuchWorkflow", 1)
     with pytest.raises(durable.WorkflowNotRegisteredError) as caught:
@@ -218,7 +232,9 @@ def test_wrong_workflow_arguments_fail_clearly(harness):
     with pytest.raises(durable.WorkflowFailedError) as caught:
         harness.client.result(instance, timeout=30)
     assert caught.value.type == "InvalidArgument"
-    assert "too many positional arguments" in caught.value.message
+    # The same wording as the C++ facade's, and final (no retry can fix it).
+    assert caught.value.message == 'workflow "workflow1" expects 1 argument(s), got 2'
+    assert caught.value.non_retryable
 
 
 def test_client_errors_are_typed(harness):

@@ -155,6 +155,14 @@ DURABLE_EXPORT durable_status_t durable_client_list_workflow_executions(
     durable_client_t* client, const char* instance_id, uint8_t** out,
     size_t* out_len, char** error);
 
+/* The live workers of the backend (each worker records itself, with its
+ * host, pid, queues and registered names, and renews the entry by
+ * heartbeat; a worker that stopped without shutting down drops out once its
+ * TTL passed), ordered by worker id.
+ * *out: durable.v1.WorkerList. */
+DURABLE_EXPORT durable_status_t durable_client_list_workers(
+    durable_client_t* client, uint8_t** out, size_t* out_len, char** error);
+
 /* Sends a signal to the instance's active execution; the workflow receives
  * it on the signal channel of that name, in send order.
  * request: durable.v1.SignalWorkflowRequest.

@@ -160,6 +160,12 @@ class Client {
   absl::StatusOr<std::vector<v1::WorkflowInstanceState>> ListWorkflowExecutions(
       const std::string& instance_id);
 
+  // The live workers of the backend, in any process or language, ordered by
+  // worker id: each one's host, pid, queues and registered names (unset
+  // registered_names: it runs any name). A worker leaves the list when it
+  // stops, or when its TTL passed since its last heartbeat (it crashed).
+  absl::StatusOr<std::vector<v1::WorkerInfo>> ListWorkers();
+
  private:
   absl::StatusOr<std::string> WorkflowNameOf(internal::FunctionKey fn) const;
   absl::StatusOr<WorkflowInstance> Create(

@@ -14,11 +14,13 @@
 // P...)` with R a value type, absl::StatusOr<V>, absl::Status or void.
 // Parameters and values must be convertible with nlohmann::json.
 //
-// The registration wrappers decode arguments and report bad input as failures
-// of type "InvalidArgument" (`activity "Activity1" expects 2 argument(s), got
-// 1`; `activity "Activity1" argument 2 of 2: cannot decode payload as int:
-// ...`), turn a non-OK status into a failure (see failure.h) and a thrown
-// exception into type "panic", so nothing unwinds into the engine.
+// The registration wrappers decode arguments and report bad input as
+// non-retryable failures of type "InvalidArgument" (`activity "Activity1"
+// expects 2 argument(s), got 1`; `activity "Activity1" argument 2 of 2:
+// cannot decode payload as int: ...`) -- no retry can fix the arguments, so
+// retry policies never retry them -- turn a non-OK status into a failure
+// (see failure.h) and a thrown exception into type "panic", so nothing
+// unwinds into the engine.
 //
 // Register everything before a Worker starts; afterwards the registry is only
 // read (from several threads) and must outlive the workers and clients using
@@ -64,7 +66,7 @@ absl::StatusOr<std::tuple<D...>> DecodeArgumentsImpl(
   absl::Status error;
   [[maybe_unused]] auto check = [&](size_t index, const absl::Status& status) {
     if (error.ok() && !status.ok()) {
-      error = FailureStatus(
+      error = NonRetryableFailureStatus(
           kInvalidArgumentFailure,
           absl::StrFormat("%s argument %d of %d: %s", what, index + 1,
                           sizeof...(D), status.message()));
@@ -79,9 +81,10 @@ template <class... D>
 absl::StatusOr<std::tuple<D...>> DecodeArguments(absl::string_view what,
                                                  const Payloads& payloads) {
   if (payloads.size() != static_cast<int>(sizeof...(D))) {
-    return FailureStatus(kInvalidArgumentFailure,
-                         absl::StrFormat("%s expects %d argument(s), got %d",
-                                         what, sizeof...(D), payloads.size()));
+    return NonRetryableFailureStatus(
+        kInvalidArgumentFailure,
+        absl::StrFormat("%s expects %d argument(s), got %d", what, sizeof...(D),
+                        payloads.size()));
   }
   return DecodeArgumentsImpl<D...>(what, payloads,
                                    std::index_sequence_for<D...>());

@@ -25,6 +25,14 @@
 // Errors while completing tasks (a NON_DETERMINISM rejection, a lost lease)
 // are logged to stderr and do not stop the worker: the engine retries the
 // task. The Registry must outlive the Worker.
+//
+// Several workers -- in this process or others, in C++ or Python -- may poll
+// the same queue with different registries. Start() tells the engine the
+// names this worker runs (the registry's workflows if it has workflow
+// pollers, its activities if it has activity pollers), and the engine hands
+// it only those tasks, plus tasks that no live worker of the queue runs,
+// which it fails at once with "WorkflowNotRegistered" /
+// "ActivityNotRegistered" (see docs/cpp.md, "Workers").
 #ifndef DURABLE_WORKER_H_
 #define DURABLE_WORKER_H_
 
@@ -71,7 +79,13 @@ struct WorkerOptions {
   // workflows should continue as new instead). 0 means the engine's
   // default (50,000).
   int64_t max_history_length = 0;
+  // How long this worker counts as live for the other workers of its queues
+  // after each of its heartbeats (sent every third of it); a worker that
+  // dies without Stop() keeps its names reserved that long. Zero means the
+  // engine's default (30 s).
+  absl::Duration worker_ttl = absl::ZeroDuration();
 
+  // Everything but the registered names, which Worker::Start() adds.
   v1::WorkerOptions ToProto() const;
 };
 

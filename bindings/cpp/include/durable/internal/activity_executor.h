@@ -1,7 +1,7 @@
 // ExecuteActivityTask: runs one activity attempt through the Registry.
 // Internal; public only for tests. Never throws: unknown activities become
-// failures of type "ActivityNotRegistered", user errors and exceptions become
-// failures as described in registry.h.
+// non-retryable failures of type "ActivityNotRegistered", user errors and
+// exceptions become failures as described in registry.h.
 #ifndef DURABLE_INTERNAL_ACTIVITY_EXECUTOR_H_
 #define DURABLE_INTERNAL_ACTIVITY_EXECUTOR_H_
 

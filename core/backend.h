@@ -70,6 +70,11 @@ struct WorkflowTask {
   // Inbox events visible when the task was taken, in arrival order; their
   // ids are 0 (the worker numbers them when it appends them to history).
   std::vector<v1::HistoryEvent> new_events;
+  // Set when part of the task's rows cannot be read back (an inbox entry,
+  // which is then left out of new_events but still consumed with the task,
+  // or the stored parent): says what. A bad row fails its own instance, and
+  // never the poll: the worker fails the instance with HistoryCorrupted.
+  std::string damaged;
   // Backend-private: which inbox entries the task consumes on completion.
   std::string inbox_cursor;
 };
@@ -209,7 +214,36 @@ struct ActivityTask {
   std::map<std::string, std::string> metadata;
   absl::Time scheduled_at = absl::UnixEpoch();
   std::string lease_token;
+  // Set when the stored scheduled event cannot be read back (it is then
+  // empty): says what. The task is leased all the same, and the worker fails
+  // this activity (type "ActivityTaskCorrupted", not retried) instead of the
+  // poll failing for every task of the queue.
+  std::string damaged;
 };
+
+// The activity id of the activity scheduled at `scheduled_event_id` of
+// `execution_id` (ActivityTask::activity_id), and back: nullopt for an id
+// not of that form.
+inline std::string ActivityIdFor(const std::string& execution_id,
+                                 int64_t scheduled_event_id) {
+  return execution_id + ":" + std::to_string(scheduled_event_id);
+}
+inline std::optional<int64_t> ScheduledEventIdOf(
+    const std::string& activity_id) {
+  const size_t colon = activity_id.rfind(':');
+  if (colon == std::string::npos || colon + 1 == activity_id.size()) {
+    return std::nullopt;
+  }
+  int64_t id = 0;
+  for (size_t i = colon + 1; i < activity_id.size(); ++i) {
+    const char c = activity_id[i];
+    if (c < '0' || c > '9' || id > (INT64_MAX - (c - '0')) / 10) {
+      return std::nullopt;
+    }
+    id = id * 10 + (c - '0');
+  }
+  return id;
+}
 
 // What committing a workflow task hands back to the caller.
 struct WorkflowTaskCommitResult {

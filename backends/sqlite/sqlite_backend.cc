@@ -721,8 +721,9 @@ absl::StatusOr<bool> SqliteBackend::Probe(
 absl::StatusOr<std::optional<WorkflowTask>> SqliteBackend::TryGetWorkflowTask(
     const std::vector<std::string>& queues, const core::TaskNameFilter& filter,
     absl::Duration lease, absl::Time* next_due) {
-  const NameCondition names = NameFilterCondition(
-      filter, "i.workflow_name", "i.queue", 2 + static_cast<int>(queues.size()));
+  const NameCondition names =
+      NameFilterCondition(filter, "i.workflow_name", "i.queue",
+                          2 + static_cast<int>(queues.size()));
   const std::string queues_key = QueuesKey(queues, names);
   std::optional<WorkflowTask> leased;
   // Looks for a ready task; returns whether there is one. Without `grant`
@@ -799,9 +800,11 @@ absl::StatusOr<std::optional<WorkflowTask>> SqliteBackend::TryGetWorkflowTask(
       task.workflow_name = pick.ColumnText(5);
       if (!pick.ColumnIsNull(6) &&
           !task.parent.ParseFromString(pick.ColumnBlob(6))) {
-        return absl::DataLossError(absl::StrCat("parent of workflow instance ",
-                                                Quoted(task.instance_id),
-                                                " cannot be decoded"));
+        // One bad row fails its own instance (core/backend.h), not the poll.
+        task.parent.Clear();
+        task.damaged =
+            absl::StrCat("the parent of workflow instance ",
+                         Quoted(task.instance_id), " cannot be decoded");
       }
     }
     task.lease_token = core::NewUuid();
@@ -833,9 +836,13 @@ absl::StatusOr<std::optional<WorkflowTask>> SqliteBackend::TryGetWorkflowTask(
         max_id = events.ColumnInt64(0);
         v1::HistoryEvent& event = task.new_events.emplace_back();
         if (!event.ParseFromString(events.ColumnBlob(1))) {
-          return absl::DataLossError(absl::StrCat(
-              "inbox of workflow instance ", Quoted(task.instance_id),
-              ": entry ", max_id, " cannot be decoded"));
+          // Left out, and consumed with the task, which fails the instance.
+          task.new_events.pop_back();
+          if (task.damaged.empty()) {
+            task.damaged = absl::StrCat("inbox of workflow instance ",
+                                        Quoted(task.instance_id), ": entry ",
+                                        max_id, " cannot be decoded");
+          }
         }
       }
     }
@@ -1025,7 +1032,7 @@ absl::Status SqliteBackend::WriteCompletion(
       queue = spec.scheduled_event.activity_scheduled().queue();
     if (queue.empty()) queue = task.queue;
     const std::string activity_id =
-        absl::StrCat(task.execution_id, ":", spec.scheduled_event.id());
+        core::ActivityIdFor(task.execution_id, spec.scheduled_event.id());
     const bool leased = i < eager;
     const std::string lease_token = leased ? core::NewUuid() : "";
     DURABLE_ASSIGN_OR_RETURN(
@@ -1368,10 +1375,13 @@ absl::StatusOr<std::optional<ActivityTask>> SqliteBackend::TryGetActivityTask(
       task.execution_id = pick.ColumnText(3);
       task.queue = pick.ColumnText(4);
       if (!task.scheduled_event.ParseFromString(pick.ColumnBlob(5))) {
-        return absl::DataLossError(
+        // Leased all the same, so the worker fails this one activity; the
+        // other tasks of the queue are not held up (core/backend.h).
+        task.scheduled_event.Clear();
+        task.damaged =
             absl::StrCat("activity task ", Quoted(task.activity_id),
                          " of workflow instance ", Quoted(task.instance_id),
-                         ": scheduled event cannot be decoded"));
+                         ": its scheduled event cannot be decoded");
       }
       task.attempt = static_cast<int32_t>(pick.ColumnInt64(6));
       task.metadata = ParseMetadata(pick.ColumnBlob(7));
@@ -1562,6 +1572,12 @@ absl::StatusOr<std::vector<v1::HistoryEvent>> SqliteBackend::GetWorkflowHistory(
         return absl::DataLossError(absl::StrCat(
             "history of workflow instance ", Quoted(instance_id), ": event ",
             events.ColumnInt64(0), " cannot be decoded"));
+      }
+      if (history.back().id() != events.ColumnInt64(0)) {
+        return absl::DataLossError(
+            absl::StrCat("history of workflow instance ", Quoted(instance_id),
+                         ": the row numbered ", events.ColumnInt64(0),
+                         " holds event ", history.back().id()));
       }
     }
   }

@@ -341,6 +341,25 @@ void Worker::HandleUnregisteredActivityTask(const ActivityTask& task) {
       .IgnoreError();
 }
 
+void Worker::FailDamagedActivity(const ActivityTask& task) {
+  std::optional<int64_t> scheduled = ScheduledEventIdOf(task.activity_id);
+  if (!scheduled.has_value()) {
+    // Nothing to tell the workflow about; the lease expires and the store
+    // hands the row out again (it is damaged in the id too).
+    return;
+  }
+  v1::HistoryEvent failed;
+  failed.set_timestamp_unix_us(absl::ToUnixMicros(absl::Now()));
+  failed.mutable_activity_failed()->set_scheduled_event_id(*scheduled);
+  failed.mutable_activity_failed()->set_attempt(task.attempt);
+  v1::Failure* failure = failed.mutable_activity_failed()->mutable_failure();
+  failure->set_type("ActivityTaskCorrupted");
+  failure->set_message(task.damaged);
+  failure->set_non_retryable(true);
+  // If this fails the lease expires and the next poll tries again.
+  backend_->CompleteActivityTask(task, failed).IgnoreError();
+}
+
 void Worker::RemoveFromRegistry() {
   {
     absl::MutexLock lock(&mu_);
@@ -427,6 +446,12 @@ absl::StatusOr<v1::WorkflowActivation> Worker::PollWorkflowActivation(
     }
     if (!task.ok()) return task.status();
     if (!task->has_value()) continue;
+    if (!(*task)->damaged.empty()) {
+      // Retrying cannot help: fail this instance, the others go on.
+      FailWorkflow(**task, absl::DataLossError((*task)->damaged),
+                   "HistoryCorrupted");
+      continue;
+    }
     if (!Runs(TaskKind::kWorkflow, (*task)->workflow_name)) {
       HandleUnregisteredWorkflowTask(**task);
       continue;
@@ -538,7 +563,9 @@ absl::StatusOr<std::unique_ptr<WorkflowStateMachine>> Worker::ReplayMachineFor(
       backend_->GetWorkflowHistory(task.instance_id, task.execution_id);
   if (!history.ok()) return history.status();
   if (static_cast<int64_t>(history->size()) != task.history_length) {
-    return absl::AbortedError(absl::StrFormat(
+    // The lease keeps everyone else from appending, so this never heals:
+    // DATA_LOSS fails the instance (HistoryCorrupted) instead of retrying.
+    return absl::DataLossError(absl::StrFormat(
         "history of workflow instance \"%s\" has %d events, the task "
         "expected %d",
         task.instance_id, history->size(), task.history_length));
@@ -922,10 +949,15 @@ absl::StatusOr<v1::ActivityTask> Worker::PollActivityTask(
       --activity_backend_polls_;
       if (!task.ok()) return task.status();
       if (!task->has_value()) continue;
-      if (Runs(TaskKind::kActivity,
+      if ((*task)->damaged.empty() &&
+          Runs(TaskKind::kActivity,
                (*task)->scheduled_event.activity_scheduled().activity_name())) {
         return StartAttemptLocked(**std::move(task));
       }
+    }
+    if (!(*task)->damaged.empty()) {
+      FailDamagedActivity(**task);
+      continue;
     }
     HandleUnregisteredActivityTask(**task);
   }

@@ -270,6 +270,9 @@ class Worker {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     return kind == TaskKind::kWorkflow ? workflow_filter_ : activity_filter_;
   }
+  // Fails an activity whose stored row cannot be read (ActivityTask::
+  // damaged) without running it: the workflow sees ActivityTaskCorrupted.
+  void FailDamagedActivity(const ActivityTask& task);
   void RemoveFromRegistry();
   // Takes the slot's task (and fused result) away because it failed, evicts
   // the run and stops counting the task as in flight; the caller abandons

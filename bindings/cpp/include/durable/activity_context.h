@@ -30,6 +30,8 @@
 #ifndef DURABLE_ACTIVITY_CONTEXT_H_
 #define DURABLE_ACTIVITY_CONTEXT_H_
 
+#include "durable/cxx20.h"  // first: refuses pre-C++20 compilers
+
 #include <functional>
 #include <map>
 #include <optional>

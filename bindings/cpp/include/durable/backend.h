@@ -14,6 +14,8 @@
 #ifndef DURABLE_BACKEND_H_
 #define DURABLE_BACKEND_H_
 
+#include "durable/cxx20.h"  // first: refuses pre-C++20 compilers
+
 #include <memory>
 #include <string>
 

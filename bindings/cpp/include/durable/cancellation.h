@@ -32,6 +32,8 @@
 #ifndef DURABLE_CANCELLATION_H_
 #define DURABLE_CANCELLATION_H_
 
+#include "durable/cxx20.h"  // first: refuses pre-C++20 compilers
+
 #include <functional>
 #include <utility>
 

@@ -30,6 +30,8 @@
 #ifndef DURABLE_CHANNEL_H_
 #define DURABLE_CHANNEL_H_
 
+#include "durable/cxx20.h"  // first: refuses pre-C++20 compilers
+
 #include <cstddef>
 #include <deque>
 #include <memory>

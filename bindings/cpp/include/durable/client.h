@@ -32,6 +32,8 @@
 #ifndef DURABLE_CLIENT_H_
 #define DURABLE_CLIENT_H_
 
+#include "durable/cxx20.h"  // first: refuses pre-C++20 compilers
+
 #include <map>
 #include <memory>
 #include <string>

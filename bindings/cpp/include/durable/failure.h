@@ -47,6 +47,8 @@
 #ifndef DURABLE_FAILURE_H_
 #define DURABLE_FAILURE_H_
 
+#include "durable/cxx20.h"  // first: refuses pre-C++20 compilers
+
 #include <optional>
 #include <string>
 

@@ -26,6 +26,8 @@
 #ifndef DURABLE_FUTURE_H_
 #define DURABLE_FUTURE_H_
 
+#include "durable/cxx20.h"  // first: refuses pre-C++20 compilers
+
 #include <coroutine>
 #include <memory>
 #include <optional>

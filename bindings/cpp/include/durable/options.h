@@ -16,6 +16,8 @@
 #ifndef DURABLE_OPTIONS_H_
 #define DURABLE_OPTIONS_H_
 
+#include "durable/cxx20.h"  // first: refuses pre-C++20 compilers
+
 #include <map>
 #include <string>
 #include <vector>

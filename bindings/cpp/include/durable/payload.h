@@ -27,6 +27,8 @@
 #ifndef DURABLE_PAYLOAD_H_
 #define DURABLE_PAYLOAD_H_
 
+#include "durable/cxx20.h"  // first: refuses pre-C++20 compilers
+
 #include <cmath>
 #include <cstdint>
 #include <deque>

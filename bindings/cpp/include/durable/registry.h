@@ -28,6 +28,8 @@
 #ifndef DURABLE_REGISTRY_H_
 #define DURABLE_REGISTRY_H_
 
+#include "durable/cxx20.h"  // first: refuses pre-C++20 compilers
+
 #include <exception>
 #include <functional>
 #include <optional>

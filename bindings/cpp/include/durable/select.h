@@ -37,6 +37,8 @@
 #ifndef DURABLE_SELECT_H_
 #define DURABLE_SELECT_H_
 
+#include "durable/cxx20.h"  // first: refuses pre-C++20 compilers
+
 #include <deque>
 #include <functional>
 #include <memory>

@@ -25,6 +25,8 @@
 #ifndef DURABLE_SIGNAL_CHANNEL_H_
 #define DURABLE_SIGNAL_CHANNEL_H_
 
+#include "durable/cxx20.h"  // first: refuses pre-C++20 compilers
+
 #include <cstdint>
 #include <deque>
 #include <memory>

@@ -23,6 +23,8 @@
 #ifndef DURABLE_TASK_H_
 #define DURABLE_TASK_H_
 
+#include "durable/cxx20.h"  // first: refuses pre-C++20 compilers
+
 #include <coroutine>
 #include <exception>
 #include <optional>

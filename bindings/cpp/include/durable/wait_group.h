@@ -24,6 +24,8 @@
 #ifndef DURABLE_WAIT_GROUP_H_
 #define DURABLE_WAIT_GROUP_H_
 
+#include "durable/cxx20.h"  // first: refuses pre-C++20 compilers
+
 #include <cstdint>
 #include <memory>
 

@@ -36,6 +36,8 @@
 #ifndef DURABLE_WORKER_H_
 #define DURABLE_WORKER_H_
 
+#include "durable/cxx20.h"  // first: refuses pre-C++20 compilers
+
 #include <atomic>
 #include <memory>
 #include <string>

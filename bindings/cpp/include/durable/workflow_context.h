@@ -106,6 +106,8 @@
 #ifndef DURABLE_WORKFLOW_CONTEXT_H_
 #define DURABLE_WORKFLOW_CONTEXT_H_
 
+#include "durable/cxx20.h"  // first: refuses pre-C++20 compilers
+
 #include <cstdint>
 #include <exception>
 #include <functional>

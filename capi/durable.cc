@@ -1,5 +1,11 @@
-// Implementation of durable.h over the core. Every entry point catches C++
-// exceptions so that nothing unwinds across the C ABI.
+// Implementation of durable.h over the core.
+//
+// Every entry point follows the same order, so that a refused call has done
+// nothing: check the handle and every pointer argument, count the call in
+// flight on its handle (its free waits for it), check text arguments and
+// parse-and-check request messages (capi/request_checks.h), and only then
+// call the core. C++ exceptions are caught so that nothing unwinds across
+// the C ABI.
 #include "durable/durable.h"
 
 #include <cstdlib>
@@ -11,7 +17,10 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "backends/open_backend.h"
+#include "capi/handles.h"
+#include "capi/request_checks.h"
 #include "core/backend.h"
 #include "core/client/client.h"
 #include "core/errors.h"
@@ -19,21 +28,9 @@
 #include "core/proto/service.pb.h"
 #include "core/worker/worker.h"
 
-struct durable_backend_t {
-  std::shared_ptr<durable::core::Backend> backend;
-};
-
-struct durable_client_t {
-  std::unique_ptr<durable::core::Client> client;
-};
-
-struct durable_worker_t {
-  std::unique_ptr<durable::core::Worker> worker;
-};
-
 namespace {
 
-using durable::core::DurableCode;
+using durable::capi::CallScope;
 using durable::core::DurableCodeOf;
 
 char* CopyString(const std::string& text) {
@@ -44,19 +41,13 @@ char* CopyString(const std::string& text) {
   return out;
 }
 
+// Messages may quote what the caller passed; they leave as valid UTF-8.
 durable_status_t Fail(char** error, durable_status_t code,
-                      const std::string& message) {
-  if (error != nullptr) *error = CopyString(message);
-  return code;
-}
-
-durable_status_t Report(char** error, const absl::Status& status) {
-  if (status.ok()) {
-    if (error != nullptr) *error = nullptr;
-    return DURABLE_OK;
+                      absl::string_view message) {
+  if (error != nullptr) {
+    *error = CopyString(durable::capi::EscapeInvalidUtf8(message));
   }
-  return Fail(error, static_cast<durable_status_t>(DurableCodeOf(status)),
-              std::string(status.message()));
+  return code;
 }
 
 durable_status_t Ok(char** error) {
@@ -64,14 +55,33 @@ durable_status_t Ok(char** error) {
   return DURABLE_OK;
 }
 
-// Serializes `message` into a malloc'ed buffer owned by the caller.
+durable_status_t Report(char** error, const absl::Status& status) {
+  if (status.ok()) return Ok(error);
+  return Fail(error, static_cast<durable_status_t>(DurableCodeOf(status)),
+              status.message());
+}
+
+durable_status_t NullArgument(char** error, absl::string_view what) {
+  return Fail(error, DURABLE_INVALID_ARGUMENT,
+              absl::StrCat(what, " must not be NULL"));
+}
+
+// Outputs are NULL/0 unless the call succeeds.
+void ResetOutput(uint8_t** out, size_t* out_len) {
+  if (out != nullptr) *out = nullptr;
+  if (out_len != nullptr) *out_len = 0;
+}
+
+// Serializes `message` into a malloc'ed buffer owned by the caller. The
+// pointers were checked by the entry point.
 durable_status_t Output(const google::protobuf::MessageLite& message,
                         uint8_t** out, size_t* out_len, char** error) {
-  if (out == nullptr || out_len == nullptr) {
-    return Fail(error, DURABLE_INVALID_ARGUMENT,
-                "output buffer pointers must not be NULL");
-  }
   const size_t size = message.ByteSizeLong();
+  if (size > durable::capi::kMaxRequestBytes) {
+    return Fail(error, DURABLE_RESOURCE_EXHAUSTED,
+                absl::StrCat("the response would be ", size,
+                             " bytes, more than protobuf can serialize"));
+  }
   // malloc(0) may return NULL; always allocate at least one byte so a
   // successful call returns a non-NULL buffer.
   auto* buffer = static_cast<uint8_t*>(std::malloc(size == 0 ? 1 : size));
@@ -87,34 +97,37 @@ durable_status_t Output(const google::protobuf::MessageLite& message,
   return Ok(error);
 }
 
-template <typename Message>
-durable_status_t Parse(const uint8_t* data, size_t len, const char* what,
-                       Message* message, char** error) {
-  if (data == nullptr && len > 0) {
-    return Fail(error, DURABLE_INVALID_ARGUMENT,
-                absl::StrCat(what, ": NULL data with non-zero length"));
+// A text argument passed as (pointer, length). (NULL, 0) is the empty text
+// where `nullable`; anywhere else NULL is refused.
+absl::Status TextArgument(const char* text, size_t len, absl::string_view field,
+                          bool nullable, absl::string_view* view) {
+  if (text == nullptr) {
+    if (!nullable)
+      return absl::InvalidArgumentError(absl::StrCat(field, " is NULL"));
+    if (len > 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, ": NULL with non-zero length ", len));
+    }
+    *view = absl::string_view();
+    return absl::OkStatus();
   }
-  if (len > 0 && !message->ParseFromArray(data, static_cast<int>(len))) {
-    return Fail(
-        error, DURABLE_INVALID_ARGUMENT,
-        absl::StrCat(what, ": ", len, " bytes are not a valid durable.v1.",
-                     Message::descriptor()->name(), " message"));
-  }
-  return DURABLE_OK;
+  *view = absl::string_view(text, len);
+  return absl::OkStatus();
 }
 
-// Parses `data` as a `Message` and reports what `call(message)` returns:
-// the shape of every entry point that takes one request message and
-// answers with a status only.
-template <typename Message, typename Call>
-durable_status_t ParseAndReport(const uint8_t* data, size_t len,
-                                const char* what, char** error, Call&& call) {
-  Message parsed;
-  if (durable_status_t s = Parse(data, len, what, &parsed, error);
-      s != DURABLE_OK) {
+absl::Status InstanceIdArgument(const char* id, size_t len,
+                                std::string* instance_id) {
+  absl::string_view view;
+  if (absl::Status s = TextArgument(id, len, "instance_id", false, &view);
+      !s.ok()) {
     return s;
   }
-  return Report(error, call(parsed));
+  if (absl::Status s = durable::capi::CheckInstanceId(view, "instance_id");
+      !s.ok()) {
+    return s;
+  }
+  instance_id->assign(view.data(), view.size());
+  return absl::OkStatus();
 }
 
 // Runs `body`, converting escaped C++ exceptions into DURABLE_INTERNAL.
@@ -128,6 +141,48 @@ durable_status_t Guard(char** error, Body&& body) {
   } catch (...) {
     return Fail(error, DURABLE_INTERNAL, "internal error: unknown exception");
   }
+}
+
+// The shape of the client reads: check, count, read `instance_id`, answer
+// with what `read(id)` returns (a StatusOr of a message).
+template <typename Read>
+durable_status_t ClientRead(durable_client_t* client, const char* instance_id,
+                            size_t instance_id_len, uint8_t** out,
+                            size_t* out_len, char** error, Read&& read) {
+  ResetOutput(out, out_len);
+  if (client == nullptr) return NullArgument(error, "client");
+  if (out == nullptr || out_len == nullptr) {
+    return NullArgument(error, "out and out_len");
+  }
+  return Guard(error, [&]() -> durable_status_t {
+    CallScope call(client->calls);
+    std::string id;
+    if (absl::Status s = InstanceIdArgument(instance_id, instance_id_len, &id);
+        !s.ok()) {
+      return Report(error, s);
+    }
+    auto answer = read(*client->client, id);
+    if (!answer.ok()) return Report(error, answer.status());
+    return Output(*answer, out, out_len, error);
+  });
+}
+
+// The shape of the worker calls that take one request message and answer
+// with a status only.
+template <typename Message, typename Call>
+durable_status_t WorkerRequest(durable_worker_t* worker, const uint8_t* data,
+                               size_t len, const char* what, char** error,
+                               Call&& call) {
+  if (worker == nullptr) return NullArgument(error, "worker");
+  return Guard(error, [&]() -> durable_status_t {
+    CallScope scope(worker->calls);
+    Message parsed;
+    if (absl::Status s = durable::capi::ParseRequest(data, len, what, &parsed);
+        !s.ok()) {
+      return Report(error, s);
+    }
+    return Report(error, call(*worker->worker, parsed));
+  });
 }
 
 absl::Duration Millis(int64_t ms) {
@@ -150,50 +205,63 @@ void durable_free(void* ptr) { std::free(ptr); }
 
 durable_status_t durable_backend_open(const char* uri, durable_backend_t** out,
                                       char** error) {
+  if (out == nullptr) return NullArgument(error, "out");
+  *out = nullptr;
+  if (uri == nullptr) return NullArgument(error, "uri");
   return Guard(error, [&]() -> durable_status_t {
-    if (out == nullptr) {
-      return Fail(error, DURABLE_INVALID_ARGUMENT, "out must not be NULL");
-    }
-    *out = nullptr;
-    if (uri == nullptr) {
-      return Fail(error, DURABLE_INVALID_ARGUMENT, "backend URI is NULL");
+    if (absl::Status s = durable::capi::CheckText(uri, "uri"); !s.ok()) {
+      return Report(error, s);
     }
     auto backend = durable::backends::OpenBackend(uri);
     if (!backend.ok()) return Report(error, backend.status());
-    *out = new durable_backend_t{*std::move(backend)};
+    auto handle = std::make_unique<durable_backend_t>();
+    handle->backend = *std::move(backend);
+    *out = handle.release();
     return Ok(error);
   });
 }
 
-void durable_backend_free(durable_backend_t* backend) { delete backend; }
+void durable_backend_free(durable_backend_t* backend) {
+  if (backend == nullptr) return;
+  backend->calls.AwaitNone();
+  delete backend;
+}
 
 durable_status_t durable_client_new(durable_backend_t* backend,
                                     durable_client_t** out, char** error) {
+  if (out == nullptr) return NullArgument(error, "out");
+  *out = nullptr;
+  if (backend == nullptr) return NullArgument(error, "backend");
   return Guard(error, [&]() -> durable_status_t {
-    if (backend == nullptr || out == nullptr) {
-      return Fail(error, DURABLE_INVALID_ARGUMENT,
-                  "backend and out must not be NULL");
-    }
-    *out = new durable_client_t{
-        std::make_unique<durable::core::Client>(backend->backend)};
+    CallScope call(backend->calls);
+    auto handle = std::make_unique<durable_client_t>();
+    handle->client = std::make_unique<durable::core::Client>(backend->backend);
+    *out = handle.release();
     return Ok(error);
   });
 }
 
-void durable_client_free(durable_client_t* client) { delete client; }
+void durable_client_free(durable_client_t* client) {
+  if (client == nullptr) return;
+  client->calls.AwaitNone();
+  delete client;
+}
 
 durable_status_t durable_client_create_workflow_instance(
     durable_client_t* client, const uint8_t* request, size_t request_len,
     uint8_t** out, size_t* out_len, char** error) {
+  ResetOutput(out, out_len);
+  if (client == nullptr) return NullArgument(error, "client");
+  if (out == nullptr || out_len == nullptr) {
+    return NullArgument(error, "out and out_len");
+  }
   return Guard(error, [&]() -> durable_status_t {
-    if (client == nullptr) {
-      return Fail(error, DURABLE_INVALID_ARGUMENT, "client is NULL");
-    }
+    CallScope call(client->calls);
     durable::v1::CreateWorkflowInstanceRequest parsed;
-    if (durable_status_t s =
-            Parse(request, request_len, "request", &parsed, error);
-        s != DURABLE_OK) {
-      return s;
+    if (absl::Status s = durable::capi::ParseRequest(request, request_len,
+                                                     "request", &parsed);
+        !s.ok()) {
+      return Report(error, s);
     }
     auto instance = client->client->CreateWorkflowInstance(parsed);
     if (!instance.ok()) return Report(error, instance.status());
@@ -202,66 +270,52 @@ durable_status_t durable_client_create_workflow_instance(
 }
 
 durable_status_t durable_client_wait_for_workflow_result(
-    durable_client_t* client, const char* instance_id, int64_t timeout_ms,
-    uint8_t** out, size_t* out_len, char** error) {
-  return Guard(error, [&]() -> durable_status_t {
-    if (client == nullptr || instance_id == nullptr) {
-      return Fail(error, DURABLE_INVALID_ARGUMENT,
-                  "client and instance_id must not be NULL");
-    }
-    auto result =
-        client->client->WaitForWorkflowResult(instance_id, Millis(timeout_ms));
-    if (!result.ok()) return Report(error, result.status());
-    return Output(*result, out, out_len, error);
-  });
+    durable_client_t* client, const char* instance_id, size_t instance_id_len,
+    int64_t timeout_ms, uint8_t** out, size_t* out_len, char** error) {
+  return ClientRead(client, instance_id, instance_id_len, out, out_len, error,
+                    [&](durable::core::Client& c, const std::string& id) {
+                      return c.WaitForWorkflowResult(id, Millis(timeout_ms));
+                    });
 }
 
 durable_status_t durable_client_get_workflow_instance_state(
-    durable_client_t* client, const char* instance_id, uint8_t** out,
-    size_t* out_len, char** error) {
-  return Guard(error, [&]() -> durable_status_t {
-    if (client == nullptr || instance_id == nullptr) {
-      return Fail(error, DURABLE_INVALID_ARGUMENT,
-                  "client and instance_id must not be NULL");
-    }
-    auto state = client->client->GetWorkflowInstanceState(instance_id);
-    if (!state.ok()) return Report(error, state.status());
-    return Output(*state, out, out_len, error);
-  });
+    durable_client_t* client, const char* instance_id, size_t instance_id_len,
+    uint8_t** out, size_t* out_len, char** error) {
+  return ClientRead(client, instance_id, instance_id_len, out, out_len, error,
+                    [](durable::core::Client& c, const std::string& id) {
+                      return c.GetWorkflowInstanceState(id);
+                    });
 }
 
-durable_status_t durable_client_get_workflow_history(durable_client_t* client,
-                                                     const char* instance_id,
-                                                     uint8_t** out,
-                                                     size_t* out_len,
-                                                     char** error) {
-  return Guard(error, [&]() -> durable_status_t {
-    if (client == nullptr || instance_id == nullptr) {
-      return Fail(error, DURABLE_INVALID_ARGUMENT,
-                  "client and instance_id must not be NULL");
-    }
-    auto events = client->client->GetWorkflowHistory(instance_id);
-    if (!events.ok()) return Report(error, events.status());
-    durable::v1::History history;
-    for (auto& event : *events) *history.add_events() = std::move(event);
-    return Output(history, out, out_len, error);
-  });
+durable_status_t durable_client_get_workflow_history(
+    durable_client_t* client, const char* instance_id, size_t instance_id_len,
+    uint8_t** out, size_t* out_len, char** error) {
+  return ClientRead(
+      client, instance_id, instance_id_len, out, out_len, error,
+      [](durable::core::Client& c,
+         const std::string& id) -> absl::StatusOr<durable::v1::History> {
+        auto events = c.GetWorkflowHistory(id);
+        if (!events.ok()) return events.status();
+        durable::v1::History history;
+        for (auto& event : *events) *history.add_events() = std::move(event);
+        return history;
+      });
 }
 
 durable_status_t durable_client_list_workflow_executions(
-    durable_client_t* client, const char* instance_id, uint8_t** out,
-    size_t* out_len, char** error) {
-  return Guard(error, [&]() -> durable_status_t {
-    if (client == nullptr || instance_id == nullptr) {
-      return Fail(error, DURABLE_INVALID_ARGUMENT,
-                  "client and instance_id must not be NULL");
-    }
-    auto executions = client->client->ListWorkflowExecutions(instance_id);
-    if (!executions.ok()) return Report(error, executions.status());
-    durable::v1::WorkflowExecutionList list;
-    for (auto& state : *executions) *list.add_executions() = std::move(state);
-    return Output(list, out, out_len, error);
-  });
+    durable_client_t* client, const char* instance_id, size_t instance_id_len,
+    uint8_t** out, size_t* out_len, char** error) {
+  return ClientRead(client, instance_id, instance_id_len, out, out_len, error,
+                    [](durable::core::Client& c, const std::string& id)
+                        -> absl::StatusOr<durable::v1::WorkflowExecutionList> {
+                      auto executions = c.ListWorkflowExecutions(id);
+                      if (!executions.ok()) return executions.status();
+                      durable::v1::WorkflowExecutionList list;
+                      for (auto& state : *executions) {
+                        *list.add_executions() = std::move(state);
+                      }
+                      return list;
+                    });
 }
 
 durable_status_t durable_client_list_workers(durable_client_t* client,
@@ -283,48 +337,56 @@ durable_status_t durable_client_signal_workflow(durable_client_t* client,
                                                 const uint8_t* request,
                                                 size_t request_len,
                                                 char** error) {
+  if (client == nullptr) return NullArgument(error, "client");
   return Guard(error, [&]() -> durable_status_t {
-    if (client == nullptr) {
-      return Fail(error, DURABLE_INVALID_ARGUMENT, "client is NULL");
+    CallScope call(client->calls);
+    durable::v1::SignalWorkflowRequest parsed;
+    if (absl::Status s = durable::capi::ParseRequest(request, request_len,
+                                                     "request", &parsed);
+        !s.ok()) {
+      return Report(error, s);
     }
-    return ParseAndReport<durable::v1::SignalWorkflowRequest>(
-        request, request_len, "request", error, [&](const auto& parsed) {
-          return client->client->SignalWorkflow(parsed);
-        });
+    return Report(error, client->client->SignalWorkflow(parsed));
   });
 }
 
 durable_status_t durable_client_cancel_workflow_instance(
-    durable_client_t* client, const char* instance_id, const char* reason,
-    char** error) {
+    durable_client_t* client, const char* instance_id, size_t instance_id_len,
+    const char* reason, size_t reason_len, char** error) {
+  if (client == nullptr) return NullArgument(error, "client");
   return Guard(error, [&]() -> durable_status_t {
-    if (client == nullptr || instance_id == nullptr) {
-      return Fail(error, DURABLE_INVALID_ARGUMENT,
-                  "client and instance_id must not be NULL");
-    }
-    return Report(error, client->client->CancelWorkflowInstance(
-                             instance_id, reason == nullptr ? "" : reason));
+    CallScope call(client->calls);
+    std::string id;
+    absl::string_view why;
+    absl::Status s = InstanceIdArgument(instance_id, instance_id_len, &id);
+    if (s.ok()) s = TextArgument(reason, reason_len, "reason", true, &why);
+    if (s.ok()) s = durable::capi::CheckText(why, "reason");
+    if (!s.ok()) return Report(error, s);
+    return Report(error,
+                  client->client->CancelWorkflowInstance(id, std::string(why)));
   });
 }
 
 durable_status_t durable_worker_new(durable_backend_t* backend,
                                     const uint8_t* options, size_t options_len,
                                     durable_worker_t** out, char** error) {
+  if (out == nullptr) return NullArgument(error, "out");
+  *out = nullptr;
+  if (backend == nullptr) return NullArgument(error, "backend");
   return Guard(error, [&]() -> durable_status_t {
-    if (backend == nullptr || out == nullptr) {
-      return Fail(error, DURABLE_INVALID_ARGUMENT,
-                  "backend and out must not be NULL");
-    }
+    CallScope call(backend->calls);
     durable::v1::WorkerOptions parsed;
-    if (durable_status_t s =
-            Parse(options, options_len, "worker options", &parsed, error);
-        s != DURABLE_OK) {
-      return s;
+    if (absl::Status s = durable::capi::ParseRequest(options, options_len,
+                                                     "options", &parsed);
+        !s.ok()) {
+      return Report(error, s);
     }
     auto config = durable::core::WorkerConfig::FromProto(parsed);
     if (!config.ok()) return Report(error, config.status());
-    *out = new durable_worker_t{std::make_unique<durable::core::Worker>(
-        backend->backend, *std::move(config))};
+    auto handle = std::make_unique<durable_worker_t>();
+    handle->worker = std::make_unique<durable::core::Worker>(
+        backend->backend, *std::move(config));
+    *out = handle.release();
     return Ok(error);
   });
 }
@@ -332,16 +394,15 @@ durable_status_t durable_worker_new(durable_backend_t* backend,
 durable_status_t durable_worker_poll_workflow_activation(
     durable_worker_t* worker, int64_t timeout_ms, uint8_t** out,
     size_t* out_len, char** error) {
+  ResetOutput(out, out_len);
+  if (worker == nullptr) return NullArgument(error, "worker");
+  // Checked before polling: a polled activation that cannot be returned
+  // would stay leased to this worker for good.
+  if (out == nullptr || out_len == nullptr) {
+    return NullArgument(error, "out and out_len");
+  }
   return Guard(error, [&]() -> durable_status_t {
-    if (worker == nullptr) {
-      return Fail(error, DURABLE_INVALID_ARGUMENT, "worker is NULL");
-    }
-    // Checked before polling: a polled activation or task that cannot be
-    // returned would stay leased to this worker for good.
-    if (out == nullptr || out_len == nullptr) {
-      return Fail(error, DURABLE_INVALID_ARGUMENT,
-                  "output buffer pointers must not be NULL");
-    }
+    CallScope call(worker->calls);
     auto activation =
         worker->worker->PollWorkflowActivation(Millis(timeout_ms));
     if (!activation.ok()) return Report(error, activation.status());
@@ -352,16 +413,11 @@ durable_status_t durable_worker_poll_workflow_activation(
 durable_status_t durable_worker_complete_workflow_activation(
     durable_worker_t* worker, const uint8_t* completion, size_t completion_len,
     char** error) {
-  return Guard(error, [&]() -> durable_status_t {
-    if (worker == nullptr) {
-      return Fail(error, DURABLE_INVALID_ARGUMENT, "worker is NULL");
-    }
-    return ParseAndReport<durable::v1::WorkflowActivationCompletion>(
-        completion, completion_len, "completion", error,
-        [&](const auto& parsed) {
-          return worker->worker->CompleteWorkflowActivation(parsed);
-        });
-  });
+  return WorkerRequest<durable::v1::WorkflowActivationCompletion>(
+      worker, completion, completion_len, "completion", error,
+      [](durable::core::Worker& w, const auto& parsed) {
+        return w.CompleteWorkflowActivation(parsed);
+      });
 }
 
 durable_status_t durable_worker_poll_activity_task(durable_worker_t* worker,
@@ -369,16 +425,15 @@ durable_status_t durable_worker_poll_activity_task(durable_worker_t* worker,
                                                    uint8_t** out,
                                                    size_t* out_len,
                                                    char** error) {
+  ResetOutput(out, out_len);
+  if (worker == nullptr) return NullArgument(error, "worker");
+  // Checked before polling: a polled task that cannot be returned would
+  // stay leased to this worker for good.
+  if (out == nullptr || out_len == nullptr) {
+    return NullArgument(error, "out and out_len");
+  }
   return Guard(error, [&]() -> durable_status_t {
-    if (worker == nullptr) {
-      return Fail(error, DURABLE_INVALID_ARGUMENT, "worker is NULL");
-    }
-    // Checked before polling: a polled activation or task that cannot be
-    // returned would stay leased to this worker for good.
-    if (out == nullptr || out_len == nullptr) {
-      return Fail(error, DURABLE_INVALID_ARGUMENT,
-                  "output buffer pointers must not be NULL");
-    }
+    CallScope call(worker->calls);
     auto task = worker->worker->PollActivityTask(Millis(timeout_ms));
     if (!task.ok()) return Report(error, task.status());
     return Output(*task, out, out_len, error);
@@ -389,33 +444,26 @@ durable_status_t durable_worker_complete_activity_task(durable_worker_t* worker,
                                                        const uint8_t* result,
                                                        size_t result_len,
                                                        char** error) {
-  return Guard(error, [&]() -> durable_status_t {
-    if (worker == nullptr) {
-      return Fail(error, DURABLE_INVALID_ARGUMENT, "worker is NULL");
-    }
-    return ParseAndReport<durable::v1::ActivityTaskResult>(
-        result, result_len, "activity result", error, [&](const auto& parsed) {
-          return worker->worker->CompleteActivityTask(parsed);
-        });
-  });
+  return WorkerRequest<durable::v1::ActivityTaskResult>(
+      worker, result, result_len, "result", error,
+      [](durable::core::Worker& w, const auto& parsed) {
+        return w.CompleteActivityTask(parsed);
+      });
 }
 
 durable_status_t durable_worker_record_activity_heartbeat(
     durable_worker_t* worker, const uint8_t* heartbeat, size_t heartbeat_len,
     char** error) {
-  return Guard(error, [&]() -> durable_status_t {
-    if (worker == nullptr) {
-      return Fail(error, DURABLE_INVALID_ARGUMENT, "worker is NULL");
-    }
-    return ParseAndReport<durable::v1::ActivityHeartbeat>(
-        heartbeat, heartbeat_len, "heartbeat", error, [&](const auto& parsed) {
-          return worker->worker->RecordActivityHeartbeat(parsed);
-        });
-  });
+  return WorkerRequest<durable::v1::ActivityHeartbeat>(
+      worker, heartbeat, heartbeat_len, "heartbeat", error,
+      [](durable::core::Worker& w, const auto& parsed) {
+        return w.RecordActivityHeartbeat(parsed);
+      });
 }
 
 void durable_worker_initiate_shutdown(durable_worker_t* worker) {
   if (worker == nullptr) return;
+  CallScope call(worker->calls);
   try {
     worker->worker->InitiateShutdown();
   } catch (...) {
@@ -425,16 +473,21 @@ void durable_worker_initiate_shutdown(durable_worker_t* worker) {
 durable_status_t durable_worker_finalize_shutdown(durable_worker_t* worker,
                                                   int64_t timeout_ms,
                                                   char** error) {
+  if (worker == nullptr) return NullArgument(error, "worker");
   return Guard(error, [&]() -> durable_status_t {
-    if (worker == nullptr) {
-      return Fail(error, DURABLE_INVALID_ARGUMENT, "worker is NULL");
-    }
+    CallScope call(worker->calls);
     return Report(error, worker->worker->FinalizeShutdown(Millis(timeout_ms)));
   });
 }
 
 void durable_worker_free(durable_worker_t* worker) {
   if (worker == nullptr) return;
+  try {
+    // Wakes blocked polls, so that the calls in flight return.
+    worker->worker->InitiateShutdown();
+  } catch (...) {
+  }
+  worker->calls.AwaitNone();
   try {
     delete worker;
   } catch (...) {

@@ -185,12 +185,23 @@ int main(void) {
   error = NULL;
 
   /* State: WorkflowInstanceState.state (field 5) is ACTIVE (1). */
-  CHECK_OK(durable_client_get_workflow_instance_state(client, "c-instance",
-                                                      &out, &out_len, &error),
+  CHECK_OK(durable_client_get_workflow_instance_state(
+               client, "c-instance", strlen("c-instance"), &out, &out_len,
+               &error),
            error);
   size_t state = 0;
   CHECK(find_field(out, out_len, 5, &state, NULL) != NULL && state == 1);
   durable_free(out);
+
+  /* Text that is not valid UTF-8 is refused, naming the argument, and
+   * nothing is stored. */
+  CHECK(durable_client_cancel_workflow_instance(
+            client, "c-instance", strlen("c-instance"), "\xff", 1, &error) ==
+        DURABLE_INVALID_ARGUMENT);
+  CHECK(error != NULL &&
+        strcmp(error, "reason: not valid UTF-8 (byte 0xff at offset 0)") == 0);
+  durable_free(error);
+  error = NULL;
 
   /* Run the workflow: poll its activation, answer CompleteWorkflow("42"). */
   durable_worker_t* worker = NULL;
@@ -229,30 +240,33 @@ int main(void) {
   error = NULL;
 
   /* WorkflowResult.result (field 1) is the payload we returned. */
-  CHECK_OK(durable_client_wait_for_workflow_result(client, "c-instance", 10000,
-                                                   &out, &out_len, &error),
+  CHECK_OK(durable_client_wait_for_workflow_result(
+               client, "c-instance", strlen("c-instance"), 10000, &out,
+               &out_len, &error),
            error);
   const uint8_t* result = find_field(out, out_len, 1, &n, NULL);
   CHECK(result != NULL && contains(result, n, "42"));
   durable_free(out);
 
   /* History: task started, execution started, execution finished. */
-  CHECK_OK(durable_client_get_workflow_history(client, "c-instance", &out,
-                                               &out_len, &error),
+  CHECK_OK(durable_client_get_workflow_history(
+               client, "c-instance", strlen("c-instance"), &out, &out_len,
+               &error),
            error);
   int events = 0;
   find_field(out, out_len, 1, &n, &events);
   CHECK(events == 3);
   durable_free(out);
 
-  CHECK_OK(durable_client_get_workflow_instance_state(client, "c-instance",
-                                                      &out, &out_len, &error),
+  CHECK_OK(durable_client_get_workflow_instance_state(
+               client, "c-instance", strlen("c-instance"), &out, &out_len,
+               &error),
            error);
   CHECK(find_field(out, out_len, 5, &state, NULL) != NULL && state == 2);
   durable_free(out);
 
-  CHECK(durable_client_get_workflow_instance_state(client, "missing", &out,
-                                                   &out_len, &error) ==
+  CHECK(durable_client_get_workflow_instance_state(
+            client, "missing", strlen("missing"), &out, &out_len, &error) ==
         DURABLE_NOT_FOUND);
   durable_free(error);
   error = NULL;

@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <optional>
+#include <string>
 
 #include "absl/strings/string_view.h"
 
@@ -19,6 +20,14 @@ std::optional<size_t> FirstInvalidUtf8(absl::string_view text);
 inline bool IsValidUtf8(absl::string_view text) {
   return !FirstInvalidUtf8(text).has_value();
 }
+
+// The length (1 to 4) of the well-formed UTF-8 sequence that starts at
+// text[i], or 0 if none does. Precondition: i < text.size().
+size_t ValidUtf8SequenceLength(absl::string_view text, size_t i);
+
+// `text` with every byte that is not part of a well-formed sequence written
+// as \xNN, so a message quoting it is valid UTF-8.
+std::string EscapeInvalidUtf8(absl::string_view text);
 
 }  // namespace durable::core
 

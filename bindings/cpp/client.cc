@@ -76,9 +76,9 @@ absl::StatusOr<v1::Payload> Client::WaitForWorkflowResult(
   internal::OutBuffer out;
   char* error = nullptr;
   absl::Status status = internal::StatusFromC(
-      durable_client_wait_for_workflow_result(client_, instance_id.c_str(),
-                                              internal::TimeoutMillis(timeout),
-                                              out.data(), out.size(), &error),
+      durable_client_wait_for_workflow_result(
+          client_, instance_id.data(), instance_id.size(),
+          internal::TimeoutMillis(timeout), out.data(), out.size(), &error),
       &error);
   if (!status.ok()) return status;
   v1::WorkflowResult result;
@@ -106,11 +106,11 @@ absl::Status Client::SignalWorkflowPayload(const std::string& instance_id,
 absl::Status Client::CancelWorkflowInstance(const std::string& instance_id,
                                             std::string_view reason) {
   if (!init_status_.ok()) return init_status_;
-  const std::string reason_string(reason);
   char* error = nullptr;
   return internal::StatusFromC(
-      durable_client_cancel_workflow_instance(client_, instance_id.c_str(),
-                                              reason_string.c_str(), &error),
+      durable_client_cancel_workflow_instance(client_, instance_id.data(),
+                                              instance_id.size(), reason.data(),
+                                              reason.size(), &error),
       &error);
 }
 
@@ -119,10 +119,11 @@ absl::StatusOr<v1::WorkflowInstanceState> Client::GetWorkflowInstanceState(
   if (!init_status_.ok()) return init_status_;
   internal::OutBuffer out;
   char* error = nullptr;
-  absl::Status status = internal::StatusFromC(
-      durable_client_get_workflow_instance_state(
-          client_, instance_id.c_str(), out.data(), out.size(), &error),
-      &error);
+  absl::Status status =
+      internal::StatusFromC(durable_client_get_workflow_instance_state(
+                                client_, instance_id.data(), instance_id.size(),
+                                out.data(), out.size(), &error),
+                            &error);
   if (!status.ok()) return status;
   v1::WorkflowInstanceState state;
   if (status = out.ParseInto(state); !status.ok()) return status;
@@ -134,10 +135,11 @@ Client::ListWorkflowExecutions(const std::string& instance_id) {
   if (!init_status_.ok()) return init_status_;
   internal::OutBuffer out;
   char* error = nullptr;
-  absl::Status status = internal::StatusFromC(
-      durable_client_list_workflow_executions(client_, instance_id.c_str(),
-                                              out.data(), out.size(), &error),
-      &error);
+  absl::Status status =
+      internal::StatusFromC(durable_client_list_workflow_executions(
+                                client_, instance_id.data(), instance_id.size(),
+                                out.data(), out.size(), &error),
+                            &error);
   if (!status.ok()) return status;
   v1::WorkflowExecutionList list;
   if (status = out.ParseInto(list); !status.ok()) return status;
@@ -165,10 +167,11 @@ absl::StatusOr<std::vector<v1::HistoryEvent>> Client::GetWorkflowHistory(
   if (!init_status_.ok()) return init_status_;
   internal::OutBuffer out;
   char* error = nullptr;
-  absl::Status status = internal::StatusFromC(
-      durable_client_get_workflow_history(client_, instance_id.c_str(),
-                                          out.data(), out.size(), &error),
-      &error);
+  absl::Status status =
+      internal::StatusFromC(durable_client_get_workflow_history(
+                                client_, instance_id.data(), instance_id.size(),
+                                out.data(), out.size(), &error),
+                            &error);
   if (!status.ok()) return status;
   v1::History history;
   if (status = out.ParseInto(history); !status.ok()) return status;

@@ -8,6 +8,7 @@
 #include "bindings/cpp/c_abi.h"
 #include "core/proto/protocol.pb.h"
 #include "durable/durable.h"
+#include "durable/failure.h"
 #include "durable/internal/activity_executor.h"
 #include "durable/internal/workflow_executor.h"
 
@@ -25,6 +26,24 @@ void LogError(absl::string_view what, durable_status_t code, char* error) {
                             " failed: ", durable_status_name(code), ": ",
                             error != nullptr ? error : "", "\n")
             << std::flush;
+}
+
+// The message of a failed call (freed).
+std::string TakeError(char*& error) {
+  std::unique_ptr<char, internal::DurableFree> owned(error);
+  error = nullptr;
+  return owned != nullptr ? std::string(owned.get()) : std::string();
+}
+
+// The failure that replaces an answer the C ABI refused as malformed (text
+// that is not valid UTF-8, say). The refused call did nothing, so the task
+// still awaits an answer; without this one its lease would be renewed
+// forever.
+v1::Failure RefusedAnswer(absl::string_view what, absl::string_view reason) {
+  v1::Failure failure;
+  failure.set_type(std::string(kInvalidArgumentFailure));
+  failure.set_message(absl::StrCat("durable refused ", what, ": ", reason));
+  return failure;
 }
 
 }  // namespace
@@ -152,6 +171,20 @@ void Worker::PollWorkflowActivations() {
     const std::string bytes = completion.SerializeAsString();
     code = durable_worker_complete_workflow_activation(
         worker_, internal::Bytes(bytes), bytes.size(), &error);
+    if (code == DURABLE_INVALID_ARGUMENT) {
+      // Fail the workflow task instead (it is retried later, and the reason
+      // shows as the instance's last task failure).
+      v1::WorkflowActivationCompletion failed;
+      failed.set_run_id(activation.run_id());
+      *failed.mutable_failed() =
+          RefusedAnswer("the workflow's completion", TakeError(error));
+      std::cerr << "[durable] worker: workflow instance "
+                << activation.instance_id() << " (run " << activation.run_id()
+                << "): " << failed.failed().message() << "\n";
+      const std::string replacement = failed.SerializeAsString();
+      code = durable_worker_complete_workflow_activation(
+          worker_, internal::Bytes(replacement), replacement.size(), &error);
+    }
     if (code != DURABLE_OK) {
       LogError(absl::StrCat("completing the activation of workflow instance ",
                             activation.instance_id(), " (run ",
@@ -207,6 +240,19 @@ void Worker::PollActivityTasks() {
             .SerializeAsString();
     code = durable_worker_complete_activity_task(
         worker_, internal::Bytes(bytes), bytes.size(), &error);
+    if (code == DURABLE_INVALID_ARGUMENT) {
+      // Report the attempt as failed instead, without retries: the same
+      // code would most likely produce the same result.
+      v1::ActivityTaskResult failed;
+      failed.set_task_token(task.task_token());
+      *failed.mutable_failed() = RefusedAnswer(
+          absl::StrCat("the result of activity \"", task.activity_name(), "\""),
+          TakeError(error));
+      failed.mutable_failed()->set_non_retryable(true);
+      const std::string replacement = failed.SerializeAsString();
+      code = durable_worker_complete_activity_task(
+          worker_, internal::Bytes(replacement), replacement.size(), &error);
+    }
     if (code == DURABLE_NOT_FOUND && timed_out) {
       // The activity learned from a heartbeat that its attempt timed out;
       // the engine already failed (or retried) it.

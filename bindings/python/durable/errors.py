@@ -371,27 +371,64 @@ def error_from_failure(failure: common_pb2.Failure,
                non_retryable=failure.non_retryable, cause=cause)
 
 
-def failure_from_exception(error: BaseException) -> common_pb2.Failure:
+def failure_from_exception(error: BaseException,
+                           _seen: Optional[set] = None) -> common_pb2.Failure:
     """Converts an exception raised by user code into a ``durable.v1.Failure``.
 
     FailureError keeps its type, message, details, non_retryable flag and
     cause; any other exception gives ``type = class name`` and ``message =
     str(error)``, with ``__cause__`` (``raise ... from ...``) as the cause.
+
+    Never raises: text that is not valid UTF-8 (a lone surrogate, as in a
+    non-UTF-8 file name decoded by ``os.fsdecode``) is escaped, and an
+    exception whose ``str()`` raises gets a message saying so.
     """
     from durable import converter
 
     failure = common_pb2.Failure()
     if isinstance(error, FailureError):
-        failure.type = error.type
-        failure.message = error.message
+        failure.type = _text(error.type)
+        failure.message = _text(error.message)
         failure.non_retryable = error.non_retryable
         if error.details is not None:
-            failure.details.CopyFrom(converter.encode(error.details))
+            try:
+                failure.details.CopyFrom(converter.encode(error.details))
+            except Exception as e:  # noqa: BLE001 - report the failure without its details
+                failure.message += f" (its details cannot be encoded: {_describe(e)})"
         cause: Optional[BaseException] = error.cause or error.__cause__
     else:
-        failure.type = type(error).__name__
-        failure.message = str(error)
+        failure.type = _text(type(error).__name__)
+        failure.message = _describe(error)
         cause = error.__cause__
-    if cause is not None and cause is not error:
-        failure.cause.CopyFrom(failure_from_exception(cause))
+    seen = (_seen or set()) | {id(error)}
+    if cause is not None and id(cause) not in seen:  # a cycle of causes ends here
+        failure.cause.CopyFrom(failure_from_exception(cause, seen))
     return failure
+
+
+def _text(value: Any) -> str:
+    """``value`` as text that protobuf (and the C ABI) accept: valid UTF-8."""
+    text = value if isinstance(value, str) else str(value)
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        # Lone surrogates: the ones surrogateescape made of undecodable bytes
+        # become \xNN again, any other \uNNNN.
+        return "".join(_escape_surrogate(c) for c in text)
+
+
+def _escape_surrogate(char: str) -> str:
+    code = ord(char)
+    if 0xDC80 <= code <= 0xDCFF:
+        return f"\\x{code - 0xDC00:02x}"
+    if 0xD800 <= code <= 0xDFFF:
+        return f"\\u{code:04x}"
+    return char
+
+
+def _describe(error: BaseException) -> str:
+    try:
+        return _text(str(error))
+    except Exception as e:  # noqa: BLE001 - a __str__ may raise anything
+        return f"<{type(error).__name__}: str() raised {type(e).__name__}>"

@@ -8,7 +8,10 @@ Pollers are threads blocked in the C ABI with the GIL released. Workflow
 activations are applied by the binding's deterministic loop on the polling
 thread; activity tasks run on the polling thread too (plain functions), or on
 the worker's own asyncio loop thread (``async def`` activities), so
-``activity_pollers`` bounds how many activities run at once.
+``activity_pollers`` bounds how many activities run at once. A poller
+survives anything user code raises (it becomes the activity's or the
+workflow task's failure), and an answer the C ABI refuses as malformed is
+replaced by a failure carrying the reason, so no task is left leased forever.
 
 Leaving the ``with`` block (or :meth:`Worker.stop`, or Ctrl-C in
 :meth:`Worker.run`) shuts down gracefully: no new tasks are taken, in-flight
@@ -38,8 +41,9 @@ from durable._native import native
 from durable._proto import protocol_pb2, service_pb2
 from durable._activity import execute_activity_task
 from durable.client import Backend
-from durable.errors import (ActivityAttemptTimedOutError, DurableError, FailedPreconditionError,
-                            NotFoundError, ShutdownError, WaitTimeoutError)
+from durable.errors import (INVALID_ARGUMENT_FAILURE, ActivityAttemptTimedOutError, DurableError,
+                            FailedPreconditionError, InvalidArgumentError, NotFoundError,
+                            ShutdownError, WaitTimeoutError, failure_from_exception)
 from durable.registry import ActivityDefinition, WorkflowDefinition, build_table
 from durable._workflow import WorkflowExecutor
 
@@ -255,65 +259,133 @@ class Worker:
         assert self._loop is not None
         return asyncio.run_coroutine_threadsafe(coro, self._loop).result()
 
+    # Every poller loop survives any exception from user code, from formatting
+    # it, or from the binding itself: a poller thread that died would leave
+    # the worker with fewer pollers, and after the last one it runs nothing.
     def _poll_workflow_activations(self) -> None:
         worker = self._native
         while True:
             try:
-                data = worker.poll_workflow_activation(self._poll_timeout_ms)
-            except ShutdownError:
-                return
-            except DurableError as e:
-                _log.error("worker: polling a workflow activation failed: %s", e)
+                if not self._poll_workflow_activation(worker):
+                    return
+            except BaseException:  # noqa: BLE001 - keep polling whatever happened
+                _log.exception("worker: a workflow poller caught an unexpected error")
                 if self._stopping:
                     return
                 time.sleep(0.2)
-                continue
-            if data is None:
-                if self._past_stop_deadline():
-                    return
-                continue
-            activation = protocol_pb2.WorkflowActivation.FromString(data)
-            try:
-                completion = self._executor.process(activation)
-            except Exception as e:  # noqa: BLE001 - a binding bug: fail the task, keep polling
-                _log.exception("worker: processing an activation failed")
-                completion = protocol_pb2.WorkflowActivationCompletion(run_id=activation.run_id)
-                completion.failed.type = "INTERNAL"
-                completion.failed.message = f"{type(e).__name__}: {e}"
-            try:
-                worker.complete_workflow_activation(completion.SerializeToString())
-            except DurableError as e:
-                _log.warning("worker: completing the activation of workflow instance %s "
-                             "(run %s) failed: %s", activation.instance_id, activation.run_id, e)
+
+    def _poll_workflow_activation(self, worker: Any) -> bool:
+        """Polls and answers one activation; False once the poller should stop."""
+        try:
+            data = worker.poll_workflow_activation(self._poll_timeout_ms)
+        except ShutdownError:
+            return False
+        except DurableError as e:
+            _log.error("worker: polling a workflow activation failed: %s", e)
+            if self._stopping:
+                return False
+            time.sleep(0.2)
+            return True
+        if data is None:
+            return not self._past_stop_deadline()
+        activation = protocol_pb2.WorkflowActivation.FromString(data)
+        try:
+            completion = self._executor.process(activation)
+        except BaseException as e:  # noqa: BLE001 - a binding bug: fail the task, keep polling
+            _log.exception("worker: processing an activation failed")
+            completion = protocol_pb2.WorkflowActivationCompletion(run_id=activation.run_id)
+            completion.failed.CopyFrom(failure_from_exception(e))
+            completion.failed.message = f"{type(e).__name__}: {completion.failed.message}"
+            completion.failed.type = "INTERNAL"
+        try:
+            worker.complete_workflow_activation(completion.SerializeToString())
+        except InvalidArgumentError as e:
+            # Refused before the engine saw it (an instance id with NUL, say):
+            # nothing happened and the activation still awaits an answer. Fail
+            # the workflow task with the reason (it is retried later) rather
+            # than leave its lease to be renewed forever.
+            _log.warning("worker: workflow instance %s (run %s): durable refused the "
+                         "completion: %s", activation.instance_id, activation.run_id, e)
+            failed = protocol_pb2.WorkflowActivationCompletion(run_id=activation.run_id)
+            failed.failed.type = INVALID_ARGUMENT_FAILURE
+            failed.failed.message = f"durable refused the workflow's completion: {e.message}"
+            _complete_quietly(worker.complete_workflow_activation, failed, activation)
+        except DurableError as e:
+            _log.warning("worker: completing the activation of workflow instance %s "
+                         "(run %s) failed: %s", activation.instance_id, activation.run_id, e)
+        return True
 
     def _poll_activity_tasks(self) -> None:
         worker = self._native
         while True:
             try:
-                data = worker.poll_activity_task(self._poll_timeout_ms)
-            except ShutdownError:
-                return
-            except DurableError as e:
-                _log.error("worker: polling an activity task failed: %s", e)
+                if not self._poll_activity_task(worker):
+                    return
+            except BaseException:  # noqa: BLE001 - keep polling whatever happened
+                _log.exception("worker: an activity poller caught an unexpected error")
                 if self._stopping:
                     return
                 time.sleep(0.2)
-                continue
-            if data is None:
-                continue
-            task = protocol_pb2.ActivityTask.FromString(data)
+
+    def _poll_activity_task(self, worker: Any) -> bool:
+        """Polls, runs and reports one activity attempt; False once the poller should stop."""
+        try:
+            data = worker.poll_activity_task(self._poll_timeout_ms)
+        except ShutdownError:
+            return False
+        except DurableError as e:
+            _log.error("worker: polling an activity task failed: %s", e)
+            if self._stopping:
+                return False
+            time.sleep(0.2)
+            return True
+        if data is None:
+            return True
+        task = protocol_pb2.ActivityTask.FromString(data)
+        try:
             result = execute_activity_task(self._activities, task, self._run_async,
                                            worker.record_activity_heartbeat)
-            try:
-                worker.complete_activity_task(result.SerializeToString())
-            except NotFoundError as e:
-                # The attempt timed out while it ran; the engine already failed
-                # (and maybe retried) it, so its late outcome is dropped.
-                level = (logging.DEBUG if result.failed.type == ActivityAttemptTimedOutError.__name__
-                         else logging.INFO)
-                _log.log(level, 'worker: late outcome of activity "%s" (attempt %d) of workflow '
-                         "instance %s dropped: %s", task.activity_name, task.attempt,
-                         task.instance_id, e)
-            except DurableError as e:
-                _log.warning('worker: completing activity "%s" of workflow instance %s '
-                             "failed: %s", task.activity_name, task.instance_id, e)
+        except BaseException as e:  # noqa: BLE001 - SystemExit, CancelledError, a binding bug
+            result = protocol_pb2.ActivityTaskResult(task_token=task.task_token)
+            result.failed.CopyFrom(failure_from_exception(e))
+        _complete_activity(worker, task, result)
+        return True
+
+
+def _complete_activity(worker: Any, task: protocol_pb2.ActivityTask,
+                       result: protocol_pb2.ActivityTaskResult) -> None:
+    """Reports an attempt's outcome; one that durable refuses becomes the attempt's failure."""
+    try:
+        worker.complete_activity_task(result.SerializeToString())
+    except InvalidArgumentError as e:
+        # Refused before the engine saw it: the attempt is still in flight.
+        # Fail it, not retried (the same code would most likely produce the
+        # same result), rather than leave its lease to be renewed forever.
+        _log.warning('worker: durable refused the result of activity "%s" of workflow '
+                     "instance %s: %s", task.activity_name, task.instance_id, e)
+        failed = protocol_pb2.ActivityTaskResult(task_token=task.task_token)
+        failed.failed.type = INVALID_ARGUMENT_FAILURE
+        failed.failed.message = (f'durable refused the result of activity '
+                                 f'"{task.activity_name}": {e.message}')
+        failed.failed.non_retryable = True
+        _complete_quietly(worker.complete_activity_task, failed, task)
+    except NotFoundError as e:
+        # The attempt timed out while it ran; the engine already failed (and
+        # maybe retried) it, so its late outcome is dropped.
+        level = (logging.DEBUG if result.failed.type == ActivityAttemptTimedOutError.__name__
+                 else logging.INFO)
+        _log.log(level, 'worker: late outcome of activity "%s" (attempt %d) of workflow '
+                 "instance %s dropped: %s", task.activity_name, task.attempt,
+                 task.instance_id, e)
+    except DurableError as e:
+        _log.warning('worker: completing activity "%s" of workflow instance %s '
+                     "failed: %s", task.activity_name, task.instance_id, e)
+
+
+def _complete_quietly(complete: Callable[[bytes], None], message: Any, about: Any) -> None:
+    """Sends the answer that replaces a refused one; logs if that fails too."""
+    try:
+        complete(message.SerializeToString())
+    except DurableError as e:
+        _log.warning("worker: workflow instance %s: the replacement answer failed too: %s",
+                     about.instance_id, e)

@@ -17,6 +17,12 @@
 //    is installed, RuntimeError("<STATUS_NAME>: message") is raised.
 //  - Polls return None on DURABLE_TIMEOUT; DURABLE_SHUTDOWN raises like any
 //    other status.
+//  - Text arguments (instance ids, cancel reasons) are passed to durable.h
+//    whole, with their length: durable refuses an id with NUL, and text
+//    that is not valid UTF-8, with INVALID_ARGUMENT naming the argument. A
+//    str holding lone surrogates (a non-UTF-8 file name decoded with
+//    surrogateescape, say) is passed as the bytes it stands for, so it is
+//    refused the same way rather than with pybind11's TypeError.
 //  - close() releases a handle early; every later call raises
 //    FAILED_PRECONDITION. The caller (the package) must not close a worker
 //    while another thread is inside one of its calls.
@@ -90,6 +96,23 @@ struct BytesView {
   size_t size;
 };
 
+// The bytes of a text argument: a str as UTF-8 (lone surrogates as the
+// bytes they escape, or encoded as they are), bytes as they are.
+std::string TextArgument(const py::handle& value, const char* what) {
+  if (PyBytes_Check(value.ptr())) return value.cast<std::string>();
+  if (!PyUnicode_Check(value.ptr())) {
+    throw py::type_error(std::string(what) + " must be str or bytes");
+  }
+  for (const char* errors : {"strict", "surrogateescape", "surrogatepass"}) {
+    PyObject* encoded = PyUnicode_AsEncodedString(value.ptr(), "utf-8", errors);
+    if (encoded != nullptr) {
+      return py::reinterpret_steal<py::bytes>(encoded).cast<std::string>();
+    }
+    PyErr_Clear();
+  }
+  throw py::value_error(std::string(what) + " cannot be encoded");
+}
+
 class Backend {
  public:
   explicit Backend(const std::string& uri) {
@@ -136,22 +159,25 @@ class Client {
           handle(), in.data, in.size, &out.data, &out.size, error);
     });
   }
-  py::bytes WaitForResult(const std::string& instance_id, int64_t timeout_ms) {
+  py::bytes WaitForResult(const py::object& instance, int64_t timeout_ms) {
+    const std::string id = TextArgument(instance, "instance_id");
     return CallOut([&](OutBuffer& out, char** error) {
       return durable_client_wait_for_workflow_result(
-          handle(), instance_id.c_str(), timeout_ms, &out.data, &out.size,
+          handle_, id.data(), id.size(), timeout_ms, &out.data, &out.size,
           error);
     });
   }
-  py::bytes GetState(const std::string& instance_id) {
+  py::bytes GetState(const py::object& instance) {
+    const std::string id = TextArgument(instance, "instance_id");
     return CallOut([&](OutBuffer& out, char** error) {
       return durable_client_get_workflow_instance_state(
-          handle(), instance_id.c_str(), &out.data, &out.size, error);
+          handle_, id.data(), id.size(), &out.data, &out.size, error);
     });
   }
-  py::bytes GetHistory(const std::string& instance_id) {
+  py::bytes GetHistory(const py::object& instance) {
+    const std::string id = TextArgument(instance, "instance_id");
     return CallOut([&](OutBuffer& out, char** error) {
-      return durable_client_get_workflow_history(handle(), instance_id.c_str(),
+      return durable_client_get_workflow_history(handle_, id.data(), id.size(),
                                                  &out.data, &out.size, error);
     });
   }
@@ -171,14 +197,16 @@ class Client {
     }
     if (code != DURABLE_OK) Raise(code, error);
   }
-  void Cancel(const std::string& instance_id, const std::string& reason) {
+  void Cancel(const py::object& instance, const py::object& why) {
     durable_client_t* client = handle();
+    const std::string id = TextArgument(instance, "instance_id");
+    const std::string reason = TextArgument(why, "reason");
     char* error = nullptr;
     durable_status_t code;
     {
       py::gil_scoped_release release;
       code = durable_client_cancel_workflow_instance(
-          client, instance_id.c_str(), reason.c_str(), &error);
+          client, id.data(), id.size(), reason.data(), reason.size(), &error);
     }
     if (code != DURABLE_OK) Raise(code, error);
   }

@@ -7,24 +7,53 @@
  *
  *  - Objects are opaque handles created by durable_*_open / durable_*_new and
  *    released by the matching durable_*_free. Every free function accepts NULL.
- *  - Inputs are borrowed: `(const uint8_t* data, size_t len)` pairs and
- *    NUL-terminated strings are only read during the call.
+ *  - Inputs are borrowed: they are only read during the call. Buffers are
+ *    `(const uint8_t* data, size_t len)` pairs; (NULL, 0) is the empty
+ *    buffer, NULL with a non-zero length is DURABLE_INVALID_ARGUMENT. A
+ *    buffer longer than protobuf can parse (2^31 - 1 bytes) is refused with
+ *    DURABLE_INVALID_ARGUMENT before any byte of it is read.
+ *  - Text is UTF-8. Instance ids and cancel reasons are passed as
+ *    `(const char* text, size_t len)`, so nothing is cut at a NUL; the
+ *    backend URI is a NUL-terminated string. Text that is not valid UTF-8
+ *    (RFC 3629: the rule protobuf applies to proto3 `string` fields), in an
+ *    argument or in any `string` field of a request message at any depth,
+ *    is refused with DURABLE_INVALID_ARGUMENT and a message naming the field,
+ *    e.g.
+ *      CreateWorkflowInstanceRequest.metadata["k"]: not valid UTF-8 (byte
+ *      0xff at offset 3)
+ *    and nothing is stored: text that cannot be read back would poison
+ *    whatever reads it later. `bytes` fields (payload data, task tokens)
+ *    take any bytes. Instance ids (arguments, and every `instance_id`
+ *    field of a request) must not contain NUL.
+ *  - Every argument is checked before anything is done: a call refused with
+ *    DURABLE_INVALID_ARGUMENT had no effect (a create with a NULL output
+ *    pointer creates nothing).
  *  - Outputs are library-owned: buffers returned through `uint8_t** out,
  *    size_t* out_len` and strings returned through `char**` are allocated by
- *    durable and must be released with durable_free().
+ *    durable and must be released with durable_free(). On failure, `*out`
+ *    is NULL and `*out_len` 0 (where those pointers are not NULL).
  *  - Structured inputs and outputs are serialized protocol buffers of package
  *    durable.v1 (the .proto files in core/proto); the header names the
- *    message type of
- *    every buffer. Those messages are part of this ABI.
+ *    message type of every buffer. Those messages are part of this ABI.
  *  - Every fallible call returns a durable_status_t. On failure, if `error` is
  *    not NULL, `*error` receives a message naming what was wrong (free it with
- *    durable_free); on success `*error` is set to NULL. Read `*error` only
- *    after the call returned (not in the same expression as the call).
+ *    durable_free); on success `*error` is set to NULL. Messages are valid
+ *    UTF-8 (bytes of the input that are not are written as \xNN). Read
+ *    `*error` only after the call returned (not in the same expression as
+ *    the call).
  *  - Threads: handles are thread-safe unless a function says otherwise.
  *    Polling calls block up to a timeout and return DURABLE_SHUTDOWN once the
  *    worker is shutting down and has nothing left to hand out.
  *  - Lifetimes: a client or worker keeps its backend alive, so the backend
- *    handle may be freed before them.
+ *    handle may be freed before them. A free may run while other threads are
+ *    still inside calls on the same handle that began before the free did
+ *    (a thread blocked in a poll, say): it waits for every such call to
+ *    return before it releases the handle (durable_worker_free first
+ *    initiates shutdown, which wakes blocked polls). A call that begins
+ *    after the free began, and a second free of the same handle, are uses
+ *    after free: undefined behavior. So the caller must know that each
+ *    other thread's calls have begun (or stopped) before it frees: a poller
+ *    thread that may start another poll must be stopped first.
  *
  * Only symbols starting with durable_ are exported by libdurable.so.
  */
@@ -82,8 +111,9 @@ DURABLE_EXPORT const char* durable_status_name(durable_status_t status);
 /* The library version, e.g. "0.1.0". Static storage. */
 DURABLE_EXPORT const char* durable_version(void);
 
-/* The ABI version; bumped on any incompatible change to this header. */
-#define DURABLE_ABI_VERSION 1
+/* The ABI version; bumped on any incompatible change to this header.
+ * 2: instance ids and cancel reasons are (pointer, length) pairs. */
+#define DURABLE_ABI_VERSION 2
 DURABLE_EXPORT int durable_abi_version(void);
 
 /* Releases a buffer or string returned by durable. Accepts NULL. */
@@ -100,14 +130,16 @@ typedef struct durable_backend_t durable_backend_t;
  *   sqlite::memory:                   a private in-memory database, shared by
  *                                     every client and worker of this handle
  * Paths are percent-decoded; the query takes the option busy_timeout_ms=N
- * (default 5000). A malformed or unsupported URI, a fragment or an unknown
- * option fails with DURABLE_INVALID_ARGUMENT (see docs/backends.md for the
- * errors of a path that cannot hold a database). */
+ * (default 5000). A malformed or unsupported URI (or one that is not valid
+ * UTF-8), a fragment or an unknown option fails with
+ * DURABLE_INVALID_ARGUMENT (see docs/backends.md for the errors of a path
+ * that cannot hold a database). */
 DURABLE_EXPORT durable_status_t durable_backend_open(const char* uri,
                                                      durable_backend_t** out,
                                                      char** error);
 
-/* Releases the caller's reference. Accepts NULL. */
+/* Releases the caller's reference; waits for durable_client_new and
+ * durable_worker_new calls in flight on it. Accepts NULL. */
 DURABLE_EXPORT void durable_backend_free(durable_backend_t* backend);
 
 /* ------------------------------------------------------------------------
@@ -118,6 +150,8 @@ typedef struct durable_client_t durable_client_t;
 DURABLE_EXPORT durable_status_t durable_client_new(durable_backend_t* backend,
                                                    durable_client_t** out,
                                                    char** error);
+/* Waits for the calls in flight on the client (a wait for a result returns
+ * at its timeout at the latest), then releases it. Accepts NULL. */
 DURABLE_EXPORT void durable_client_free(durable_client_t* client);
 
 /* Creates a workflow instance.
@@ -133,27 +167,27 @@ DURABLE_EXPORT durable_status_t durable_client_create_workflow_instance(
  * *out: durable.v1.WorkflowResult (a result payload or a failure).
  * DURABLE_TIMEOUT if it is still running; DURABLE_NOT_FOUND if unknown. */
 DURABLE_EXPORT durable_status_t durable_client_wait_for_workflow_result(
-    durable_client_t* client, const char* instance_id, int64_t timeout_ms,
-    uint8_t** out, size_t* out_len, char** error);
+    durable_client_t* client, const char* instance_id, size_t instance_id_len,
+    int64_t timeout_ms, uint8_t** out, size_t* out_len, char** error);
 
 /* The state of the instance's latest execution.
  * *out: durable.v1.WorkflowInstanceState. */
 DURABLE_EXPORT durable_status_t durable_client_get_workflow_instance_state(
-    durable_client_t* client, const char* instance_id, uint8_t** out,
-    size_t* out_len, char** error);
+    durable_client_t* client, const char* instance_id, size_t instance_id_len,
+    uint8_t** out, size_t* out_len, char** error);
 
 /* The history of the instance's latest execution, oldest event first.
  * *out: durable.v1.History. */
 DURABLE_EXPORT durable_status_t durable_client_get_workflow_history(
-    durable_client_t* client, const char* instance_id, uint8_t** out,
-    size_t* out_len, char** error);
+    durable_client_t* client, const char* instance_id, size_t instance_id_len,
+    uint8_t** out, size_t* out_len, char** error);
 
 /* Every stored execution of the instance, oldest first: earlier executions
  * ended in CONTINUED_AS_NEW (unless they were removed).
  * *out: durable.v1.WorkflowExecutionList. */
 DURABLE_EXPORT durable_status_t durable_client_list_workflow_executions(
-    durable_client_t* client, const char* instance_id, uint8_t** out,
-    size_t* out_len, char** error);
+    durable_client_t* client, const char* instance_id, size_t instance_id_len,
+    uint8_t** out, size_t* out_len, char** error);
 
 /* The live workers of the backend (each worker records itself, with its
  * host, pid, queues and registered names, and renews the entry by
@@ -173,10 +207,10 @@ DURABLE_EXPORT durable_status_t durable_client_signal_workflow(
 
 /* Asks the instance's active execution to cancel: its workflow context
  * becomes canceled (the workflow decides how to finish). `reason` may be
- * NULL. DURABLE_NOT_FOUND if the instance is unknown or finished. */
+ * (NULL, 0). DURABLE_NOT_FOUND if the instance is unknown or finished. */
 DURABLE_EXPORT durable_status_t durable_client_cancel_workflow_instance(
-    durable_client_t* client, const char* instance_id, const char* reason,
-    char** error);
+    durable_client_t* client, const char* instance_id, size_t instance_id_len,
+    const char* reason, size_t reason_len, char** error);
 
 /* ------------------------------------------------------------------------
  * Workers: run workflow and activity tasks for a language layer.
@@ -208,7 +242,12 @@ DURABLE_EXPORT durable_status_t durable_worker_poll_workflow_activation(
  * DURABLE_NON_DETERMINISM when replayed commands differ from history (the
  * task is failed and retried later; history is untouched); DURABLE_ABORTED
  * when the task's lease was lost. The run's next activation, if any, becomes
- * available to pollers either way. */
+ * available to pollers either way.
+ * DURABLE_INVALID_ARGUMENT when the bytes are refused before the worker saw
+ * them (not a valid message, invalid UTF-8, ...): then nothing happened and
+ * the activation still awaits its answer, its lease renewed meanwhile. The
+ * caller must answer it, e.g. with a `failed` completion carrying the
+ * message (which fails the workflow task; it is retried later). */
 DURABLE_EXPORT durable_status_t durable_worker_complete_workflow_activation(
     durable_worker_t* worker, const uint8_t* completion, size_t completion_len,
     char** error);
@@ -221,7 +260,10 @@ durable_worker_poll_activity_task(durable_worker_t* worker, int64_t timeout_ms,
                                   uint8_t** out, size_t* out_len, char** error);
 
 /* Reports an activity attempt's outcome.
- * result: durable.v1.ActivityTaskResult (with the task's task_token). */
+ * result: durable.v1.ActivityTaskResult (with the task's task_token).
+ * DURABLE_INVALID_ARGUMENT when the bytes are refused (see above): nothing
+ * happened and the attempt is still in flight; the caller must report it
+ * again, e.g. as failed with the message. */
 DURABLE_EXPORT durable_status_t durable_worker_complete_activity_task(
     durable_worker_t* worker, const uint8_t* result, size_t result_len,
     char** error);
@@ -245,7 +287,11 @@ DURABLE_EXPORT void durable_worker_initiate_shutdown(durable_worker_t* worker);
 DURABLE_EXPORT durable_status_t durable_worker_finalize_shutdown(
     durable_worker_t* worker, int64_t timeout_ms, char** error);
 
-/* Releases the worker; initiates shutdown first if needed. Accepts NULL. */
+/* Releases the worker: initiates shutdown (waking blocked polls), waits for
+ * every call in flight on the worker to return (see Lifetimes above; a call
+ * that is still waiting for in-flight work returns at its timeout), then
+ * releases the worker. Leases it still holds expire on their own
+ * (durable_worker_finalize_shutdown releases them at once). Accepts NULL. */
 DURABLE_EXPORT void durable_worker_free(durable_worker_t* worker);
 
 #ifdef __cplusplus

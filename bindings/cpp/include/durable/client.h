@@ -28,6 +28,12 @@
 // cancellation, see cancellation.h). NotFound if the instance is unknown or
 // already finished.
 //
+// Text (instance ids, names, queues, metadata, reasons) must be valid UTF-8
+// and instance ids must not contain NUL; otherwise the call fails with
+// InvalidArgument naming the field (e.g. "instance_id: an instance id cannot
+// contain NUL (found at offset 1)") and nothing is stored. Ids are passed
+// whole, so "a\0b" is refused rather than taken for "a".
+//
 // Thread-safe. The Registry, if any, must outlive the Client.
 #ifndef DURABLE_CLIENT_H_
 #define DURABLE_CLIENT_H_

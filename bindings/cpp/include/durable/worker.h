@@ -24,7 +24,13 @@
 //
 // Errors while completing tasks (a NON_DETERMINISM rejection, a lost lease)
 // are logged to stderr and do not stop the worker: the engine retries the
-// task. The Registry must outlive the Worker.
+// task. An answer the C ABI refuses as malformed (text that is not valid
+// UTF-8 in a failure message, a name, metadata, ...) is replaced by a
+// failure carrying the ABI's reason, so the task never hangs: a workflow's
+// completion becomes a failed workflow task (retried later; the reason is
+// the instance's last task failure), an activity's result a non-retryable
+// failure of type "InvalidArgument" that the workflow sees. The Registry
+// must outlive the Worker.
 //
 // Several workers -- in this process or others, in C++ or Python -- may poll
 // the same queue with different registries. Start() tells the engine the

@@ -175,9 +175,11 @@ class Worker:
                     target=self._loop.run_forever, name="durable-activity-loop", daemon=True)
                 self._loop_thread.start()
             for i in range(self._workflow_pollers):
-                self._spawn(self._poll_workflow_activations, f"durable-workflow-poller-{i}")
+                self._spawn(lambda: self._poll_forever(self._poll_workflow_activation, "workflow"),
+                            f"durable-workflow-poller-{i}")
             for i in range(self._activity_pollers):
-                self._spawn(self._poll_activity_tasks, f"durable-activity-poller-{i}")
+                self._spawn(lambda: self._poll_forever(self._poll_activity_task, "activity"),
+                            f"durable-activity-poller-{i}")
         return self
 
     def _spawn(self, target: Callable[[], None], name: str) -> None:
@@ -262,14 +264,14 @@ class Worker:
     # Every poller loop survives any exception from user code, from formatting
     # it, or from the binding itself: a poller thread that died would leave
     # the worker with fewer pollers, and after the last one it runs nothing.
-    def _poll_workflow_activations(self) -> None:
+    def _poll_forever(self, poll_once: Callable[[Any], bool], kind: str) -> None:
         worker = self._native
         while True:
             try:
-                if not self._poll_workflow_activation(worker):
+                if not poll_once(worker):
                     return
             except BaseException:  # noqa: BLE001 - keep polling whatever happened
-                _log.exception("worker: a workflow poller caught an unexpected error")
+                _log.exception("worker: a %s poller caught an unexpected error", kind)
                 if self._stopping:
                     return
                 time.sleep(0.2)
@@ -314,18 +316,6 @@ class Worker:
             _log.warning("worker: completing the activation of workflow instance %s "
                          "(run %s) failed: %s", activation.instance_id, activation.run_id, e)
         return True
-
-    def _poll_activity_tasks(self) -> None:
-        worker = self._native
-        while True:
-            try:
-                if not self._poll_activity_task(worker):
-                    return
-            except BaseException:  # noqa: BLE001 - keep polling whatever happened
-                _log.exception("worker: an activity poller caught an unexpected error")
-                if self._stopping:
-                    return
-                time.sleep(0.2)
 
     def _poll_activity_task(self, worker: Any) -> bool:
         """Polls, runs and reports one activity attempt; False once the poller should stop."""

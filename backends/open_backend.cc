@@ -9,7 +9,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "backends/sqlite/sqlite_backend.h"
+#include "backends/sqlite/sqlite_store.h"
 #include "core/storage/backend_uri.h"
 
 namespace durable::backends {
@@ -25,13 +25,13 @@ absl::Status Malformed(const core::storage::BackendUri& uri,
                                                  "; ", kSqliteExpected));
 }
 
-absl::StatusOr<std::shared_ptr<core::Backend>> Shared(
-    absl::StatusOr<std::unique_ptr<sqlite::SqliteBackend>> backend) {
+absl::StatusOr<std::shared_ptr<core::AdminStore>> Shared(
+    absl::StatusOr<std::unique_ptr<sqlite::SqliteStore>> backend) {
   if (!backend.ok()) return backend.status();
-  return std::shared_ptr<core::Backend>(std::move(*backend));
+  return std::shared_ptr<core::AdminStore>(std::move(*backend));
 }
 
-absl::StatusOr<std::shared_ptr<core::Backend>> OpenSqlite(
+absl::StatusOr<std::shared_ptr<core::AdminStore>> OpenSqlite(
     const core::storage::BackendUri& uri) {
   absl::StatusOr<std::map<std::string, std::string>> query =
       core::storage::QueryOptions(uri, {"busy_timeout_ms"});
@@ -49,7 +49,7 @@ absl::StatusOr<std::shared_ptr<core::Backend>> OpenSqlite(
   if (!uri.has_authority) {
     if (uri.path != ":memory:") return Malformed(uri, "unknown form");
     options.in_memory = true;
-    return Shared(sqlite::SqliteBackend::Open(options));
+    return Shared(sqlite::SqliteStore::Open(options));
   }
   if (!uri.host.empty() || uri.port.has_value() || !uri.user.empty()) {
     return Malformed(uri, "a SQLite file has no host (write three slashes)");
@@ -60,12 +60,12 @@ absl::StatusOr<std::shared_ptr<core::Backend>> OpenSqlite(
     return Malformed(uri, "the path must name a file by its absolute path");
   }
   options.path = uri.path;
-  return Shared(sqlite::SqliteBackend::Open(options));
+  return Shared(sqlite::SqliteStore::Open(options));
 }
 
 }  // namespace
 
-absl::StatusOr<std::shared_ptr<core::Backend>> OpenBackend(
+absl::StatusOr<std::shared_ptr<core::AdminStore>> OpenBackend(
     absl::string_view uri) {
   if (uri.empty()) {
     return absl::InvalidArgumentError(

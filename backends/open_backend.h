@@ -19,11 +19,11 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "core/backend.h"
+#include "core/storage/admin_store.h"
 
 namespace durable::backends {
 
-absl::StatusOr<std::shared_ptr<core::Backend>> OpenBackend(
+absl::StatusOr<std::shared_ptr<core::AdminStore>> OpenBackend(
     absl::string_view uri);
 
 }  // namespace durable::backends

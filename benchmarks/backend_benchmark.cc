@@ -1,6 +1,6 @@
 // Cost of the backend's primitive operations, per backend (SQLite on a file
 // at synchronous=FULL, SQLite in memory), called directly through
-// core::Backend (no worker, no language layer):
+// core::Store (no worker, no language layer):
 //   - create instance;
 //   - take + complete a workflow task (GetWorkflowTask + CompleteWorkflowTask);
 //   - take + complete an activity task (GetActivityTask +
@@ -9,7 +9,7 @@
 // operation: `commits_per_op` counts every transaction committed,
 // `fsyncs_per_op` those committed with an fsync of their own (group commit
 // folds concurrent callers into one; lease grants are not fsynced, see
-// backends/sqlite/sqlite_backend.h). The `threads:8` variants run eight
+// backends/sqlite/sqlite_store.h). The `threads:8` variants run eight
 // callers at once to show group commit at work.
 #include <atomic>
 #include <cstdlib>
@@ -21,18 +21,18 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "backends/sqlite/sqlite_backend.h"
+#include "backends/sqlite/sqlite_store.h"
 #include "benchmark/benchmark.h"
-#include "core/backend.h"
 #include "core/proto/history.pb.h"
 #include "core/proto/service.pb.h"
+#include "core/storage/store.h"
 #include "core/uuid.h"
 
 namespace durable::bench {
 namespace {
 
-using backends::sqlite::SqliteBackend;
 using backends::sqlite::SqliteOptions;
+using backends::sqlite::SqliteStore;
 
 constexpr absl::Duration kLease = absl::Seconds(60);
 
@@ -44,8 +44,8 @@ std::string TempPath() {
 
 // Each benchmark function opens its own backend in thread 0 and shares it.
 struct Run {
-  std::shared_ptr<SqliteBackend> backend;
-  SqliteBackend::CommitStats before;
+  std::shared_ptr<SqliteStore> backend;
+  SqliteStore::CommitStats before;
 };
 std::mutex run_mu;
 Run* current_run = nullptr;
@@ -55,7 +55,7 @@ void BeginRun(benchmark::State& state) {
     SqliteOptions options;
     options.in_memory = state.range(0) == 0;
     if (!options.in_memory) options.path = TempPath();
-    auto opened = SqliteBackend::Open(options);
+    auto opened = SqliteStore::Open(options);
     std::lock_guard<std::mutex> lock(run_mu);
     delete current_run;
     current_run = new Run;
@@ -64,7 +64,7 @@ void BeginRun(benchmark::State& state) {
   // The other threads read current_run after the loop's start barrier.
 }
 
-SqliteBackend* Backend() {
+SqliteStore* Backend() {
   std::lock_guard<std::mutex> lock(run_mu);
   return current_run != nullptr ? current_run->backend.get() : nullptr;
 }
@@ -77,7 +77,7 @@ v1::HistoryEvent Started(const std::string& queue) {
   return started;
 }
 
-absl::Status Create(core::Backend& backend, const std::string& queue) {
+absl::Status Create(core::Store& backend, const std::string& queue) {
   v1::WorkflowInstance instance;
   instance.set_instance_id(core::NewUuid());
   instance.set_execution_id(core::NewUuid());
@@ -103,9 +103,9 @@ std::vector<v1::HistoryEvent> TaskEvents(const core::WorkflowTask& task) {
 
 void ReportCommits(benchmark::State& state, const char* label) {
   if (state.thread_index() != 0) return;
-  SqliteBackend* backend = Backend();
+  SqliteStore* backend = Backend();
   if (backend == nullptr) return;
-  SqliteBackend::CommitStats after = backend->commit_stats();
+  SqliteStore::CommitStats after = backend->commit_stats();
   const double ops = static_cast<double>(state.iterations()) * state.threads();
   state.counters["commits_per_op"] =
       static_cast<double>(after.commits - current_run->before.commits) / ops;
@@ -120,7 +120,7 @@ void ReportCommits(benchmark::State& state, const char* label) {
 
 void SnapshotCommits(benchmark::State& state) {
   if (state.thread_index() != 0) return;
-  if (SqliteBackend* backend = Backend()) {
+  if (SqliteStore* backend = Backend()) {
     current_run->before = backend->commit_stats();
   }
 }
@@ -137,7 +137,7 @@ void BM_CreateInstance(benchmark::State& state) {
       SnapshotCommits(state);
       state.ResumeTiming();
     }
-    SqliteBackend* backend = Backend();
+    SqliteStore* backend = Backend();
     if (backend == nullptr) {
       state.SkipWithError("cannot open the backend");
       break;
@@ -161,7 +161,7 @@ void BM_WorkflowTask(benchmark::State& state) {
   const std::string queue = absl::StrCat("wf-", state.thread_index());
   bool first = true;
   for (auto _ : state) {
-    SqliteBackend* backend = Backend();
+    SqliteStore* backend = Backend();
     if (backend == nullptr) {
       state.SkipWithError("cannot open the backend");
       break;
@@ -207,7 +207,7 @@ void BM_WorkflowTask(benchmark::State& state) {
 // Activities are scheduled 200 at a time by a workflow task of an instance
 // on a queue of its own (outside the timed region and the commit count).
 
-absl::Status Refill(core::Backend& backend, const std::string& tag, int count) {
+absl::Status Refill(core::Store& backend, const std::string& tag, int count) {
   const std::string queue = absl::StrCat("refill-", tag, "-", core::NewUuid());
   if (absl::Status s = Create(backend, queue); !s.ok()) return s;
   absl::StatusOr<std::optional<core::WorkflowTask>> task =
@@ -240,16 +240,16 @@ void BM_ActivityTask(benchmark::State& state) {
   const std::string queue = absl::StrCat("act-", tag);
   int available = 0;
   bool first = true;
-  SqliteBackend::CommitStats refill_cost;  // commits spent refilling
+  SqliteStore::CommitStats refill_cost;  // commits spent refilling
   for (auto _ : state) {
-    SqliteBackend* backend = Backend();
+    SqliteStore* backend = Backend();
     if (backend == nullptr) {
       state.SkipWithError("cannot open the backend");
       break;
     }
     if (available == 0) {
       state.PauseTiming();
-      const SqliteBackend::CommitStats before = backend->commit_stats();
+      const SqliteStore::CommitStats before = backend->commit_stats();
       if (absl::Status s = Refill(*backend, tag, 200); !s.ok()) {
         state.SkipWithError(s.ToString().c_str());
         break;
@@ -259,7 +259,7 @@ void BM_ActivityTask(benchmark::State& state) {
         first = false;
         SnapshotCommits(state);
       } else if (state.threads() == 1) {
-        const SqliteBackend::CommitStats after = backend->commit_stats();
+        const SqliteStore::CommitStats after = backend->commit_stats();
         refill_cost.commits += after.commits - before.commits;
         refill_cost.synced_commits +=
             after.synced_commits - before.synced_commits;

@@ -508,7 +508,7 @@ std::string DescribeBackend(const std::string& uri) {
   if (absl::StartsWith(uri, "sqlite::memory:")) {
     return "sqlite memory (no durability: the database lives in RAM)";
   }
-  absl::StatusOr<std::shared_ptr<core::Backend>> backend =
+  absl::StatusOr<std::shared_ptr<core::AdminStore>> backend =
       backends::OpenBackend(uri);
   if (!backend.ok())
     return absl::StrCat("unknown (", backend.status().ToString(), ")");

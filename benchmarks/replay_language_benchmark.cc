@@ -34,11 +34,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "backends/sqlite/sqlite_backend.h"
+#include "backends/sqlite/sqlite_store.h"
 #include "benchmark/benchmark.h"
 #include "benchmarks/history_gen.h"
-#include "core/backend.h"
 #include "core/proto/service.pb.h"
+#include "core/storage/store.h"
 #include "durable/activity_context.h"
 #include "durable/durable.h"
 #include "durable/internal/workflow_executor.h"
@@ -103,8 +103,8 @@ absl::Status Seed(const std::string& path, const RecordedRun& run,
                   const std::string& workflow_name) {
   backends::sqlite::SqliteOptions options;
   options.path = path;
-  absl::StatusOr<std::unique_ptr<backends::sqlite::SqliteBackend>> backend =
-      backends::sqlite::SqliteBackend::Open(options);
+  absl::StatusOr<std::unique_ptr<backends::sqlite::SqliteStore>> backend =
+      backends::sqlite::SqliteStore::Open(options);
   if (!backend.ok()) return backend.status();
   v1::WorkflowInstance instance;
   instance.set_instance_id("bench-instance");

@@ -21,11 +21,11 @@
 #include "backends/open_backend.h"
 #include "capi/handles.h"
 #include "capi/request_checks.h"
-#include "core/backend.h"
 #include "core/client/client.h"
 #include "core/errors.h"
 #include "core/proto/protocol.pb.h"
 #include "core/proto/service.pb.h"
+#include "core/storage/store.h"
 #include "core/worker/worker.h"
 
 namespace {

@@ -13,8 +13,8 @@
 #include <memory>
 #include <mutex>
 
-#include "core/backend.h"
 #include "core/client/client.h"
+#include "core/storage/admin_store.h"
 #include "core/worker/worker.h"
 
 namespace durable::capi {
@@ -65,7 +65,7 @@ class CallScope {
 }  // namespace durable::capi
 
 struct durable_backend_t {
-  std::shared_ptr<durable::core::Backend> backend;
+  std::shared_ptr<durable::core::AdminStore> backend;
   durable::capi::CallsInFlight calls;
 };
 

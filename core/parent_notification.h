@@ -11,9 +11,9 @@
 #include <cstdint>
 #include <optional>
 
-#include "core/backend.h"
 #include "core/proto/common.pb.h"
 #include "core/proto/history.pb.h"
+#include "core/storage/store.h"
 
 namespace durable::core {
 

@@ -1,4 +1,4 @@
-// Whether a worker registry entry (Backend::ListWorkers) is live. The one
+// Whether a worker registry entry (Store::ListWorkers) is live. The one
 // place that judges liveness: workers use it to decide which names other
 // live workers of their queues run, clients to list live workers. Stores
 // never judge it.

@@ -7,7 +7,7 @@
 //     killed (at most 60 s): a worker stopped or stalled in the middle of a
 //     write transaction.
 //   sqlite_lock_helper mode=poll db=<file> log=<file>
-//     Idle pollers on queue "q" of a SqliteBackend: one thread polls workflow
+//     Idle pollers on queue "q" of a SqliteStore: one thread polls workflow
 //     tasks, one activity tasks, each poll waiting at most 100 ms. Appends
 //     "ready" once the backend is open, then one line per poll: "empty", or
 //     "error <status>"; a workflow task is finished at once and logged as
@@ -28,9 +28,9 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "backends/sqlite/sqlite_backend.h"
+#include "backends/sqlite/sqlite_store.h"
 #include "backends/testing/history_events.h"
-#include "core/backend.h"
+#include "core/storage/store.h"
 
 namespace {
 
@@ -72,12 +72,12 @@ int Hold(const std::string& db_path, const std::string& log) {
 int Poll(const std::string& db_path, const std::string& log) {
   durable::backends::sqlite::SqliteOptions options;
   options.path = db_path;
-  auto opened = durable::backends::sqlite::SqliteBackend::Open(options);
+  auto opened = durable::backends::sqlite::SqliteStore::Open(options);
   if (!opened.ok()) {
     std::cerr << "sqlite_lock_helper: " << opened.status() << "\n";
     return 1;
   }
-  std::unique_ptr<durable::core::Backend> backend = *std::move(opened);
+  std::unique_ptr<durable::core::Store> backend = *std::move(opened);
   const std::vector<std::string> queues = {"q"};
   const absl::Duration lease = absl::Seconds(30);
   const absl::Duration wait = absl::Milliseconds(100);

@@ -23,17 +23,17 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "backends/sqlite/sqlite_backend.h"
+#include "backends/sqlite/sqlite_store.h"
 #include "backends/testing/history_events.h"
-#include "core/backend.h"
+#include "core/storage/store.h"
 #include "gtest/gtest.h"
 #include "testing/worker_process.h"
 
 namespace durable::testing {
 namespace {
 
-using backends::sqlite::SqliteBackend;
 using backends::sqlite::SqliteOptions;
+using backends::sqlite::SqliteStore;
 
 std::string helper_binary;  // argv[1]
 
@@ -60,10 +60,10 @@ class SqliteWriteLockTest : public ::testing::Test {
     ASSERT_NE(second_, nullptr);
   }
 
-  std::unique_ptr<SqliteBackend> OpenBackend() {
+  std::unique_ptr<SqliteStore> OpenBackend() {
     SqliteOptions options;
     options.path = db_;
-    auto backend = SqliteBackend::Open(options);
+    auto backend = SqliteStore::Open(options);
     EXPECT_TRUE(backend.ok()) << backend.status();
     return backend.ok() ? *std::move(backend) : nullptr;
   }
@@ -87,7 +87,7 @@ class SqliteWriteLockTest : public ::testing::Test {
     ASSERT_TRUE(status.ok()) << status;
   }
 
-  std::optional<core::WorkflowTask> PollWorkflow(core::Backend& backend,
+  std::optional<core::WorkflowTask> PollWorkflow(core::Store& backend,
                                                  absl::Duration lease,
                                                  absl::Duration wait) {
     auto task =
@@ -96,7 +96,7 @@ class SqliteWriteLockTest : public ::testing::Test {
     return task.ok() ? *task : std::nullopt;
   }
 
-  std::optional<core::ActivityTask> PollActivity(core::Backend& backend,
+  std::optional<core::ActivityTask> PollActivity(core::Store& backend,
                                                  absl::Duration lease,
                                                  absl::Duration wait) {
     auto task =
@@ -146,8 +146,8 @@ class SqliteWriteLockTest : public ::testing::Test {
 
   std::string dir_;
   std::string db_;
-  std::unique_ptr<SqliteBackend> first_;
-  std::unique_ptr<SqliteBackend> second_;
+  std::unique_ptr<SqliteStore> first_;
+  std::unique_ptr<SqliteStore> second_;
 };
 
 TEST_F(SqliteWriteLockTest, WorkflowTaskLeaseRunsFromTheGrant) {

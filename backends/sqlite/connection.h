@@ -1,6 +1,6 @@
 // Connection: one open SQLite database handle with a prepared-statement cache.
 //
-// A Connection is not thread-safe; its owner (SqliteBackend) serializes every
+// A Connection is not thread-safe; its owner (SqliteStore) serializes every
 // use with its own mutex, which is why the handle is opened with
 // SQLITE_OPEN_NOMUTEX. Statements are compiled on first use and kept until
 // the connection closes, keyed by their SQL text, so the hot paths (polling,

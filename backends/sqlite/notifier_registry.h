@@ -1,6 +1,6 @@
 // Process-wide ChangeNotifiers shared by every backend open on the same file.
 //
-// Two SqliteBackend objects on one database file in one process (a client and
+// Two SqliteStore objects on one database file in one process (a client and
 // a worker, say) have separate connections, but a commit through one must
 // wake a poller blocked in the other at once. They therefore share the
 // notifier registered for the file's canonical path. Entries are weak: the

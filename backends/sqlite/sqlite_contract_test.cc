@@ -9,14 +9,14 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
-#include "backends/sqlite/sqlite_backend.h"
+#include "backends/sqlite/sqlite_store.h"
 #include "backends/testing/backend_contract_tests.h"
 #include "gtest/gtest.h"
 
 namespace durable::backends::sqlite {
 namespace {
 
-std::shared_ptr<core::Backend> OpenSqlite(bool in_memory) {
+std::shared_ptr<core::AdminStore> OpenSqlite(bool in_memory) {
   static std::atomic<int> counter = 0;
   SqliteOptions options;
   options.in_memory = in_memory;
@@ -28,12 +28,12 @@ std::shared_ptr<core::Backend> OpenSqlite(bool in_memory) {
       std::remove((options.path + suffix).c_str());
     }
   }
-  auto backend = SqliteBackend::Open(options);
+  auto backend = SqliteStore::Open(options);
   if (!backend.ok()) {
     ADD_FAILURE() << "cannot open the SQLite backend: " << backend.status();
     return nullptr;
   }
-  return std::shared_ptr<core::Backend>(std::move(*backend));
+  return std::shared_ptr<core::AdminStore>(std::move(*backend));
 }
 
 }  // namespace

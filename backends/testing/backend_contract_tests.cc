@@ -17,9 +17,9 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "backends/testing/history_events.h"
-#include "core/backend.h"
 #include "core/proto/history.pb.h"
 #include "core/proto/service.pb.h"
+#include "core/storage/store.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/util/message_differencer.h"
 
@@ -92,7 +92,7 @@ int64_t CountIn(const std::map<std::string, int64_t>& counts,
 
 // --- Thin wrappers that report errors as test failures -------------------
 
-std::optional<core::WorkflowTask> Poll(core::Backend& backend,
+std::optional<core::WorkflowTask> Poll(core::Store& backend,
                                        std::vector<std::string> queues = {},
                                        absl::Duration timeout = kNothing,
                                        absl::Duration lease = kLease) {
@@ -103,7 +103,7 @@ std::optional<core::WorkflowTask> Poll(core::Backend& backend,
 }
 
 std::optional<core::ActivityTask> PollActivity(
-    core::Backend& backend, std::vector<std::string> queues = {},
+    core::Store& backend, std::vector<std::string> queues = {},
     absl::Duration timeout = kNothing, absl::Duration lease = kLease) {
   auto task =
       backend.GetActivityTask(queues, lease, absl::Now() + timeout, nullptr);
@@ -111,7 +111,7 @@ std::optional<core::ActivityTask> PollActivity(
   return task.ok() ? *task : std::nullopt;
 }
 
-void Create(core::Backend& backend, const std::string& id,
+void Create(core::Store& backend, const std::string& id,
             const std::string& exec = "e1", const std::string& queue = "",
             std::map<std::string, std::string> metadata = {{"k", "v"}}) {
   absl::Status status = backend.CreateWorkflowInstance(
@@ -120,7 +120,7 @@ void Create(core::Backend& backend, const std::string& id,
 }
 
 // Creates `id` on `queue` and runs it to completion with one workflow task.
-void CreateAndFinish(core::Backend& backend, const std::string& id,
+void CreateAndFinish(core::Store& backend, const std::string& id,
                      const std::string& queue = "") {
   Create(backend, id, "e1", queue);
   std::optional<core::WorkflowTask> task =
@@ -319,8 +319,8 @@ core::WorkflowTaskCompletion LargeCompletion(const core::WorkflowTask& task,
 }
 
 // A lease's expiry is computed when it is granted, inside the transaction
-// that grants it (core/backend.h), never from a clock read before the call
-// waited for the store. Here every kind of grant -- a workflow task, an
+// that grants it (core/storage/store.h), never from a clock read before the
+// call waited for the store. Here every kind of grant -- a workflow task, an
 // activity task, an eager activity -- waits behind another caller's large
 // commit, for longer than its lease; right after each call returns, the task
 // still has one owner.
@@ -1216,7 +1216,7 @@ TEST_P(BackendContractTest, EagerDispatchWithoutResultQueuesEverything) {
 // Creates `id` (execution "e1", default queue) and runs its first workflow
 // task, which schedules activity "act" as event 3 on the default queue; returns
 // the leased activity, leased eagerly by that completion or polled.
-std::optional<core::ActivityTask> StartWithActivity(core::Backend& backend,
+std::optional<core::ActivityTask> StartWithActivity(core::Store& backend,
                                                     const std::string& id,
                                                     bool eager) {
   Create(backend, id);
@@ -1934,7 +1934,7 @@ core::TaskNameFilter Runs(
   return filter;
 }
 
-std::optional<core::WorkflowTask> PollNamed(core::Backend& backend,
+std::optional<core::WorkflowTask> PollNamed(core::Store& backend,
                                             const core::TaskNameFilter& names,
                                             absl::Duration timeout) {
   auto task = backend.GetWorkflowTask({"q"}, names, kLease,

@@ -1,5 +1,5 @@
 // The contract half of the backend conformance suite: tests that call the
-// core::Backend interface directly (no worker, no client) and pin down what
+// core::Store interface directly (no worker, no client) and pin down what
 // every backend guarantees: creation, leased workflow and activity tasks
 // (filtered by name), atomic completion, event delivery, removal, listing,
 // stats and the worker registry.
@@ -13,7 +13,7 @@
 //   });
 //
 // (from backends/sqlite/sqlite_contract_test.cc, where OpenSqlite opens a
-// SqliteBackend and returns it as a std::shared_ptr<core::Backend>).
+// SqliteStore and returns it as a std::shared_ptr<core::AdminStore>).
 //
 // The end-to-end half (client + worker) is end_to_end_scenarios.h; a backend
 // instantiates both. docs/backends.md describes the contract in prose.
@@ -23,20 +23,20 @@
 #include <functional>
 #include <memory>
 
-#include "core/backend.h"
+#include "core/storage/admin_store.h"
 #include "gtest/gtest.h"
 
 namespace durable::testing {
 
 // Returns a fresh, empty backend each time it is called; nullptr (after
 // reporting why, e.g. with ADD_FAILURE) when it cannot open one.
-using BackendFactory = std::function<std::shared_ptr<core::Backend>()>;
+using BackendFactory = std::function<std::shared_ptr<core::AdminStore>()>;
 
 class BackendContractTest : public ::testing::TestWithParam<BackendFactory> {
  protected:
   void SetUp() override;
 
-  std::shared_ptr<core::Backend> backend_;
+  std::shared_ptr<core::AdminStore> backend_;
 };
 
 }  // namespace durable::testing

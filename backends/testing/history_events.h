@@ -1,4 +1,4 @@
-// Builders for the history events backend tests feed to a core::Backend,
+// Builders for the history events backend tests feed to a core::Store,
 // shared by the contract suite and backend-specific tests.
 #ifndef DURABLE_BACKENDS_TESTING_HISTORY_EVENTS_H_
 #define DURABLE_BACKENDS_TESTING_HISTORY_EVENTS_H_
@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
-#include "core/backend.h"
 #include "core/proto/history.pb.h"
 #include "core/proto/service.pb.h"
+#include "core/storage/store.h"
 
 namespace durable::testing {
 

@@ -9,8 +9,7 @@
 
 namespace durable::core {
 
-Client::Client(std::shared_ptr<Backend> backend)
-    : backend_(std::move(backend)) {}
+Client::Client(std::shared_ptr<Store> backend) : backend_(std::move(backend)) {}
 
 absl::StatusOr<v1::WorkflowInstance> Client::CreateWorkflowInstance(
     const v1::CreateWorkflowInstanceRequest& request) {

@@ -1,6 +1,6 @@
 // Client: starts workflow instances and observes them.
 //
-// Thin over the Backend: it validates requests, assigns instance and
+// Thin over the Store: it validates requests, assigns instance and
 // execution ids, builds the WorkflowExecutionStarted event, and waits for
 // results. Thread-safe.
 #ifndef DURABLE_CORE_CLIENT_CLIENT_H_
@@ -12,15 +12,15 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "core/backend.h"
 #include "core/proto/history.pb.h"
 #include "core/proto/service.pb.h"
+#include "core/storage/store.h"
 
 namespace durable::core {
 
 class Client {
  public:
-  explicit Client(std::shared_ptr<Backend> backend);
+  explicit Client(std::shared_ptr<Store> backend);
 
   // INVALID_ARGUMENT for an empty workflow name; ALREADY_EXISTS when an
   // active instance has the requested id.
@@ -58,7 +58,7 @@ class Client {
   absl::StatusOr<std::vector<v1::WorkerInfo>> ListWorkers();
 
  private:
-  std::shared_ptr<Backend> backend_;
+  std::shared_ptr<Store> backend_;
 };
 
 }  // namespace durable::core

@@ -7,10 +7,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "core/backend.h"
 #include "core/errors.h"
 #include "core/parent_notification.h"
 #include "core/retry_policy.h"
+#include "core/storage/store.h"
 #include "core/time_util.h"
 
 namespace durable::core {

@@ -45,10 +45,10 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
-#include "core/backend.h"
 #include "core/proto/history.pb.h"
 #include "core/proto/protocol.pb.h"
 #include "core/proto/service.pb.h"
+#include "core/storage/store.h"
 
 namespace durable::core {
 

@@ -14,7 +14,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "backends/sqlite/sqlite_backend.h"
+#include "backends/sqlite/sqlite_store.h"
 #include "core/client/client.h"
 #include "core/errors.h"
 #include "core/worker/worker.h"
@@ -123,16 +123,16 @@ class ChainLanguageLayer {
   std::vector<std::thread> threads_;
 };
 
-std::shared_ptr<backends::sqlite::SqliteBackend> OpenBackend(bool in_memory) {
+std::shared_ptr<backends::sqlite::SqliteStore> OpenBackend(bool in_memory) {
   backends::sqlite::SqliteOptions options;
   options.in_memory = in_memory;
   if (!in_memory) {
     options.path = absl::StrCat(::testing::TempDir(), "/fused-",
                                 absl::ToUnixNanos(absl::Now()), ".db");
   }
-  auto backend = backends::sqlite::SqliteBackend::Open(options);
+  auto backend = backends::sqlite::SqliteStore::Open(options);
   EXPECT_TRUE(backend.ok()) << backend.status();
-  return std::shared_ptr<backends::sqlite::SqliteBackend>(*std::move(backend));
+  return std::shared_ptr<backends::sqlite::SqliteStore>(*std::move(backend));
 }
 
 std::string StartChain(Client& client) {

@@ -125,7 +125,7 @@ absl::StatusOr<WorkerConfig> WorkerConfig::FromProto(
   return config;
 }
 
-Worker::Worker(std::shared_ptr<Backend> backend, WorkerConfig config)
+Worker::Worker(std::shared_ptr<Store> backend, WorkerConfig config)
     : backend_(std::move(backend)),
       config_(std::move(config)),
       worker_id_(NewUuid()),

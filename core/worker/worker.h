@@ -29,7 +29,7 @@
 //     idle in the executor cache, the worker does not commit the result on
 //     its own. It runs the workflow task the result wakes on the cached run
 //     at once (no lease, no history read) and commits the result and that
-//     task together (Backend::CompleteActivityWithWorkflowTask). If another
+//     task together (Store::CompleteActivityWithWorkflowTask). If another
 //     worker touched the instance meanwhile, the backend commits only the
 //     result and the cached run is dropped; if the workflow task fails, the
 //     result is committed on its own and a regular task retries the workflow.
@@ -42,7 +42,7 @@
 // here for eager activities and fused activations.
 //
 // Workers of several languages on one queue. Each worker records itself in
-// the backend's worker registry (Backend::RecordWorker: id, host, pid,
+// the backend's worker registry (Store::RecordWorker: id, host, pid,
 // queues, what it runs), renews that entry every third of its TTL and
 // removes it on shutdown; a worker that dies stops counting once its TTL
 // passed (liveness is judged here, core/worker_liveness.h). When the
@@ -77,10 +77,10 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "core/backend.h"
 #include "core/proto/protocol.pb.h"
 #include "core/proto/service.pb.h"
 #include "core/replay/workflow_state_machine.h"
+#include "core/storage/store.h"
 #include "core/worker_liveness.h"
 
 namespace durable::core {
@@ -113,7 +113,7 @@ struct WorkerConfig {
 
 class Worker {
  public:
-  Worker(std::shared_ptr<Backend> backend, WorkerConfig config);
+  Worker(std::shared_ptr<Store> backend, WorkerConfig config);
   ~Worker();
 
   Worker(const Worker&) = delete;
@@ -318,7 +318,7 @@ class Worker {
   bool IdleLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void RenewLeases();
 
-  const std::shared_ptr<Backend> backend_;
+  const std::shared_ptr<Store> backend_;
   const WorkerConfig config_;
   std::atomic<bool> stopping_{false};
   const std::string worker_id_;

@@ -12,7 +12,7 @@
 
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "backends/sqlite/sqlite_backend.h"
+#include "backends/sqlite/sqlite_store.h"
 #include "core/client/client.h"
 #include "core/errors.h"
 #include "gmock/gmock.h"
@@ -23,12 +23,12 @@ namespace {
 
 using ::testing::HasSubstr;
 
-std::shared_ptr<Backend> MemoryBackend() {
+std::shared_ptr<Store> MemoryBackend() {
   backends::sqlite::SqliteOptions options;
   options.in_memory = true;
-  auto backend = backends::sqlite::SqliteBackend::Open(options);
+  auto backend = backends::sqlite::SqliteStore::Open(options);
   EXPECT_TRUE(backend.ok()) << backend.status();
-  return std::shared_ptr<Backend>(*std::move(backend));
+  return std::shared_ptr<Store>(*std::move(backend));
 }
 
 v1::WorkflowActivation Poll(Worker& worker) {

@@ -1,4 +1,4 @@
-#include "backends/sqlite/sqlite_backend.h"
+#include "backends/sqlite/sqlite_store.h"
 
 #include <fcntl.h>
 #include <sqlite3.h>
@@ -245,14 +245,14 @@ bool ParseListCursor(const std::string& cursor, int64_t* created_us,
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<SqliteBackend>> SqliteBackend::Open(
+absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(
     const SqliteOptions& options) {
   constexpr int kFlags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
   if (options.in_memory) {
     DURABLE_ASSIGN_OR_RETURN(std::unique_ptr<Connection> connection,
                              Connection::Open(":memory:", kFlags));
     DURABLE_RETURN_IF_ERROR(EnsureSchema(*connection, "memory"));
-    return std::unique_ptr<SqliteBackend>(new SqliteBackend(
+    return std::unique_ptr<SqliteStore>(new SqliteStore(
         std::move(connection), std::make_shared<core::ChangeNotifier>(),
         "sqlite memory", /*on_disk=*/false));
   }
@@ -318,9 +318,9 @@ absl::StatusOr<std::unique_ptr<SqliteBackend>> SqliteBackend::Open(
       wal ? " durability=full (WAL fdatasync before any write returns)"
           : " synchronous=FULL",
       " group_commit=on lease_commits=NORMAL");
-  auto backend = std::unique_ptr<SqliteBackend>(
-      new SqliteBackend(std::move(connection), SharedNotifierFor(canonical),
-                        std::move(description), /*on_disk=*/true));
+  auto backend = std::unique_ptr<SqliteStore>(
+      new SqliteStore(std::move(connection), SharedNotifierFor(canonical),
+                      std::move(description), /*on_disk=*/true));
   {
     absl::MutexLock lock(&backend->mu_);
     backend->synchronous_full_ = !wal;
@@ -329,26 +329,26 @@ absl::StatusOr<std::unique_ptr<SqliteBackend>> SqliteBackend::Open(
   return backend;
 }
 
-SqliteBackend::SqliteBackend(std::unique_ptr<Connection> connection,
-                             std::shared_ptr<core::ChangeNotifier> notifier,
-                             std::string description, bool on_disk)
+SqliteStore::SqliteStore(std::unique_ptr<Connection> connection,
+                         std::shared_ptr<core::ChangeNotifier> notifier,
+                         std::string description, bool on_disk)
     : connection_(std::move(connection)),
       notifier_(std::move(notifier)),
       description_(std::move(description)),
       on_disk_(on_disk) {}
 
-SqliteBackend::~SqliteBackend() {
+SqliteStore::~SqliteStore() {
   if (wal_fd_ >= 0) close(wal_fd_);
 }
 
-std::string SqliteBackend::Describe() const { return description_; }
+std::string SqliteStore::Describe() const { return description_; }
 
-void SqliteBackend::Interrupt() { notifier_->Notify(); }
+void SqliteStore::Interrupt() { notifier_->Notify(); }
 
 // ---------------------------------------------------------------------------
 // Group commit.
 
-struct SqliteBackend::PendingWrite {
+struct SqliteStore::PendingWrite {
   PendingWrite(bool durable, absl::FunctionRef<absl::Status()> body)
       : durable(durable), body(body) {}
   const bool durable;
@@ -360,7 +360,7 @@ struct SqliteBackend::PendingWrite {
   bool done = false;
 };
 
-SqliteBackend::CommitStats SqliteBackend::commit_stats() const {
+SqliteStore::CommitStats SqliteStore::commit_stats() const {
   CommitStats stats;
   {
     absl::MutexLock lock(&mu_);
@@ -373,7 +373,7 @@ SqliteBackend::CommitStats SqliteBackend::commit_stats() const {
   return stats;
 }
 
-absl::Status SqliteBackend::SyncWal(uint64_t through) {
+absl::Status SqliteStore::SyncWal(uint64_t through) {
   absl::MutexLock lock(&sync_mu_);
   // One fdatasync covers every commit written before it started, so
   // leaders that queued behind a sync often find theirs done already.
@@ -413,7 +413,7 @@ absl::Status SqliteBackend::SyncWal(uint64_t through) {
   return absl::OkStatus();
 }
 
-absl::Status SqliteBackend::SetSynchronousFull(bool full) {
+absl::Status SqliteStore::SetSynchronousFull(bool full) {
   if (!on_disk_ || synchronous_full_ == full) return absl::OkStatus();
   DURABLE_ASSIGN_OR_RETURN(
       Statement pragma,
@@ -424,8 +424,8 @@ absl::Status SqliteBackend::SetSynchronousFull(bool full) {
   return absl::OkStatus();
 }
 
-absl::Status SqliteBackend::Write(bool durable,
-                                  absl::FunctionRef<absl::Status()> body) {
+absl::Status SqliteStore::Write(bool durable,
+                                absl::FunctionRef<absl::Status()> body) {
   PendingWrite self(durable, body);
   std::vector<PendingWrite*> batch;
   {
@@ -479,7 +479,7 @@ absl::Status SqliteBackend::Write(bool durable,
   return status;
 }
 
-bool SqliteBackend::RunBatch(const std::vector<PendingWrite*>& batch) {
+bool SqliteStore::RunBatch(const std::vector<PendingWrite*>& batch) {
   commit_stats_.writes += static_cast<int64_t>(batch.size());
   ++batch_number_;
   const bool durable = std::any_of(batch.begin(), batch.end(),
@@ -581,7 +581,7 @@ bool SqliteBackend::RunBatch(const std::vector<PendingWrite*>& batch) {
   return notify;
 }
 
-absl::StatusOr<std::optional<std::string>> SqliteBackend::ActiveExecution(
+absl::StatusOr<std::optional<std::string>> SqliteStore::ActiveExecution(
     const std::string& instance_id) {
   DURABLE_ASSIGN_OR_RETURN(
       Statement stmt,
@@ -594,11 +594,11 @@ absl::StatusOr<std::optional<std::string>> SqliteBackend::ActiveExecution(
   return std::optional<std::string>(stmt.ColumnText(0));
 }
 
-absl::Status SqliteBackend::InsertInbox(const std::string& instance_id,
-                                        const std::string& execution_id,
-                                        const v1::HistoryEvent& event,
-                                        absl::Time visible_at,
-                                        const std::string& key) {
+absl::Status SqliteStore::InsertInbox(const std::string& instance_id,
+                                      const std::string& execution_id,
+                                      const v1::HistoryEvent& event,
+                                      absl::Time visible_at,
+                                      const std::string& key) {
   DURABLE_ASSIGN_OR_RETURN(
       Statement stmt,
       connection_->Prepare(
@@ -612,11 +612,11 @@ absl::Status SqliteBackend::InsertInbox(const std::string& instance_id,
       .Run();
 }
 
-absl::Status SqliteBackend::InsertExecution(const std::string& instance_id,
-                                            const std::string& execution_id,
-                                            v1::HistoryEvent started,
-                                            absl::Time now,
-                                            absl::Time visible_at) {
+absl::Status SqliteStore::InsertExecution(const std::string& instance_id,
+                                          const std::string& execution_id,
+                                          v1::HistoryEvent started,
+                                          absl::Time now,
+                                          absl::Time visible_at) {
   {
     DURABLE_ASSIGN_OR_RETURN(
         Statement exists,
@@ -660,7 +660,7 @@ absl::Status SqliteBackend::InsertExecution(const std::string& instance_id,
   return InsertInbox(instance_id, execution_id, started, visible_at);
 }
 
-absl::Status SqliteBackend::CreateWorkflowInstance(
+absl::Status SqliteStore::CreateWorkflowInstance(
     const v1::WorkflowInstance& instance, const v1::HistoryEvent& started) {
   if (instance.instance_id().empty() || instance.execution_id().empty()) {
     return absl::InvalidArgumentError(
@@ -687,7 +687,7 @@ absl::Status SqliteBackend::CreateWorkflowInstance(
   });
 }
 
-absl::StatusOr<bool> SqliteBackend::Probe(
+absl::StatusOr<bool> SqliteStore::Probe(
     EmptyProbe* empty, const std::string& queues_key, absl::Time* next_due,
     absl::FunctionRef<absl::StatusOr<bool>()> look) {
   absl::MutexLock lock(&mu_);
@@ -718,7 +718,7 @@ absl::StatusOr<bool> SqliteBackend::Probe(
   return found;
 }
 
-absl::StatusOr<std::optional<WorkflowTask>> SqliteBackend::TryGetWorkflowTask(
+absl::StatusOr<std::optional<WorkflowTask>> SqliteStore::TryGetWorkflowTask(
     const std::vector<std::string>& queues, const core::TaskNameFilter& filter,
     absl::Duration lease, absl::Time* next_due) {
   const NameCondition names =
@@ -732,7 +732,7 @@ absl::StatusOr<std::optional<WorkflowTask>> SqliteBackend::TryGetWorkflowTask(
   auto look = [&](bool grant) -> absl::StatusOr<bool> {
     mu_.AssertHeld();
     // Read with the transaction open, not before waiting for it: the lease
-    // runs from its grant (core/backend.h).
+    // runs from its grant (core/storage/store.h).
     const absl::Time now = absl::Now();
     const int64_t now_us = core::ToUnixMicros(now);
     if (grant && empty_workflow_poll_.batch == batch_number_ &&
@@ -800,7 +800,8 @@ absl::StatusOr<std::optional<WorkflowTask>> SqliteBackend::TryGetWorkflowTask(
       task.workflow_name = pick.ColumnText(5);
       if (!pick.ColumnIsNull(6) &&
           !task.parent.ParseFromString(pick.ColumnBlob(6))) {
-        // One bad row fails its own instance (core/backend.h), not the poll.
+        // One bad row fails its own instance (core/storage/store.h), not the
+        // poll.
         task.parent.Clear();
         task.damaged =
             absl::StrCat("the parent of workflow instance ",
@@ -864,7 +865,7 @@ absl::StatusOr<std::optional<WorkflowTask>> SqliteBackend::TryGetWorkflowTask(
   return leased;
 }
 
-absl::StatusOr<std::optional<WorkflowTask>> SqliteBackend::GetWorkflowTask(
+absl::StatusOr<std::optional<WorkflowTask>> SqliteStore::GetWorkflowTask(
     const std::vector<std::string>& queues, const core::TaskNameFilter& names,
     absl::Duration lease, absl::Time deadline, const std::atomic<bool>* stop) {
   const std::vector<std::string> resolved = ResolveQueues(queues);
@@ -885,8 +886,8 @@ absl::StatusOr<std::optional<WorkflowTask>> SqliteBackend::GetWorkflowTask(
   }
 }
 
-absl::Status SqliteBackend::ExtendWorkflowTaskLease(const WorkflowTask& task,
-                                                    absl::Duration lease) {
+absl::Status SqliteStore::ExtendWorkflowTaskLease(const WorkflowTask& task,
+                                                  absl::Duration lease) {
   return Write(/*durable=*/false, [&]() -> absl::Status {
     mu_.AssertHeld();
     DURABLE_ASSIGN_OR_RETURN(
@@ -905,8 +906,8 @@ absl::Status SqliteBackend::ExtendWorkflowTaskLease(const WorkflowTask& task,
   });
 }
 
-absl::Status SqliteBackend::DeliverOutbound(const core::OutboundEvent& outbound,
-                                            absl::Time now) {
+absl::Status SqliteStore::DeliverOutbound(const core::OutboundEvent& outbound,
+                                          absl::Time now) {
   absl::Time visible_at =
       outbound.visible_at == absl::InfinitePast() ? now : outbound.visible_at;
   if (outbound.event.has_workflow_execution_started()) {
@@ -968,7 +969,7 @@ absl::Status SqliteBackend::DeliverOutbound(const core::OutboundEvent& outbound,
   return DeliverOutbound(answer, now);
 }
 
-absl::Status SqliteBackend::WriteCompletion(
+absl::Status SqliteStore::WriteCompletion(
     const WorkflowTask& task, const core::WorkflowTaskCompletion& completion,
     int64_t history_length, const std::optional<InboxCursor>& consume_inbox,
     absl::Time now, core::WorkflowTaskCommitResult* result) {
@@ -1132,7 +1133,7 @@ absl::Status SqliteBackend::WriteCompletion(
   return absl::OkStatus();
 }
 
-absl::Status SqliteBackend::SettleEndedInbox(
+absl::Status SqliteStore::SettleEndedInbox(
     const WorkflowTask& task, const std::string& next_execution_id) {
   if (!next_execution_id.empty()) {
     // Read everything first: the inserts below must not be seen by this scan.
@@ -1171,7 +1172,7 @@ absl::Status SqliteBackend::SettleEndedInbox(
       .Run();
 }
 
-absl::Status SqliteBackend::CompleteWorkflowTask(
+absl::Status SqliteStore::CompleteWorkflowTask(
     const WorkflowTask& task, const core::WorkflowTaskCompletion& completion,
     core::WorkflowTaskCommitResult* result) {
   if (result != nullptr) *result = core::WorkflowTaskCommitResult();
@@ -1218,7 +1219,7 @@ absl::Status SqliteBackend::CompleteWorkflowTask(
   return status;
 }
 
-absl::Status SqliteBackend::CompleteActivityWithWorkflowTask(
+absl::Status SqliteStore::CompleteActivityWithWorkflowTask(
     const ActivityTask& activity, const v1::HistoryEvent& activity_result,
     const WorkflowTask& task, const core::WorkflowTaskCompletion& completion,
     core::WorkflowTaskCommitResult* result) {
@@ -1285,7 +1286,7 @@ absl::Status SqliteBackend::CompleteActivityWithWorkflowTask(
   return status;
 }
 
-absl::Status SqliteBackend::AbandonWorkflowTask(
+absl::Status SqliteStore::AbandonWorkflowTask(
     const WorkflowTask& task, const v1::WorkflowTaskFailure& failure,
     absl::Duration retry_delay) {
   // Durable (it records the failure); waiters are notified because ready_at
@@ -1311,7 +1312,7 @@ absl::Status SqliteBackend::AbandonWorkflowTask(
   });
 }
 
-absl::StatusOr<std::optional<ActivityTask>> SqliteBackend::TryGetActivityTask(
+absl::StatusOr<std::optional<ActivityTask>> SqliteStore::TryGetActivityTask(
     const std::vector<std::string>& queues, const core::TaskNameFilter& filter,
     absl::Duration lease, absl::Time* next_due) {
   const NameCondition names = NameFilterCondition(
@@ -1376,7 +1377,7 @@ absl::StatusOr<std::optional<ActivityTask>> SqliteBackend::TryGetActivityTask(
       task.queue = pick.ColumnText(4);
       if (!task.scheduled_event.ParseFromString(pick.ColumnBlob(5))) {
         // Leased all the same, so the worker fails this one activity; the
-        // other tasks of the queue are not held up (core/backend.h).
+        // other tasks of the queue are not held up (core/storage/store.h).
         task.scheduled_event.Clear();
         task.damaged =
             absl::StrCat("activity task ", Quoted(task.activity_id),
@@ -1412,7 +1413,7 @@ absl::StatusOr<std::optional<ActivityTask>> SqliteBackend::TryGetActivityTask(
   return leased;
 }
 
-absl::StatusOr<std::optional<ActivityTask>> SqliteBackend::GetActivityTask(
+absl::StatusOr<std::optional<ActivityTask>> SqliteStore::GetActivityTask(
     const std::vector<std::string>& queues, const core::TaskNameFilter& names,
     absl::Duration lease, absl::Time deadline, const std::atomic<bool>* stop) {
   const std::vector<std::string> resolved = ResolveQueues(queues);
@@ -1431,8 +1432,8 @@ absl::StatusOr<std::optional<ActivityTask>> SqliteBackend::GetActivityTask(
   }
 }
 
-absl::Status SqliteBackend::ExtendActivityTaskLease(const ActivityTask& task,
-                                                    absl::Duration lease) {
+absl::Status SqliteStore::ExtendActivityTaskLease(const ActivityTask& task,
+                                                  absl::Duration lease) {
   return Write(/*durable=*/false, [&]() -> absl::Status {
     mu_.AssertHeld();
     DURABLE_ASSIGN_OR_RETURN(
@@ -1449,9 +1450,9 @@ absl::Status SqliteBackend::ExtendActivityTaskLease(const ActivityTask& task,
   });
 }
 
-absl::Status SqliteBackend::RetryActivityTask(const ActivityTask& task,
-                                              int32_t next_attempt,
-                                              absl::Time visible_at) {
+absl::Status SqliteStore::RetryActivityTask(const ActivityTask& task,
+                                            int32_t next_attempt,
+                                            absl::Time visible_at) {
   // Durable; waiters are notified, so pollers recompute when the next task
   // becomes due.
   return Write(/*durable=*/true, [&]() -> absl::Status {
@@ -1472,7 +1473,7 @@ absl::Status SqliteBackend::RetryActivityTask(const ActivityTask& task,
   });
 }
 
-absl::Status SqliteBackend::DeleteLeasedActivity(const ActivityTask& task) {
+absl::Status SqliteStore::DeleteLeasedActivity(const ActivityTask& task) {
   DURABLE_ASSIGN_OR_RETURN(
       Statement remove,
       connection_->Prepare("DELETE FROM activities "
@@ -1483,8 +1484,8 @@ absl::Status SqliteBackend::DeleteLeasedActivity(const ActivityTask& task) {
   return absl::OkStatus();
 }
 
-absl::Status SqliteBackend::CompleteActivityTask(
-    const ActivityTask& task, const v1::HistoryEvent& result) {
+absl::Status SqliteStore::CompleteActivityTask(const ActivityTask& task,
+                                               const v1::HistoryEvent& result) {
   absl::Time now = absl::Now();
   return Write(/*durable=*/true, [&]() -> absl::Status {
     mu_.AssertHeld();
@@ -1494,8 +1495,8 @@ absl::Status SqliteBackend::CompleteActivityTask(
   });
 }
 
-absl::StatusOr<v1::WorkflowInstanceState>
-SqliteBackend::GetWorkflowInstanceState(const std::string& instance_id) {
+absl::StatusOr<v1::WorkflowInstanceState> SqliteStore::GetWorkflowInstanceState(
+    const std::string& instance_id) {
   absl::MutexLock lock(&mu_);
   DURABLE_ASSIGN_OR_RETURN(
       Statement stmt, connection_->Prepare(absl::StrCat(
@@ -1512,7 +1513,7 @@ SqliteBackend::GetWorkflowInstanceState(const std::string& instance_id) {
 }
 
 absl::StatusOr<std::vector<v1::WorkflowInstanceState>>
-SqliteBackend::ListWorkflowExecutions(const std::string& instance_id) {
+SqliteStore::ListWorkflowExecutions(const std::string& instance_id) {
   absl::MutexLock lock(&mu_);
   DURABLE_ASSIGN_OR_RETURN(
       Statement stmt, connection_->Prepare(
@@ -1535,7 +1536,7 @@ SqliteBackend::ListWorkflowExecutions(const std::string& instance_id) {
   return executions;
 }
 
-absl::StatusOr<std::vector<v1::HistoryEvent>> SqliteBackend::GetWorkflowHistory(
+absl::StatusOr<std::vector<v1::HistoryEvent>> SqliteStore::GetWorkflowHistory(
     const std::string& instance_id, const std::string& execution_id,
     int64_t after_id) {
   absl::MutexLock lock(&mu_);
@@ -1586,8 +1587,8 @@ absl::StatusOr<std::vector<v1::HistoryEvent>> SqliteBackend::GetWorkflowHistory(
 }
 
 absl::StatusOr<v1::WorkflowInstanceState>
-SqliteBackend::WaitForWorkflowInstanceFinished(const std::string& instance_id,
-                                               absl::Time deadline) {
+SqliteStore::WaitForWorkflowInstanceFinished(const std::string& instance_id,
+                                             absl::Time deadline) {
   const absl::Time start = absl::Now();
   while (true) {
     uint64_t seen = notifier_->generation();
@@ -1605,8 +1606,8 @@ SqliteBackend::WaitForWorkflowInstanceFinished(const std::string& instance_id,
   }
 }
 
-absl::Status SqliteBackend::DeliverWorkflowEvent(
-    const std::string& instance_id, const v1::HistoryEvent& event) {
+absl::Status SqliteStore::DeliverWorkflowEvent(const std::string& instance_id,
+                                               const v1::HistoryEvent& event) {
   v1::HistoryEvent inbound = event;
   inbound.set_id(0);  // Numbered by the worker when appended to history.
   return Write(/*durable=*/true, [&]() -> absl::Status {
@@ -1636,7 +1637,7 @@ absl::Status SqliteBackend::DeliverWorkflowEvent(
   });
 }
 
-absl::Status SqliteBackend::RemoveWorkflowInstance(
+absl::Status SqliteStore::RemoveWorkflowInstance(
     const std::string& instance_id) {
   return Write(/*durable=*/true, [&]() -> absl::Status {
     mu_.AssertHeld();
@@ -1670,7 +1671,7 @@ absl::Status SqliteBackend::RemoveWorkflowInstance(
   });
 }
 
-absl::StatusOr<int64_t> SqliteBackend::RemoveWorkflowInstances(
+absl::StatusOr<int64_t> SqliteStore::RemoveWorkflowInstances(
     absl::Time finished_before) {
   int64_t removed = 0;
   absl::Status status = Write(/*durable=*/true, [&]() -> absl::Status {
@@ -1710,7 +1711,7 @@ absl::StatusOr<int64_t> SqliteBackend::RemoveWorkflowInstances(
   return removed;
 }
 
-absl::StatusOr<core::WorkflowInstancePage> SqliteBackend::ListWorkflowInstances(
+absl::StatusOr<core::WorkflowInstancePage> SqliteStore::ListWorkflowInstances(
     const std::string& cursor, int page_size) {
   if (page_size < 1) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -1760,13 +1761,13 @@ absl::StatusOr<core::WorkflowInstancePage> SqliteBackend::ListWorkflowInstances(
   return page;
 }
 
-absl::StatusOr<core::BackendStats> SqliteBackend::GetStats() {
+absl::StatusOr<core::StoreStats> SqliteStore::GetStats() {
   const int64_t now_us = core::ToUnixMicros(absl::Now());
   absl::MutexLock lock(&mu_);
   // One snapshot for all three counters.
   DURABLE_ASSIGN_OR_RETURN(Transaction txn,
                            Transaction::Begin(connection_.get(), Mode::kRead));
-  core::BackendStats stats;
+  core::StoreStats stats;
   {
     DURABLE_ASSIGN_OR_RETURN(
         Statement active,
@@ -1812,7 +1813,7 @@ absl::StatusOr<core::BackendStats> SqliteBackend::GetStats() {
 // ---------------------------------------------------------------------------
 // The worker registry.
 
-absl::Status SqliteBackend::RecordWorker(const v1::WorkerInfo& worker) {
+absl::Status SqliteStore::RecordWorker(const v1::WorkerInfo& worker) {
   if (worker.worker_id().empty()) {
     return absl::InvalidArgumentError("RecordWorker needs a worker_id");
   }
@@ -1832,7 +1833,7 @@ absl::Status SqliteBackend::RecordWorker(const v1::WorkerInfo& worker) {
   });
 }
 
-absl::Status SqliteBackend::RemoveWorker(const std::string& worker_id) {
+absl::Status SqliteStore::RemoveWorker(const std::string& worker_id) {
   return Write(/*durable=*/false, [&]() -> absl::Status {
     mu_.AssertHeld();
     DURABLE_ASSIGN_OR_RETURN(
@@ -1842,7 +1843,7 @@ absl::Status SqliteBackend::RemoveWorker(const std::string& worker_id) {
   });
 }
 
-absl::StatusOr<std::vector<v1::WorkerInfo>> SqliteBackend::ListWorkers() {
+absl::StatusOr<std::vector<v1::WorkerInfo>> SqliteStore::ListWorkers() {
   absl::MutexLock lock(&mu_);
   DURABLE_ASSIGN_OR_RETURN(
       Statement rows,

@@ -1,4 +1,4 @@
-#include "backends/sqlite/sqlite_backend.h"
+#include "backends/sqlite/sqlite_store.h"
 
 #include <sqlite3.h>
 #include <sys/stat.h>
@@ -22,9 +22,9 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "backends/testing/history_events.h"
-#include "core/backend.h"
 #include "core/proto/history.pb.h"
 #include "core/proto/service.pb.h"
+#include "core/storage/store.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -75,7 +75,7 @@ std::vector<v1::HistoryEvent> FirstTaskEvents(const core::WorkflowTask& task) {
   return ::durable::testing::TaskEvents(task);
 }
 
-class SqliteBackendTest : public ::testing::TestWithParam<bool> {
+class SqliteStoreTest : public ::testing::TestWithParam<bool> {
  protected:
   void SetUp() override {
     SqliteOptions options;
@@ -89,7 +89,7 @@ class SqliteBackendTest : public ::testing::TestWithParam<bool> {
           ".db"));
       options.path = path_;
     }
-    auto backend = SqliteBackend::Open(options);
+    auto backend = SqliteStore::Open(options);
     ASSERT_TRUE(backend.ok()) << backend.status();
     backend_ = std::move(*backend);
   }
@@ -121,16 +121,16 @@ class SqliteBackendTest : public ::testing::TestWithParam<bool> {
   }
 
   std::string path_;
-  std::unique_ptr<SqliteBackend> backend_;
+  std::unique_ptr<SqliteStore> backend_;
 };
 
-TEST_P(SqliteBackendTest, CreateRejectsNonStartedEvent) {
+TEST_P(SqliteStoreTest, CreateRejectsNonStartedEvent) {
   EXPECT_EQ(backend_->CreateWorkflowInstance(Instance("i1", "e1"), Signal("x"))
                 .code(),
             absl::StatusCode::kInvalidArgument);
 }
 
-TEST_P(SqliteBackendTest, ExecutedEventIdsMustContinueHistory) {
+TEST_P(SqliteStoreTest, ExecutedEventIdsMustContinueHistory) {
   Create("i1");
   std::optional<core::WorkflowTask> task = Poll();
   ASSERT_TRUE(task.has_value());
@@ -140,7 +140,7 @@ TEST_P(SqliteBackendTest, ExecutedEventIdsMustContinueHistory) {
             absl::StatusCode::kInvalidArgument);
 }
 
-TEST_P(SqliteBackendTest, ChildStartOfActiveInstanceFailsToParent) {
+TEST_P(SqliteStoreTest, ChildStartOfActiveInstanceFailsToParent) {
   Create("parent");
   std::optional<core::WorkflowTask> task = Poll();
   ASSERT_TRUE(task.has_value());
@@ -173,7 +173,7 @@ TEST_P(SqliteBackendTest, ChildStartOfActiveInstanceFailsToParent) {
   EXPECT_EQ(failed.failure().type(), "InstanceAlreadyExists");
 }
 
-TEST_P(SqliteBackendTest, OutboundEventsForInactiveInstancesAreDropped) {
+TEST_P(SqliteStoreTest, OutboundEventsForInactiveInstancesAreDropped) {
   Create("i1");
   std::optional<core::WorkflowTask> task = Poll();
   ASSERT_TRUE(task.has_value());
@@ -189,7 +189,7 @@ TEST_P(SqliteBackendTest, OutboundEventsForInactiveInstancesAreDropped) {
             absl::StatusCode::kNotFound);
 }
 
-TEST_P(SqliteBackendTest, ExpiredLeaseNotTakenOverCanStillComplete) {
+TEST_P(SqliteStoreTest, ExpiredLeaseNotTakenOverCanStillComplete) {
   Create("i1");
   std::optional<core::WorkflowTask> task =
       Poll({}, absl::Seconds(5), absl::Milliseconds(1));
@@ -202,7 +202,7 @@ TEST_P(SqliteBackendTest, ExpiredLeaseNotTakenOverCanStillComplete) {
   EXPECT_TRUE(backend_->CompleteWorkflowTask(*task, completion).ok());
 }
 
-TEST_P(SqliteBackendTest, DeliverToFinishedInstanceSaysNotActive) {
+TEST_P(SqliteStoreTest, DeliverToFinishedInstanceSaysNotActive) {
   Create("i1");
   std::optional<core::WorkflowTask> task = Poll();
   ASSERT_TRUE(task.has_value());
@@ -219,7 +219,7 @@ TEST_P(SqliteBackendTest, DeliverToFinishedInstanceSaysNotActive) {
               HasSubstr("workflow instance \"nope\" not found"));
 }
 
-TEST_P(SqliteBackendTest, RemovalDeletesPendingActivities) {
+TEST_P(SqliteStoreTest, RemovalDeletesPendingActivities) {
   Create("i1");
   std::optional<core::WorkflowTask> task = Poll();
   ASSERT_TRUE(task.has_value());
@@ -250,7 +250,7 @@ TEST_P(SqliteBackendTest, RemovalDeletesPendingActivities) {
 // writes stay all-or-nothing. Sixteen activity completions race, one of
 // them with a lost lease: only that one fails (and writes nothing), the
 // other fifteen results all arrive.
-TEST_P(SqliteBackendTest, GroupCommitFailsOnlyTheCallerWhoseWritesFailed) {
+TEST_P(SqliteStoreTest, GroupCommitFailsOnlyTheCallerWhoseWritesFailed) {
   constexpr int kActivities = 16;
   Create("i1");
   std::optional<core::WorkflowTask> task = Poll();
@@ -273,7 +273,7 @@ TEST_P(SqliteBackendTest, GroupCommitFailsOnlyTheCallerWhoseWritesFailed) {
     leased.push_back(*activity);
   }
   leased[7].lease_token = "stolen";
-  const SqliteBackend::CommitStats before = backend_->commit_stats();
+  const SqliteStore::CommitStats before = backend_->commit_stats();
   std::atomic<int> ready{0};
   std::vector<absl::Status> results(kActivities);
   std::vector<std::thread> threads;
@@ -296,14 +296,14 @@ TEST_P(SqliteBackendTest, GroupCommitFailsOnlyTheCallerWhoseWritesFailed) {
       EXPECT_TRUE(results[i].ok()) << i << ": " << results[i];
     }
   }
-  const SqliteBackend::CommitStats after = backend_->commit_stats();
+  const SqliteStore::CommitStats after = backend_->commit_stats();
   EXPECT_EQ(after.writes - before.writes, kActivities);
   EXPECT_LE(after.commits - before.commits, kActivities - 1);
   std::cout << "group commit: " << after.writes - before.writes << " writes in "
             << after.commits - before.commits << " commits\n";
   // The failed caller's activity is still pending; every other result is in
   // the inbox.
-  absl::StatusOr<core::BackendStats> stats = backend_->GetStats();
+  absl::StatusOr<core::StoreStats> stats = backend_->GetStats();
   ASSERT_TRUE(stats.ok());
   EXPECT_EQ(stats->pending_activity_tasks["default"], 1);
   std::optional<core::WorkflowTask> next = Poll();
@@ -314,7 +314,7 @@ TEST_P(SqliteBackendTest, GroupCommitFailsOnlyTheCallerWhoseWritesFailed) {
 // A completion that fails halfway (its second event has the wrong id, after
 // the first was already inserted) is rolled back to its savepoint while
 // completions of other instances in the same batches commit.
-TEST_P(SqliteBackendTest, GroupCommitRollsBackAHalfWrittenCompletion) {
+TEST_P(SqliteStoreTest, GroupCommitRollsBackAHalfWrittenCompletion) {
   constexpr int kInstances = 12;
   std::vector<core::WorkflowTask> tasks;
   for (int i = 0; i < kInstances; ++i) {
@@ -356,7 +356,7 @@ TEST_P(SqliteBackendTest, GroupCommitRollsBackAHalfWrittenCompletion) {
   }
 }
 
-TEST_P(SqliteBackendTest, MalformedListCursorsAreInvalid) {
+TEST_P(SqliteStoreTest, MalformedListCursorsAreInvalid) {
   Create("i1");
   for (const char* cursor : {"x", "1", "1:", ":1", "1:2:3", "a:1", "1:b"}) {
     absl::StatusOr<core::WorkflowInstancePage> page =
@@ -378,7 +378,7 @@ TEST_P(SqliteBackendTest, MalformedListCursorsAreInvalid) {
 
 // Completes `task` (an instance's first) scheduling activity "act" (event 3,
 // default queue) and returns that activity, leased eagerly.
-core::ActivityTask ScheduleEagerActivity(SqliteBackend& backend,
+core::ActivityTask ScheduleEagerActivity(SqliteStore& backend,
                                          core::WorkflowTask& task) {
   core::WorkflowTaskCompletion completion;
   completion.executed_events = FirstTaskEvents(task);
@@ -429,7 +429,7 @@ core::WorkflowTaskCommitResult StaleResult() {
   return result;
 }
 
-TEST_P(SqliteBackendTest, FailedCommitsLeaveTheResultEmpty) {
+TEST_P(SqliteStoreTest, FailedCommitsLeaveTheResultEmpty) {
   Create("i1");
   std::optional<core::WorkflowTask> task = Poll();
   ASSERT_TRUE(task.has_value());
@@ -457,7 +457,7 @@ TEST_P(SqliteBackendTest, FailedCommitsLeaveTheResultEmpty) {
   EXPECT_TRUE(result.eager_activities.empty());
 }
 
-TEST_P(SqliteBackendTest, FusedStepRejectsBadArguments) {
+TEST_P(SqliteStoreTest, FusedStepRejectsBadArguments) {
   Create("i1");
   std::optional<core::WorkflowTask> task = Poll();
   ASSERT_TRUE(task.has_value());
@@ -497,12 +497,12 @@ TEST_P(SqliteBackendTest, FusedStepRejectsBadArguments) {
 
 // The fused step is one caller write, where completing the activity, leasing
 // the task it wakes and completing that task were three.
-TEST_P(SqliteBackendTest, FusedStepIsOneWrite) {
+TEST_P(SqliteStoreTest, FusedStepIsOneWrite) {
   Create("i1");
   std::optional<core::WorkflowTask> task = Poll();
   ASSERT_TRUE(task.has_value());
   core::ActivityTask activity = ScheduleEagerActivity(*backend_, *task);
-  const SqliteBackend::CommitStats before = backend_->commit_stats();
+  const SqliteStore::CommitStats before = backend_->commit_stats();
   core::WorkflowTaskCommitResult result;
   ASSERT_TRUE(backend_
                   ->CompleteActivityWithWorkflowTask(activity, ActivityResult(),
@@ -510,14 +510,14 @@ TEST_P(SqliteBackendTest, FusedStepIsOneWrite) {
                                                      FusedCompletion(), &result)
                   .ok());
   EXPECT_TRUE(result.workflow_task_committed);
-  const SqliteBackend::CommitStats after = backend_->commit_stats();
+  const SqliteStore::CommitStats after = backend_->commit_stats();
   EXPECT_EQ(after.writes - before.writes, 1);
   EXPECT_EQ(after.commits - before.commits, 1);
 }
 
 // Continue-as-new removing previous executions deletes this execution's
 // activities too, so it hands out no eager tasks for them.
-TEST_P(SqliteBackendTest, ContinueAsNewWithRemovalReturnsNoEagerTasks) {
+TEST_P(SqliteStoreTest, ContinueAsNewWithRemovalReturnsNoEagerTasks) {
   Create("i1");
   std::optional<core::WorkflowTask> task = Poll();
   ASSERT_TRUE(task.has_value());
@@ -543,7 +543,7 @@ TEST_P(SqliteBackendTest, ContinueAsNewWithRemovalReturnsNoEagerTasks) {
   EXPECT_TRUE(stats->pending_activity_tasks.empty());
 }
 
-INSTANTIATE_TEST_SUITE_P(FileAndMemory, SqliteBackendTest,
+INSTANTIATE_TEST_SUITE_P(FileAndMemory, SqliteStoreTest,
                          ::testing::Values(false, true),
                          [](const ::testing::TestParamInfo<bool>& info) {
                            return info.param ? "Memory" : "File";
@@ -551,11 +551,10 @@ INSTANTIATE_TEST_SUITE_P(FileAndMemory, SqliteBackendTest,
 
 // --- File-only behaviour ---------------------------------------------------
 
-absl::StatusOr<std::unique_ptr<SqliteBackend>> OpenFile(
-    const std::string& path) {
+absl::StatusOr<std::unique_ptr<SqliteStore>> OpenFile(const std::string& path) {
   SqliteOptions options;
   options.path = path;
-  return SqliteBackend::Open(options);
+  return SqliteStore::Open(options);
 }
 
 TEST(SqliteFileTest, DescribeAndReopenKeepData) {
@@ -585,7 +584,7 @@ TEST(SqliteFileTest, EveryDurableWriteWaitsForAWalSync) {
   std::string path = TempPath("walsync.db");
   auto backend = OpenFile(path);
   ASSERT_TRUE(backend.ok()) << backend.status();
-  const SqliteBackend::CommitStats before = (*backend)->commit_stats();
+  const SqliteStore::CommitStats before = (*backend)->commit_stats();
   constexpr int kCreates = 5;
   for (int i = 0; i < kCreates; ++i) {
     const std::string id = absl::StrCat("w", i);
@@ -594,7 +593,7 @@ TEST(SqliteFileTest, EveryDurableWriteWaitsForAWalSync) {
             ->CreateWorkflowInstance(Instance(id, id + "-e"), Started("wf"))
             .ok());
   }
-  const SqliteBackend::CommitStats created = (*backend)->commit_stats();
+  const SqliteStore::CommitStats created = (*backend)->commit_stats();
   // One at a time, nothing can share a sync.
   EXPECT_EQ(created.synced_commits - before.synced_commits, kCreates);
 

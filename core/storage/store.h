@@ -1,6 +1,9 @@
-// Backend: the storage contract every durable backend implements.
+// Store: the storage contract every durable store implements, as the
+// engine (workers and clients) sees it. The operator's calls -- listing,
+// removal, counters -- are the AdminStore (admin_store.h), which every
+// store implements too.
 //
-// A backend stores workflow instances (one row per execution), their
+// A store keeps workflow instances (one row per execution), their
 // append-only histories, an inbox of pending events per instance, activity
 // task queues and future (delayed) events. Workers and clients talk to it
 // directly; there is no server of ours in between. The same conformance suite
@@ -29,8 +32,8 @@
 //
 // All methods are thread-safe. Blocking Get*Task calls return early when
 // `stop` becomes true and Interrupt() is called, so workers shut down at once.
-#ifndef DURABLE_CORE_BACKEND_H_
-#define DURABLE_CORE_BACKEND_H_
+#ifndef DURABLE_CORE_STORAGE_STORE_H_
+#define DURABLE_CORE_STORAGE_STORE_H_
 
 #include <atomic>
 #include <cstdint>
@@ -75,7 +78,7 @@ struct WorkflowTask {
   // or the stored parent): says what. A bad row fails its own instance, and
   // never the poll: the worker fails the instance with HistoryCorrupted.
   std::string damaged;
-  // Backend-private: which inbox entries the task consumes on completion.
+  // Store-private: which inbox entries the task consumes on completion.
   std::string inbox_cursor;
 };
 
@@ -256,31 +259,9 @@ struct WorkflowTaskCommitResult {
   std::vector<ActivityTask> eager_activities;
 };
 
-// One page of ListWorkflowInstances.
-struct WorkflowInstancePage {
-  // Latest executions, newest first (by creation time).
-  std::vector<v1::WorkflowInstanceState> instances;
-  // Pass to the next call. Empty once a page came back short (the end was
-  // reached); a full page always carries a cursor, so a listing that ends
-  // exactly at a page boundary ends with one empty page.
-  std::string next_cursor;
-};
-
-// Counters for dashboards and the conformance suite.
-struct BackendStats {
-  // Instances whose latest execution is ACTIVE.
-  int64_t active_instances = 0;
-  // Per queue: active instances with inbox events visible now (leased or
-  // not: a task counts until it is completed; an instance whose failed task
-  // waits for its retry delay counts too).
-  std::map<std::string, int64_t> pending_workflow_tasks;
-  // Per queue: activity tasks not yet completed, leased ones included.
-  std::map<std::string, int64_t> pending_activity_tasks;
-};
-
-class Backend {
+class Store {
  public:
-  virtual ~Backend() = default;
+  virtual ~Store() = default;
 
   // Describes the backend for logs and benchmarks, e.g.
   // "sqlite file=/tmp/x.db synchronous=FULL".
@@ -416,26 +397,6 @@ class Backend {
   virtual absl::Status DeliverWorkflowEvent(const std::string& instance_id,
                                             const v1::HistoryEvent& event) = 0;
 
-  // Deletes every execution of a finished instance (rows, history, inbox,
-  // leftover activity tasks).
-  // FAILED_PRECONDITION ("... is not finished") while its latest execution
-  // is active; NOT_FOUND for unknown instances.
-  virtual absl::Status RemoveWorkflowInstance(
-      const std::string& instance_id) = 0;
-
-  // Deletes every finished execution that finished before `finished_before`
-  // and returns how many executions were removed.
-  virtual absl::StatusOr<int64_t> RemoveWorkflowInstances(
-      absl::Time finished_before) = 0;
-
-  // Lists instances (their latest execution), newest first, `page_size` at a
-  // time; `cursor` is "" for the first page, then the previous page's
-  // next_cursor. INVALID_ARGUMENT for a malformed cursor or page_size < 1.
-  virtual absl::StatusOr<WorkflowInstancePage> ListWorkflowInstances(
-      const std::string& cursor, int page_size) = 0;
-
-  virtual absl::StatusOr<BackendStats> GetStats() = 0;
-
   // The worker registry: each worker's identity, queues and registered
   // names (see v1::WorkerInfo), written and renewed by the worker itself.
   // The store keeps entries as given; whether one is live is the reader's
@@ -455,4 +416,4 @@ class Backend {
 
 }  // namespace durable::core
 
-#endif  // DURABLE_CORE_BACKEND_H_
+#endif  // DURABLE_CORE_STORAGE_STORE_H_

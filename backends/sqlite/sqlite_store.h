@@ -1,4 +1,4 @@
-// SqliteBackend: the durable Backend on a SQLite database file (or in memory).
+// SqliteStore: the durable Backend on a SQLite database file (or in memory).
 //
 // One connection per backend object, serialized by a mutex that is never held
 // while waiting for work. Files use WAL journaling, and every call that
@@ -12,8 +12,8 @@
 // SAVEPOINT. A caller whose writes fail (a lost lease, a bad argument) has
 // only its savepoint rolled back; the others still commit. Each caller returns
 // only once its batch is durable (or failed), so the per-call contract of
-// core/backend.h is unchanged: every call is all-or-nothing and durable when
-// it returns OK.
+// core/storage/store.h is unchanged: every call is all-or-nothing and durable
+// when it returns OK.
 //
 // Polls only read until they find something to take: a poll first probes
 // for a ready task in a read transaction, which never waits for SQLite's
@@ -22,7 +22,7 @@
 // again inside the write transaction (another poller, maybe in another
 // process, may have taken the task meanwhile) and reads the clock there, so
 // a lease runs from its grant however long the grant waited for the lock
-// (core/backend.h); completions stamp their eager leases the same way. A
+// (core/storage/store.h); completions stamp their eager leases the same way. A
 // process that holds the write lock -- a worker stopped or stalled in the
 // middle of a write -- therefore stalls no idle poller of another process
 // (or connection): those keep answering "nothing" and never fail with "database
@@ -67,7 +67,7 @@
 // committed by another process. Within one process, backends on the same file
 // share a ChangeNotifier (see notifier_registry.h) and wake each other at once.
 //
-// Interpretations of the Backend contract (see core/backend.h):
+// Interpretations of the Backend contract (see core/storage/store.h):
 //   - A lease is lost only when its token changed (another caller took the
 //     task after expiry, or the task was completed/abandoned). A caller whose
 //     lease expired but was not taken over may still complete or extend it.
@@ -106,8 +106,8 @@
 //   - The worker registry is the `workers` table, one serialized WorkerInfo
 //     per worker id; RecordWorker and RemoveWorker are not synced on their
 //     own (like lease grants) and do not wake pollers.
-#ifndef DURABLE_BACKENDS_SQLITE_SQLITE_BACKEND_H_
-#define DURABLE_BACKENDS_SQLITE_SQLITE_BACKEND_H_
+#ifndef DURABLE_BACKENDS_SQLITE_SQLITE_STORE_H_
+#define DURABLE_BACKENDS_SQLITE_SQLITE_STORE_H_
 
 #include <atomic>
 #include <cstdint>
@@ -121,8 +121,8 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "core/backend.h"
 #include "core/notifier.h"
+#include "core/storage/admin_store.h"
 
 namespace durable::backends::sqlite {
 
@@ -139,7 +139,7 @@ struct SqliteOptions {
   absl::Duration busy_timeout = absl::Seconds(5);
 };
 
-class SqliteBackend : public core::Backend {
+class SqliteStore : public core::AdminStore {
  public:
   // Opens (creating if needed) the database and its schema. Errors, each
   // naming the path (none of them goes away by retrying, but UNAVAILABLE):
@@ -156,26 +156,26 @@ class SqliteBackend : public core::Backend {
   //                        its directory is not writable;
   //   UNAVAILABLE          the file cannot be opened for another reason
   //                        (locked, I/O error).
-  static absl::StatusOr<std::unique_ptr<SqliteBackend>> Open(
+  static absl::StatusOr<std::unique_ptr<SqliteStore>> Open(
       const SqliteOptions& options);
 
-  ~SqliteBackend() override;
+  ~SqliteStore() override;
 
   std::string Describe() const override;
 
   absl::Status CreateWorkflowInstance(const v1::WorkflowInstance& instance,
                                       const v1::HistoryEvent& started) override;
-  // The unfiltered convenience overloads of core::Backend.
-  using core::Backend::GetActivityTask;
-  using core::Backend::GetWorkflowTask;
+  // The unfiltered convenience overloads of core::Store.
+  using core::Store::GetActivityTask;
+  using core::Store::GetWorkflowTask;
   absl::StatusOr<std::optional<core::WorkflowTask>> GetWorkflowTask(
       const std::vector<std::string>& queues, const core::TaskNameFilter& names,
       absl::Duration lease, absl::Time deadline,
       const std::atomic<bool>* stop) override;
   absl::Status ExtendWorkflowTaskLease(const core::WorkflowTask& task,
                                        absl::Duration lease) override;
-  // The two-argument convenience of core::Backend.
-  using core::Backend::CompleteWorkflowTask;
+  // The two-argument convenience of core::Store.
+  using core::Store::CompleteWorkflowTask;
   absl::Status CompleteWorkflowTask(
       const core::WorkflowTask& task,
       const core::WorkflowTaskCompletion& completion,
@@ -215,7 +215,7 @@ class SqliteBackend : public core::Backend {
       absl::Time finished_before) override;
   absl::StatusOr<core::WorkflowInstancePage> ListWorkflowInstances(
       const std::string& cursor, int page_size) override;
-  absl::StatusOr<core::BackendStats> GetStats() override;
+  absl::StatusOr<core::StoreStats> GetStats() override;
   absl::Status RecordWorker(const v1::WorkerInfo& worker) override;
   absl::Status RemoveWorker(const std::string& worker_id) override;
   absl::StatusOr<std::vector<v1::WorkerInfo>> ListWorkers() override;
@@ -233,9 +233,9 @@ class SqliteBackend : public core::Backend {
  private:
   // One caller's writes, queued for the next batch.
   struct PendingWrite;
-  SqliteBackend(std::unique_ptr<Connection> connection,
-                std::shared_ptr<core::ChangeNotifier> notifier,
-                std::string description, bool on_disk);
+  SqliteStore(std::unique_ptr<Connection> connection,
+              std::shared_ptr<core::ChangeNotifier> notifier,
+              std::string description, bool on_disk);
 
   // Runs `body` (which uses connection_ with mu_ held, and must not begin or
   // end transactions) inside the next group-commit batch, in a savepoint of
@@ -393,4 +393,4 @@ class SqliteBackend : public core::Backend {
 
 }  // namespace durable::backends::sqlite
 
-#endif  // DURABLE_BACKENDS_SQLITE_SQLITE_BACKEND_H_
+#endif  // DURABLE_BACKENDS_SQLITE_SQLITE_STORE_H_

@@ -24,7 +24,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "backends/sqlite/sqlite_store.h"
-#include "backends/testing/history_events.h"
+#include "backends/conformance/history_events.h"
 #include "core/storage/store.h"
 #include "gtest/gtest.h"
 #include "testing/worker_process.h"

@@ -92,7 +92,7 @@ v1::ActivityTask Worker::StartAttemptLocked(ActivityTask leased) {
   out.set_task_token(token);
   out.set_activity_id(leased.activity_id);
   out.set_instance_id(leased.instance_id);
-  out.set_run_id(leased.execution_id);
+  out.set_execution_id(leased.execution_id);
   out.set_activity_name(
       leased.scheduled_event.activity_scheduled().activity_name());
   *out.mutable_arguments() =

@@ -44,8 +44,8 @@ void LocalDispatch::AppendLeases(
 bool LocalDispatch::StartFusedTask(ActivityResult& result, RunCache& cache,
                                    const Clock& clock) {
   if (workflow_.waiting <= cache.ready_size()) return false;
-  const std::string run_id = result.task.execution_id;
-  RunSlot* slot = cache.Find(run_id);
+  const std::string execution_id = result.task.execution_id;
+  RunSlot* slot = cache.Find(execution_id);
   if (slot == nullptr) return false;
   if (!slot->in_lru || slot->machine == nullptr ||
       !slot->identity.has_value() || slot->task.has_value() ||
@@ -61,15 +61,15 @@ bool LocalDispatch::StartFusedTask(ActivityResult& result, RunCache& cache,
           slot->machine->StartTask(clock.Now(), task.new_events);
       !started.ok()) {
     // The regular task that the result wakes replays and reports it.
-    cache.Evict(run_id, *slot,
+    cache.Evict(execution_id, *slot,
                 absl::StrCat("cannot start task: ", started.message()));
-    cache.EraseIfUnused(run_id);
+    cache.EraseIfUnused(execution_id);
     return false;
   }
   slot->task = std::move(task);
   slot->fused_result = std::move(result);
   ++counters_.fused_tasks;
-  cache.Schedule(run_id);
+  cache.Schedule(execution_id);
   return true;
 }
 

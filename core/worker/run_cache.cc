@@ -5,46 +5,46 @@
 
 namespace durable::core {
 
-RunSlot* RunCache::Find(const std::string& run_id) {
-  auto it = runs_.find(run_id);
+RunSlot* RunCache::Find(const std::string& execution_id) {
+  auto it = runs_.find(execution_id);
   return it == runs_.end() ? nullptr : &it->second;
 }
 
-void RunCache::Schedule(const std::string& run_id) {
-  auto it = runs_.find(run_id);
+void RunCache::Schedule(const std::string& execution_id) {
+  auto it = runs_.find(execution_id);
   if (it == runs_.end() || it->second.outstanding) return;
-  if (std::find(ready_.begin(), ready_.end(), run_id) == ready_.end()) {
-    ready_.push_back(run_id);
+  if (std::find(ready_.begin(), ready_.end(), execution_id) == ready_.end()) {
+    ready_.push_back(execution_id);
   }
 }
 
 std::optional<RunCache::Ready> RunCache::PopReady() {
   while (!ready_.empty()) {
-    std::string run_id = std::move(ready_.front());
+    std::string execution_id = std::move(ready_.front());
     ready_.pop_front();
-    auto it = runs_.find(run_id);
+    auto it = runs_.find(execution_id);
     if (it == runs_.end() || it->second.outstanding) continue;
-    return Ready{std::move(run_id), &it->second};
+    return Ready{std::move(execution_id), &it->second};
   }
   return std::nullopt;
 }
 
-void RunCache::Evict(const std::string& run_id, RunSlot& slot,
+void RunCache::Evict(const std::string& execution_id, RunSlot& slot,
                      std::string reason) {
   RemoveFromLru(slot);
   slot.machine.reset();
   if (slot.language_has_state) {
     slot.eviction_reason = std::move(reason);
-    Schedule(run_id);
+    Schedule(execution_id);
   }
 }
 
-v1::WorkflowActivation RunCache::StartEviction(const std::string& run_id,
+v1::WorkflowActivation RunCache::StartEviction(const std::string& execution_id,
                                                RunSlot& slot) {
   slot.outstanding = true;
   slot.evicting = true;
   v1::WorkflowActivation activation;
-  activation.set_run_id(run_id);
+  activation.set_execution_id(execution_id);
   activation.set_instance_id(slot.task.has_value() ? slot.task->instance_id
                              : slot.queued_task.has_value()
                                  ? slot.queued_task->instance_id
@@ -54,7 +54,7 @@ v1::WorkflowActivation RunCache::StartEviction(const std::string& run_id,
   return activation;
 }
 
-std::optional<WorkflowTask> RunCache::FinishEviction(const std::string& run_id,
+std::optional<WorkflowTask> RunCache::FinishEviction(const std::string& execution_id,
                                                      RunSlot& slot) {
   // The language layer dropped the run; whatever comes next replays.
   slot.outstanding = false;
@@ -62,13 +62,13 @@ std::optional<WorkflowTask> RunCache::FinishEviction(const std::string& run_id,
   slot.eviction_reason.reset();
   slot.language_has_state = false;
   std::optional<WorkflowTask> next = TakeQueued(slot);
-  Schedule(run_id);
-  EraseIfUnused(run_id);  // `slot` may be gone from here on
+  Schedule(execution_id);
+  EraseIfUnused(execution_id);  // `slot` may be gone from here on
   return next;
 }
 
-void RunCache::Cache(const std::string& run_id, RunSlot& slot) {
-  lru_.push_front(run_id);
+void RunCache::Cache(const std::string& execution_id, RunSlot& slot) {
+  lru_.push_front(execution_id);
   slot.lru_position = lru_.begin();
   slot.in_lru = true;
   while (static_cast<int>(lru_.size()) > max_cached_runs_) {
@@ -94,8 +94,8 @@ std::optional<WorkflowTask> RunCache::TakeQueued(RunSlot& slot) {
   return next;
 }
 
-void RunCache::EraseIfUnused(const std::string& run_id) {
-  auto it = runs_.find(run_id);
+void RunCache::EraseIfUnused(const std::string& execution_id) {
+  auto it = runs_.find(execution_id);
   if (it == runs_.end()) return;
   const RunSlot& slot = it->second;
   if (slot.machine == nullptr && !slot.task.has_value() &&
@@ -113,7 +113,7 @@ bool RunCache::AnyOutstanding() const {
 
 void RunCache::AppendLeases(std::vector<WorkflowTask>& workflow_tasks,
                             std::vector<ActivityTask>& activity_tasks) const {
-  for (const auto& [run_id, slot] : runs_) {
+  for (const auto& [execution_id, slot] : runs_) {
     if (slot.task.has_value() && !slot.task->lease_token.empty()) {
       workflow_tasks.push_back(*slot.task);
     }

@@ -63,16 +63,16 @@ class RunCache {
   explicit RunCache(int max_cached_runs) : max_cached_runs_(max_cached_runs) {}
 
   // The run's slot, created empty if there is none.
-  RunSlot& Slot(const std::string& run_id) { return runs_[run_id]; }
+  RunSlot& Slot(const std::string& execution_id) { return runs_[execution_id]; }
   // The run's slot, or null.
-  RunSlot* Find(const std::string& run_id);
+  RunSlot* Find(const std::string& execution_id);
 
   // Puts the run in the ready queue (once) unless its activation is out.
-  void Schedule(const std::string& run_id);
+  void Schedule(const std::string& execution_id);
 
   // A run taken from the ready queue.
   struct Ready {
-    std::string run_id;
+    std::string execution_id;
     RunSlot* slot;
   };
   // The next queued run that may act (its slot exists and no activation of
@@ -83,24 +83,24 @@ class RunCache {
 
   // Drops the slot's machine; if the language layer holds state for the
   // run, an eviction activation (RemoveFromCache, `reason`) is queued.
-  void Evict(const std::string& run_id, RunSlot& slot, std::string reason);
+  void Evict(const std::string& execution_id, RunSlot& slot, std::string reason);
   // Hands out the queued eviction of a slot with eviction_reason set.
-  v1::WorkflowActivation StartEviction(const std::string& run_id,
+  v1::WorkflowActivation StartEviction(const std::string& execution_id,
                                        RunSlot& slot);
   // The language layer acknowledged the eviction. Returns the task that
   // waited for it, if any (still counted as in flight by the caller).
-  std::optional<WorkflowTask> FinishEviction(const std::string& run_id,
+  std::optional<WorkflowTask> FinishEviction(const std::string& execution_id,
                                              RunSlot& slot);
 
   // Makes an idle run the most recently used, evicting the least recently
   // used ones beyond the cache size.
-  void Cache(const std::string& run_id, RunSlot& slot);
+  void Cache(const std::string& execution_id, RunSlot& slot);
   void RemoveFromLru(RunSlot& slot);
 
   // The slot's queued task, if the run is idle enough to start it now.
   std::optional<WorkflowTask> TakeQueued(RunSlot& slot);
   // Drops the slot of a run nothing refers to any more.
-  void EraseIfUnused(const std::string& run_id);
+  void EraseIfUnused(const std::string& execution_id);
 
   // Whether an activation of any run is with the language layer.
   bool AnyOutstanding() const;
@@ -109,10 +109,10 @@ class RunCache {
   // queued tasks.
   void AppendLeases(std::vector<WorkflowTask>& workflow_tasks,
                     std::vector<ActivityTask>& activity_tasks) const;
-  // Calls `f(run_id, slot)` for every slot.
+  // Calls `f(execution_id, slot)` for every slot.
   template <typename F>
   void ForEach(F&& f) {
-    for (auto& [run_id, slot] : runs_) f(run_id, slot);
+    for (auto& [execution_id, slot] : runs_) f(execution_id, slot);
   }
 
  private:

@@ -80,7 +80,7 @@ absl::Status Worker::FinalizeShutdown(absl::Duration timeout) {
     idle = mu_.AwaitWithTimeout(absl::Condition(&idle_cond), timeout);
     const absl::Status why =
         ShutdownError("worker shut down before finishing the task");
-    cache_.ForEach([&](const std::string& run_id, RunSlot& slot) {
+    cache_.ForEach([&](const std::string& execution_id, RunSlot& slot) {
       if (slot.task.has_value() && !slot.outstanding && !slot.committing) {
         leftover.push_back({*slot.task, slot.fused_result, why});
       }

@@ -238,12 +238,12 @@ class Worker {
   // Takes the slot's task (and fused result) away because it failed, evicts
   // the run and stops counting the task as in flight; the caller abandons
   // it once the lock is released.
-  FailedTask DropTaskLocked(const std::string& run_id, RunSlot& slot,
+  FailedTask DropTaskLocked(const std::string& execution_id, RunSlot& slot,
                             absl::Status why, std::string eviction_reason)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Commits the finished workflow task of `run_id`; `lock` holds mu_ and is
+  // Commits the finished workflow task of `execution_id`; `lock` holds mu_ and is
   // released for the store call.
-  absl::Status CommitWorkflowTask(const std::string& run_id, RunSlot& slot,
+  absl::Status CommitWorkflowTask(const std::string& execution_id, RunSlot& slot,
                                   absl::ReleasableMutexLock& lock)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 

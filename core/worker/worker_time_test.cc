@@ -27,10 +27,10 @@ std::shared_ptr<Store> MemoryStore() {
 // Far from the real time, so that anything read from the real clock shows.
 const absl::Time kFarFuture = absl::FromUnixSeconds(4'102'444'800);  // 2100
 
-v1::WorkflowActivationCompletion Commands(const std::string& run_id,
+v1::WorkflowActivationCompletion Commands(const std::string& execution_id,
                                           v1::WorkflowCommand command) {
   v1::WorkflowActivationCompletion completion;
-  completion.set_run_id(run_id);
+  completion.set_execution_id(execution_id);
   *completion.mutable_successful()->add_commands() = std::move(command);
   return completion;
 }
@@ -116,7 +116,7 @@ TEST(WorkerTimeTest, WorkflowTimeAndActivityTimeoutsFollowTheWorkersClock) {
       ->mutable_retry_policy()
       ->set_maximum_attempts(1);
   ASSERT_TRUE(
-      worker.CompleteWorkflowActivation(Commands(a->run_id(), schedule)).ok());
+      worker.CompleteWorkflowActivation(Commands(a->execution_id(), schedule)).ok());
   absl::StatusOr<v1::ActivityTask> task =
       worker.PollActivityTask(absl::Seconds(10));
   ASSERT_TRUE(task.ok()) << task.status();

@@ -130,12 +130,12 @@ Worker::NextForPollerLocked(absl::Time deadline,
 }
 
 void Worker::AcceptWorkflowTask(WorkflowTask task, bool counted) {
-  const std::string run_id = task.execution_id;
+  const std::string execution_id = task.execution_id;
   absl::Status start_failure;
   {
     absl::MutexLock lock(&mu_);
     if (!counted) ++workflow_tasks_in_flight_;
-    RunSlot& slot = cache_.Slot(run_id);
+    RunSlot& slot = cache_.Slot(execution_id);
     if (slot.task.has_value()) {
       // The run is busy (loading history, running, committing): run this
       // task right after. A task queued earlier is superseded: the store
@@ -152,17 +152,17 @@ void Worker::AcceptWorkflowTask(WorkflowTask task, bool counted) {
       start_failure = slot.machine->StartTask(clock_.Now(), task.new_events);
       if (start_failure.ok()) {
         slot.task = std::move(task);
-        cache_.Schedule(run_id);
+        cache_.Schedule(execution_id);
         return;
       }
       cache_.Evict(
-          run_id, slot,
+          execution_id, slot,
           absl::StrCat("cannot start task: ", start_failure.message()));
       --workflow_tasks_in_flight_;
-      cache_.EraseIfUnused(run_id);
+      cache_.EraseIfUnused(execution_id);
     } else {
       if (slot.machine != nullptr || slot.language_has_state) {
-        cache_.Evict(run_id, slot,
+        cache_.Evict(execution_id, slot,
                      slot.machine == nullptr
                          ? "replaying from history"
                          : "history moved on since the run was cached");
@@ -183,16 +183,16 @@ void Worker::AcceptWorkflowTask(WorkflowTask task, bool counted) {
   std::optional<WorkflowTask> next;
   {
     absl::MutexLock lock(&mu_);
-    RunSlot& slot = cache_.Slot(run_id);
+    RunSlot& slot = cache_.Slot(execution_id);
     if (machine.ok()) {
       slot.machine = *std::move(machine);
-      cache_.Schedule(run_id);
+      cache_.Schedule(execution_id);
       return;
     }
     slot.task.reset();
     --workflow_tasks_in_flight_;
     next = cache_.TakeQueued(slot);
-    cache_.EraseIfUnused(run_id);
+    cache_.EraseIfUnused(execution_id);
   }
   failures_.AbandonWorkflowTask(task, machine.status());
   if (next.has_value()) AcceptWorkflowTask(*std::move(next), /*counted=*/true);
@@ -226,14 +226,14 @@ std::optional<v1::WorkflowActivation> Worker::TakeReadyLocked(
   while (std::optional<RunCache::Ready> ready = cache_.PopReady()) {
     RunSlot& slot = *ready->slot;
     if (slot.eviction_reason.has_value()) {
-      return cache_.StartEviction(ready->run_id, slot);
+      return cache_.StartEviction(ready->execution_id, slot);
     }
     if (slot.machine == nullptr || !slot.task.has_value()) continue;
     absl::StatusOr<std::optional<v1::WorkflowActivation>> next =
         slot.machine->NextActivation();
     if (!next.ok()) {
       failed.push_back(DropTaskLocked(
-          ready->run_id, slot, next.status(),
+          ready->execution_id, slot, next.status(),
           absl::StrCat("replay failed: ", next.status().message())));
       continue;
     }
@@ -245,31 +245,31 @@ std::optional<v1::WorkflowActivation> Worker::TakeReadyLocked(
   return std::nullopt;
 }
 
-Worker::FailedTask Worker::DropTaskLocked(const std::string& run_id,
+Worker::FailedTask Worker::DropTaskLocked(const std::string& execution_id,
                                           RunSlot& slot, absl::Status why,
                                           std::string eviction_reason) {
   FailedTask dropped{*std::move(slot.task), std::move(slot.fused_result),
                      std::move(why)};
   slot.task.reset();
   slot.fused_result.reset();
-  cache_.Evict(run_id, slot, std::move(eviction_reason));
+  cache_.Evict(execution_id, slot, std::move(eviction_reason));
   --workflow_tasks_in_flight_;
   return dropped;
 }
 
 absl::Status Worker::CompleteWorkflowActivation(
     const v1::WorkflowActivationCompletion& completion) {
-  const std::string& run_id = completion.run_id();
+  const std::string& execution_id = completion.execution_id();
   absl::ReleasableMutexLock lock(&mu_);
-  RunSlot* found = cache_.Find(run_id);
+  RunSlot* found = cache_.Find(execution_id);
   if (found == nullptr || !found->outstanding) {
     return absl::FailedPreconditionError(absl::StrFormat(
-        "no activation of run \"%s\" is awaiting completion", run_id));
+        "no activation of run \"%s\" is awaiting completion", execution_id));
   }
   RunSlot& slot = *found;
 
   if (slot.evicting) {
-    std::optional<WorkflowTask> next = cache_.FinishEviction(run_id, slot);
+    std::optional<WorkflowTask> next = cache_.FinishEviction(execution_id, slot);
     lock.Release();
     if (next.has_value()) {
       AcceptWorkflowTask(*std::move(next), /*counted=*/true);
@@ -281,14 +281,14 @@ absl::Status Worker::CompleteWorkflowActivation(
   absl::Status applied = slot.machine->ApplyCompletion(completion);
   if (!applied.ok()) {
     FailedTask dropped = DropTaskLocked(
-        run_id, slot, applied,
+        execution_id, slot, applied,
         absl::StrCat("workflow task failed: ", applied.message()));
     lock.Release();
     failures_.AbandonWorkflowTask(dropped.task, applied, dropped.fused_result);
     return applied;
   }
   if (!slot.machine->task_done()) {
-    cache_.Schedule(run_id);  // the next replayed task, or the live one
+    cache_.Schedule(execution_id);  // the next replayed task, or the live one
     return absl::OkStatus();
   }
 
@@ -300,16 +300,16 @@ absl::Status Worker::CompleteWorkflowActivation(
         slot.task->instance_id, slot.machine->history_length(),
         config_.max_history_length));
     FailedTask dropped =
-        DropTaskLocked(run_id, slot, too_long, "history limit exceeded");
+        DropTaskLocked(execution_id, slot, too_long, "history limit exceeded");
     lock.Release();
     failures_.HistoryLimitExceeded(dropped.task, too_long,
                                    dropped.fused_result);
     return absl::OkStatus();
   }
-  return CommitWorkflowTask(run_id, slot, lock);
+  return CommitWorkflowTask(execution_id, slot, lock);
 }
 
-absl::Status Worker::CommitWorkflowTask(const std::string& run_id,
+absl::Status Worker::CommitWorkflowTask(const std::string& execution_id,
                                         RunSlot& slot,
                                         absl::ReleasableMutexLock& lock) {
   WorkflowTaskOutput output = slot.machine->TakeTaskOutput();
@@ -368,33 +368,33 @@ absl::Status Worker::CommitWorkflowTask(const std::string& run_id,
     absl::MutexLock relock(&mu_);
     dispatch_.SettleEager(commit.eager_activities,
                           committed.ok() ? &result.eager_activities : nullptr);
-    RunSlot& done = cache_.Slot(run_id);
+    RunSlot& done = cache_.Slot(execution_id);
     done.committing = false;
     done.task.reset();
     --workflow_tasks_in_flight_;
     if (!committed.ok()) {
-      cache_.Evict(run_id, done,
+      cache_.Evict(execution_id, done,
                    absl::StrCat("commit failed: ", committed.message()));
     } else if (!result.workflow_task_committed) {
       // Only the activity result was committed: another worker ran a task
       // of this instance since the run was cached here.
       dispatch_.CountRefusedFusedTask();
-      cache_.Evict(run_id, done,
+      cache_.Evict(execution_id, done,
                    "fused task refused: another worker moved the instance on "
                    "since the run was cached");
     } else if (finished) {
-      cache_.Evict(run_id, done, "workflow finished");
+      cache_.Evict(execution_id, done, "workflow finished");
     } else if (config_.max_cached_runs == 0) {
-      cache_.Evict(run_id, done, "executor cache disabled (size 0)");
+      cache_.Evict(execution_id, done, "executor cache disabled (size 0)");
     } else {
       WorkflowTask& identity = done.identity.emplace(task);
       identity.lease_token.clear();
       identity.inbox_cursor.clear();
       identity.new_events.clear();
-      cache_.Cache(run_id, done);
+      cache_.Cache(execution_id, done);
     }
     next = cache_.TakeQueued(done);
-    cache_.EraseIfUnused(run_id);
+    cache_.EraseIfUnused(execution_id);
   }
   if (!committed.ok()) failures_.CommitFailed(task, committed, fused);
   if (next.has_value()) AcceptWorkflowTask(*std::move(next), /*counted=*/true);

@@ -391,8 +391,8 @@ Task<absl::StatusOr<int>> FailsFirstExecution(WorkflowContext& ctx) {
   {
     absl::MutexLock lock(&child_runs_mu);
     std::vector<std::string>& runs = (*child_runs)[ctx.InstanceId()];
-    auto it = std::find(runs.begin(), runs.end(), ctx.RunId());
-    if (it == runs.end()) it = runs.insert(runs.end(), ctx.RunId());
+    auto it = std::find(runs.begin(), runs.end(), ctx.ExecutionId());
+    if (it == runs.end()) it = runs.insert(runs.end(), ctx.ExecutionId());
     execution = static_cast<int>(it - runs.begin()) + 1;
   }
   if (execution == 1) co_return FailureStatus("Flaky", "first execution fails");

@@ -1541,8 +1541,7 @@ SqliteStore::WaitForWorkflowInstanceFinished(const std::string& instance_id,
 
 absl::Status SqliteStore::DeliverWorkflowEvent(const std::string& instance_id,
                                                const v1::HistoryEvent& event) {
-  v1::HistoryEvent inbound = event;
-  inbound.set_id(0);  // Numbered by the worker when appended to history.
+  const v1::HistoryEvent inbound = core::AsInboxEvent(event);
   return Write(/*durable=*/true, [&]() -> absl::Status {
     mu_.AssertHeld();
     std::string execution_id;

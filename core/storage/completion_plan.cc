@@ -268,6 +268,11 @@ absl::Status ExecutePlan(const CompletionPlan& plan, PlanExecutor& store,
   return absl::OkStatus();
 }
 
+v1::HistoryEvent AsInboxEvent(v1::HistoryEvent event) {
+  event.set_id(0);
+  return event;
+}
+
 absl::StatusOr<ExecutionStart> PlanInstanceCreation(
     const v1::WorkflowInstance& instance, const v1::HistoryEvent& started,
     absl::Time now) {

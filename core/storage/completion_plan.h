@@ -341,6 +341,11 @@ absl::Status ExecutePlan(const CompletionPlan& plan, PlanExecutor& store,
 absl::Status ExecuteDelivery(const Delivery& delivery, absl::Time now,
                              PlanExecutor& store);
 
+// `event` as an inbox keeps it: id 0 (the worker numbers inbox events when
+// it appends them to history). For Store::DeliverWorkflowEvent, whose caller
+// may pass a numbered event.
+v1::HistoryEvent AsInboxEvent(v1::HistoryEvent event);
+
 // The first execution of an instance (CreateWorkflowInstance), created and
 // visible at `now`; INVALID_ARGUMENT for empty ids or an event that is not
 // a WorkflowExecutionStarted. Borrows from `instance` and `started`.

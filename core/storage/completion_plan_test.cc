@@ -586,6 +586,14 @@ TEST(ActivityResultDeliveryTest, GoesToTheSchedulingExecution) {
   EXPECT_EQ(delivery.reply, nullptr);
 }
 
+TEST(AsInboxEventTest, ClearsTheId) {
+  v1::HistoryEvent signal = Signal("s");
+  signal.set_id(17);
+  const v1::HistoryEvent inbound = AsInboxEvent(signal);
+  EXPECT_EQ(inbound.id(), 0);
+  EXPECT_EQ(inbound.signal_received().signal_name(), "s");
+}
+
 TEST(InstanceCreationTest, ValidatesAndMapsOutcomes) {
   v1::WorkflowInstance instance;
   instance.set_instance_id("i1");

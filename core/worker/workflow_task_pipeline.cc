@@ -23,17 +23,6 @@
 namespace durable::core {
 namespace {
 
-// ---------------------------------------------------------------------------
-// QUEUE FALLBACK (issue 13): the one place the worker decides an activity's
-// queue. An activity scheduled without a queue runs on the queue of the
-// workflow task that scheduled it. The storage layer gets one function for
-// this rule; at the merge this body becomes a call to it.
-void ResolveActivityQueue(ActivityTaskSpec& spec, const WorkflowTask& task) {
-  spec.queue = spec.scheduled_event.activity_scheduled().queue();
-  if (spec.queue.empty()) spec.queue = task.queue;
-}
-// ---------------------------------------------------------------------------
-
 }  // namespace
 
 absl::StatusOr<v1::WorkflowActivation> Worker::PollWorkflowActivation(
@@ -333,7 +322,9 @@ absl::Status Worker::CommitWorkflowTask(const std::string& execution_id,
   for (v1::HistoryEvent& scheduled : output.scheduled_activities) {
     ActivityTaskSpec& spec = commit.activities.emplace_back();
     spec.scheduled_event = std::move(scheduled);
-    ResolveActivityQueue(spec, task);
+    // Resolved here already (the store's plan would resolve it the same
+    // way) to know which activities this worker may run eagerly.
+    spec.queue = ActivityQueueFor(spec, task.queue);
     spec.metadata = task.metadata;
   }
   const int servable = static_cast<int>(

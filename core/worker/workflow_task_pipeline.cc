@@ -21,9 +21,6 @@
 #include "core/worker/worker.h"
 
 namespace durable::core {
-namespace {
-
-}  // namespace
 
 absl::StatusOr<v1::WorkflowActivation> Worker::PollWorkflowActivation(
     absl::Duration timeout) {

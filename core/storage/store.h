@@ -7,7 +7,7 @@
 // append-only histories, an inbox of pending events per instance, activity
 // task queues and future (delayed) events. Workers and clients talk to it
 // directly; there is no server of ours in between. The same conformance suite
-// (backends/testing) runs against every implementation.
+// (backends/conformance) runs against every implementation.
 //
 // Tasks are leases. GetWorkflowTask hands a ready instance to exactly one
 // caller until its lease expires; the lease token travels with the task and

@@ -93,9 +93,6 @@ class PreparedStatement {
 
 class Statement {
  public:
-  // Borrows `prepared`, marked in use until this Statement is destroyed.
-  // Stores get Statements from Connection::Prepare, not from here.
-  explicit Statement(PreparedStatement* prepared);
   ~Statement();
 
   Statement(Statement&& other) noexcept;
@@ -149,6 +146,11 @@ class Statement {
   }
 
  private:
+  friend class Connection;
+
+  // Borrows `prepared`, marked in use until this Statement is destroyed.
+  explicit Statement(PreparedStatement* prepared);
+
   Statement& Note(absl::Status status) {
     if (!status.ok() && bind_status_.ok()) bind_status_ = std::move(status);
     return *this;

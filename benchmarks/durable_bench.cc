@@ -57,7 +57,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "backends/open_backend.h"
+#include "core/storage/store_registry.h"
 #include "durable/activity_context.h"
 #include "durable/backend.h"
 #include "durable/client.h"
@@ -509,7 +509,7 @@ std::string DescribeBackend(const std::string& uri) {
     return "sqlite memory (no durability: the database lives in RAM)";
   }
   absl::StatusOr<std::shared_ptr<core::AdminStore>> backend =
-      backends::OpenBackend(uri);
+      core::storage::OpenStore(uri);
   if (!backend.ok())
     return absl::StrCat("unknown (", backend.status().ToString(), ")");
   return (*backend)->Describe();

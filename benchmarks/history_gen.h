@@ -51,9 +51,9 @@ inline v1::Payload JsonBenchPayload(const std::string& text) {
 inline absl::StatusOr<RecordedRun> RecordRun(
     const std::string& workflow_name, std::vector<v1::Payload> arguments,
     const Respond& respond, int signal_every = 0,
-    const std::string& run_id = "bench-run") {
+    const std::string& execution_id = "bench-run") {
   RecordedRun run;
-  core::WorkflowStateMachine machine("bench-instance", run_id);
+  core::WorkflowStateMachine machine("bench-instance", execution_id);
   std::vector<v1::HistoryEvent> inbox(1);
   auto* started = inbox[0].mutable_workflow_execution_started();
   started->set_workflow_name(workflow_name);
@@ -130,7 +130,7 @@ class MixedScript {
   v1::WorkflowActivationCompletion operator()(
       const v1::WorkflowActivation& activation) {
     v1::WorkflowActivationCompletion completion;
-    completion.set_run_id(activation.run_id());
+    completion.set_execution_id(activation.execution_id());
     auto* commands = completion.mutable_successful()->mutable_commands();
     bool advance = false;
     for (const v1::WorkflowActivationJob& job : activation.jobs()) {

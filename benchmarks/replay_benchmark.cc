@@ -74,7 +74,7 @@ std::vector<v1::HistoryEvent> SequentialActivityHistory(int n) {
 std::vector<v1::WorkflowActivationCompletion> ScriptedCompletions(int n) {
   std::vector<v1::WorkflowActivationCompletion> completions(n + 1);
   for (int i = 0; i <= n; ++i) {
-    completions[i].set_run_id("run");
+    completions[i].set_execution_id("run");
     v1::WorkflowCommand* command =
         completions[i].mutable_successful()->add_commands();
     if (i < n) {

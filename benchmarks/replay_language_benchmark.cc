@@ -253,7 +253,7 @@ void ReplayLoop(benchmark::State& state, const RecordedRun& run,
           break;
         }
         v1::WorkflowActivationCompletion failed;
-        failed.set_run_id(activation->run_id());
+        failed.set_execution_id(activation->execution_id());
         failed.mutable_failed()->set_type("BenchmarkReplayOnly");
         failed.mutable_failed()->set_message("released for the next round");
         if (absl::Status s = worker.Complete(failed, true); !s.ok()) {

@@ -146,7 +146,7 @@ inline bool Finished(durable_client_t* client, const std::string& id) {
 inline v1::WorkflowActivationCompletion Answer(
     const v1::WorkflowActivation& activation) {
   v1::WorkflowActivationCompletion completion;
-  completion.set_run_id(activation.run_id());
+  completion.set_execution_id(activation.execution_id());
   auto* success = completion.mutable_successful();
   for (const v1::WorkflowActivationJob& job : activation.jobs()) {
     if (job.has_start_workflow()) {

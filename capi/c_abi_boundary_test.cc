@@ -308,10 +308,10 @@ TEST_F(BoundaryTest, RefusedCompletionLeavesTheActivationAwaitingAnAnswer) {
   ASSERT_EQ(Create(client_, CreateRequest("refused", "Finish")).code,
             DURABLE_OK);
   v1::WorkflowActivation activation = PollActivation();
-  ASSERT_FALSE(activation.run_id().empty());
+  ASSERT_FALSE(activation.execution_id().empty());
 
   v1::WorkflowActivationCompletion bad;
-  bad.set_run_id(activation.run_id());
+  bad.set_execution_id(activation.execution_id());
   auto* commands = bad.mutable_successful();
   auto* timer = commands->add_commands()->mutable_start_timer();
   timer->set_seq(1);
@@ -391,7 +391,7 @@ TEST_F(BoundaryTest, InstanceIdsWithNulAreRefused) {
             DURABLE_OK);
   v1::WorkflowActivation activation = PollActivation();
   v1::WorkflowActivationCompletion completion;
-  completion.set_run_id(activation.run_id());
+  completion.set_execution_id(activation.execution_id());
   auto* child = completion.mutable_successful()
                     ->add_commands()
                     ->mutable_start_child_workflow();

@@ -263,7 +263,7 @@ class AbiFuzzer {
     options_.push_back("");
 
     v1::WorkflowActivationCompletion c;
-    c.set_run_id("run");
+    c.set_execution_id("run");
     auto* commands = c.mutable_successful();
     auto* activity = commands->add_commands()->mutable_schedule_activity();
     activity->set_seq(1);
@@ -285,21 +285,21 @@ class AbiFuzzer {
     commands->add_commands()->mutable_set_patch_marker()->set_patch_id("p");
     completions_.push_back(c.SerializeAsString());
     v1::WorkflowActivationCompletion done;
-    done.set_run_id("run");
+    done.set_execution_id("run");
     *done.mutable_successful()
          ->add_commands()
          ->mutable_complete_workflow()
          ->mutable_result() = Json("1");
     completions_.push_back(done.SerializeAsString());
     v1::WorkflowActivationCompletion can;
-    can.set_run_id("run");
+    can.set_execution_id("run");
     can.mutable_successful()
         ->add_commands()
         ->mutable_continue_as_new()
         ->set_workflow_name("Finish");
     completions_.push_back(can.SerializeAsString());
     v1::WorkflowActivationCompletion failed;
-    failed.set_run_id("run");
+    failed.set_execution_id("run");
     failed.mutable_failed()->set_message("boom");
     completions_.push_back(failed.SerializeAsString());
 
@@ -522,7 +522,7 @@ class AbiFuzzer {
     } else {
       v1::WorkflowActivationCompletion base;
       base.ParseFromString(Pick(completions_));
-      base.set_run_id(activation.run_id());
+      base.set_execution_id(activation.execution_id());
       std::string bytes = base.SerializeAsString();
       if (!random_.OneIn(3)) bytes = random_.Mutate(bytes, Pick(completions_));
       if (!completion.ParseFromString(bytes)) {
@@ -533,7 +533,7 @@ class AbiFuzzer {
                     nullptr, &error);
         completion = v1::WorkflowActivationCompletion();
       }
-      completion.set_run_id(activation.run_id());
+      completion.set_execution_id(activation.execution_id());
     }
     const std::string bytes = completion.SerializeAsString();
     code = durable_worker_complete_workflow_activation(worker_, Data(bytes),
@@ -541,7 +541,7 @@ class AbiFuzzer {
     CheckStatus("complete", code, nullptr, &error);
     if (code == DURABLE_INVALID_ARGUMENT) {
       v1::WorkflowActivationCompletion failed;
-      failed.set_run_id(activation.run_id());
+      failed.set_execution_id(activation.execution_id());
       failed.mutable_failed()->set_message("refused");
       const std::string again = failed.SerializeAsString();
       code = durable_worker_complete_workflow_activation(worker_, Data(again),
@@ -658,7 +658,7 @@ const absl::Time kT0 = absl::FromUnixSeconds(1'700'000'000);
 // the activation's jobs, so a replay issues the same commands.
 v1::WorkflowActivationCompletion Script(const v1::WorkflowActivation& a) {
   v1::WorkflowActivationCompletion c;
-  c.set_run_id(a.run_id());
+  c.set_execution_id(a.execution_id());
   auto* commands = c.mutable_successful();
   for (const v1::WorkflowActivationJob& job : a.jobs()) {
     if (job.has_start_workflow()) {

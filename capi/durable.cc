@@ -18,7 +18,6 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
-#include "backends/open_backend.h"
 #include "capi/handles.h"
 #include "capi/request_checks.h"
 #include "core/client/client.h"
@@ -26,6 +25,7 @@
 #include "core/proto/protocol.pb.h"
 #include "core/proto/service.pb.h"
 #include "core/storage/store.h"
+#include "core/storage/store_registry.h"
 #include "core/worker/worker.h"
 
 namespace {
@@ -212,7 +212,7 @@ durable_status_t durable_backend_open(const char* uri, durable_backend_t** out,
     if (absl::Status s = durable::capi::CheckText(uri, "uri"); !s.ok()) {
       return Report(error, s);
     }
-    auto backend = durable::backends::OpenBackend(uri);
+    auto backend = durable::core::storage::OpenStore(uri);
     if (!backend.ok()) return Report(error, backend.status());
     auto handle = std::make_unique<durable_backend_t>();
     handle->backend = *std::move(backend);

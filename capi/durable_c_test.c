@@ -209,10 +209,10 @@ int main(void) {
   CHECK_OK(durable_worker_poll_workflow_activation(worker, 10000, &out,
                                                    &out_len, &error),
            error);
-  char run_id[128] = {0};
+  char execution_id[128] = {0};
   const uint8_t* run = find_field(out, out_len, 1, &n, NULL);
-  CHECK(run != NULL && n < sizeof run_id);
-  if (run) memcpy(run_id, run, n);
+  CHECK(run != NULL && n < sizeof execution_id);
+  if (run) memcpy(execution_id, run, n);
   CHECK(contains(out, out_len, "CWorkflow"));
   durable_free(out);
 
@@ -223,7 +223,7 @@ int main(void) {
   put_bytes(&complete, 1, payload.data, payload.len);   /* CompleteWorkflow */
   put_bytes(&command, 9, complete.data, complete.len);  /* WorkflowCommand */
   put_bytes(&success, 1, command.data, command.len);    /* Success */
-  put_string(&completion, 1, run_id);
+  put_string(&completion, 1, execution_id);
   put_bytes(&completion, 2, success.data, success.len);
   CHECK_OK(durable_worker_complete_workflow_activation(
                worker, completion.data, completion.len, &error),
@@ -288,7 +288,7 @@ int main(void) {
   CHECK(job != NULL && find_field(job, job_len, 9, &n, NULL) != NULL);
   durable_free(out);
   Buffer ack = {{0}, 0};
-  put_string(&ack, 1, run_id);
+  put_string(&ack, 1, execution_id);
   put_bytes(&ack, 2, "", 0);
   CHECK_OK(durable_worker_complete_workflow_activation(worker, ack.data,
                                                        ack.len, &error),

@@ -99,7 +99,7 @@ TEST(CheckInstanceIdTest, RefusesNul) {
 
 TEST(CheckStringsTest, WalksEveryStringAtAnyDepth) {
   v1::WorkflowActivationCompletion completion;
-  completion.set_run_id("run");
+  completion.set_execution_id("run");
   auto* commands = completion.mutable_successful();
   commands->add_commands()->mutable_start_timer()->set_name("fine");
   auto* schedule = commands->add_commands()->mutable_schedule_activity();

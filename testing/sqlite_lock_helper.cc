@@ -28,8 +28,8 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "backends/conformance/history_events.h"
 #include "backends/sqlite/sqlite_store.h"
-#include "backends/testing/history_events.h"
 #include "core/storage/store.h"
 
 namespace {

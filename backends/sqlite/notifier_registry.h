@@ -12,7 +12,7 @@
 #include <memory>
 #include <string>
 
-#include "core/notifier.h"
+#include "core/storage/change_notifier.h"
 
 namespace durable::backends::sqlite {
 

@@ -1,5 +1,5 @@
-// The backend contract suite on SQLite: an on-disk file and an in-memory
-// database, a fresh one for every test.
+// The store contract suite (backends/conformance) on SQLite: an on-disk
+// file and an in-memory database, a fresh one for every test.
 #include <unistd.h>
 
 #include <atomic>
@@ -9,8 +9,8 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "backends/conformance/store_contract_tests.h"
 #include "backends/sqlite/sqlite_store.h"
-#include "backends/testing/backend_contract_tests.h"
 #include "gtest/gtest.h"
 
 namespace durable::backends::sqlite {
@@ -30,7 +30,7 @@ std::shared_ptr<core::AdminStore> OpenSqlite(bool in_memory) {
   }
   auto backend = SqliteStore::Open(options);
   if (!backend.ok()) {
-    ADD_FAILURE() << "cannot open the SQLite backend: " << backend.status();
+    ADD_FAILURE() << "cannot open the SQLite store: " << backend.status();
     return nullptr;
   }
   return std::shared_ptr<core::AdminStore>(std::move(*backend));
@@ -39,10 +39,10 @@ std::shared_ptr<core::AdminStore> OpenSqlite(bool in_memory) {
 }  // namespace
 }  // namespace durable::backends::sqlite
 
-INSTANTIATE_BACKEND_CONTRACT_TESTS(SqliteFile, [] {
+INSTANTIATE_STORE_CONTRACT_TESTS(SqliteFile, [] {
   return durable::backends::sqlite::OpenSqlite(/*in_memory=*/false);
 });
 
-INSTANTIATE_BACKEND_CONTRACT_TESTS(SqliteMemory, [] {
+INSTANTIATE_STORE_CONTRACT_TESTS(SqliteMemory, [] {
   return durable::backends::sqlite::OpenSqlite(/*in_memory=*/true);
 });

@@ -23,7 +23,7 @@
 #include "backends/sqlite/notifier_registry.h"
 #include "backends/sqlite/schema.h"
 #include "backends/sqlite/status_macros.h"
-#include "core/parent_notification.h"
+#include "core/storage/completion_plan.h"
 #include "core/time_util.h"
 #include "core/uuid.h"
 
@@ -41,6 +41,21 @@ constexpr int64_t kActive = v1::WORKFLOW_STATE_ACTIVE;
 constexpr absl::Duration kTaskPollInterval = absl::Milliseconds(100);
 constexpr absl::Duration kFinishPollInterval = absl::Milliseconds(50);
 
+// Which inbox entries a leased workflow task consumes on completion: ids up
+// to `max_id` that were visible when it was taken (WorkflowTask's
+// inbox_cursor, "<max_id>:<taken_at_us>", see the header).
+struct InboxCursor {
+  int64_t max_id = 0;
+  int64_t taken_at_us = 0;
+};
+
+bool ParseInboxCursor(absl::string_view text, InboxCursor* cursor) {
+  std::pair<absl::string_view, absl::string_view> parts =
+      absl::StrSplit(text, absl::MaxSplits(':', 1));
+  return absl::SimpleAtoi(parts.first, &cursor->max_id) &&
+         absl::SimpleAtoi(parts.second, &cursor->taken_at_us);
+}
+
 std::string Quoted(absl::string_view s) { return absl::StrCat("\"", s, "\""); }
 
 // Metadata is stored as a WorkflowExecutionStarted holding only `metadata`,
@@ -55,11 +70,6 @@ std::map<std::string, std::string> ParseMetadata(const std::string& blob) {
   v1::WorkflowExecutionStarted holder;
   holder.ParseFromString(blob);
   return {holder.metadata().begin(), holder.metadata().end()};
-}
-
-std::vector<std::string> ResolveQueues(const std::vector<std::string>& queues) {
-  if (queues.empty()) return {core::kDefaultQueue};
-  return queues;
 }
 
 // "?2, ?3, ..." for `count` parameters starting at ?`first`.
@@ -138,16 +148,6 @@ absl::Status ActivityLeaseLost(const ActivityTask& task) {
   return absl::AbortedError(absl::StrCat(
       "activity task lease for activity ", Quoted(task.activity_id),
       " of workflow instance ", Quoted(task.instance_id), " was lost"));
-}
-
-// An activity's result, addressed to the inbox of its execution.
-core::OutboundEvent ActivityResultDelivery(const ActivityTask& task,
-                                           const v1::HistoryEvent& result) {
-  core::OutboundEvent delivery;
-  delivery.instance_id = task.instance_id;
-  delivery.execution_id = task.execution_id;
-  delivery.event = result;
-  return delivery;
 }
 
 absl::Time ValueOr(Statement& stmt, int column, absl::Time fallback) {
@@ -248,12 +248,14 @@ bool ParseListCursor(const std::string& cursor, int64_t* created_us,
 absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(
     const SqliteOptions& options) {
   constexpr int kFlags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+  const core::Clock* clock =
+      options.clock != nullptr ? options.clock : &core::Clock::Real();
   if (options.in_memory) {
     DURABLE_ASSIGN_OR_RETURN(std::unique_ptr<Connection> connection,
                              Connection::Open(":memory:", kFlags));
     DURABLE_RETURN_IF_ERROR(EnsureSchema(*connection, "memory"));
     return std::unique_ptr<SqliteStore>(new SqliteStore(
-        std::move(connection), std::make_shared<core::ChangeNotifier>(),
+        std::move(connection), std::make_shared<core::ChangeNotifier>(), clock,
         "sqlite memory", /*on_disk=*/false));
   }
   const std::string& path = options.path;
@@ -320,7 +322,8 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(
       " group_commit=on lease_commits=NORMAL");
   auto backend = std::unique_ptr<SqliteStore>(
       new SqliteStore(std::move(connection), SharedNotifierFor(canonical),
-                      std::move(description), /*on_disk=*/true));
+                      clock, std::move(description),
+                      /*on_disk=*/true));
   {
     absl::MutexLock lock(&backend->mu_);
     backend->synchronous_full_ = !wal;
@@ -331,9 +334,13 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(
 
 SqliteStore::SqliteStore(std::unique_ptr<Connection> connection,
                          std::shared_ptr<core::ChangeNotifier> notifier,
-                         std::string description, bool on_disk)
+                         const core::Clock* clock, std::string description,
+                         bool on_disk)
     : connection_(std::move(connection)),
       notifier_(std::move(notifier)),
+      clock_(clock),
+      task_poll_{clock, notifier_.get(), kTaskPollInterval},
+      finish_poll_{clock, notifier_.get(), kFinishPollInterval},
       description_(std::move(description)),
       on_disk_(on_disk) {}
 
@@ -582,7 +589,7 @@ bool SqliteStore::RunBatch(const std::vector<PendingWrite*>& batch) {
 }
 
 absl::StatusOr<std::optional<std::string>> SqliteStore::ActiveExecution(
-    const std::string& instance_id) {
+    absl::string_view instance_id) {
   DURABLE_ASSIGN_OR_RETURN(
       Statement stmt,
       connection_->Prepare("SELECT execution_id FROM instances "
@@ -594,11 +601,11 @@ absl::StatusOr<std::optional<std::string>> SqliteStore::ActiveExecution(
   return std::optional<std::string>(stmt.ColumnText(0));
 }
 
-absl::Status SqliteStore::InsertInbox(const std::string& instance_id,
-                                      const std::string& execution_id,
+absl::Status SqliteStore::InsertInbox(absl::string_view instance_id,
+                                      absl::string_view execution_id,
                                       const v1::HistoryEvent& event,
                                       absl::Time visible_at,
-                                      const std::string& key) {
+                                      absl::string_view key) {
   DURABLE_ASSIGN_OR_RETURN(
       Statement stmt,
       connection_->Prepare(
@@ -612,78 +619,279 @@ absl::Status SqliteStore::InsertInbox(const std::string& instance_id,
       .Run();
 }
 
-absl::Status SqliteStore::InsertExecution(const std::string& instance_id,
-                                          const std::string& execution_id,
-                                          v1::HistoryEvent started,
-                                          absl::Time now,
-                                          absl::Time visible_at) {
-  {
-    DURABLE_ASSIGN_OR_RETURN(
-        Statement exists,
-        connection_->Prepare("SELECT 1 FROM instances "
-                             "WHERE instance_id = ?1 AND execution_id = ?2"));
-    exists.BindText(1, instance_id).BindText(2, execution_id);
-    DURABLE_ASSIGN_OR_RETURN(bool row, exists.Step());
-    if (row) {
-      return absl::AlreadyExistsError(absl::StrCat(
-          "execution ", Quoted(execution_id), " of workflow instance ",
-          Quoted(instance_id), " already exists"));
+// ---------------------------------------------------------------------------
+// Plan execution: the primitives of core::PlanExecutor as SQL. Each writes
+// what the plan says; none decides (see core/storage/completion_plan.h for
+// what each must do). Used only inside a Write body, with mu_ held.
+
+class SqliteStore::PlanWriter : public core::PlanExecutor {
+ public:
+  explicit PlanWriter(SqliteStore* store) : store_(store) {
+    store_->mu_.AssertHeld();
+  }
+
+  absl::Status AppendHistory(
+      const core::ExecutionKey& execution,
+      absl::Span<const v1::HistoryEvent> events) override {
+    for (const v1::HistoryEvent& event : events) {
+      DURABLE_ASSIGN_OR_RETURN(
+          Statement insert,
+          connection()->Prepare("INSERT INTO history (instance_id, "
+                                "execution_id, event_id, event) "
+                                "VALUES (?1, ?2, ?3, ?4)"));
+      DURABLE_RETURN_IF_ERROR(insert.BindText(1, execution.instance_id)
+                                  .BindText(2, execution.execution_id)
+                                  .BindInt64(3, event.id())
+                                  .BindBlob(4, event.SerializeAsString())
+                                  .Run());
     }
+    return absl::OkStatus();
   }
-  v1::WorkflowExecutionStarted* attributes =
-      started.mutable_workflow_execution_started();
-  if (attributes->queue().empty()) attributes->set_queue(core::kDefaultQueue);
-  started.set_id(0);
-  std::map<std::string, std::string> metadata(attributes->metadata().begin(),
-                                              attributes->metadata().end());
-  DURABLE_ASSIGN_OR_RETURN(
-      Statement insert,
-      connection_->Prepare(
-          "INSERT INTO instances (instance_id, execution_id, workflow_name, "
-          "queue, state, created_at, metadata, ready_at, history_length, "
-          "parent) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, 0, ?8)"));
-  insert.BindText(1, instance_id)
-      .BindText(2, execution_id)
-      .BindText(3, attributes->workflow_name())
-      .BindText(4, attributes->queue())
-      .BindInt64(5, kActive)
-      .BindInt64(6, core::ToUnixMicros(now))
-      .BindBlob(7, SerializeMetadata(metadata));
-  // Kept apart from the history, which may become unreadable: a child the
-  // engine fails must still reach its parent.
-  if (attributes->parent().instance_id().empty()) {
-    insert.BindNull(8);
-  } else {
-    insert.BindBlob(8, attributes->parent().SerializeAsString());
+
+  absl::Status ConsumeInbox(const core::ExecutionKey& execution,
+                            absl::string_view cursor) override {
+    InboxCursor consume;
+    if (!ParseInboxCursor(cursor, &consume)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "workflow task for instance ", Quoted(execution.instance_id),
+          " has a malformed inbox cursor ", Quoted(cursor)));
+    }
+    DURABLE_ASSIGN_OR_RETURN(
+        Statement remove,
+        connection()->Prepare("DELETE FROM inbox WHERE instance_id = ?1 "
+                              "AND execution_id = ?2 AND id <= ?3 "
+                              "AND visible_at <= ?4"));
+    return remove.BindText(1, execution.instance_id)
+        .BindText(2, execution.execution_id)
+        .BindInt64(3, consume.max_id)
+        .BindInt64(4, consume.taken_at_us)
+        .Run();
   }
-  DURABLE_RETURN_IF_ERROR(insert.Run());
-  return InsertInbox(instance_id, execution_id, started, visible_at);
-}
+
+  absl::Status WithdrawKeyedEvents(
+      const core::ExecutionKey& execution,
+      absl::Span<const std::string> keys) override {
+    for (const std::string& key : keys) {
+      DURABLE_ASSIGN_OR_RETURN(
+          Statement withdraw,
+          connection()->Prepare("DELETE FROM inbox WHERE instance_id = ?1 "
+                                "AND execution_id = ?2 AND event_key = ?3"));
+      DURABLE_RETURN_IF_ERROR(withdraw.BindText(1, execution.instance_id)
+                                  .BindText(2, execution.execution_id)
+                                  .BindText(3, key)
+                                  .Run());
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status EnqueueActivity(const core::ExecutionKey& execution,
+                               const core::PlannedActivity& activity,
+                               absl::Time now,
+                               absl::Time eager_lease_expires_at) override {
+    const core::ActivityTaskSpec& spec = *activity.spec;
+    DURABLE_ASSIGN_OR_RETURN(
+        Statement insert,
+        connection()->Prepare(
+            "INSERT INTO activities (activity_id, instance_id, "
+            "execution_id, queue, scheduled_event, attempt, metadata, "
+            "scheduled_at, visible_at, lease_token, lease_expires_at, "
+            "activity_name) "
+            "VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6, ?7, ?7, ?8, ?9, ?10)"));
+    insert.BindText(1, activity.activity_id)
+        .BindText(2, execution.instance_id)
+        .BindText(3, execution.execution_id)
+        .BindText(4, activity.queue)
+        .BindBlob(5, spec.scheduled_event.SerializeAsString())
+        .BindBlob(6, SerializeMetadata(spec.metadata))
+        .BindInt64(7, core::ToUnixMicros(now))
+        .BindText(10,
+                  spec.scheduled_event.activity_scheduled().activity_name());
+    if (activity.lease_token.empty()) {
+      insert.BindNull(8).BindNull(9);
+    } else {
+      insert.BindText(8, activity.lease_token)
+          .BindInt64(9, core::ToUnixMicros(eager_lease_expires_at));
+    }
+    return insert.Run();
+  }
+
+  absl::Status UpdateExecution(const core::ExecutionKey& execution,
+                               const core::ExecutionUpdate& update) override {
+    DURABLE_ASSIGN_OR_RETURN(
+        Statement stmt,
+        connection()->Prepare(
+            "UPDATE instances SET state = ?1, finished_at = ?2, "
+            "result = ?3, history_length = ?4, lease_token = NULL, "
+            "lease_expires_at = NULL, last_task_failure = NULL, "
+            "ready_at = 0 WHERE instance_id = ?5 AND execution_id = ?6"));
+    stmt.BindInt64(1, update.state);
+    if (update.finished_at.has_value()) {
+      stmt.BindInt64(2, core::ToUnixMicros(*update.finished_at));
+    } else {
+      stmt.BindNull(2);
+    }
+    if (update.result != nullptr) {
+      stmt.BindBlob(3, update.result->SerializeAsString());
+    } else {
+      stmt.BindNull(3);
+    }
+    return stmt.BindInt64(4, update.history_length)
+        .BindText(5, execution.instance_id)
+        .BindText(6, execution.execution_id)
+        .Run();
+  }
+
+  absl::StatusOr<core::StartOutcome> StartExecution(
+      const core::ExecutionStart& start) override {
+    DURABLE_ASSIGN_OR_RETURN(std::optional<std::string> active,
+                             store_->ActiveExecution(start.instance_id));
+    if (active.has_value()) {
+      return *active == start.execution_id ? core::StartOutcome::kAlreadyActive
+                                           : core::StartOutcome::kOtherActive;
+    }
+    {
+      DURABLE_ASSIGN_OR_RETURN(
+          Statement exists,
+          connection()->Prepare(
+              "SELECT 1 FROM instances "
+              "WHERE instance_id = ?1 AND execution_id = ?2"));
+      exists.BindText(1, start.instance_id).BindText(2, start.execution_id);
+      DURABLE_ASSIGN_OR_RETURN(bool row, exists.Step());
+      if (row) return core::StartOutcome::kExecutionExists;
+    }
+    const v1::WorkflowExecutionStarted& attributes = start.attributes();
+    std::map<std::string, std::string> metadata(attributes.metadata().begin(),
+                                                attributes.metadata().end());
+    DURABLE_ASSIGN_OR_RETURN(
+        Statement insert,
+        connection()->Prepare(
+            "INSERT INTO instances (instance_id, execution_id, workflow_name, "
+            "queue, state, created_at, metadata, ready_at, history_length, "
+            "parent) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, 0, ?8)"));
+    insert.BindText(1, start.instance_id)
+        .BindText(2, start.execution_id)
+        .BindText(3, attributes.workflow_name())
+        .BindText(4, attributes.queue())
+        .BindInt64(5, kActive)
+        .BindInt64(6, core::ToUnixMicros(start.created_at))
+        .BindBlob(7, SerializeMetadata(metadata));
+    // Kept apart from the history, which may become unreadable: a child the
+    // engine fails must still reach its parent.
+    if (attributes.parent().instance_id().empty()) {
+      insert.BindNull(8);
+    } else {
+      insert.BindBlob(8, attributes.parent().SerializeAsString());
+    }
+    DURABLE_RETURN_IF_ERROR(insert.Run());
+    DURABLE_RETURN_IF_ERROR(
+        store_->InsertInbox(start.instance_id, start.execution_id,
+                            start.started(), start.visible_at));
+    return core::StartOutcome::kStarted;
+  }
+
+  absl::StatusOr<bool> Deliver(const core::Delivery& delivery) override {
+    std::string current;
+    absl::string_view execution_id = delivery.execution_id;
+    bool active = false;
+    if (execution_id.empty()) {
+      DURABLE_ASSIGN_OR_RETURN(std::optional<std::string> newest,
+                               store_->ActiveExecution(delivery.instance_id));
+      if (newest.has_value()) {
+        current = *std::move(newest);
+        execution_id = current;
+        active = true;
+      }
+    } else {
+      DURABLE_ASSIGN_OR_RETURN(
+          Statement state, connection()->Prepare(
+                               "SELECT state FROM instances "
+                               "WHERE instance_id = ?1 AND execution_id = ?2"));
+      state.BindText(1, delivery.instance_id).BindText(2, execution_id);
+      DURABLE_ASSIGN_OR_RETURN(bool row, state.Step());
+      active = row && state.ColumnInt64(0) == kActive;
+    }
+    if (!active) return false;
+    DURABLE_RETURN_IF_ERROR(
+        store_->InsertInbox(delivery.instance_id, execution_id, *delivery.event,
+                            delivery.visible_at, delivery.key));
+    return true;
+  }
+
+  absl::Status SettleEndedInbox(
+      const core::ExecutionKey& execution,
+      const core::InboxSettlement& settlement) override {
+    if (!settlement.next_execution_id.empty()) {
+      // Read everything first: the inserts below must not be seen by this
+      // scan.
+      std::vector<std::pair<v1::HistoryEvent, int64_t>> carried;
+      {
+        DURABLE_ASSIGN_OR_RETURN(
+            Statement left,
+            connection()->Prepare("SELECT event, visible_at FROM inbox "
+                                  "WHERE instance_id = ?1 "
+                                  "AND execution_id = ?2 ORDER BY id"));
+        left.BindText(1, execution.instance_id)
+            .BindText(2, execution.execution_id);
+        while (true) {
+          DURABLE_ASSIGN_OR_RETURN(bool row, left.Step());
+          if (!row) break;
+          v1::HistoryEvent event;
+          // An entry that cannot be decoded cannot be judged either; it is
+          // deleted with the rest.
+          if (event.ParseFromString(left.ColumnBlob(0)) &&
+              settlement.carries_over(event)) {
+            carried.emplace_back(std::move(event), left.ColumnInt64(1));
+          }
+        }
+      }
+      for (const auto& [event, visible_at_us] : carried) {
+        DURABLE_RETURN_IF_ERROR(store_->InsertInbox(
+            execution.instance_id, settlement.next_execution_id, event,
+            core::FromUnixMicros(visible_at_us)));
+      }
+    }
+    DURABLE_ASSIGN_OR_RETURN(
+        Statement remove,
+        connection()->Prepare("DELETE FROM inbox "
+                              "WHERE instance_id = ?1 AND execution_id = ?2"));
+    return remove.BindText(1, execution.instance_id)
+        .BindText(2, execution.execution_id)
+        .Run();
+  }
+
+  absl::Status DropPreviousExecutions(absl::string_view instance_id) override {
+    // Instances goes last, so the subquery still sees what the other tables
+    // keep.
+    for (const char* table : {"history", "inbox", "activities", "instances"}) {
+      DURABLE_ASSIGN_OR_RETURN(
+          Statement remove,
+          connection()->Prepare(absl::StrCat(
+              "DELETE FROM ", table,
+              " WHERE instance_id = ?1 AND execution_id NOT IN "
+              "(SELECT execution_id FROM instances WHERE instance_id = ?1 "
+              "AND state = ?2)")));
+      DURABLE_RETURN_IF_ERROR(
+          remove.BindText(1, instance_id).BindInt64(2, kActive).Run());
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  Connection* connection() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    return store_->connection_.get();
+  }
+
+  SqliteStore* const store_;
+};
 
 absl::Status SqliteStore::CreateWorkflowInstance(
     const v1::WorkflowInstance& instance, const v1::HistoryEvent& started) {
-  if (instance.instance_id().empty() || instance.execution_id().empty()) {
-    return absl::InvalidArgumentError(
-        "CreateWorkflowInstance needs a non-empty instance_id and "
-        "execution_id");
-  }
-  if (!started.has_workflow_execution_started()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "CreateWorkflowInstance for ", Quoted(instance.instance_id()),
-        ": the started event must be a WorkflowExecutionStarted event"));
-  }
-  absl::Time now = absl::Now();
+  DURABLE_ASSIGN_OR_RETURN(
+      core::ExecutionStart start,
+      core::PlanInstanceCreation(instance, started, clock_->Now()));
   return Write(/*durable=*/true, [&]() -> absl::Status {
-    mu_.AssertHeld();
-    DURABLE_ASSIGN_OR_RETURN(std::optional<std::string> active,
-                             ActiveExecution(instance.instance_id()));
-    if (active.has_value()) {
-      return absl::AlreadyExistsError(
-          absl::StrCat("workflow instance ", Quoted(instance.instance_id()),
-                       " already exists and is active"));
-    }
-    return InsertExecution(instance.instance_id(), instance.execution_id(),
-                           started, now, now);
+    PlanWriter writer(this);
+    return core::ExecuteInstanceCreation(start, writer);
   });
 }
 
@@ -702,7 +910,7 @@ absl::StatusOr<bool> SqliteStore::Probe(
   }
   if (empty->commits == commit_stats_.commits &&
       empty->data_version == data_version && empty->queues == queues_key &&
-      absl::Now() < empty->next_due) {
+      clock_->Now() < empty->next_due) {
     *next_due = empty->next_due;  // See EmptyProbe.
     return false;
   }
@@ -733,7 +941,7 @@ absl::StatusOr<std::optional<WorkflowTask>> SqliteStore::TryGetWorkflowTask(
     mu_.AssertHeld();
     // Read with the transaction open, not before waiting for it: the lease
     // runs from its grant (core/storage/store.h).
-    const absl::Time now = absl::Now();
+    const absl::Time now = clock_->Now();
     const int64_t now_us = core::ToUnixMicros(now);
     if (grant && empty_workflow_poll_.batch == batch_number_ &&
         empty_workflow_poll_.durable_writes == durable_writes_ &&
@@ -868,22 +1076,19 @@ absl::StatusOr<std::optional<WorkflowTask>> SqliteStore::TryGetWorkflowTask(
 absl::StatusOr<std::optional<WorkflowTask>> SqliteStore::GetWorkflowTask(
     const std::vector<std::string>& queues, const core::TaskNameFilter& names,
     absl::Duration lease, absl::Time deadline, const std::atomic<bool>* stop) {
-  const std::vector<std::string> resolved = ResolveQueues(queues);
-  while (true) {
-    if (stop != nullptr && stop->load()) return std::optional<WorkflowTask>();
-    // Read the generation before looking, so a commit between the look and
-    // the wait is not missed.
-    uint64_t seen = notifier_->generation();
-    absl::Time next_due = absl::InfiniteFuture();
-    DURABLE_ASSIGN_OR_RETURN(
-        std::optional<WorkflowTask> task,
-        TryGetWorkflowTask(resolved, names, lease, &next_due));
-    if (task.has_value()) return task;
-    absl::Time now = absl::Now();
-    if (now >= deadline) return std::optional<WorkflowTask>();
-    notifier_->WaitForChange(
-        seen, std::min({deadline, next_due, now + kTaskPollInterval}));
-  }
+  const std::vector<std::string>& polled = core::PolledQueues(queues);
+  std::optional<WorkflowTask> task;
+  DURABLE_ASSIGN_OR_RETURN(
+      core::PollOutcome outcome,
+      core::PollUntil(task_poll_, deadline, stop,
+                      [&](absl::Time* next_due) -> absl::StatusOr<bool> {
+                        DURABLE_ASSIGN_OR_RETURN(
+                            task,
+                            TryGetWorkflowTask(polled, names, lease, next_due));
+                        return task.has_value();
+                      }));
+  if (outcome != core::PollOutcome::kFound) task.reset();
+  return task;
 }
 
 absl::Status SqliteStore::ExtendWorkflowTaskLease(const WorkflowTask& task,
@@ -896,7 +1101,7 @@ absl::Status SqliteStore::ExtendWorkflowTaskLease(const WorkflowTask& task,
                              "WHERE instance_id = ?2 AND execution_id = ?3 "
                              "AND lease_token = ?4"));
     DURABLE_RETURN_IF_ERROR(
-        stmt.BindInt64(1, core::ToUnixMicros(absl::Now() + lease))
+        stmt.BindInt64(1, core::ToUnixMicros(clock_->Now() + lease))
             .BindText(2, task.instance_id)
             .BindText(3, task.execution_id)
             .BindText(4, task.lease_token)
@@ -906,298 +1111,26 @@ absl::Status SqliteStore::ExtendWorkflowTaskLease(const WorkflowTask& task,
   });
 }
 
-absl::Status SqliteStore::DeliverOutbound(const core::OutboundEvent& outbound,
-                                          absl::Time now) {
-  absl::Time visible_at =
-      outbound.visible_at == absl::InfinitePast() ? now : outbound.visible_at;
-  if (outbound.event.has_workflow_execution_started()) {
-    // Starting an execution: a child workflow or the next execution of a
-    // continue-as-new (whose predecessor was marked ended just before).
-    std::string execution_id =
-        outbound.execution_id.empty() ? core::NewUuid() : outbound.execution_id;
-    DURABLE_ASSIGN_OR_RETURN(std::optional<std::string> active,
-                             ActiveExecution(outbound.instance_id));
-    if (!active.has_value()) {
-      absl::Status inserted = InsertExecution(
-          outbound.instance_id, execution_id, outbound.event, now, visible_at);
-      if (!absl::IsAlreadyExists(inserted)) return inserted;
-    } else if (*active == execution_id) {
-      return absl::OkStatus();  // Already started: nothing to do.
-    }
-    v1::Failure failure;
-    failure.set_type("InstanceAlreadyExists");
-    failure.set_message(absl::StrCat("workflow instance ",
-                                     Quoted(outbound.instance_id),
-                                     " already exists and is active"));
-    failure.set_non_retryable(true);
-    std::optional<core::OutboundEvent> to_parent = core::FailureForParent(
-        outbound.event.workflow_execution_started().parent(), failure,
-        core::ToUnixMicros(now));
-    if (!to_parent.has_value()) return absl::OkStatus();
-    return DeliverOutbound(*to_parent, now);
-  }
-  std::string execution_id = outbound.execution_id;
-  bool active = false;  // Not active: dropped (see header).
-  if (execution_id.empty()) {
-    DURABLE_ASSIGN_OR_RETURN(std::optional<std::string> current,
-                             ActiveExecution(outbound.instance_id));
-    if (current.has_value()) {
-      execution_id = *current;
-      active = true;
-    }
-  } else {
-    DURABLE_ASSIGN_OR_RETURN(
-        Statement state,
-        connection_->Prepare("SELECT state FROM instances "
-                             "WHERE instance_id = ?1 AND execution_id = ?2"));
-    state.BindText(1, outbound.instance_id).BindText(2, execution_id);
-    DURABLE_ASSIGN_OR_RETURN(bool row, state.Step());
-    active = row && state.ColumnInt64(0) == kActive;
-  }
-  if (active) {
-    DURABLE_RETURN_IF_ERROR(InsertInbox(outbound.instance_id, execution_id,
-                                        outbound.event, visible_at,
-                                        outbound.key));
-  }
-  if (!outbound.reply.has_value()) return absl::OkStatus();
-  // The sender's answer, prebuilt by the core: only which one is ours.
-  core::OutboundEvent answer;
-  answer.instance_id = outbound.reply->instance_id;
-  answer.execution_id = outbound.reply->execution_id;
-  answer.event =
-      active ? outbound.reply->delivered : outbound.reply->not_delivered;
-  return DeliverOutbound(answer, now);
-}
-
-absl::Status SqliteStore::WriteCompletion(
-    const WorkflowTask& task, const core::WorkflowTaskCompletion& completion,
-    int64_t history_length, const std::optional<InboxCursor>& consume_inbox,
-    absl::Time now, core::WorkflowTaskCommitResult* result) {
-  for (size_t i = 0; i < completion.executed_events.size(); ++i) {
-    const v1::HistoryEvent& event = completion.executed_events[i];
-    int64_t expected = history_length + 1 + static_cast<int64_t>(i);
-    if (event.id() != expected) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("history of workflow instance ",
-                       Quoted(task.instance_id), ": executed event ", i,
-                       " has id ", event.id(), ", expected ", expected));
-    }
-    DURABLE_ASSIGN_OR_RETURN(
-        Statement insert,
-        connection_->Prepare("INSERT INTO history (instance_id, "
-                             "execution_id, event_id, event) "
-                             "VALUES (?1, ?2, ?3, ?4)"));
-    DURABLE_RETURN_IF_ERROR(insert.BindText(1, task.instance_id)
-                                .BindText(2, task.execution_id)
-                                .BindInt64(3, event.id())
-                                .BindBlob(4, event.SerializeAsString())
-                                .Run());
-  }
-  if (consume_inbox.has_value()) {
-    DURABLE_ASSIGN_OR_RETURN(
-        Statement consume,
-        connection_->Prepare("DELETE FROM inbox WHERE instance_id = ?1 "
-                             "AND execution_id = ?2 AND id <= ?3 "
-                             "AND visible_at <= ?4"));
-    DURABLE_RETURN_IF_ERROR(consume.BindText(1, task.instance_id)
-                                .BindText(2, task.execution_id)
-                                .BindInt64(3, consume_inbox->max_id)
-                                .BindInt64(4, consume_inbox->taken_at_us)
-                                .Run());
-  }
-  for (const std::string& key : completion.canceled_event_keys) {
-    DURABLE_ASSIGN_OR_RETURN(
-        Statement withdraw,
-        connection_->Prepare("DELETE FROM inbox WHERE instance_id = ?1 "
-                             "AND execution_id = ?2 AND event_key = ?3"));
-    DURABLE_RETURN_IF_ERROR(withdraw.BindText(1, task.instance_id)
-                                .BindText(2, task.execution_id)
-                                .BindText(3, key)
-                                .Run());
-  }
-  // Eager dispatch: the first `eager` activities are inserted already leased
-  // to the caller. Nobody would receive them without a result to put them in.
-  const size_t eager =
-      result == nullptr
-          ? 0
-          : static_cast<size_t>(std::clamp<int64_t>(
-                completion.eager_activities, 0,
-                static_cast<int64_t>(completion.activities.size())));
-  const int64_t now_us = core::ToUnixMicros(now);
-  const int64_t eager_expires_us =
-      core::ToUnixMicros(now + completion.eager_activity_lease);
-  for (size_t i = 0; i < completion.activities.size(); ++i) {
-    const core::ActivityTaskSpec& spec = completion.activities[i];
-    std::string queue = spec.queue;
-    if (queue.empty())
-      queue = spec.scheduled_event.activity_scheduled().queue();
-    if (queue.empty()) queue = task.queue;
-    const std::string activity_id =
-        core::ActivityIdFor(task.execution_id, spec.scheduled_event.id());
-    const bool leased = i < eager;
-    const std::string lease_token = leased ? core::NewUuid() : "";
-    DURABLE_ASSIGN_OR_RETURN(
-        Statement insert,
-        connection_->Prepare(
-            "INSERT INTO activities (activity_id, instance_id, "
-            "execution_id, queue, scheduled_event, attempt, metadata, "
-            "scheduled_at, visible_at, lease_token, lease_expires_at, "
-            "activity_name) "
-            "VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6, ?7, ?7, ?8, ?9, ?10)"));
-    insert.BindText(1, activity_id)
-        .BindText(2, task.instance_id)
-        .BindText(3, task.execution_id)
-        .BindText(4, queue)
-        .BindBlob(5, spec.scheduled_event.SerializeAsString())
-        .BindBlob(6, SerializeMetadata(spec.metadata))
-        .BindInt64(7, now_us)
-        .BindText(10,
-                  spec.scheduled_event.activity_scheduled().activity_name());
-    if (leased) {
-      insert.BindText(8, lease_token).BindInt64(9, eager_expires_us);
-    } else {
-      insert.BindNull(8).BindNull(9);
-    }
-    DURABLE_RETURN_IF_ERROR(insert.Run());
-    if (!leased) continue;
-    // Exactly what GetActivityTask would hand out for this row.
-    ActivityTask& activity = result->eager_activities.emplace_back();
-    activity.activity_id = activity_id;
-    activity.instance_id = task.instance_id;
-    activity.execution_id = task.execution_id;
-    activity.queue = queue;
-    activity.scheduled_event = spec.scheduled_event;
-    activity.attempt = 0;
-    activity.metadata = spec.metadata;
-    activity.scheduled_at = core::FromUnixMicros(now_us);
-    activity.lease_token = lease_token;
-  }
-  {
-    // The state changes before outbound events are delivered so that a
-    // continue-as-new can start the next execution of this instance.
-    DURABLE_ASSIGN_OR_RETURN(
-        Statement update,
-        connection_->Prepare(
-            "UPDATE instances SET state = ?1, finished_at = ?2, "
-            "result = ?3, history_length = ?4, lease_token = NULL, "
-            "lease_expires_at = NULL, last_task_failure = NULL, "
-            "ready_at = 0 WHERE instance_id = ?5 AND execution_id = ?6"));
-    update.BindInt64(1, completion.state);
-    if (completion.state == v1::WORKFLOW_STATE_ACTIVE) {
-      update.BindNull(2);
-    } else {
-      absl::Time finished_at = completion.completed_at == absl::UnixEpoch()
-                                   ? now
-                                   : completion.completed_at;
-      update.BindInt64(2, core::ToUnixMicros(finished_at));
-    }
-    if (completion.result.has_value()) {
-      update.BindBlob(3, completion.result->SerializeAsString());
-    } else {
-      update.BindNull(3);
-    }
-    DURABLE_RETURN_IF_ERROR(
-        update
-            .BindInt64(
-                4, history_length +
-                       static_cast<int64_t>(completion.executed_events.size()))
-            .BindText(5, task.instance_id)
-            .BindText(6, task.execution_id)
-            .Run());
-  }
-  for (const core::OutboundEvent& outbound : completion.outbound_events) {
-    DURABLE_RETURN_IF_ERROR(DeliverOutbound(outbound, now));
-  }
-  if (completion.state != v1::WORKFLOW_STATE_ACTIVE) {
-    DURABLE_RETURN_IF_ERROR(
-        SettleEndedInbox(task, completion.next_execution_id));
-  }
-  if (completion.remove_previous_executions &&
-      completion.state == v1::WORKFLOW_STATE_CONTINUED_AS_NEW) {
-    // Keep only the execution that just started (the active one).
-    for (const char* table : {"history", "inbox", "activities", "instances"}) {
-      DURABLE_ASSIGN_OR_RETURN(
-          Statement remove,
-          connection_->Prepare(absl::StrCat(
-              "DELETE FROM ", table,
-              " WHERE instance_id = ?1 AND execution_id NOT IN "
-              "(SELECT execution_id FROM instances WHERE instance_id = ?1 "
-              "AND state = ?2)")));
-      DURABLE_RETURN_IF_ERROR(
-          remove.BindText(1, task.instance_id).BindInt64(2, kActive).Run());
-    }
-    // This execution's activity rows went with it, eager ones included.
-    if (result != nullptr) result->eager_activities.clear();
-  }
-  if (result != nullptr) result->workflow_task_committed = true;
-  return absl::OkStatus();
-}
-
-absl::Status SqliteStore::SettleEndedInbox(
-    const WorkflowTask& task, const std::string& next_execution_id) {
-  if (!next_execution_id.empty()) {
-    // Read everything first: the inserts below must not be seen by this scan.
-    std::vector<std::pair<v1::HistoryEvent, int64_t>> carried;
-    {
-      DURABLE_ASSIGN_OR_RETURN(
-          Statement left,
-          connection_->Prepare("SELECT event, visible_at FROM inbox "
-                               "WHERE instance_id = ?1 AND execution_id = ?2 "
-                               "ORDER BY id"));
-      left.BindText(1, task.instance_id).BindText(2, task.execution_id);
-      while (true) {
-        DURABLE_ASSIGN_OR_RETURN(bool row, left.Step());
-        if (!row) break;
-        v1::HistoryEvent event;
-        // An entry that cannot be decoded cannot be carried either; it is
-        // deleted with the rest of the ended execution's inbox.
-        if (event.ParseFromString(left.ColumnBlob(0)) &&
-            core::CarriesOverToNextExecution(event)) {
-          carried.emplace_back(std::move(event), left.ColumnInt64(1));
-        }
-      }
-    }
-    for (const auto& [event, visible_at_us] : carried) {
-      DURABLE_RETURN_IF_ERROR(InsertInbox(task.instance_id, next_execution_id,
-                                          event,
-                                          core::FromUnixMicros(visible_at_us)));
-    }
-  }
-  DURABLE_ASSIGN_OR_RETURN(
-      Statement remove,
-      connection_->Prepare("DELETE FROM inbox "
-                           "WHERE instance_id = ?1 AND execution_id = ?2"));
-  return remove.BindText(1, task.instance_id)
-      .BindText(2, task.execution_id)
-      .Run();
-}
-
 absl::Status SqliteStore::CompleteWorkflowTask(
     const WorkflowTask& task, const core::WorkflowTaskCompletion& completion,
     core::WorkflowTaskCommitResult* result) {
   if (result != nullptr) *result = core::WorkflowTaskCommitResult();
-  std::pair<std::string, std::string> cursor =
-      absl::StrSplit(task.inbox_cursor, absl::MaxSplits(':', 1));
-  InboxCursor consume;
-  if (!absl::SimpleAtoi(cursor.first, &consume.max_id) ||
-      !absl::SimpleAtoi(cursor.second, &consume.taken_at_us)) {
+  InboxCursor cursor;
+  if (!ParseInboxCursor(task.inbox_cursor, &cursor)) {
     return absl::InvalidArgumentError(absl::StrCat(
         "workflow task for instance ", Quoted(task.instance_id),
         " has a malformed inbox cursor ", Quoted(task.inbox_cursor)));
   }
-  if (completion.state == v1::WORKFLOW_STATE_UNSPECIFIED) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("completion of workflow instance ",
-                     Quoted(task.instance_id), " has no state"));
-  }
+  DURABLE_RETURN_IF_ERROR(core::CheckCompletion(task, completion));
   // Filled by the body; handed to the caller only if the batch committed.
   core::WorkflowTaskCommitResult committed;
   absl::Status status = Write(/*durable=*/true, [&]() -> absl::Status {
     mu_.AssertHeld();
-    // Inside the transaction: eager leases run from their grant.
-    const absl::Time now = absl::Now();
     committed = core::WorkflowTaskCommitResult();
-    int64_t history_length = 0;
+    core::PlanInputs inputs;
+    // Inside the transaction: eager leases run from their grant.
+    inputs.now = clock_->Now();
+    inputs.eager_wanted = result != nullptr;
     {
       DURABLE_ASSIGN_OR_RETURN(
           Statement lease,
@@ -1210,10 +1143,13 @@ absl::Status SqliteStore::CompleteWorkflowTask(
           lease.ColumnText(0) != task.lease_token) {
         return WorkflowLeaseLost(task);
       }
-      history_length = lease.ColumnInt64(1);
+      inputs.history_length = lease.ColumnInt64(1);
     }
-    return WriteCompletion(task, completion, history_length, consume, now,
-                           result != nullptr ? &committed : nullptr);
+    DURABLE_ASSIGN_OR_RETURN(core::CompletionPlan plan,
+                             core::PlanCompletion(task, completion, inputs));
+    PlanWriter writer(this);
+    return core::ExecutePlan(plan, writer,
+                             result != nullptr ? &committed : nullptr);
   });
   if (status.ok() && result != nullptr) *result = std::move(committed);
   return status;
@@ -1229,35 +1165,18 @@ absl::Status SqliteStore::CompleteActivityWithWorkflowTask(
         Quoted(activity.activity_id), " needs a result to report into"));
   }
   *result = core::WorkflowTaskCommitResult();
-  if (activity.instance_id != task.instance_id ||
-      activity.execution_id != task.execution_id) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "CompleteActivityWithWorkflowTask: activity ",
-        Quoted(activity.activity_id), " belongs to execution ",
-        Quoted(activity.execution_id), " of workflow instance ",
-        Quoted(activity.instance_id), ", not to the workflow task's execution ",
-        Quoted(task.execution_id), " of ", Quoted(task.instance_id)));
-  }
-  if (completion.state == v1::WORKFLOW_STATE_UNSPECIFIED) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("completion of workflow instance ",
-                     Quoted(task.instance_id), " has no state"));
-  }
+  DURABLE_RETURN_IF_ERROR(core::CheckFusedStep(activity, task, completion));
   // Filled by the body; handed to the caller only if the batch committed.
   core::WorkflowTaskCommitResult committed;
   absl::Status status = Write(/*durable=*/true, [&]() -> absl::Status {
     mu_.AssertHeld();
     // Inside the transaction: whether the workflow lease expired, and the
     // eager leases, are judged and stamped at the grant.
-    const absl::Time now = absl::Now();
-    const int64_t now_us = core::ToUnixMicros(now);
+    const absl::Time now = clock_->Now();
     committed = core::WorkflowTaskCommitResult();
     DURABLE_RETURN_IF_ERROR(DeleteLeasedActivity(activity));
-    bool runnable = false;
+    std::optional<core::ExecutionLeaseState> execution;
     {
-      // The caller ran the task on its own copy of the run, without a lease:
-      // it may commit only if nobody holds the task and history has not
-      // moved on since that copy.
       DURABLE_ASSIGN_OR_RETURN(
           Statement instance,
           connection_->Prepare("SELECT state, lease_token, lease_expires_at, "
@@ -1265,22 +1184,35 @@ absl::Status SqliteStore::CompleteActivityWithWorkflowTask(
                                "WHERE instance_id = ?1 AND execution_id = ?2"));
       instance.BindText(1, task.instance_id).BindText(2, task.execution_id);
       DURABLE_ASSIGN_OR_RETURN(bool row, instance.Step());
-      runnable =
-          row && instance.ColumnInt64(0) == kActive &&
-          (instance.ColumnIsNull(1) ||
-           (!instance.ColumnIsNull(2) && instance.ColumnInt64(2) <= now_us)) &&
-          instance.ColumnInt64(3) == task.history_length;
+      if (row) {
+        execution.emplace();
+        execution->state =
+            static_cast<v1::WorkflowState>(instance.ColumnInt64(0));
+        if (!instance.ColumnIsNull(1)) {
+          execution->lease_expires_at =
+              ValueOr(instance, 2, absl::InfiniteFuture());
+        }
+        execution->history_length = instance.ColumnInt64(3);
+      }
     }
-    if (runnable) {
-      // The inbox is left alone: events that arrived meanwhile (none of them
-      // is this activity's result) wait for the next task.
-      return WriteCompletion(task, completion, task.history_length,
-                             /*consume_inbox=*/std::nullopt, now, &committed);
+    PlanWriter writer(this);
+    if (!core::FusedStepMayCommit(execution, task, now)) {
+      // The caller's copy is stale: the result goes to the inbox for whoever
+      // runs the next task.
+      return core::ExecuteDelivery(
+          core::ActivityResultDelivery(activity, activity_result, now), now,
+          writer);
     }
-    // The caller's copy is stale: the result goes to the inbox for whoever
-    // runs the next task (dropped if the execution is no longer active).
-    return DeliverOutbound(ActivityResultDelivery(activity, activity_result),
-                           now);
+    core::PlanInputs inputs;
+    inputs.history_length = task.history_length;
+    inputs.now = now;
+    inputs.eager_wanted = true;
+    // Events that arrived meanwhile (none of them is this activity's
+    // result) wait for the next task.
+    inputs.consume_inbox = false;
+    DURABLE_ASSIGN_OR_RETURN(core::CompletionPlan plan,
+                             core::PlanCompletion(task, completion, inputs));
+    return core::ExecutePlan(plan, writer, &committed);
   });
   if (status.ok()) *result = std::move(committed);
   return status;
@@ -1302,7 +1234,7 @@ absl::Status SqliteStore::AbandonWorkflowTask(
             "AND lease_token = ?5"));
     DURABLE_RETURN_IF_ERROR(
         stmt.BindBlob(1, failure.SerializeAsString())
-            .BindInt64(2, core::ToUnixMicros(absl::Now() + retry_delay))
+            .BindInt64(2, core::ToUnixMicros(clock_->Now() + retry_delay))
             .BindText(3, task.instance_id)
             .BindText(4, task.execution_id)
             .BindText(5, task.lease_token)
@@ -1322,7 +1254,7 @@ absl::StatusOr<std::optional<ActivityTask>> SqliteStore::TryGetActivityTask(
   // As in TryGetWorkflowTask.
   auto look = [&](bool grant) -> absl::StatusOr<bool> {
     mu_.AssertHeld();
-    const absl::Time now = absl::Now();
+    const absl::Time now = clock_->Now();
     const int64_t now_us = core::ToUnixMicros(now);
     if (grant && empty_activity_poll_.batch == batch_number_ &&
         empty_activity_poll_.durable_writes == durable_writes_ &&
@@ -1416,20 +1348,19 @@ absl::StatusOr<std::optional<ActivityTask>> SqliteStore::TryGetActivityTask(
 absl::StatusOr<std::optional<ActivityTask>> SqliteStore::GetActivityTask(
     const std::vector<std::string>& queues, const core::TaskNameFilter& names,
     absl::Duration lease, absl::Time deadline, const std::atomic<bool>* stop) {
-  const std::vector<std::string> resolved = ResolveQueues(queues);
-  while (true) {
-    if (stop != nullptr && stop->load()) return std::optional<ActivityTask>();
-    uint64_t seen = notifier_->generation();
-    absl::Time next_due = absl::InfiniteFuture();
-    DURABLE_ASSIGN_OR_RETURN(
-        std::optional<ActivityTask> task,
-        TryGetActivityTask(resolved, names, lease, &next_due));
-    if (task.has_value()) return task;
-    absl::Time now = absl::Now();
-    if (now >= deadline) return std::optional<ActivityTask>();
-    notifier_->WaitForChange(
-        seen, std::min({deadline, next_due, now + kTaskPollInterval}));
-  }
+  const std::vector<std::string>& polled = core::PolledQueues(queues);
+  std::optional<ActivityTask> task;
+  DURABLE_ASSIGN_OR_RETURN(
+      core::PollOutcome outcome,
+      core::PollUntil(task_poll_, deadline, stop,
+                      [&](absl::Time* next_due) -> absl::StatusOr<bool> {
+                        DURABLE_ASSIGN_OR_RETURN(
+                            task,
+                            TryGetActivityTask(polled, names, lease, next_due));
+                        return task.has_value();
+                      }));
+  if (outcome != core::PollOutcome::kFound) task.reset();
+  return task;
 }
 
 absl::Status SqliteStore::ExtendActivityTaskLease(const ActivityTask& task,
@@ -1441,7 +1372,7 @@ absl::Status SqliteStore::ExtendActivityTaskLease(const ActivityTask& task,
         connection_->Prepare("UPDATE activities SET lease_expires_at = ?1 "
                              "WHERE activity_id = ?2 AND lease_token = ?3"));
     DURABLE_RETURN_IF_ERROR(
-        stmt.BindInt64(1, core::ToUnixMicros(absl::Now() + lease))
+        stmt.BindInt64(1, core::ToUnixMicros(clock_->Now() + lease))
             .BindText(2, task.activity_id)
             .BindText(3, task.lease_token)
             .Run());
@@ -1486,12 +1417,13 @@ absl::Status SqliteStore::DeleteLeasedActivity(const ActivityTask& task) {
 
 absl::Status SqliteStore::CompleteActivityTask(const ActivityTask& task,
                                                const v1::HistoryEvent& result) {
-  absl::Time now = absl::Now();
+  const absl::Time now = clock_->Now();
   return Write(/*durable=*/true, [&]() -> absl::Status {
     mu_.AssertHeld();
     DURABLE_RETURN_IF_ERROR(DeleteLeasedActivity(task));
-    // Dropped when the execution is no longer active.
-    return DeliverOutbound(ActivityResultDelivery(task, result), now);
+    PlanWriter writer(this);
+    return core::ExecuteDelivery(
+        core::ActivityResultDelivery(task, result, now), now, writer);
   });
 }
 
@@ -1589,27 +1521,27 @@ absl::StatusOr<std::vector<v1::HistoryEvent>> SqliteStore::GetWorkflowHistory(
 absl::StatusOr<v1::WorkflowInstanceState>
 SqliteStore::WaitForWorkflowInstanceFinished(const std::string& instance_id,
                                              absl::Time deadline) {
-  const absl::Time start = absl::Now();
-  while (true) {
-    uint64_t seen = notifier_->generation();
-    DURABLE_ASSIGN_OR_RETURN(v1::WorkflowInstanceState state,
-                             GetWorkflowInstanceState(instance_id));
-    if (state.state() != v1::WORKFLOW_STATE_ACTIVE) return state;
-    absl::Time now = absl::Now();
-    if (now >= deadline) {
-      return absl::DeadlineExceededError(absl::StrCat(
-          "workflow instance ", Quoted(instance_id), " did not finish within ",
-          absl::FormatDuration(deadline - start)));
-    }
-    notifier_->WaitForChange(seen,
-                             std::min(deadline, now + kFinishPollInterval));
+  const absl::Time start = clock_->Now();
+  v1::WorkflowInstanceState state;
+  DURABLE_ASSIGN_OR_RETURN(
+      core::PollOutcome outcome,
+      core::PollUntil(finish_poll_, deadline, /*stop=*/nullptr,
+                      [&](absl::Time*) -> absl::StatusOr<bool> {
+                        DURABLE_ASSIGN_OR_RETURN(
+                            state, GetWorkflowInstanceState(instance_id));
+                        return state.state() != v1::WORKFLOW_STATE_ACTIVE;
+                      }));
+  if (outcome != core::PollOutcome::kFound) {
+    return absl::DeadlineExceededError(absl::StrCat(
+        "workflow instance ", Quoted(instance_id), " did not finish within ",
+        absl::FormatDuration(deadline - start)));
   }
+  return state;
 }
 
 absl::Status SqliteStore::DeliverWorkflowEvent(const std::string& instance_id,
                                                const v1::HistoryEvent& event) {
-  v1::HistoryEvent inbound = event;
-  inbound.set_id(0);  // Numbered by the worker when appended to history.
+  const v1::HistoryEvent inbound = core::AsInboxEvent(event);
   return Write(/*durable=*/true, [&]() -> absl::Status {
     mu_.AssertHeld();
     std::string execution_id;
@@ -1633,7 +1565,7 @@ absl::Status SqliteStore::DeliverWorkflowEvent(const std::string& instance_id,
                          Quoted(execution_id), " has finished"));
       }
     }
-    return InsertInbox(instance_id, execution_id, inbound, absl::Now());
+    return InsertInbox(instance_id, execution_id, inbound, clock_->Now());
   });
 }
 
@@ -1762,7 +1694,7 @@ absl::StatusOr<core::WorkflowInstancePage> SqliteStore::ListWorkflowInstances(
 }
 
 absl::StatusOr<core::StoreStats> SqliteStore::GetStats() {
-  const int64_t now_us = core::ToUnixMicros(absl::Now());
+  const int64_t now_us = core::ToUnixMicros(clock_->Now());
   absl::MutexLock lock(&mu_);
   // One snapshot for all three counters.
   DURABLE_ASSIGN_OR_RETURN(Transaction txn,

@@ -1,4 +1,4 @@
-// SqliteStore: the durable Backend on a SQLite database file (or in memory).
+// SqliteStore: the durable store on a SQLite database file (or in memory).
 //
 // One connection per backend object, serialized by a mutex that is never held
 // while waiting for work. Files use WAL journaling, and every call that
@@ -44,65 +44,46 @@
 // power loss, which kills its holder too, and WAL recovery keeps a prefix of
 // transactions, so a later synced commit makes them durable anyway.
 //
-// Eager activity dispatch and the fused step: a workflow task completion may
-// ask for its first `eager_activities` activities to be leased to the caller
-// in the same transaction; their rows are inserted already leased (a fresh
-// token, expiring after `eager_activity_lease`), so no poller sees them until
-// that lease expires, and the caller gets complete ActivityTasks back without
-// a lease grant of its own. Without a WorkflowTaskCommitResult to return them
-// in, nothing is leased eagerly. CompleteActivityWithWorkflowTask is ONE
-// durable write (one savepoint of a group-commit batch): delete the activity
-// row by its lease token, then either commit the caller's unleased workflow
-// task (the instance is active, not leased or its lease expired, and still has
-// exactly the history the caller ran on) or put the activity result in the
-// inbox as CompleteActivityTask would. Both it and CompleteWorkflowTask write
-// completions through one helper (WriteCompletion), so both commit the same
-// rows. The WorkflowTaskCommitResult is filled only when the call returns OK;
-// after an error (including a batch that failed to commit after the caller's
-// savepoint succeeded) it is reset to its defaults, and claims no eager tasks.
+// Completions are CompletionPlans (core/storage/completion_plan.h): the store
+// reads the lease (or, for the fused step, what FusedStepMayCommit needs),
+// the history length and its clock inside the write, asks core for the plan
+// and executes it with a PlanExecutor of SQL statements (PlanWriter), one
+// statement or a few per primitive, all in the caller's savepoint.
+// CompleteWorkflowTask and CompleteActivityWithWorkflowTask (ONE durable
+// write: delete the activity row by its lease token, then commit the plan
+// or deliver the activity result) therefore commit the same rows. Eagerly
+// leased activity rows are inserted already leased, so no poller sees them
+// until that lease expires. The WorkflowTaskCommitResult is filled only when
+// the call returns OK; after an error (including a batch that failed to
+// commit after the caller's savepoint succeeded) it is reset to its
+// defaults, and claims no eager tasks.
 //
 // Several processes may open the same file:
 // SQLite's locking keeps them consistent, busy_timeout makes writers queue
-// instead of failing, and pollers re-check at least every 100 ms for work
-// committed by another process. Within one process, backends on the same file
-// share a ChangeNotifier (see notifier_registry.h) and wake each other at once.
+// instead of failing, and pollers (core::PollUntil) re-check at least every
+// 100 ms (WaitForWorkflowInstanceFinished every 50 ms) for work committed by
+// another process. Within one process, backends on the same file share a
+// ChangeNotifier (see notifier_registry.h) and wake each other at once.
 //
-// Interpretations of the Backend contract (see core/storage/store.h):
-//   - A lease is lost only when its token changed (another caller took the
-//     task after expiry, or the task was completed/abandoned). A caller whose
-//     lease expired but was not taken over may still complete or extend it.
-//   - Outbound events carrying WorkflowExecutionStarted create that execution
-//     (child workflows, continue-as-new); if an active execution of the target
-//     instance already exists, the start is dropped and, for a child, the
-//     parent receives SubWorkflowFailed (type "InstanceAlreadyExists").
-//   - Other outbound events with an empty execution_id go to the instance's
-//     current active execution; events for an instance/execution that is not
-//     active (finished, or unknown) are dropped silently, like activity
-//     results of finished executions. An event with a reply then puts the
-//     reply's `delivered` or `not_delivered` event in the sender's inbox,
-//     by the same rules.
-//   - Executed events must be numbered history_length + 1, + 2, ...;
-//     anything else is INVALID_ARGUMENT and nothing is written.
+// What SQLite decides itself (the engine's rules are core/storage/store.h,
+// admin_store.h and completion_plan.h):
+//   - Every time comes from SqliteOptions::clock; lease grants, eager leases
+//     and the fused step's lease check read it inside the write transaction.
+//   - A task's inbox cursor is "<max_id>:<taken_at_us>": inbox ids grow
+//     monotonically (AUTOINCREMENT), so the entries with id <= max_id that
+//     were visible when the task was taken are exactly those handed out.
 //   - ListWorkflowInstances orders by the latest execution's created_at, then
 //     its rowid; the cursor is "<created_at_us>:<rowid>" of the last entry
-//     of a full page. A full page always carries a cursor, so the page after
-//     the last full one is empty (with an empty cursor).
-//   - A completion that continues as new with remove_previous_executions
-//     deletes its own execution's activity rows too, eagerly leased ones
-//     included, so it returns no eager tasks.
-//   - CompleteActivityWithWorkflowTask: the activity must belong to the task's
-//     execution and `result` must not be null (else INVALID_ARGUMENT, nothing
-//     written). The completion is validated (event numbering) only when it is
-//     committed; when the workflow task is refused it is discarded unread.
-//     Committing it clears an expired lease, so that lease's holder gets
-//     ABORTED later, and ends a pending retry delay of an abandoned task
-//     (ready_at), as any completion does.
-//   - RemoveWorkflowInstance(s) also delete the removed executions' inbox
-//     events and activity tasks (a leased activity then loses its lease).
+//     of a full page.
 //   - A poll's TaskNameFilter becomes part of its pick query (a condition on
 //     instances.workflow_name / activities.activity_name and the queue, with
 //     bound parameters); an unrestricted filter adds nothing. Each execution
-//     row keeps the parent from its started event, returned with every task.
+//     row keeps the parent from its started event (column `parent`), so a
+//     task carries it even when the history cannot be read.
+//   - Metadata is stored as a serialized WorkflowExecutionStarted holding only
+//     the map; an inbox or history entry as a serialized HistoryEvent. An
+//     inbox entry that cannot be decoded when an execution ends is deleted
+//     with the rest.
 //   - The worker registry is the `workers` table, one serialized WorkerInfo
 //     per worker id; RecordWorker and RemoveWorker are not synced on their
 //     own (like lease grants) and do not wake pollers.
@@ -119,10 +100,13 @@
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "core/notifier.h"
+#include "core/clock.h"
 #include "core/storage/admin_store.h"
+#include "core/storage/change_notifier.h"
+#include "core/storage/poll_loop.h"
 
 namespace durable::backends::sqlite {
 
@@ -137,6 +121,9 @@ struct SqliteOptions {
   // How long a write waits for another connection's write lock before it
   // fails with UNAVAILABLE. (Polls that find nothing never wait for it.)
   absl::Duration busy_timeout = absl::Seconds(5);
+  // Where the store reads the time (leases, due times, finish times,
+  // deadlines). Not owned; must outlive the store.
+  const core::Clock* clock = &core::Clock::Real();
 };
 
 class SqliteStore : public core::AdminStore {
@@ -233,9 +220,12 @@ class SqliteStore : public core::AdminStore {
  private:
   // One caller's writes, queued for the next batch.
   struct PendingWrite;
+  // The PlanExecutor of completions (and of CreateWorkflowInstance's start
+  // and activity results), writing through connection_ inside a Write body.
+  class PlanWriter;
   SqliteStore(std::unique_ptr<Connection> connection,
               std::shared_ptr<core::ChangeNotifier> notifier,
-              std::string description, bool on_disk);
+              const core::Clock* clock, std::string description, bool on_disk);
 
   // Runs `body` (which uses connection_ with mu_ held, and must not begin or
   // end transactions) inside the next group-commit batch, in a savepoint of
@@ -278,66 +268,27 @@ class SqliteStore : public core::AdminStore {
                              absl::FunctionRef<absl::StatusOr<bool>()> look)
       ABSL_LOCKS_EXCLUDED(mu_);
 
-  // Inserts the execution row (created `now`) and its started event (inbox,
-  // visible at `visible_at`). Requires an open write transaction; does not
-  // check for active executions. ALREADY_EXISTS if the execution exists.
-  absl::Status InsertExecution(const std::string& instance_id,
-                               const std::string& execution_id,
-                               v1::HistoryEvent started, absl::Time now,
-                               absl::Time visible_at)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Which inbox entries a leased workflow task consumes on completion: ids up
-  // to `max_id` that were visible when it was taken (WorkflowTask's
-  // inbox_cursor, "<max_id>:<taken_at_us>").
-  struct InboxCursor {
-    int64_t max_id = 0;
-    int64_t taken_at_us = 0;
-  };
-  // Writes `completion` of `task` inside a Write body, after the caller
-  // checked that it may (the lease, or the fused step's conditions):
-  // history (executed events must be numbered history_length + 1, + 2, ...;
-  // INVALID_ARGUMENT otherwise), the inbox entries of `consume_inbox` (none
-  // when nullopt), canceled keys, activity tasks (the first
-  // `completion.eager_activities`, clamped to [0, activities.size()], leased
-  // to the caller and appended to result->eager_activities; none when
-  // `result` is null), the instance row (state, result, history length,
-  // lease released), outbound events and removal of previous executions.
-  // Sets result->workflow_task_committed. On error the caller's savepoint
-  // is rolled back, so partial writes and `result` contents do not matter.
-  absl::Status WriteCompletion(const core::WorkflowTask& task,
-                               const core::WorkflowTaskCompletion& completion,
-                               int64_t history_length,
-                               const std::optional<InboxCursor>& consume_inbox,
-                               absl::Time now,
-                               core::WorkflowTaskCommitResult* result)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // The inbox of an execution that just ended (inside WriteCompletion,
-  // after the consumed events were deleted and the outbound events were
-  // delivered): what core::CarriesOverToNextExecution() accepts moves to
-  // `next_execution_id` (when not empty) in arrival order, and the rest is
-  // deleted.
-  absl::Status SettleEndedInbox(const core::WorkflowTask& task,
-                                const std::string& next_execution_id)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Deletes the activity task of `task`'s lease; ABORTED if it was lost.
   absl::Status DeleteLeasedActivity(const core::ActivityTask& task)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Delivers one outbound event inside CompleteWorkflowTask's transaction.
-  absl::Status DeliverOutbound(const core::OutboundEvent& outbound,
-                               absl::Time now)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The execution id of the instance's newest active execution, if any.
   absl::StatusOr<std::optional<std::string>> ActiveExecution(
-      const std::string& instance_id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  absl::Status InsertInbox(const std::string& instance_id,
-                           const std::string& execution_id,
+      absl::string_view instance_id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status InsertInbox(absl::string_view instance_id,
+                           absl::string_view execution_id,
                            const v1::HistoryEvent& event, absl::Time visible_at,
-                           const std::string& key = "");
+                           absl::string_view key = "")
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   mutable absl::Mutex mu_;
   std::unique_ptr<Connection> connection_ ABSL_GUARDED_BY(mu_);
   // Shared with other backends on the same file (see notifier_registry.h).
   const std::shared_ptr<core::ChangeNotifier> notifier_;
+  const core::Clock* const clock_;
+  // The blocking loops of the Get*Task polls and of
+  // WaitForWorkflowInstanceFinished.
+  const core::PollLoopOptions task_poll_;
+  const core::PollLoopOptions finish_poll_;
   const std::string description_;
   const bool on_disk_;
   bool synchronous_full_ ABSL_GUARDED_BY(mu_) = true;

@@ -94,7 +94,7 @@ constexpr char kRunId[] = "run-1";
 
 v1::WorkflowActivation Activation(bool replaying = false) {
   v1::WorkflowActivation activation;
-  activation.set_run_id(kRunId);
+  activation.set_execution_id(kRunId);
   activation.set_instance_id("instance-1");
   activation.set_is_replaying(replaying);
   return activation;

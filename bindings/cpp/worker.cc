@@ -163,8 +163,8 @@ void Worker::PollWorkflowActivations() {
       // Answer with a failed completion so the engine fails the task and
       // retries it; without a run id there is nothing to answer.
       std::cerr << "[durable] worker: " << parsed << "\n";
-      if (activation.run_id().empty()) continue;
-      completion.set_run_id(activation.run_id());
+      if (activation.execution_id().empty()) continue;
+      completion.set_execution_id(activation.execution_id());
       completion.mutable_failed()->set_type("InvalidActivation");
       completion.mutable_failed()->set_message(std::string(parsed.message()));
     }
@@ -175,11 +175,11 @@ void Worker::PollWorkflowActivations() {
       // Fail the workflow task instead (it is retried later, and the reason
       // shows as the instance's last task failure).
       v1::WorkflowActivationCompletion failed;
-      failed.set_run_id(activation.run_id());
+      failed.set_execution_id(activation.execution_id());
       *failed.mutable_failed() =
           RefusedAnswer("the workflow's completion", TakeError(error));
       std::cerr << "[durable] worker: workflow instance "
-                << activation.instance_id() << " (run " << activation.run_id()
+                << activation.instance_id() << " (run " << activation.execution_id()
                 << "): " << failed.failed().message() << "\n";
       const std::string replacement = failed.SerializeAsString();
       code = durable_worker_complete_workflow_activation(
@@ -188,7 +188,7 @@ void Worker::PollWorkflowActivations() {
     if (code != DURABLE_OK) {
       LogError(absl::StrCat("completing the activation of workflow instance ",
                             activation.instance_id(), " (run ",
-                            activation.run_id(), ")"),
+                            activation.execution_id(), ")"),
                code, error);
     }
   }

@@ -19,9 +19,9 @@
 namespace durable {
 namespace internal {
 
-RunState::RunState(const Registry& registry, std::string run_id)
+RunState::RunState(const Registry& registry, std::string execution_id)
     : registry(registry),
-      run_id(std::move(run_id)),
+      execution_id(std::move(execution_id)),
       root_scope(std::make_shared<CancelState>(&scheduler)) {}
 
 void RunState::CancelTimer(uint32_t seq, const absl::Status& status) {
@@ -74,7 +74,7 @@ bool WorkflowContext::IsReplaying() const { return run_->replaying; }
 const std::string& WorkflowContext::InstanceId() const {
   return run_->instance_id;
 }
-const std::string& WorkflowContext::RunId() const { return run_->run_id; }
+const std::string& WorkflowContext::ExecutionId() const { return run_->execution_id; }
 const std::string& WorkflowContext::WorkflowName() const {
   return run_->workflow_name;
 }

@@ -315,7 +315,7 @@ constexpr int64_t kStartUs = 1'700'000'000'000'000;
 
 v1::WorkflowActivation Activation(int64_t time_us = kStartUs) {
   v1::WorkflowActivation activation;
-  activation.set_run_id(kRunId);
+  activation.set_execution_id(kRunId);
   activation.set_instance_id("instance-1");
   activation.set_workflow_time_unix_us(time_us);
   return activation;

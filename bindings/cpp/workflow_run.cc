@@ -16,18 +16,18 @@
 namespace durable::internal {
 namespace {
 
-v1::WorkflowActivationCompletion FailedCompletion(const std::string& run_id,
+v1::WorkflowActivationCompletion FailedCompletion(const std::string& execution_id,
                                                   const absl::Status& status) {
   v1::WorkflowActivationCompletion completion;
-  completion.set_run_id(run_id);
+  completion.set_execution_id(execution_id);
   *completion.mutable_failed() = *FailureFromStatus(status);
   return completion;
 }
 
 }  // namespace
 
-WorkflowRun::WorkflowRun(const Registry& registry, std::string run_id)
-    : run_(registry, std::move(run_id)), ctx_(&run_, run_.root_scope) {}
+WorkflowRun::WorkflowRun(const Registry& registry, std::string execution_id)
+    : run_(registry, std::move(execution_id)), ctx_(&run_, run_.root_scope) {}
 
 WorkflowRun::~WorkflowRun() {
   // Destroying the root frame destroys the frames it awaits in turn; then
@@ -50,24 +50,24 @@ v1::WorkflowActivationCompletion WorkflowRun::Activate(
                      return job.has_start_workflow();
                    })) {
     return FailedCompletion(
-        run_.run_id, absl::FailedPreconditionError(absl::StrCat(
-                         "run ", run_.run_id,
+        run_.execution_id, absl::FailedPreconditionError(absl::StrCat(
+                         "run ", run_.execution_id,
                          " is not cached and the activation does not start "
                          "it with a StartWorkflow job")));
   }
   try {
     for (const v1::WorkflowActivationJob& job : activation.jobs()) {
       absl::Status status = ApplyJob(job);
-      if (!status.ok()) return FailedCompletion(run_.run_id, status);
+      if (!status.ok()) return FailedCompletion(run_.execution_id, status);
     }
     RunUntilBlocked();
   } catch (const std::exception& e) {
     // User exceptions are caught inside the coroutines; this is a bug of the
     // facade (or std::bad_alloc). Let the engine retry the task.
-    return FailedCompletion(run_.run_id, absl::InternalError(e.what()));
+    return FailedCompletion(run_.execution_id, absl::InternalError(e.what()));
   }
   v1::WorkflowActivationCompletion completion;
-  completion.set_run_id(run_.run_id);
+  completion.set_execution_id(run_.execution_id);
   auto* commands = completion.mutable_successful()->mutable_commands();
   for (v1::WorkflowCommand& command : run_.commands) {
     *commands->Add() = std::move(command);
@@ -118,7 +118,7 @@ absl::Status WorkflowRun::ApplyJob(const v1::WorkflowActivationJob& job) {
 absl::Status WorkflowRun::Start(const v1::StartWorkflow& start) {
   if (started_) {
     return absl::FailedPreconditionError(
-        absl::StrCat("run ", run_.run_id, " was started twice"));
+        absl::StrCat("run ", run_.execution_id, " was started twice"));
   }
   started_ = true;
   run_.workflow_name = start.workflow_name();
@@ -155,7 +155,7 @@ absl::Status WorkflowRun::ResolveActivity(const v1::ResolveActivity& resolve) {
   if (it == run_.pending_activities.end()) {
     return absl::FailedPreconditionError(
         absl::StrCat("ResolveActivity for seq ", resolve.seq(),
-                     ", which is not a pending activity of run ", run_.run_id));
+                     ", which is not a pending activity of run ", run_.execution_id));
   }
   std::shared_ptr<FutureStateBase> state = std::move(it->second);
   run_.pending_activities.erase(it);
@@ -179,7 +179,7 @@ absl::Status WorkflowRun::ResolveChild(
     if (run_.dropped_children.contains(resolve.seq())) return absl::OkStatus();
     return absl::FailedPreconditionError(absl::StrCat(
         "ResolveChildWorkflow for seq ", resolve.seq(),
-        ", which is not a pending child workflow of run ", run_.run_id));
+        ", which is not a pending child workflow of run ", run_.execution_id));
   }
   RunState::PendingChild child = std::move(it->second);
   run_.pending_children.erase(it);
@@ -203,7 +203,7 @@ absl::Status WorkflowRun::ResolveSignalExternal(
   if (it == run_.pending_signals.end()) {
     return absl::FailedPreconditionError(absl::StrCat(
         "ResolveSignalExternal for seq ", resolve.seq(),
-        ", which is not a pending external signal of run ", run_.run_id));
+        ", which is not a pending external signal of run ", run_.execution_id));
   }
   std::shared_ptr<FutureState<void>> state = std::move(it->second);
   run_.pending_signals.erase(it);
@@ -219,7 +219,7 @@ absl::Status WorkflowRun::FireTimer(const v1::FireTimer& fire) {
   if (fire.seq() == 0 || fire.seq() >= run_.next_timer_seq) {
     return absl::FailedPreconditionError(
         absl::StrCat("FireTimer for seq ", fire.seq(),
-                     ", which is not a timer of run ", run_.run_id));
+                     ", which is not a timer of run ", run_.execution_id));
   }
   auto it = run_.pending_timers.find(fire.seq());
   // A timer the code canceled may have fired before the engine saw the

@@ -102,7 +102,7 @@ constexpr char kRunId[] = "run-1";
 
 v1::WorkflowActivation Activation(bool replaying = false) {
   v1::WorkflowActivation activation;
-  activation.set_run_id(kRunId);
+  activation.set_execution_id(kRunId);
   activation.set_instance_id("instance-1");
   activation.set_workflow_time_unix_us(1'700'000'000'000'000);
   activation.set_is_replaying(replaying);
@@ -181,7 +181,7 @@ class WorkflowRunTest : public ::testing::Test {
   std::vector<v1::WorkflowCommand> Commands(
       const v1::WorkflowActivation& activation) {
     v1::WorkflowActivationCompletion completion = run_.Activate(activation);
-    EXPECT_EQ(completion.run_id(), kRunId);
+    EXPECT_EQ(completion.execution_id(), kRunId);
     EXPECT_TRUE(completion.has_successful()) << completion.DebugString();
     return {completion.successful().commands().begin(),
             completion.successful().commands().end()};
@@ -374,7 +374,7 @@ TEST_F(WorkflowRunTest, ReplayAfterEvictionIssuesIdenticalCommands) {
   v1::WorkflowActivationCompletion evicted = executor.Process(Evict());
   EXPECT_TRUE(evicted.has_successful());
   EXPECT_EQ(evicted.successful().commands_size(), 0);
-  EXPECT_EQ(evicted.run_id(), kRunId);
+  EXPECT_EQ(evicted.execution_id(), kRunId);
   EXPECT_EQ(executor.cached_runs(), 0u);
 
   EXPECT_EQ(Serialized(executor.Process(Start("Sum", {"\"x\""}, true))), first);

@@ -9,7 +9,9 @@
 
 namespace durable::core {
 
-Client::Client(std::shared_ptr<Store> backend) : backend_(std::move(backend)) {}
+Client::Client(std::shared_ptr<Store> backend, const Clock* clock)
+    : backend_(std::move(backend)),
+      clock_(clock != nullptr ? *clock : Clock::Real()) {}
 
 absl::StatusOr<v1::WorkflowInstance> Client::CreateWorkflowInstance(
     const v1::CreateWorkflowInstanceRequest& request) {
@@ -23,7 +25,7 @@ absl::StatusOr<v1::WorkflowInstance> Client::CreateWorkflowInstance(
   instance.set_execution_id(NewUuid());
 
   v1::HistoryEvent started;
-  started.set_timestamp_unix_us(absl::ToUnixMicros(absl::Now()));
+  started.set_timestamp_unix_us(absl::ToUnixMicros(clock_.Now()));
   auto* attributes = started.mutable_workflow_execution_started();
   attributes->set_workflow_name(request.workflow_name());
   *attributes->mutable_arguments() = request.arguments();
@@ -39,9 +41,10 @@ absl::StatusOr<v1::WorkflowInstance> Client::CreateWorkflowInstance(
 
 absl::StatusOr<v1::WorkflowResult> Client::WaitForWorkflowResult(
     const std::string& instance_id, absl::Duration timeout) {
+  // A real-time wait: the timeout is the caller's, not the clock's.
   absl::StatusOr<v1::WorkflowInstanceState> state =
       backend_->WaitForWorkflowInstanceFinished(instance_id,
-                                                absl::Now() + timeout);
+                                                Clock::Real().Now() + timeout);
   if (!state.ok()) return state.status();
   if (state->state() != v1::WORKFLOW_STATE_FINISHED) {
     return absl::FailedPreconditionError(absl::StrFormat(
@@ -56,7 +59,7 @@ absl::Status Client::SignalWorkflow(const v1::SignalWorkflowRequest& request) {
     return absl::InvalidArgumentError("SignalWorkflow: signal_name is empty");
   }
   v1::HistoryEvent event;
-  event.set_timestamp_unix_us(absl::ToUnixMicros(absl::Now()));
+  event.set_timestamp_unix_us(absl::ToUnixMicros(clock_.Now()));
   event.mutable_signal_received()->set_signal_name(request.signal_name());
   *event.mutable_signal_received()->mutable_input() = request.input();
   return backend_->DeliverWorkflowEvent(request.instance_id(), event);
@@ -65,7 +68,7 @@ absl::Status Client::SignalWorkflow(const v1::SignalWorkflowRequest& request) {
 absl::Status Client::CancelWorkflowInstance(const std::string& instance_id,
                                             const std::string& reason) {
   v1::HistoryEvent event;
-  event.set_timestamp_unix_us(absl::ToUnixMicros(absl::Now()));
+  event.set_timestamp_unix_us(absl::ToUnixMicros(clock_.Now()));
   event.mutable_workflow_execution_canceled()->set_reason(reason);
   return backend_->DeliverWorkflowEvent(instance_id, event);
 }
@@ -83,7 +86,7 @@ Client::ListWorkflowExecutions(const std::string& instance_id) {
 absl::StatusOr<std::vector<v1::WorkerInfo>> Client::ListWorkers() {
   absl::StatusOr<std::vector<v1::WorkerInfo>> workers = backend_->ListWorkers();
   if (!workers.ok()) return workers.status();
-  const absl::Time now = absl::Now();
+  const absl::Time now = clock_.Now();
   workers->erase(std::remove_if(workers->begin(), workers->end(),
                                 [now](const v1::WorkerInfo& worker) {
                                   return !IsWorkerLive(worker, now);

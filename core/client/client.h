@@ -3,6 +3,10 @@
 // Thin over the Store: it validates requests, assigns instance and
 // execution ids, builds the WorkflowExecutionStarted event, and waits for
 // results. Thread-safe.
+//
+// Time: the events it builds are stamped, and other workers' liveness is
+// judged, with the Clock given at construction (the real one by default).
+// WaitForWorkflowResult's timeout is real time whatever the clock says.
 #ifndef DURABLE_CORE_CLIENT_CLIENT_H_
 #define DURABLE_CORE_CLIENT_CLIENT_H_
 
@@ -12,6 +16,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "core/clock.h"
 #include "core/proto/history.pb.h"
 #include "core/proto/service.pb.h"
 #include "core/storage/store.h"
@@ -20,7 +25,9 @@ namespace durable::core {
 
 class Client {
  public:
-  explicit Client(std::shared_ptr<Store> backend);
+  // `clock` (null: the real one) is not owned and must outlive the client.
+  explicit Client(std::shared_ptr<Store> backend,
+                  const Clock* clock = &Clock::Real());
 
   // INVALID_ARGUMENT for an empty workflow name; ALREADY_EXISTS when an
   // active instance has the requested id.
@@ -54,11 +61,12 @@ class Client {
 
   // The live workers of the backend's worker registry (see
   // core/worker/worker.h), ordered by worker_id: entries whose TTL has not
-  // run out since their last heartbeat.
+  // run out since their last heartbeat, as of this client's clock.
   absl::StatusOr<std::vector<v1::WorkerInfo>> ListWorkers();
 
  private:
   std::shared_ptr<Store> backend_;
+  const Clock& clock_;
 };
 
 }  // namespace durable::core

@@ -120,9 +120,9 @@ std::string DescribeEvent(const HistoryEvent& event) {
   }
 }
 
-// A UUID-shaped id derived from `run_id` and `purpose` (FNV-1a), so that a
+// A UUID-shaped id derived from `execution_id` and `purpose` (FNV-1a), so that a
 // command replays to the same id. Frozen like the randomness seed.
-std::string DeterministicUuid(const std::string& run_id,
+std::string DeterministicUuid(const std::string& execution_id,
                               absl::string_view purpose) {
   auto fnv = [](uint64_t hash, absl::string_view text) {
     for (unsigned char c : text) {
@@ -132,7 +132,7 @@ std::string DeterministicUuid(const std::string& run_id,
     return hash;
   };
   const uint64_t hi =
-      fnv(14695981039346656037ULL, run_id + "/" + std::string(purpose));
+      fnv(14695981039346656037ULL, execution_id + "/" + std::string(purpose));
   const uint64_t lo = fnv(hi ^ 0x9E3779B97F4A7C15ULL, purpose);
   return absl::StrFormat(
       "%08x-%04x-4%03x-%04x-%012x", hi >> 32, (hi >> 16) & 0xFFFF, hi & 0xFFF,
@@ -176,9 +176,9 @@ std::string EventKindName(const HistoryEvent& event) {
   return field == nullptr ? "UnknownEvent" : field->message_type()->name();
 }
 
-uint64_t RandomnessSeedForRun(const std::string& run_id) {
+uint64_t RandomnessSeedForRun(const std::string& execution_id) {
   uint64_t hash = 14695981039346656037ULL;
-  for (unsigned char c : run_id) {
+  for (unsigned char c : execution_id) {
     hash ^= c;
     hash *= 1099511628211ULL;
   }
@@ -186,9 +186,9 @@ uint64_t RandomnessSeedForRun(const std::string& run_id) {
 }
 
 WorkflowStateMachine::WorkflowStateMachine(std::string instance_id,
-                                           std::string run_id)
+                                           std::string execution_id)
     : instance_id_(std::move(instance_id)),
-      run_id_(std::move(run_id)),
+      run_id_(std::move(execution_id)),
       randomness_seed_(RandomnessSeedForRun(run_id_)) {}
 
 absl::Status WorkflowStateMachine::LoadHistory(
@@ -287,7 +287,7 @@ WorkflowStateMachine::NextActivation() {
 absl::StatusOr<v1::WorkflowActivation> WorkflowStateMachine::BuildActivation(
     const TaskGroup& group) {
   v1::WorkflowActivation activation;
-  activation.set_run_id(run_id_);
+  activation.set_execution_id(run_id_);
   activation.set_instance_id(instance_id_);
   activation.set_workflow_time_unix_us(group.started.timestamp_unix_us());
   activation.set_is_replaying(group.replaying);
@@ -474,10 +474,10 @@ absl::Status WorkflowStateMachine::ApplyCompletion(
     return absl::FailedPreconditionError(absl::StrFormat(
         "run %s has no activation awaiting completion", run_id_));
   }
-  if (completion.run_id() != run_id_) {
+  if (completion.execution_id() != run_id_) {
     return absl::InvalidArgumentError(
         absl::StrFormat("completion for run \"%s\" given to run %s",
-                        completion.run_id(), run_id_));
+                        completion.execution_id(), run_id_));
   }
   TaskGroup group = std::move(*active_group_);
   active_group_.reset();

@@ -18,7 +18,7 @@
 //
 // Usage, for one workflow task taken from the backend:
 //
-//   WorkflowStateMachine m(instance_id, run_id);   // or a cached one
+//   WorkflowStateMachine m(instance_id, execution_id);   // or a cached one
 //   m.LoadHistory(history);                        // only when not cached
 //   m.StartTask(now, inbox_events);
 //   while (auto activation = *m.NextActivation()) {  // (check the status)
@@ -75,7 +75,7 @@ struct WorkflowTaskOutput {
 
 class WorkflowStateMachine {
  public:
-  WorkflowStateMachine(std::string instance_id, std::string run_id);
+  WorkflowStateMachine(std::string instance_id, std::string execution_id);
 
   WorkflowStateMachine(const WorkflowStateMachine&) = delete;
   WorkflowStateMachine& operator=(const WorkflowStateMachine&) = delete;
@@ -111,7 +111,7 @@ class WorkflowStateMachine {
   // Events in history, counting those of a completed live task.
   int64_t history_length() const { return history_length_; }
   bool finished() const { return finished_; }
-  const std::string& run_id() const { return run_id_; }
+  const std::string& execution_id() const { return run_id_; }
   const std::string& instance_id() const { return instance_id_; }
 
  private:
@@ -204,7 +204,7 @@ class WorkflowStateMachine {
 
 // Frozen algorithm (64-bit FNV-1a of the run id): never change it, or
 // replays of existing runs see different random numbers.
-uint64_t RandomnessSeedForRun(const std::string& run_id);
+uint64_t RandomnessSeedForRun(const std::string& execution_id);
 
 // Human-readable event kind, e.g. "ActivityScheduled".
 std::string EventKindName(const v1::HistoryEvent& event);

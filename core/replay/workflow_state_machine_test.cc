@@ -41,9 +41,9 @@ v1::HistoryEvent ActivityDone(int64_t scheduled_id, const std::string& json) {
 }
 
 v1::WorkflowActivationCompletion Completion(
-    const std::string& run_id, std::vector<v1::WorkflowCommand> commands) {
+    const std::string& execution_id, std::vector<v1::WorkflowCommand> commands) {
   v1::WorkflowActivationCompletion c;
-  c.set_run_id(run_id);
+  c.set_execution_id(execution_id);
   auto* ok = c.mutable_successful();
   for (auto& command : commands) *ok->add_commands() = command;
   return c;
@@ -82,7 +82,7 @@ TEST(WorkflowStateMachineTest, FirstTaskStartsWorkflowAndSchedulesActivity) {
   ASSERT_TRUE(activation.ok());
   ASSERT_TRUE(activation->has_value());
   const v1::WorkflowActivation& a = **activation;
-  EXPECT_EQ(a.run_id(), "run-1");
+  EXPECT_EQ(a.execution_id(), "run-1");
   EXPECT_EQ(a.instance_id(), "instance-1");
   EXPECT_FALSE(a.is_replaying());
   EXPECT_EQ(a.workflow_time_unix_us(), absl::ToUnixMicros(kT0));
@@ -824,11 +824,11 @@ TEST(WorkflowStateMachineTest, LateDuplicateResolutionsAreDropped) {
 // --- Child execution ids ---------------------------------------------------
 
 TEST(WorkflowStateMachineTest, ChildExecutionIdIsDerivedAndRecorded) {
-  auto first_task = [](const std::string& run_id) {
-    WorkflowStateMachine m("parent", run_id);
+  auto first_task = [](const std::string& execution_id) {
+    WorkflowStateMachine m("parent", execution_id);
     EXPECT_TRUE(m.StartTask(kT0, {Started("Parent")}).ok());
     EXPECT_TRUE(m.NextActivation().ok());
-    EXPECT_TRUE(m.ApplyCompletion(Completion(run_id, {StartChild(1, "Kid"),
+    EXPECT_TRUE(m.ApplyCompletion(Completion(execution_id, {StartChild(1, "Kid"),
                                                       StartChild(2, "Kid")}))
                     .ok());
     return m.TakeTaskOutput();

@@ -46,20 +46,23 @@ struct StoreStats {
 class AdminStore : public Store {
  public:
   // Deletes every execution of a finished instance (rows, history, inbox,
-  // leftover activity tasks).
+  // leftover activity tasks: a leased one then loses its lease).
   // FAILED_PRECONDITION ("... is not finished") while its latest execution
   // is active; NOT_FOUND for unknown instances.
   virtual absl::Status RemoveWorkflowInstance(
       const std::string& instance_id) = 0;
 
   // Deletes every finished execution that finished before `finished_before`
-  // and returns how many executions were removed.
+  // (with its history, inbox and activity tasks, as above) and returns how
+  // many executions were removed.
   virtual absl::StatusOr<int64_t> RemoveWorkflowInstances(
       absl::Time finished_before) = 0;
 
   // Lists instances (their latest execution), newest first, `page_size` at a
-  // time; `cursor` is "" for the first page, then the previous page's
-  // next_cursor. INVALID_ARGUMENT for a malformed cursor or page_size < 1.
+  // time (executions created in the same microsecond in an order the store
+  // chooses, the same on every page); `cursor` is "" for the first page,
+  // then the previous page's next_cursor (its format is the store's).
+  // INVALID_ARGUMENT for a malformed cursor or page_size < 1.
   virtual absl::StatusOr<WorkflowInstancePage> ListWorkflowInstances(
       const std::string& cursor, int page_size) = 0;
 

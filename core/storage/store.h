@@ -15,7 +15,13 @@
 // worker took the task over after expiry). Completing a workflow task is one
 // atomic write: history append, inbox consumption, activity tasks, future
 // events, messages to other instances, instance state and lease release all
-// happen or none does.
+// happen or none does. How a completion becomes rows -- numbering, ids,
+// queues, which events go where and in which order -- is not the store's to
+// decide: core turns it into a CompletionPlan (completion_plan.h) that the
+// store executes. A lease is lost only when its token changed (another
+// caller took the task over after expiry, or the task was completed or
+// abandoned): a caller whose lease expired but was not taken over may still
+// complete or extend it.
 //
 // A lease's expiry is computed when it is granted, inside the transaction
 // that grants it (the same for an extension, and for the eager activity
@@ -31,7 +37,9 @@
 // keeps the entries and never judges whether one is live.
 //
 // All methods are thread-safe. Blocking Get*Task calls return early when
-// `stop` becomes true and Interrupt() is called, so workers shut down at once.
+// `stop` becomes true and Interrupt() is called, so workers shut down at once
+// (every store blocks in the same loop, poll_loop.h). Every read of the time
+// goes through the store's Clock (core/clock.h).
 #ifndef DURABLE_CORE_STORAGE_STORE_H_
 #define DURABLE_CORE_STORAGE_STORE_H_
 
@@ -52,6 +60,14 @@ namespace durable::core {
 
 // The queue used when none is given.
 inline constexpr char kDefaultQueue[] = "default";
+
+// The queues a poll of `queues` looks at: kDefaultQueue when none is given.
+inline const std::vector<std::string>& PolledQueues(
+    const std::vector<std::string>& queues) {
+  static const std::vector<std::string>* const kDefault =
+      new std::vector<std::string>{kDefaultQueue};
+  return queues.empty() ? *kDefault : queues;
+}
 
 // A leased workflow task: an instance with new inbox events.
 struct WorkflowTask {
@@ -113,6 +129,18 @@ struct ActivityTaskSpec {
   std::map<std::string, std::string> metadata;
 };
 
+// The queue of an activity task: the spec's own queue when set, else the
+// one its ActivityScheduled event names, else `workflow_queue` (the queue of
+// the workflow task that scheduled it). The one rule for workers (which
+// resolve it early, to know which activities they may run eagerly) and for
+// completion plans.
+inline const std::string& ActivityQueueFor(const ActivityTaskSpec& spec,
+                                           const std::string& workflow_queue) {
+  if (!spec.queue.empty()) return spec.queue;
+  const std::string& named = spec.scheduled_event.activity_scheduled().queue();
+  return named.empty() ? workflow_queue : named;
+}
+
 // Whether an inbox event addressed to an instance (rather than to one of its
 // executions) moves on to the next execution when the one it waits in
 // continues as new: signals and cancellation requests. Timer firings,
@@ -123,9 +151,18 @@ inline bool CarriesOverToNextExecution(const v1::HistoryEvent& event) {
 
 // An event for the inbox of this or another instance, optionally delayed
 // (timers, retry backoffs, signals, child starts and results).
+//
+// A WorkflowExecutionStarted event starts that execution (a child, the next
+// execution of a continue-as-new) unless an execution of the instance is
+// active; a refused child start puts SubWorkflowFailed (type
+// "InstanceAlreadyExists") in its parent's inbox instead. Any other event
+// goes to the inbox of its execution if that is active, and is dropped
+// silently otherwise (finished, or unknown), like an activity result for an
+// ended execution. (ExecutionStart and Delivery in completion_plan.h.)
 struct OutboundEvent {
   std::string instance_id;
-  // Empty: the instance's current execution.
+  // Empty: the instance's current (newest active) execution; for a
+  // WorkflowExecutionStarted event, a new execution id is assigned.
   std::string execution_id;
   v1::HistoryEvent event;
   // Not visible to workflow tasks before this time; InfinitePast() = now.
@@ -155,26 +192,34 @@ struct OutboundEvent {
   std::optional<Reply> reply;
 };
 
-// Everything one workflow task wrote, committed atomically.
+// Everything one workflow task wrote, committed atomically, as its
+// CompletionPlan (completion_plan.h) says.
 struct WorkflowTaskCompletion {
-  // Appended to history; ids continue from WorkflowTask::history_length.
+  // Appended to history; ids continue from the stored history length
+  // (WorkflowTask::history_length): history_length + 1, + 2, ... Anything
+  // else is INVALID_ARGUMENT, and nothing is written.
   std::vector<v1::HistoryEvent> executed_events;
+  // Enqueued with activity ids ActivityIdFor(execution, scheduled event id)
+  // and queues ActivityQueueFor(spec, the workflow's queue).
   std::vector<ActivityTaskSpec> activities;
-  // Delivered in this order, after the execution's new state is set (so a
-  // continue-as-new can start the next execution, and a reply for this
-  // execution is dropped when it finished). The engine orders them, so the
-  // order of the commands within a task never changes the outcome: first every
-  // event that starts an execution (WorkflowExecutionStarted: children, child
-  // retries, the next execution of a continue-as-new), then all others
-  // (timers, signals, cancellations, results for a parent), each group in
-  // command order. A signal to a child started in the same task therefore
-  // finds the child's execution, whichever command came first.
+  // Delivered after the execution's new state is set (so a continue-as-new
+  // can start the next execution, and a reply for this execution is dropped
+  // when it finished), in an order that makes the order of the commands
+  // within a task irrelevant: first every event that starts an execution
+  // (WorkflowExecutionStarted: children, child retries, the next execution
+  // of a continue-as-new), then all others (timers, signals, cancellations,
+  // results for a parent), each group in this list's order. A signal to a
+  // child started in the same task therefore finds the child's execution,
+  // whichever command came first. (The plan orders them; the engine lists
+  // them so already.)
   std::vector<OutboundEvent> outbound_events;
   // Keys of pending (not yet consumed) inbox events of this execution to
   // delete, e.g. the TimerFired of a canceled timer. Unknown keys are fine.
   std::vector<std::string> canceled_event_keys;
   // With state CONTINUED_AS_NEW: delete the instance's ended executions
   // other than the one starting now (history, rows), in the same commit.
+  // This execution's activity tasks go too, so no activity is leased
+  // eagerly.
   bool remove_previous_executions = false;
   // With state CONTINUED_AS_NEW: the execution this one continues as (also
   // started by an outbound WorkflowExecutionStarted of this completion).
@@ -191,15 +236,17 @@ struct WorkflowTaskCompletion {
   v1::WorkflowState state = v1::WORKFLOW_STATE_ACTIVE;
   // Set when state is FINISHED.
   std::optional<v1::WorkflowResult> result;
-  // When the task completed; the finished time when state is FINISHED.
-  // UnixEpoch() means "now" (the backend's clock).
+  // When the task completed; the finished time when state is not ACTIVE.
+  // UnixEpoch() means "now" (the store's clock, read in the commit).
   absl::Time completed_at = absl::UnixEpoch();
   // Eager activity dispatch: the first `eager_activities` entries of
-  // `activities` are leased to the committing caller in the same
-  // transaction (attempt 0, lease `eager_activity_lease`) and returned in
-  // WorkflowTaskCommitResult::eager_activities, so a worker with an idle
-  // activity slot runs them at once instead of a poller leasing them in a
-  // transaction of its own. The rest are queued for pollers as usual.
+  // `activities` (clamped to their number) are leased to the committing
+  // caller in the same transaction (attempt 0, lease `eager_activity_lease`
+  // from the commit) and returned in WorkflowTaskCommitResult::
+  // eager_activities, so a worker with an idle activity slot runs them at
+  // once instead of a poller leasing them in a transaction of its own. The
+  // rest are queued for pollers as usual. Nothing is leased eagerly for a
+  // caller that passes no WorkflowTaskCommitResult.
   int eager_activities = 0;
   absl::Duration eager_activity_lease = absl::ZeroDuration();
 };
@@ -274,8 +321,9 @@ class Store {
       const v1::WorkflowInstance& instance,
       const v1::HistoryEvent& started) = 0;
 
-  // Leases a ready workflow task from one of `queues` whose workflow name
-  // matches `names`, for `lease` from the grant (see the top of this file):
+  // Leases a ready workflow task from one of `queues` (PolledQueues: the
+  // default queue when empty) whose workflow name matches `names`, for
+  // `lease` from the grant (see the top of this file):
   // an active instance, not leased (or its lease expired), with visible
   // inbox events. Blocks up to `deadline`; returns nullopt at the deadline
   // or when `*stop` is true after Interrupt().
@@ -363,7 +411,13 @@ class Store {
   //   - otherwise `activity_result` goes to the inbox exactly as
   //     CompleteActivityTask would put it there, workflow_task_committed is
   //     false, and the caller must drop its (stale) copy of the run.
-  // `result` must not be null.
+  // (FusedStepMayCommit in completion_plan.h.) `result` must not be null,
+  // and the activity must belong to the task's execution (else
+  // INVALID_ARGUMENT, nothing written). The completion is validated (event
+  // numbering) only when it is committed; when the workflow task is refused
+  // it is discarded unread. Committing it clears an expired lease, so that
+  // lease's holder gets ABORTED later, and ends a pending retry delay of an
+  // abandoned task, as any completion does.
   virtual absl::Status CompleteActivityWithWorkflowTask(
       const ActivityTask& activity, const v1::HistoryEvent& activity_result,
       const WorkflowTask& task, const WorkflowTaskCompletion& completion,

@@ -36,7 +36,7 @@ v1::WorkflowActivation Poll(Worker& worker) {
 void Answer(Worker& worker, const v1::WorkflowActivation& activation,
             std::vector<v1::WorkflowCommand> commands) {
   v1::WorkflowActivationCompletion completion;
-  completion.set_run_id(activation.run_id());
+  completion.set_execution_id(activation.execution_id());
   completion.mutable_successful();
   for (auto& c : commands) *completion.mutable_successful()->add_commands() = c;
   absl::Status status = worker.CompleteWorkflowActivation(completion);

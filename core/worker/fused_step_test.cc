@@ -66,7 +66,7 @@ class ChainLanguageLayer {
           worker_.PollWorkflowActivation(absl::Seconds(1));
       if (!activation.ok()) continue;  // Deadline, or shutting down.
       v1::WorkflowActivationCompletion completion;
-      completion.set_run_id(activation->run_id());
+      completion.set_execution_id(activation->execution_id());
       auto* commands = completion.mutable_successful()->mutable_commands();
       bool resolves = false;
       for (const v1::WorkflowActivationJob& job : activation->jobs()) {
@@ -207,7 +207,7 @@ v1::ActivityTask RunFirstTaskAndLeaseActivity(Worker& worker,
       worker.PollWorkflowActivation(absl::Seconds(10));
   EXPECT_TRUE(start.ok()) << start.status();
   v1::WorkflowActivationCompletion completion;
-  completion.set_run_id(start->run_id());
+  completion.set_execution_id(start->execution_id());
   auto* schedule = completion.mutable_successful()
                        ->add_commands()
                        ->mutable_schedule_activity();
@@ -233,7 +233,7 @@ TEST(FusedStepTest, InstanceMovedOnElsewhereCommitsOnlyTheActivityResult) {
   Client client(backend);
   Worker worker(backend, WorkerConfig());
   const std::string id = StartChain(client);
-  const std::string run_id =
+  const std::string execution_id =
       client.GetWorkflowInstanceState(id)->execution_id();
   const v1::ActivityTask activity = RunFirstTaskAndLeaseActivity(worker, id);
 
@@ -271,7 +271,7 @@ TEST(FusedStepTest, InstanceMovedOnElsewhereCommitsOnlyTheActivityResult) {
   EXPECT_EQ(result->result().data(), "1");
   EXPECT_EQ(worker.stats().fused_tasks_refused, 1);
   absl::StatusOr<std::vector<v1::HistoryEvent>> history =
-      backend->GetWorkflowHistory(id, run_id);
+      backend->GetWorkflowHistory(id, execution_id);
   ASSERT_TRUE(history.ok());
   EXPECT_EQ(CountActivityCompleted(*history), 1);
   bool signal_seen = false;

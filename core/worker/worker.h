@@ -57,30 +57,59 @@
 // activity attempt with a non-retryable "ActivityNotRegistered". Without
 // registered_names the worker takes every task of its queues, and other
 // workers assume it may run any name there.
+//
+// Time. Every time the worker stamps or decides on (event timestamps,
+// workflow time, activity timeouts, retry times, lease renewal and registry
+// heartbeat schedules, the liveness of other workers) is read from
+// WorkerConfig::clock. Waiting still happens in real time: a poll's timeout
+// and FinalizeShutdown's are real durations, and the housekeeping thread
+// sleeps (next deadline - clock->Now()) of real time, at most about a second
+// (the registry refresh), so a ManualClock that is moved is noticed within
+// that. Give the store the same clock: it stamps lease expiries and due
+// times with its own.
+//
+// How the work is divided (one part per file, each says what it owns):
+//   workflow_task_pipeline.cc  polling, activation hand-out and completion
+//                              of workflow tasks
+//   activity_task_pipeline.cc  the same for activity attempts
+//   run_cache.h                the executor cache and eviction activations
+//   activity_tracker.h         attempts in flight and their timeout
+//                              deadlines
+//   local_dispatch.h           eager activities, the fused step, poller
+//                              accounting
+//   lease_renewer.h            renewal of the leases held
+//   failure_policy.h           what fails a task, an attempt or a workflow
+//   worker_registry.h          the registry entry, heartbeat, poll filters
+//   worker.cc                  this class: owns the parts, the mutex that
+//                              guards them, shutdown and the housekeeping
+//                              thread that wakes at the next deadline
 #ifndef DURABLE_CORE_WORKER_WORKER_H_
 #define DURABLE_CORE_WORKER_WORKER_H_
 
-#include <algorithm>
 #include <atomic>
-#include <deque>
-#include <list>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
-#include "absl/container/flat_hash_map.h"
-#include "absl/container/flat_hash_set.h"
+#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "core/clock.h"
 #include "core/proto/protocol.pb.h"
 #include "core/proto/service.pb.h"
-#include "core/replay/workflow_state_machine.h"
 #include "core/storage/store.h"
+#include "core/worker/activity_result.h"
+#include "core/worker/activity_tracker.h"
+#include "core/worker/failure_policy.h"
+#include "core/worker/lease_renewer.h"
+#include "core/worker/local_dispatch.h"
+#include "core/worker/run_cache.h"
+#include "core/worker/worker_registry.h"
 #include "core/worker_liveness.h"
 
 namespace durable::core {
@@ -105,6 +134,9 @@ struct WorkerConfig {
   // This worker's registry entry counts as live this long after each
   // heartbeat (sent every third of it).
   absl::Duration worker_ttl = kDefaultWorkerTtl;
+  // Where the worker reads the time (see the top comment; null means the
+  // real clock). Not owned; must outlive the worker.
+  const Clock* clock = &Clock::Real();
 
   // Defaults overridden by the set fields of `options`.
   static absl::StatusOr<WorkerConfig> FromProto(
@@ -119,8 +151,9 @@ class Worker {
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
 
-  // Blocks up to `timeout` for the next activation. DEADLINE_EXCEEDED when
-  // none arrived; SHUTDOWN (errors.h) once shut down and drained.
+  // Blocks up to `timeout` (real time) for the next activation.
+  // DEADLINE_EXCEEDED when none arrived; SHUTDOWN (errors.h) once shut down
+  // and drained.
   absl::StatusOr<v1::WorkflowActivation> PollWorkflowActivation(
       absl::Duration timeout);
 
@@ -144,7 +177,7 @@ class Worker {
   absl::Status FinalizeShutdown(absl::Duration timeout);
 
   // This worker's registry entry id (a UUID).
-  const std::string& worker_id() const { return worker_id_; }
+  const std::string& worker_id() const { return registry_.worker_id(); }
 
   // Counters since construction, for benchmarks and tests.
   struct Stats {
@@ -157,53 +190,15 @@ class Worker {
     // Right now: pollers waiting here for locally produced work.
     int idle_workflow_pollers = 0;
     int idle_activity_pollers = 0;
+    // Times the housekeeping thread woke (an activity deadline, a lease
+    // renewal, a registry refresh, or a new attempt due before those).
+    int64_t housekeeping_wakeups = 0;
   };
   Stats stats() const;
 
  private:
-  // An activity's final result (ActivityCompleted or ActivityFailed) whose
-  // commit waits for the fused workflow task of its run.
-  struct ActivityResult {
-    ActivityTask task;
-    v1::HistoryEvent event;
-  };
-
-  // Per-run state: the replay machine, the task it is working on and what the
-  // language layer holds.
-  struct RunSlot {
-    std::unique_ptr<WorkflowStateMachine> machine;
-    // The task being worked on: loading history, replaying or committing.
-    std::optional<WorkflowTask> task;
-    // A task for this run that arrived while another was in progress.
-    std::optional<WorkflowTask> queued_task;
-    bool committing = false;   // task's commit is running (no lock held)
-    bool outstanding = false;  // an activation is with the language layer
-    bool evicting = false;     // ... and it is a RemoveFromCache
-    bool language_has_state = false;
-    // With `task` set: the task is a fused one (see the top comment) and
-    // this result is committed together with it.
-    std::optional<ActivityResult> fused_result;
-    // The run's instance, queue and metadata (a task without events or
-    // lease), kept while the run is cached to build fused tasks from.
-    std::optional<WorkflowTask> identity;
-    std::optional<std::string> eviction_reason;
-    bool in_lru = false;
-    std::list<std::string>::iterator lru_position;
-  };
-
-  struct InFlightActivity {
-    ActivityTask task;
-    absl::Time started;
-    absl::Time last_heartbeat;
-  };
-
-  // Retries the attempt per its policy, or reports the final failure.
-  absl::Status FinishFailedAttempt(const ActivityTask& task,
-                                   const v1::Failure& failure);
-  // The timeout an in-flight attempt exceeded, as a failure, if any.
-  static std::optional<v1::Failure> ActivityTimeout(
-      const InFlightActivity& activity, absl::Time now);
-
+  // A workflow task taken away from its run because it failed, to be
+  // handed to the failure policy once the mutex is released.
   struct FailedTask {
     WorkflowTask task;
     std::optional<ActivityResult> fused_result;
@@ -212,152 +207,84 @@ class Worker {
     std::optional<WorkflowTask> next;
   };
 
+  // Waiting is in real time whatever config_.clock says: a poll's timeout
+  // is a real duration.
+  static absl::Time RealDeadline(absl::Duration timeout) {
+    return Clock::Real().Now() + timeout;
+  }
+  static bool RealTimePassed(absl::Time deadline) {
+    return Clock::Real().Now() >= deadline;
+  }
+  // Short enough that a poller notices shutdown or queued activations of
+  // other threads promptly even if it is not woken.
+  static constexpr absl::Duration kMaxStoreWait = absl::Milliseconds(250);
+
+  // --- The workflow task pipeline (workflow_task_pipeline.cc) ---
   // Takes ownership of a leased task. `counted`: the task is already in
   // workflow_tasks_in_flight_ (it waited in a slot's queued_task).
   void AcceptWorkflowTask(WorkflowTask task, bool counted = false);
   absl::StatusOr<std::unique_ptr<WorkflowStateMachine>> ReplayMachineFor(
       const WorkflowTask& task);
-  // What a poller gets without asking the backend: a ready activation, or
+  // What a poller gets without asking the store: a ready activation, or
   // (while shutting down) SHUTDOWN/DEADLINE_EXCEEDED; nullopt means "poll".
   std::optional<absl::StatusOr<v1::WorkflowActivation>> NextForPollerLocked(
       absl::Time deadline, std::vector<FailedTask>& failed)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Releases a task that failed without changing history, to be retried
-  // after the retry delay. Two failures end the workflow instead
-  // (FailWorkflow): DATA_LOSS (unreadable history; type "HistoryCorrupted")
-  // and, with fail_workflow_on_nondeterminism, NON_DETERMINISM (type
-  // "NonDeterminism").
-  // A fused task (`fused_result` set) holds no lease: its activity result
-  // is committed on its own instead, and the regular workflow task that it
-  // wakes meets the same failure and deals with it.
-  void AbandonTask(
-      const WorkflowTask& task, const absl::Status& why,
-      const std::optional<ActivityResult>& fused_result = std::nullopt);
-  // Commits the task's inbound events followed by a WorkflowExecutionFinished
-  // carrying a failure of `failure_type` with `why`'s message, and tells the
-  // parent, if any, in the same commit (parent_notification.h).
-  void FailWorkflow(const WorkflowTask& task, const absl::Status& why,
-                    absl::string_view failure_type);
-
-  // --- the worker registry (see the top comment) ---
-  enum class TaskKind { kWorkflow, kActivity };
-  // Whether the language layer registered `name` (always, without
-  // registered_names).
-  bool Runs(TaskKind kind, const std::string& name) const;
-  // This worker's registry entry as of `now`.
-  v1::WorkerInfo SelfInfo(absl::Time now) const;
-  // Renews this worker's entry (with `renew_entry`), reads the registry,
-  // recomputes the poll filters from it and forgets entries long dead.
-  void Heartbeat(bool renew_entry);
-  // Recomputes the poll filters from a registry listing read at `now`
-  // (ignored if newer filters are in place already).
-  void UpdateFilters(const std::vector<v1::WorkerInfo>& workers,
-                     absl::Time now);
-  // After a fresh read of the registry (which also updates the filters):
-  // the first other live worker polling `queue` that runs `name` (or any
-  // name), as "worker <id> (<host>, pid <pid>)"; nullopt if there is none.
-  absl::StatusOr<std::optional<std::string>> LiveRunnerOf(
-      TaskKind kind, const std::string& name, const std::string& queue);
-  // A task this worker cannot run, taken because no other live worker of its
-  // queue seemed to run it: hands it back if one does, else fails it for
-  // good (WorkflowNotRegistered / a non-retryable ActivityNotRegistered).
-  void HandleUnregisteredWorkflowTask(const WorkflowTask& task);
-  void HandleUnregisteredActivityTask(const ActivityTask& task);
-  // "<name>" is not registered with any live worker... (for failures).
-  std::string NotRegisteredMessage(TaskKind kind, const std::string& name,
-                                   const std::string& queue) const;
-  std::shared_ptr<const TaskNameFilter> FilterLocked(TaskKind kind) const
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    return kind == TaskKind::kWorkflow ? workflow_filter_ : activity_filter_;
-  }
-  // Fails an activity whose stored row cannot be read (ActivityTask::
-  // damaged) without running it: the workflow sees ActivityTaskCorrupted.
-  void FailDamagedActivity(const ActivityTask& task);
-  void RemoveFromRegistry();
-  // Takes the slot's task (and fused result) away because it failed, evicts
-  // the run and stops counting the task as in flight; the caller abandons
-  // it once the lock is released.
-  FailedTask DropTaskLocked(const std::string& run_id, RunSlot& slot,
-                            absl::Status why, std::string eviction_reason)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Commits an activity's final result: through a fused task when its run is
-  // idle in the cache and a workflow poller is free, on its own otherwise.
-  absl::Status DeliverActivityResult(ActivityTask task, v1::HistoryEvent event);
-  // Starts the fused task for `result`; false (nothing moved) when the run
-  // is not idle in the cache or no poller would pick the activation up now.
-  bool StartFusedTaskLocked(ActivityResult& result)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Registers a leased attempt as in flight and converts it for the
-  // language layer.
-  v1::ActivityTask StartAttemptLocked(ActivityTask leased)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // How many of the threads polling for one kind of task may wait in the
-  // backend at once; the rest wait for work produced in this process.
-  static int BackendPollLimit(int pollers) {
-    return std::max(1, (pollers + 1) / 2);
-  }
   // Returns the next activation of some ready run, if any. Tasks whose
   // replay failed are evicted and added to `failed`, to be abandoned once
   // the lock is released.
   std::optional<v1::WorkflowActivation> TakeReadyLocked(
       std::vector<FailedTask>& failed) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void ScheduleLocked(const std::string& run_id)
+  // Takes the slot's task (and fused result) away because it failed, evicts
+  // the run and stops counting the task as in flight; the caller abandons
+  // it once the lock is released.
+  FailedTask DropTaskLocked(const std::string& execution_id, RunSlot& slot,
+                            absl::Status why, std::string eviction_reason)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void EvictLocked(const std::string& run_id, RunSlot& slot, std::string reason)
+  // Commits the finished workflow task of `execution_id`; `lock` holds mu_ and is
+  // released for the store call.
+  absl::Status CommitWorkflowTask(const std::string& execution_id, RunSlot& slot,
+                                  absl::ReleasableMutexLock& lock)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void RemoveFromLruLocked(RunSlot& slot) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // The slot's queued task, if the run is idle enough to start it now (it
-  // stays counted in workflow_tasks_in_flight_).
-  std::optional<WorkflowTask> TakeQueuedLocked(RunSlot& slot)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Drops the slot of a run nothing refers to any more.
-  void EraseIfUnusedLocked(const std::string& run_id)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void CacheLocked(const std::string& run_id, RunSlot& slot)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  bool IdleLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void RenewLeases();
 
-  const std::shared_ptr<Store> backend_;
-  const WorkerConfig config_;
+  // --- The activity task pipeline (activity_task_pipeline.cc) ---
+  // Registers a leased attempt as in flight and converts it for the
+  // language layer.
+  v1::ActivityTask StartAttemptLocked(ActivityTask leased)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Retries the attempt per its policy, or delivers the final failure.
+  absl::Status FinishFailedAttempt(const ActivityTask& task,
+                                   const v1::Failure& failure);
+  // Commits an activity's final result: through a fused task when its run is
+  // idle in the cache and a workflow poller is free, on its own otherwise.
+  absl::Status DeliverActivityResult(ActivityTask task, v1::HistoryEvent event);
+
+  // --- Coordination (worker.cc) ---
+  // The housekeeping thread: sleeps until the next activity deadline, lease
+  // renewal or registry refresh (or until a new attempt is due earlier)
+  // instead of ticking, then does what is due.
+  void RunHousekeeping();
+
+  const std::shared_ptr<Store> store_;
+  const WorkerConfig config_;  // config_.clock is never null
+  const Clock& clock_;
   std::atomic<bool> stopping_{false};
-  const std::string worker_id_;
-  const absl::Time started_at_;
-  // config_.registered_names as sets (empty without it).
-  absl::flat_hash_set<std::string> workflow_names_;
-  absl::flat_hash_set<std::string> activity_names_;
 
+  // Guards the parts below that say so, and the registry's poll filters:
+  // one lock per step of a task.
   mutable absl::Mutex mu_;
-  absl::flat_hash_map<std::string, RunSlot> runs_ ABSL_GUARDED_BY(mu_);
-  std::deque<std::string> ready_ ABSL_GUARDED_BY(mu_);
-  std::list<std::string> lru_ ABSL_GUARDED_BY(mu_);  // idle runs, newest first
-  // Workflow tasks taken from the backend and not yet committed/abandoned,
+  WorkerRegistry registry_;
+  FailurePolicy failures_;
+  LeaseRenewer leases_;  // housekeeping thread only
+  RunCache cache_ ABSL_GUARDED_BY(mu_);
+  ActivityTracker activities_ ABSL_GUARDED_BY(mu_);
+  LocalDispatch dispatch_ ABSL_GUARDED_BY(mu_);
+  // Workflow tasks taken from the store and not yet committed/abandoned,
   // including those still loading history.
   int workflow_tasks_in_flight_ ABSL_GUARDED_BY(mu_) = 0;
-  absl::flat_hash_map<std::string, InFlightActivity> activities_
-      ABSL_GUARDED_BY(mu_);
-  // Poller bookkeeping (see the top comment): threads inside
-  // Poll*, those of them waiting in the backend, and those waiting here.
-  int workflow_pollers_ ABSL_GUARDED_BY(mu_) = 0;
-  int workflow_backend_polls_ ABSL_GUARDED_BY(mu_) = 0;
-  int workflow_waiters_ ABSL_GUARDED_BY(mu_) = 0;
-  int activity_pollers_ ABSL_GUARDED_BY(mu_) = 0;
-  int activity_backend_polls_ ABSL_GUARDED_BY(mu_) = 0;
-  int activity_waiters_ ABSL_GUARDED_BY(mu_) = 0;
-  // Attempts leased to this worker by eager dispatch, not yet polled, and
-  // how many more commits in progress have asked for (each one promised to
-  // a waiting activity poller).
-  std::deque<ActivityTask> eager_activities_ ABSL_GUARDED_BY(mu_);
-  int eager_reserved_ ABSL_GUARDED_BY(mu_) = 0;
-  Stats stats_ ABSL_GUARDED_BY(mu_);
-  // What polls may lease, recomputed at every heartbeat (never null).
-  std::shared_ptr<const TaskNameFilter> workflow_filter_ ABSL_GUARDED_BY(mu_);
-  std::shared_ptr<const TaskNameFilter> activity_filter_ ABSL_GUARDED_BY(mu_);
-  // When the registry listing the filters come from was read.
-  absl::Time filters_read_at_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
-  bool removed_from_registry_ ABSL_GUARDED_BY(mu_) = false;
-  bool lease_thread_stop_ ABSL_GUARDED_BY(mu_) = false;
-  std::thread lease_thread_;
+  int64_t housekeeping_wakeups_ ABSL_GUARDED_BY(mu_) = 0;
+  bool housekeeping_stop_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread housekeeping_thread_;
 };
 
 }  // namespace durable::core

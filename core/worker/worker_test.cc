@@ -43,9 +43,9 @@ bool IsEviction(const v1::WorkflowActivation& a) {
 }
 
 v1::WorkflowActivationCompletion Commands(
-    const std::string& run_id, std::vector<v1::WorkflowCommand> commands) {
+    const std::string& execution_id, std::vector<v1::WorkflowCommand> commands) {
   v1::WorkflowActivationCompletion completion;
-  completion.set_run_id(run_id);
+  completion.set_execution_id(execution_id);
   completion.mutable_successful();
   for (auto& c : commands) *completion.mutable_successful()->add_commands() = c;
   return completion;
@@ -84,7 +84,7 @@ TEST(WorkerTest, LeastRecentlyUsedRunIsEvictedWhenCacheIsFull) {
   Worker worker(backend, Config(1));
   const std::string first = Start(client);
   v1::WorkflowActivation a = Poll(worker);
-  EXPECT_EQ(a.run_id(), first);
+  EXPECT_EQ(a.execution_id(), first);
   ASSERT_TRUE(a.jobs(0).has_start_workflow());
   ASSERT_TRUE(
       worker.CompleteWorkflowActivation(Commands(first, {ScheduleStep()}))
@@ -92,14 +92,14 @@ TEST(WorkerTest, LeastRecentlyUsedRunIsEvictedWhenCacheIsFull) {
 
   const std::string second = Start(client);
   a = Poll(worker);
-  EXPECT_EQ(a.run_id(), second);
+  EXPECT_EQ(a.execution_id(), second);
   ASSERT_TRUE(
       worker.CompleteWorkflowActivation(Commands(second, {ScheduleStep()}))
           .ok());
 
   // Caching the second run pushed the first one out.
   a = Poll(worker);
-  EXPECT_EQ(a.run_id(), first);
+  EXPECT_EQ(a.execution_id(), first);
   ASSERT_TRUE(IsEviction(a));
   EXPECT_THAT(a.jobs(0).remove_from_cache().reason(), HasSubstr("cache full"));
   ASSERT_TRUE(worker.CompleteWorkflowActivation(Commands(first, {})).ok());
@@ -493,7 +493,7 @@ TEST(WorkerTest, WorkerWithoutNamesReservesEveryNameOfItsQueues) {
   const std::string run = Start(client);
   // Only its own workflow comes; SomethingElse is left to the other worker.
   v1::WorkflowActivation a = Poll(worker);
-  EXPECT_EQ(a.run_id(), run);
+  EXPECT_EQ(a.execution_id(), run);
   ASSERT_TRUE(
       worker.CompleteWorkflowActivation(Commands(run, {Complete()})).ok());
   a = Poll(worker);

@@ -51,7 +51,7 @@ class ActivityContext:
     Attributes:
         activity_id: stable id of the activity (the same for every attempt).
         activity_name: registered name.
-        instance_id, run_id: the workflow instance and run that scheduled it.
+        instance_id, execution_id: the workflow instance and execution that scheduled it.
         attempt: 0 for the first attempt, 1 for the first retry, ...
         queue: the activity task's queue.
         metadata: the owning workflow's metadata.
@@ -64,7 +64,7 @@ class ActivityContext:
         self.activity_id: str = task.activity_id
         self.activity_name: str = task.activity_name
         self.instance_id: str = task.instance_id
-        self.run_id: str = task.run_id
+        self.execution_id: str = task.execution_id
         self.attempt: int = task.attempt
         self.queue: str = task.queue
         self.metadata: Mapping[str, str] = dict(task.metadata)

@@ -72,9 +72,10 @@ class WorkflowContext:
         return self._run.instance_id
 
     @property
-    def run_id(self) -> str:
+    def execution_id(self) -> str:
         """The execution id: this execution of the instance (continue-as-new starts
-        another). Named like the protocol's ``run_id`` and ``ActivityContext.run_id``."""
+        another). The same as the protocol's ``execution_id`` and
+        ``ActivityContext.execution_id``."""
         return self._run.execution_id
 
     @property

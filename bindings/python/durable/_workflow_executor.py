@@ -29,7 +29,7 @@ class WorkflowExecutor:
 
     def process(self, activation: protocol_pb2.WorkflowActivation
                 ) -> protocol_pb2.WorkflowActivationCompletion:
-        execution_id = activation.run_id
+        execution_id = activation.execution_id
         evict = any(job.HasField("remove_from_cache") for job in activation.jobs)
         start = any(job.HasField("start_workflow") for job in activation.jobs)
         if evict:
@@ -37,7 +37,7 @@ class WorkflowExecutor:
                 run = self._runs.pop(execution_id, None)
             if run is not None:
                 run.close()
-            completion = protocol_pb2.WorkflowActivationCompletion(run_id=execution_id)
+            completion = protocol_pb2.WorkflowActivationCompletion(execution_id=execution_id)
             completion.successful.SetInParent()
             return completion
         with self._lock:

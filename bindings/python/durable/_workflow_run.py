@@ -96,7 +96,7 @@ class _Run:
         self.is_replaying = activation.is_replaying
         self._commands = []
         self._activation_count += 1
-        completion = protocol_pb2.WorkflowActivationCompletion(run_id=self.execution_id)
+        completion = protocol_pb2.WorkflowActivationCompletion(execution_id=self.execution_id)
         jobs = activation.jobs
         # Not jobs[0]: on replay, ResolveSideEffect jobs come before StartWorkflow.
         if not self.started and not any(job.HasField("start_workflow") for job in jobs):

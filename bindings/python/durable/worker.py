@@ -295,7 +295,7 @@ class Worker:
             completion = self._executor.process(activation)
         except BaseException as e:  # noqa: BLE001 - a binding bug: fail the task, keep polling
             _log.exception("worker: processing an activation failed")
-            completion = protocol_pb2.WorkflowActivationCompletion(run_id=activation.run_id)
+            completion = protocol_pb2.WorkflowActivationCompletion(execution_id=activation.execution_id)
             completion.failed.CopyFrom(failure_from_exception(e))
             completion.failed.message = f"{type(e).__name__}: {completion.failed.message}"
             completion.failed.type = "INTERNAL"
@@ -307,14 +307,14 @@ class Worker:
             # the workflow task with the reason (it is retried later) rather
             # than leave its lease to be renewed forever.
             _log.warning("worker: workflow instance %s (run %s): durable refused the "
-                         "completion: %s", activation.instance_id, activation.run_id, e)
-            failed = protocol_pb2.WorkflowActivationCompletion(run_id=activation.run_id)
+                         "completion: %s", activation.instance_id, activation.execution_id, e)
+            failed = protocol_pb2.WorkflowActivationCompletion(execution_id=activation.execution_id)
             failed.failed.type = INVALID_ARGUMENT_FAILURE
             failed.failed.message = f"durable refused the workflow's completion: {e.message}"
             _complete_quietly(worker.complete_workflow_activation, failed, activation)
         except DurableError as e:
             _log.warning("worker: completing the activation of workflow instance %s "
-                         "(run %s) failed: %s", activation.instance_id, activation.run_id, e)
+                         "(run %s) failed: %s", activation.instance_id, activation.execution_id, e)
         return True
 
     def _poll_activity_task(self, worker: Any) -> bool:

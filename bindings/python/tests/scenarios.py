@@ -14,7 +14,7 @@ import durable
 # --- the classic example --------------------------------------------------------
 
 # The C++ facade's history for the classic workflow
-# (backends/testing/end_to_end_scenarios.cc, ClassicWorkflowReturnsSumOfActivities).
+# (testing/scenarios/end_to_end_scenarios.cc, ClassicWorkflowReturnsSumOfActivities).
 CLASSIC_HISTORY = [
     "WorkflowTaskStarted", "WorkflowExecutionStarted", "ActivityScheduled",
     "WorkflowTaskStarted", "ActivityCompleted", "ActivityScheduled",

@@ -30,7 +30,7 @@ def executor(*workflows):
 
 
 def activation(*jobs, replaying=False):
-    return protocol_pb2.WorkflowActivation(run_id="r", instance_id="i", is_replaying=replaying,
+    return protocol_pb2.WorkflowActivation(execution_id="r", instance_id="i", is_replaying=replaying,
                                            workflow_time_unix_us=1_000_000, jobs=list(jobs))
 
 

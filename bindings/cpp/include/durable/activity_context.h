@@ -59,8 +59,8 @@ class ActivityContext {
 
   // The workflow instance that scheduled the activity.
   const std::string& InstanceId() const { return task_.instance_id(); }
-  // The run (execution) of that instance.
-  const std::string& RunId() const { return task_.run_id(); }
+  // The execution of that instance (continue-as-new starts another).
+  const std::string& ExecutionId() const { return task_.execution_id(); }
   // Stable across attempts: a good idempotency key.
   const std::string& ActivityId() const { return task_.activity_id(); }
   const std::string& ActivityName() const { return task_.activity_name(); }

@@ -462,7 +462,7 @@ class WorkflowContext {
   // True while the code re-creates steps already in history.
   bool IsReplaying() const;
   const std::string& InstanceId() const;
-  const std::string& RunId() const;
+  const std::string& ExecutionId() const;
   const std::string& WorkflowName() const;
   const std::string& Queue() const;
   // Metadata given when the instance was created.

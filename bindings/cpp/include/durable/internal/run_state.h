@@ -39,7 +39,7 @@ inline constexpr absl::string_view kContinueAsNewPayloadUrl =
 
 class RunState {
  public:
-  RunState(const Registry& registry, std::string run_id);
+  RunState(const Registry& registry, std::string execution_id);
   RunState(const RunState&) = delete;
   RunState& operator=(const RunState&) = delete;
 
@@ -79,7 +79,7 @@ class RunState {
   };
 
   const Registry& registry;
-  const std::string run_id;
+  const std::string execution_id;
   std::string instance_id;
   std::string workflow_name;
   std::string queue;

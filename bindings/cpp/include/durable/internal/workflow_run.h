@@ -47,7 +47,7 @@ namespace durable::internal {
 
 class WorkflowRun {
  public:
-  WorkflowRun(const Registry& registry, std::string run_id);
+  WorkflowRun(const Registry& registry, std::string execution_id);
   ~WorkflowRun();
 
   WorkflowRun(const WorkflowRun&) = delete;

@@ -1,42 +1,47 @@
-#include "backends/open_backend.h"
+#include "backends/sqlite/sqlite_scheme.h"
 
+#include <cstdint>
 #include <map>
 #include <string>
 #include <utility>
-#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
 #include "backends/sqlite/sqlite_store.h"
-#include "core/storage/backend_uri.h"
+#include "core/storage/store_registry.h"
 
-namespace durable::backends {
+namespace durable::backends::sqlite {
 namespace {
-
-constexpr char kSqliteExpected[] =
-    "expected sqlite:///path/to/file.db or sqlite::memory:";
 
 absl::Status Malformed(const core::storage::BackendUri& uri,
                        absl::string_view why) {
-  return absl::InvalidArgumentError(absl::StrCat("malformed backend URI \"",
-                                                 uri.redacted, "\": ", why,
-                                                 "; ", kSqliteExpected));
+  return absl::InvalidArgumentError(
+      absl::StrCat("malformed backend URI \"", uri.redacted, "\": ", why,
+                   "; expected ", kSqliteUriForms));
 }
 
 absl::StatusOr<std::shared_ptr<core::AdminStore>> Shared(
-    absl::StatusOr<std::unique_ptr<sqlite::SqliteStore>> backend) {
-  if (!backend.ok()) return backend.status();
-  return std::shared_ptr<core::AdminStore>(std::move(*backend));
+    absl::StatusOr<std::unique_ptr<SqliteStore>> store) {
+  if (!store.ok()) return store.status();
+  return std::shared_ptr<core::AdminStore>(std::move(*store));
 }
 
-absl::StatusOr<std::shared_ptr<core::AdminStore>> OpenSqlite(
+// Linking this library is what makes "sqlite" URIs open (see the header).
+const core::storage::StoreSchemeRegistration kSqliteScheme("sqlite",
+                                                           kSqliteUriForms,
+                                                           &OpenSqliteUri);
+
+}  // namespace
+
+absl::StatusOr<std::shared_ptr<core::AdminStore>> OpenSqliteUri(
     const core::storage::BackendUri& uri) {
   absl::StatusOr<std::map<std::string, std::string>> query =
       core::storage::QueryOptions(uri, {"busy_timeout_ms"});
   if (!query.ok()) return query.status();
-  sqlite::SqliteOptions options;
+  SqliteOptions options;
   if (auto it = query->find("busy_timeout_ms"); it != query->end()) {
     int64_t ms = 0;
     if (!absl::SimpleAtoi(it->second, &ms) || ms < 0 || ms > INT32_MAX) {
@@ -49,7 +54,7 @@ absl::StatusOr<std::shared_ptr<core::AdminStore>> OpenSqlite(
   if (!uri.has_authority) {
     if (uri.path != ":memory:") return Malformed(uri, "unknown form");
     options.in_memory = true;
-    return Shared(sqlite::SqliteStore::Open(options));
+    return Shared(SqliteStore::Open(options));
   }
   if (!uri.host.empty() || uri.port.has_value() || !uri.user.empty()) {
     return Malformed(uri, "a SQLite file has no host (write three slashes)");
@@ -60,29 +65,7 @@ absl::StatusOr<std::shared_ptr<core::AdminStore>> OpenSqlite(
     return Malformed(uri, "the path must name a file by its absolute path");
   }
   options.path = uri.path;
-  return Shared(sqlite::SqliteStore::Open(options));
+  return Shared(SqliteStore::Open(options));
 }
 
-}  // namespace
-
-absl::StatusOr<std::shared_ptr<core::AdminStore>> OpenBackend(
-    absl::string_view uri) {
-  if (uri.empty()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("empty backend URI: ", kSqliteExpected));
-  }
-  absl::StatusOr<core::storage::BackendUri> parsed =
-      core::storage::ParseBackendUri(uri);
-  if (!parsed.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(parsed.status().message(), "; ", kSqliteExpected));
-  }
-  if (parsed->scheme != "sqlite") {
-    return absl::InvalidArgumentError(
-        absl::StrCat("unsupported backend URI scheme \"", parsed->scheme,
-                     "\" in \"", parsed->redacted, "\" (supported: sqlite)"));
-  }
-  return OpenSqlite(*parsed);
-}
-
-}  // namespace durable::backends
+}  // namespace durable::backends::sqlite

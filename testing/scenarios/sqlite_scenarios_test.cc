@@ -1,5 +1,7 @@
-// The end-to-end conformance scenarios on SQLite: an on-disk file and an
-// in-memory database, each with the executor cache on and off.
+// The end-to-end scenarios on SQLite: an on-disk file and an in-memory
+// database, each with the executor cache on and off. The scenarios open the
+// store by URI through the facade, so this file is all a store needs: one
+// line per URI form (plus, optionally, a way to damage stored history).
 #include <sqlite3.h>
 
 #include <cstdint>
@@ -8,7 +10,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "backends/testing/end_to_end_scenarios.h"
+#include "testing/scenarios/end_to_end_scenarios.h"
 
 namespace {
 

@@ -4,8 +4,8 @@
 // (end_to_end_scenarios.cc, primitives_scenarios.cc, ...) each register
 // their own workflows and add TEST_Ps to EndToEndScenarioTest, so every
 // backend that instantiates the suite runs all of them.
-#ifndef DURABLE_BACKENDS_TESTING_SCENARIO_HARNESS_H_
-#define DURABLE_BACKENDS_TESTING_SCENARIO_HARNESS_H_
+#ifndef DURABLE_TESTING_SCENARIOS_SCENARIO_HARNESS_H_
+#define DURABLE_TESTING_SCENARIOS_SCENARIO_HARNESS_H_
 
 #include <cstdint>
 #include <functional>
@@ -16,12 +16,12 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
-#include "backends/testing/end_to_end_scenarios.h"
 #include "core/proto/history.pb.h"
 #include "durable/backend.h"
 #include "durable/client.h"
 #include "durable/registry.h"
 #include "durable/worker.h"
+#include "testing/scenarios/end_to_end_scenarios.h"
 
 namespace durable::testing {
 
@@ -72,4 +72,4 @@ std::vector<std::string> EventKinds(
 
 }  // namespace durable::testing
 
-#endif  // DURABLE_BACKENDS_TESTING_SCENARIO_HARNESS_H_
+#endif  // DURABLE_TESTING_SCENARIOS_SCENARIO_HARNESS_H_

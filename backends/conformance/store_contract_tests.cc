@@ -1,4 +1,4 @@
-#include "backends/testing/backend_contract_tests.h"
+#include "backends/conformance/store_contract_tests.h"
 
 #include <algorithm>
 #include <atomic>
@@ -16,7 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "backends/testing/history_events.h"
+#include "backends/conformance/history_events.h"
 #include "core/proto/history.pb.h"
 #include "core/proto/service.pb.h"
 #include "core/storage/store.h"
@@ -25,9 +25,9 @@
 
 namespace durable::testing {
 
-void BackendContractTest::SetUp() {
-  backend_ = GetParam()();
-  ASSERT_NE(backend_, nullptr) << "the backend factory returned no backend";
+void StoreContractTest::SetUp() {
+  store_ = GetParam()();
+  ASSERT_NE(store_, nullptr) << "the store factory returned no store";
 }
 
 namespace {
@@ -90,45 +90,52 @@ int64_t CountIn(const std::map<std::string, int64_t>& counts,
   return it == counts.end() ? 0 : it->second;
 }
 
+// The sum of `counts` over every queue.
+int64_t Total(const std::map<std::string, int64_t>& counts) {
+  int64_t total = 0;
+  for (const auto& [queue, count] : counts) total += count;
+  return total;
+}
+
 // --- Thin wrappers that report errors as test failures -------------------
 
-std::optional<core::WorkflowTask> Poll(core::Store& backend,
+std::optional<core::WorkflowTask> Poll(core::Store& store,
                                        std::vector<std::string> queues = {},
                                        absl::Duration timeout = kNothing,
                                        absl::Duration lease = kLease) {
   auto task =
-      backend.GetWorkflowTask(queues, lease, absl::Now() + timeout, nullptr);
+      store.GetWorkflowTask(queues, lease, absl::Now() + timeout, nullptr);
   EXPECT_TRUE(task.ok()) << task.status();
   return task.ok() ? *task : std::nullopt;
 }
 
 std::optional<core::ActivityTask> PollActivity(
-    core::Store& backend, std::vector<std::string> queues = {},
+    core::Store& store, std::vector<std::string> queues = {},
     absl::Duration timeout = kNothing, absl::Duration lease = kLease) {
   auto task =
-      backend.GetActivityTask(queues, lease, absl::Now() + timeout, nullptr);
+      store.GetActivityTask(queues, lease, absl::Now() + timeout, nullptr);
   EXPECT_TRUE(task.ok()) << task.status();
   return task.ok() ? *task : std::nullopt;
 }
 
-void Create(core::Store& backend, const std::string& id,
+void Create(core::Store& store, const std::string& id,
             const std::string& exec = "e1", const std::string& queue = "",
             std::map<std::string, std::string> metadata = {{"k", "v"}}) {
-  absl::Status status = backend.CreateWorkflowInstance(
+  absl::Status status = store.CreateWorkflowInstance(
       Instance(id, exec), Started("wf", queue, std::move(metadata)));
   ASSERT_TRUE(status.ok()) << status;
 }
 
 // Creates `id` on `queue` and runs it to completion with one workflow task.
-void CreateAndFinish(core::Store& backend, const std::string& id,
+void CreateAndFinish(core::Store& store, const std::string& id,
                      const std::string& queue = "") {
-  Create(backend, id, "e1", queue);
+  Create(store, id, "e1", queue);
   std::optional<core::WorkflowTask> task =
-      Poll(backend, {queue.empty() ? core::kDefaultQueue : queue}, kSomething);
+      Poll(store, {queue.empty() ? core::kDefaultQueue : queue}, kSomething);
   ASSERT_TRUE(task.has_value());
   ASSERT_EQ(task->instance_id, id);
   absl::Status status =
-      backend.CompleteWorkflowTask(*task, Finish(*task, "done"));
+      store.CompleteWorkflowTask(*task, Finish(*task, "done"));
   ASSERT_TRUE(status.ok()) << status;
 }
 
@@ -142,11 +149,11 @@ void WaitUntilAfter(absl::Time t) {
 
 // --- Creating instances -----------------------------------------------------
 
-TEST_P(BackendContractTest, CreatedInstanceIsReadable) {
+TEST_P(StoreContractTest, CreatedInstanceIsReadable) {
   absl::Time before = absl::Now();
-  Create(*backend_, "i1", "e1", "q1");
+  Create(*store_, "i1", "e1", "q1");
   absl::Time after = absl::Now();
-  auto state = backend_->GetWorkflowInstanceState("i1");
+  auto state = store_->GetWorkflowInstanceState("i1");
   ASSERT_TRUE(state.ok()) << state.status();
   EXPECT_EQ(state->instance_id(), "i1");
   EXPECT_EQ(state->execution_id(), "e1");
@@ -160,60 +167,58 @@ TEST_P(BackendContractTest, CreatedInstanceIsReadable) {
   EXPECT_FALSE(state->has_result());
 }
 
-TEST_P(BackendContractTest, InstanceWithoutQueueIsOnDefaultQueue) {
-  Create(*backend_, "i1");
-  auto state = backend_->GetWorkflowInstanceState("i1");
+TEST_P(StoreContractTest, InstanceWithoutQueueIsOnDefaultQueue) {
+  Create(*store_, "i1");
+  auto state = store_->GetWorkflowInstanceState("i1");
   ASSERT_TRUE(state.ok()) << state.status();
   EXPECT_EQ(state->queue(), core::kDefaultQueue);
   std::optional<core::WorkflowTask> task =
-      Poll(*backend_, {core::kDefaultQueue}, kSomething);
+      Poll(*store_, {core::kDefaultQueue}, kSomething);
   ASSERT_TRUE(task.has_value());
   EXPECT_EQ(task->queue, core::kDefaultQueue);
 }
 
-TEST_P(BackendContractTest, SecondCreateWhileActiveIsAlreadyExists) {
-  Create(*backend_, "i1");
+TEST_P(StoreContractTest, SecondCreateWhileActiveIsAlreadyExists) {
+  Create(*store_, "i1");
   absl::Status again =
-      backend_->CreateWorkflowInstance(Instance("i1", "e2"), Started("wf"));
+      store_->CreateWorkflowInstance(Instance("i1", "e2"), Started("wf"));
   EXPECT_EQ(again.code(), absl::StatusCode::kAlreadyExists) << again;
   EXPECT_THAT(again.message(), HasSubstr("i1"));
   // The first execution is untouched.
-  auto state = backend_->GetWorkflowInstanceState("i1");
+  auto state = store_->GetWorkflowInstanceState("i1");
   ASSERT_TRUE(state.ok()) << state.status();
   EXPECT_EQ(state->execution_id(), "e1");
   EXPECT_EQ(state->state(), v1::WORKFLOW_STATE_ACTIVE);
   // Also while its first task is leased.
-  ASSERT_TRUE(Poll(*backend_, {}, kSomething).has_value());
-  EXPECT_EQ(
-      backend_->CreateWorkflowInstance(Instance("i1", "e3"), Started("wf"))
-          .code(),
-      absl::StatusCode::kAlreadyExists);
+  ASSERT_TRUE(Poll(*store_, {}, kSomething).has_value());
+  EXPECT_EQ(store_->CreateWorkflowInstance(Instance("i1", "e3"), Started("wf"))
+                .code(),
+            absl::StatusCode::kAlreadyExists);
 }
 
-TEST_P(BackendContractTest, FinishedInstanceCanBeStartedAgain) {
-  CreateAndFinish(*backend_, "i1");
+TEST_P(StoreContractTest, FinishedInstanceCanBeStartedAgain) {
+  CreateAndFinish(*store_, "i1");
   ASSERT_TRUE(
-      backend_->CreateWorkflowInstance(Instance("i1", "e2"), Started("wf"))
-          .ok());
-  auto latest = backend_->GetWorkflowInstanceState("i1");
+      store_->CreateWorkflowInstance(Instance("i1", "e2"), Started("wf")).ok());
+  auto latest = store_->GetWorkflowInstanceState("i1");
   ASSERT_TRUE(latest.ok()) << latest.status();
   EXPECT_EQ(latest->execution_id(), "e2");
   EXPECT_EQ(latest->state(), v1::WORKFLOW_STATE_ACTIVE);
   EXPECT_FALSE(latest->has_result());
   EXPECT_EQ(latest->finished_at_unix_us(), 0);
   // The old execution's history is still there.
-  auto history = backend_->GetWorkflowHistory("i1", "e1");
+  auto history = store_->GetWorkflowHistory("i1", "e1");
   ASSERT_TRUE(history.ok()) << history.status();
   EXPECT_EQ(history->size(), 3u);
-  std::optional<core::WorkflowTask> task = Poll(*backend_, {}, kSomething);
+  std::optional<core::WorkflowTask> task = Poll(*store_, {}, kSomething);
   ASSERT_TRUE(task.has_value());
   EXPECT_EQ(task->execution_id, "e2");
   EXPECT_EQ(task->history_length, 0);
 }
 
-TEST_P(BackendContractTest, TaskCarriesStartedEventAndMetadata) {
-  Create(*backend_, "i1", "e1", "", {{"k", "v"}, {"tenant", "acme"}});
-  std::optional<core::WorkflowTask> task = Poll(*backend_, {}, kSomething);
+TEST_P(StoreContractTest, TaskCarriesStartedEventAndMetadata) {
+  Create(*store_, "i1", "e1", "", {{"k", "v"}, {"tenant", "acme"}});
+  std::optional<core::WorkflowTask> task = Poll(*store_, {}, kSomething);
   ASSERT_TRUE(task.has_value());
   EXPECT_EQ(task->instance_id, "i1");
   EXPECT_EQ(task->execution_id, "e1");
@@ -231,12 +236,18 @@ TEST_P(BackendContractTest, TaskCarriesStartedEventAndMetadata) {
             "acme");
 }
 
+TEST_P(StoreContractTest, CreateRejectsNonStartedEvent) {
+  EXPECT_EQ(
+      store_->CreateWorkflowInstance(Instance("i1", "e1"), Signal("x")).code(),
+      absl::StatusCode::kInvalidArgument);
+}
+
 // --- Polling workflow tasks -------------------------------------------------
 
-TEST_P(BackendContractTest, PollWithNothingReadyReturnsNoTaskAtDeadline) {
+TEST_P(StoreContractTest, PollWithNothingReadyReturnsNoTaskAtDeadline) {
   const absl::Duration timeout = absl::Seconds(1);
   absl::Time start = absl::Now();
-  std::optional<core::WorkflowTask> task = Poll(*backend_, {}, timeout);
+  std::optional<core::WorkflowTask> task = Poll(*store_, {}, timeout);
   absl::Duration elapsed = absl::Now() - start;
   EXPECT_FALSE(task.has_value());
   // It waited (roughly) until the deadline, and not much longer.
@@ -244,14 +255,14 @@ TEST_P(BackendContractTest, PollWithNothingReadyReturnsNoTaskAtDeadline) {
   EXPECT_LT(elapsed, timeout + absl::Seconds(5));
 }
 
-TEST_P(BackendContractTest, ReadyInstanceIsReturnedOnceAndLocked) {
-  Create(*backend_, "i1");
+TEST_P(StoreContractTest, ReadyInstanceIsReturnedOnceAndLocked) {
+  Create(*store_, "i1");
   // Several pollers race for the one ready instance: exactly one wins.
   std::atomic<int> won = 0;
   std::vector<std::thread> pollers;
   for (int i = 0; i < 4; ++i) {
     pollers.emplace_back([&] {
-      auto task = backend_->GetWorkflowTask(
+      auto task = store_->GetWorkflowTask(
           {}, kLease, absl::Now() + absl::Seconds(1), nullptr);
       EXPECT_TRUE(task.ok()) << task.status();
       if (task.ok() && task->has_value()) ++won;
@@ -260,51 +271,63 @@ TEST_P(BackendContractTest, ReadyInstanceIsReturnedOnceAndLocked) {
   for (std::thread& poller : pollers) poller.join();
   EXPECT_EQ(won.load(), 1);
   // While leased, a later poller gets nothing either.
-  EXPECT_FALSE(Poll(*backend_).has_value());
+  EXPECT_FALSE(Poll(*store_).has_value());
 }
 
-TEST_P(BackendContractTest, TaskOnlyFromQueuesAskedFor) {
-  Create(*backend_, "i1", "e1", "q1");
-  EXPECT_FALSE(Poll(*backend_).has_value());  // Only "default".
-  EXPECT_FALSE(Poll(*backend_, {"q2"}).has_value());
+TEST_P(StoreContractTest, TaskOnlyFromQueuesAskedFor) {
+  Create(*store_, "i1", "e1", "q1");
+  EXPECT_FALSE(Poll(*store_).has_value());  // Only "default".
+  EXPECT_FALSE(Poll(*store_, {"q2"}).has_value());
   std::optional<core::WorkflowTask> task =
-      Poll(*backend_, {"q2", "q1"}, kSomething);
+      Poll(*store_, {"q2", "q1"}, kSomething);
   ASSERT_TRUE(task.has_value());
   EXPECT_EQ(task->instance_id, "i1");
   EXPECT_EQ(task->queue, "q1");
 }
 
-TEST_P(BackendContractTest, ExtendedLeaseKeepsTheTask) {
-  Create(*backend_, "i1");
+TEST_P(StoreContractTest, ExtendedLeaseKeepsTheTask) {
+  Create(*store_, "i1");
   std::optional<core::WorkflowTask> task =
-      Poll(*backend_, {}, kSomething, absl::Seconds(1));
+      Poll(*store_, {}, kSomething, absl::Seconds(1));
   ASSERT_TRUE(task.has_value());
-  ASSERT_TRUE(backend_->ExtendWorkflowTaskLease(*task, kLease).ok());
+  ASSERT_TRUE(store_->ExtendWorkflowTaskLease(*task, kLease).ok());
   // Past the original lease, nobody else gets the task.
-  EXPECT_FALSE(Poll(*backend_, {}, absl::Seconds(2)).has_value());
-  EXPECT_TRUE(backend_->CompleteWorkflowTask(*task, Continue(*task)).ok());
+  EXPECT_FALSE(Poll(*store_, {}, absl::Seconds(2)).has_value());
+  EXPECT_TRUE(store_->CompleteWorkflowTask(*task, Continue(*task)).ok());
 }
 
-TEST_P(BackendContractTest, ExpiredLeaseIsTakenOverAndOldLeaseIsLost) {
-  Create(*backend_, "i1");
+TEST_P(StoreContractTest, ExpiredLeaseIsTakenOverAndOldLeaseIsLost) {
+  Create(*store_, "i1");
   std::optional<core::WorkflowTask> first =
-      Poll(*backend_, {}, kSomething, absl::Milliseconds(100));
+      Poll(*store_, {}, kSomething, absl::Milliseconds(100));
   ASSERT_TRUE(first.has_value());
   // Blocks until the first lease expires.
-  std::optional<core::WorkflowTask> second = Poll(*backend_, {}, kSomething);
+  std::optional<core::WorkflowTask> second = Poll(*store_, {}, kSomething);
   ASSERT_TRUE(second.has_value());
   EXPECT_EQ(second->instance_id, "i1");
   EXPECT_NE(second->lease_token, first->lease_token);
   EXPECT_EQ(second->new_events.size(), 1u);
 
-  EXPECT_EQ(backend_->CompleteWorkflowTask(*first, Continue(*first)).code(),
+  EXPECT_EQ(store_->CompleteWorkflowTask(*first, Continue(*first)).code(),
             absl::StatusCode::kAborted);
-  EXPECT_EQ(backend_->ExtendWorkflowTaskLease(*first, kLease).code(),
+  EXPECT_EQ(store_->ExtendWorkflowTaskLease(*first, kLease).code(),
             absl::StatusCode::kAborted);
-  ASSERT_TRUE(backend_->CompleteWorkflowTask(*second, Continue(*second)).ok());
-  auto history = backend_->GetWorkflowHistory("i1", "e1");
+  ASSERT_TRUE(store_->CompleteWorkflowTask(*second, Continue(*second)).ok());
+  auto history = store_->GetWorkflowHistory("i1", "e1");
   ASSERT_TRUE(history.ok()) << history.status();
   EXPECT_EQ(history->size(), 2u);
+}
+
+// A lease is lost only when its token changed: a caller whose lease expired
+// while nobody took the task over still holds it.
+TEST_P(StoreContractTest, ExpiredLeaseNotTakenOverCanStillComplete) {
+  Create(*store_, "i1");
+  std::optional<core::WorkflowTask> task =
+      Poll(*store_, {}, kSomething, absl::Milliseconds(1));
+  ASSERT_TRUE(task.has_value());
+  WaitUntilAfter(absl::Now() + absl::Milliseconds(2));
+  ASSERT_TRUE(store_->ExtendWorkflowTaskLease(*task, kLease).ok());
+  EXPECT_TRUE(store_->CompleteWorkflowTask(*task, Continue(*task)).ok());
 }
 
 // A completion of `task` that withdraws `count` pending events that do not
@@ -324,36 +347,36 @@ core::WorkflowTaskCompletion LargeCompletion(const core::WorkflowTask& task,
 // activity task, an eager activity -- waits behind another caller's large
 // commit, for longer than its lease; right after each call returns, the task
 // still has one owner.
-TEST_P(BackendContractTest, LeaseRunsFromItsGrantNotFromTheCallsStart) {
+TEST_P(StoreContractTest, LeaseRunsFromItsGrantNotFromTheCallsStart) {
   constexpr int kLargeCommit = 100000;
   // How long a large commit takes here. The leases are half of that: shorter
   // than the wait behind such a commit, long enough for the checks right
   // after the grants.
-  Create(*backend_, "warm-up", "e1", "large");
+  Create(*store_, "warm-up", "e1", "large");
   std::optional<core::WorkflowTask> warm_up =
-      Poll(*backend_, {"large"}, kSomething);
+      Poll(*store_, {"large"}, kSomething);
   ASSERT_TRUE(warm_up.has_value());
   core::WorkflowTaskCompletion large = LargeCompletion(*warm_up, kLargeCommit);
   const absl::Time start = absl::Now();
-  ASSERT_TRUE(backend_->CompleteWorkflowTask(*warm_up, large).ok());
+  ASSERT_TRUE(store_->CompleteWorkflowTask(*warm_up, large).ok());
   const absl::Duration lease =
       std::max(absl::Milliseconds(100), (absl::Now() - start) / 2);
 
-  Create(*backend_, "large", "e2", "large");
+  Create(*store_, "large", "e2", "large");
   std::optional<core::WorkflowTask> large_task =
-      Poll(*backend_, {"large"}, kSomething);
+      Poll(*store_, {"large"}, kSomething);
   ASSERT_TRUE(large_task.has_value());
   large = LargeCompletion(*large_task, kLargeCommit);
-  Create(*backend_, "workflow");              // A workflow task on "default".
-  Create(*backend_, "activity", "e3", "aw");  // An activity task on "aq".
-  std::optional<core::WorkflowTask> task = Poll(*backend_, {"aw"}, kSomething);
+  Create(*store_, "workflow");              // A workflow task on "default".
+  Create(*store_, "activity", "e3", "aw");  // An activity task on "aq".
+  std::optional<core::WorkflowTask> task = Poll(*store_, {"aw"}, kSomething);
   ASSERT_TRUE(task.has_value());
   core::WorkflowTaskCompletion completion = Continue(*task);
   ScheduleActivity(completion, *task, "act", "aq");
-  ASSERT_TRUE(backend_->CompleteWorkflowTask(*task, completion).ok());
-  Create(*backend_, "eager", "e4", "ew");  // Schedules one on "eq" eagerly.
+  ASSERT_TRUE(store_->CompleteWorkflowTask(*task, completion).ok());
+  Create(*store_, "eager", "e4", "ew");  // Schedules one on "eq" eagerly.
   std::optional<core::WorkflowTask> eager_task =
-      Poll(*backend_, {"ew"}, kSomething);
+      Poll(*store_, {"ew"}, kSomething);
   ASSERT_TRUE(eager_task.has_value());
   core::WorkflowTaskCompletion eager = Continue(*eager_task);
   ScheduleActivity(eager, *eager_task, "act", "eq");
@@ -361,7 +384,7 @@ TEST_P(BackendContractTest, LeaseRunsFromItsGrantNotFromTheCallsStart) {
   eager.eager_activity_lease = lease;
 
   std::thread committer([&] {
-    EXPECT_TRUE(backend_->CompleteWorkflowTask(*large_task, large).ok());
+    EXPECT_TRUE(store_->CompleteWorkflowTask(*large_task, large).ok());
   });
   // Most likely the large commit is under way now; if not, nothing waits.
   absl::SleepFor(absl::Milliseconds(20));
@@ -369,22 +392,21 @@ TEST_P(BackendContractTest, LeaseRunsFromItsGrantNotFromTheCallsStart) {
   std::optional<core::ActivityTask> activity;
   core::WorkflowTaskCommitResult eager_result;
   std::vector<std::thread> grants;
+  grants.emplace_back([&] { workflow = Poll(*store_, {}, kSomething, lease); });
   grants.emplace_back(
-      [&] { workflow = Poll(*backend_, {}, kSomething, lease); });
-  grants.emplace_back(
-      [&] { activity = PollActivity(*backend_, {"aq"}, kSomething, lease); });
+      [&] { activity = PollActivity(*store_, {"aq"}, kSomething, lease); });
   grants.emplace_back([&] {
     EXPECT_TRUE(
-        backend_->CompleteWorkflowTask(*eager_task, eager, &eager_result).ok());
+        store_->CompleteWorkflowTask(*eager_task, eager, &eager_result).ok());
   });
   for (std::thread& grant : grants) grant.join();
   // Right after: nobody else gets them.
   std::optional<core::WorkflowTask> workflow_again =
-      Poll(*backend_, {}, absl::ZeroDuration(), kLease);
+      Poll(*store_, {}, absl::ZeroDuration(), kLease);
   std::optional<core::ActivityTask> activity_again =
-      PollActivity(*backend_, {"aq"}, absl::ZeroDuration(), kLease);
+      PollActivity(*store_, {"aq"}, absl::ZeroDuration(), kLease);
   std::optional<core::ActivityTask> eager_again =
-      PollActivity(*backend_, {"eq"}, absl::ZeroDuration(), kLease);
+      PollActivity(*store_, {"eq"}, absl::ZeroDuration(), kLease);
   committer.join();
   ASSERT_TRUE(workflow.has_value());
   ASSERT_TRUE(activity.has_value());
@@ -397,72 +419,72 @@ TEST_P(BackendContractTest, LeaseRunsFromItsGrantNotFromTheCallsStart) {
       << "the eager activity's lease was granted already expired";
 }
 
-TEST_P(BackendContractTest, AbandonRecordsFailureAndDelaysRetry) {
-  Create(*backend_, "i1");
-  std::optional<core::WorkflowTask> task = Poll(*backend_, {}, kSomething);
+TEST_P(StoreContractTest, AbandonRecordsFailureAndDelaysRetry) {
+  Create(*store_, "i1");
+  std::optional<core::WorkflowTask> task = Poll(*store_, {}, kSomething);
   ASSERT_TRUE(task.has_value());
   v1::WorkflowTaskFailure failure;
   failure.set_status_code(100);
   failure.set_message("nondeterminism: boom");
   failure.set_failed_at_unix_us(123);
   ASSERT_TRUE(
-      backend_->AbandonWorkflowTask(*task, failure, absl::Seconds(2)).ok());
+      store_->AbandonWorkflowTask(*task, failure, absl::Seconds(2)).ok());
   // The lease is gone.
-  EXPECT_EQ(backend_->AbandonWorkflowTask(*task, failure, absl::ZeroDuration())
-                .code(),
-            absl::StatusCode::kAborted);
-  EXPECT_EQ(backend_->CompleteWorkflowTask(*task, Continue(*task)).code(),
+  EXPECT_EQ(
+      store_->AbandonWorkflowTask(*task, failure, absl::ZeroDuration()).code(),
+      absl::StatusCode::kAborted);
+  EXPECT_EQ(store_->CompleteWorkflowTask(*task, Continue(*task)).code(),
             absl::StatusCode::kAborted);
 
-  auto state = backend_->GetWorkflowInstanceState("i1");
+  auto state = store_->GetWorkflowInstanceState("i1");
   ASSERT_TRUE(state.ok()) << state.status();
   EXPECT_EQ(state->last_task_failure().status_code(), 100);
   EXPECT_EQ(state->last_task_failure().message(), "nondeterminism: boom");
 
   // Not ready before the retry delay...
-  EXPECT_FALSE(Poll(*backend_).has_value());
+  EXPECT_FALSE(Poll(*store_).has_value());
   // ...but afterwards, with the same inbox and no history written.
-  std::optional<core::WorkflowTask> retry = Poll(*backend_, {}, kSomething);
+  std::optional<core::WorkflowTask> retry = Poll(*store_, {}, kSomething);
   ASSERT_TRUE(retry.has_value());
   EXPECT_EQ(retry->history_length, 0);
   ASSERT_EQ(retry->new_events.size(), 1u);
   EXPECT_TRUE(retry->new_events[0].has_workflow_execution_started());
 
   // A successful completion clears the failure.
-  ASSERT_TRUE(backend_->CompleteWorkflowTask(*retry, Continue(*retry)).ok());
-  state = backend_->GetWorkflowInstanceState("i1");
+  ASSERT_TRUE(store_->CompleteWorkflowTask(*retry, Continue(*retry)).ok());
+  state = store_->GetWorkflowInstanceState("i1");
   ASSERT_TRUE(state.ok()) << state.status();
   EXPECT_FALSE(state->has_last_task_failure());
 }
 
-TEST_P(BackendContractTest, CreateWakesBlockedPoller) {
+TEST_P(StoreContractTest, CreateWakesBlockedPoller) {
   std::optional<core::WorkflowTask> got;
-  std::thread poller([&] { got = Poll(*backend_, {}, absl::Seconds(20)); });
+  std::thread poller([&] { got = Poll(*store_, {}, absl::Seconds(20)); });
   // Whether or not the poller is already blocked, it must get the task; the
   // pause only makes the blocked case the likely one.
   absl::SleepFor(absl::Milliseconds(100));
-  Create(*backend_, "i1");
+  Create(*store_, "i1");
   poller.join();
   ASSERT_TRUE(got.has_value());
   EXPECT_EQ(got->instance_id, "i1");
 }
 
-TEST_P(BackendContractTest, InterruptWithStopReturnsAtOnce) {
+TEST_P(StoreContractTest, InterruptWithStopReturnsAtOnce) {
   std::atomic<bool> stop = false;
   std::optional<absl::StatusOr<std::optional<core::WorkflowTask>>> result;
   std::optional<absl::StatusOr<std::optional<core::ActivityTask>>> activity;
   absl::Time start = absl::Now();
   std::thread poller([&] {
-    result = backend_->GetWorkflowTask({}, kLease,
-                                       absl::Now() + absl::Seconds(60), &stop);
+    result = store_->GetWorkflowTask({}, kLease,
+                                     absl::Now() + absl::Seconds(60), &stop);
   });
   std::thread activity_poller([&] {
-    activity = backend_->GetActivityTask(
-        {}, kLease, absl::Now() + absl::Seconds(60), &stop);
+    activity = store_->GetActivityTask({}, kLease,
+                                       absl::Now() + absl::Seconds(60), &stop);
   });
   absl::SleepFor(absl::Milliseconds(100));  // See CreateWakesBlockedPoller.
   stop = true;
-  backend_->Interrupt();
+  store_->Interrupt();
   poller.join();
   activity_poller.join();
   ASSERT_TRUE(result.has_value() && activity.has_value());
@@ -476,9 +498,9 @@ TEST_P(BackendContractTest, InterruptWithStopReturnsAtOnce) {
 
 // --- Completing workflow tasks ---------------------------------------------
 
-TEST_P(BackendContractTest, CompletionAppendsHistoryInOrder) {
-  Create(*backend_, "i1", "e1", "", {{"k", "v"}, {"x", "y"}});
-  std::optional<core::WorkflowTask> task = Poll(*backend_, {}, kSomething);
+TEST_P(StoreContractTest, CompletionAppendsHistoryInOrder) {
+  Create(*store_, "i1", "e1", "", {{"k", "v"}, {"x", "y"}});
+  std::optional<core::WorkflowTask> task = Poll(*store_, {}, kSomething);
   ASSERT_TRUE(task.has_value());
   core::WorkflowTaskCompletion completion = Continue(*task);
   ScheduleActivity(completion, *task, "act", core::kDefaultQueue);
@@ -491,9 +513,9 @@ TEST_P(BackendContractTest, CompletionAppendsHistoryInOrder) {
   marker.set_id(5);
   marker.mutable_marker_recorded()->set_name("m");
   completion.executed_events.push_back(marker);
-  ASSERT_TRUE(backend_->CompleteWorkflowTask(*task, completion).ok());
+  ASSERT_TRUE(store_->CompleteWorkflowTask(*task, completion).ok());
 
-  auto history = backend_->GetWorkflowHistory("i1", "e1");
+  auto history = store_->GetWorkflowHistory("i1", "e1");
   ASSERT_TRUE(history.ok()) << history.status();
   ASSERT_EQ(history->size(), completion.executed_events.size());
   for (size_t i = 0; i < history->size(); ++i) {
@@ -505,22 +527,22 @@ TEST_P(BackendContractTest, CompletionAppendsHistoryInOrder) {
         << "event " << i + 1 << ": read " << read.ShortDebugString()
         << ", written " << written.ShortDebugString();
   }
-  auto tail = backend_->GetWorkflowHistory("i1", "e1", /*after_id=*/3);
+  auto tail = store_->GetWorkflowHistory("i1", "e1", /*after_id=*/3);
   ASSERT_TRUE(tail.ok()) << tail.status();
   ASSERT_EQ(tail->size(), 2u);
   EXPECT_EQ((*tail)[0].id(), 4);
   EXPECT_TRUE((*tail)[0].has_timer_scheduled());
 
   // The inbox was consumed: no new workflow task; the instance stays active.
-  EXPECT_FALSE(Poll(*backend_).has_value());
-  auto state = backend_->GetWorkflowInstanceState("i1");
+  EXPECT_FALSE(Poll(*store_).has_value());
+  auto state = store_->GetWorkflowInstanceState("i1");
   ASSERT_TRUE(state.ok()) << state.status();
   EXPECT_EQ(state->state(), v1::WORKFLOW_STATE_ACTIVE);
   EXPECT_EQ(state->finished_at_unix_us(), 0);
 
   // The scheduled activity is there, with the workflow's metadata.
   std::optional<core::ActivityTask> activity =
-      PollActivity(*backend_, {}, kSomething);
+      PollActivity(*store_, {}, kSomething);
   ASSERT_TRUE(activity.has_value());
   EXPECT_EQ(activity->instance_id, "i1");
   EXPECT_EQ(activity->execution_id, "e1");
@@ -533,17 +555,17 @@ TEST_P(BackendContractTest, CompletionAppendsHistoryInOrder) {
             (std::map<std::string, std::string>{{"k", "v"}, {"x", "y"}}));
 }
 
-TEST_P(BackendContractTest, NextTaskContinuesHistory) {
-  Create(*backend_, "i1");
-  std::optional<core::WorkflowTask> task = Poll(*backend_, {}, kSomething);
+TEST_P(StoreContractTest, NextTaskContinuesHistory) {
+  Create(*store_, "i1");
+  std::optional<core::WorkflowTask> task = Poll(*store_, {}, kSomething);
   ASSERT_TRUE(task.has_value());
-  ASSERT_TRUE(backend_->CompleteWorkflowTask(*task, Continue(*task)).ok());
-  ASSERT_TRUE(backend_->DeliverWorkflowEvent("i1", Signal("s")).ok());
-  std::optional<core::WorkflowTask> next = Poll(*backend_, {}, kSomething);
+  ASSERT_TRUE(store_->CompleteWorkflowTask(*task, Continue(*task)).ok());
+  ASSERT_TRUE(store_->DeliverWorkflowEvent("i1", Signal("s")).ok());
+  std::optional<core::WorkflowTask> next = Poll(*store_, {}, kSomething);
   ASSERT_TRUE(next.has_value());
   EXPECT_EQ(next->history_length, 2);
-  ASSERT_TRUE(backend_->CompleteWorkflowTask(*next, Continue(*next)).ok());
-  auto history = backend_->GetWorkflowHistory("i1", "e1");
+  ASSERT_TRUE(store_->CompleteWorkflowTask(*next, Continue(*next)).ok());
+  auto history = store_->GetWorkflowHistory("i1", "e1");
   ASSERT_TRUE(history.ok()) << history.status();
   ASSERT_EQ(history->size(), 4u);
   EXPECT_TRUE((*history)[2].has_workflow_task_started());
@@ -551,72 +573,72 @@ TEST_P(BackendContractTest, NextTaskContinuesHistory) {
   EXPECT_EQ((*history)[3].signal_received().signal_name(), "s");
 }
 
-TEST_P(BackendContractTest, CompletionSetsFinishedTimeAndResult) {
-  Create(*backend_, "i1");
-  std::optional<core::WorkflowTask> task = Poll(*backend_, {}, kSomething);
+TEST_P(StoreContractTest, CompletionSetsFinishedTimeAndResult) {
+  Create(*store_, "i1");
+  std::optional<core::WorkflowTask> task = Poll(*store_, {}, kSomething);
   ASSERT_TRUE(task.has_value());
   absl::Time before = absl::Now();
   core::WorkflowTaskCompletion completion = Finish(*task, "done");
-  ASSERT_TRUE(backend_->CompleteWorkflowTask(*task, completion).ok());
+  ASSERT_TRUE(store_->CompleteWorkflowTask(*task, completion).ok());
   absl::Time after = absl::Now();
 
-  auto state = backend_->GetWorkflowInstanceState("i1");
+  auto state = store_->GetWorkflowInstanceState("i1");
   ASSERT_TRUE(state.ok()) << state.status();
   EXPECT_EQ(state->state(), v1::WORKFLOW_STATE_FINISHED);
   EXPECT_EQ(state->result().result().data(), "done");
   EXPECT_GE(state->finished_at_unix_us(), absl::ToUnixMicros(before));
   EXPECT_LE(state->finished_at_unix_us(), absl::ToUnixMicros(after));
   EXPECT_GE(state->finished_at_unix_us(), state->created_at_unix_us());
-  auto history = backend_->GetWorkflowHistory("i1", "e1");
+  auto history = store_->GetWorkflowHistory("i1", "e1");
   ASSERT_TRUE(history.ok()) << history.status();
   ASSERT_EQ(history->size(), 3u);
   EXPECT_TRUE(history->back().has_workflow_execution_finished());
   // A finished instance has no more workflow tasks.
-  EXPECT_FALSE(Poll(*backend_).has_value());
+  EXPECT_FALSE(Poll(*store_).has_value());
 }
 
-TEST_P(BackendContractTest, CompletingTheSameTaskTwiceFails) {
-  Create(*backend_, "i1");
-  std::optional<core::WorkflowTask> task = Poll(*backend_, {}, kSomething);
+TEST_P(StoreContractTest, CompletingTheSameTaskTwiceFails) {
+  Create(*store_, "i1");
+  std::optional<core::WorkflowTask> task = Poll(*store_, {}, kSomething);
   ASSERT_TRUE(task.has_value());
   core::WorkflowTaskCompletion completion = Continue(*task);
-  ASSERT_TRUE(backend_->CompleteWorkflowTask(*task, completion).ok());
-  absl::Status again = backend_->CompleteWorkflowTask(*task, completion);
+  ASSERT_TRUE(store_->CompleteWorkflowTask(*task, completion).ok());
+  absl::Status again = store_->CompleteWorkflowTask(*task, completion);
   EXPECT_EQ(again.code(), absl::StatusCode::kAborted) << again;
-  EXPECT_EQ(backend_->ExtendWorkflowTaskLease(*task, kLease).code(),
+  EXPECT_EQ(store_->ExtendWorkflowTaskLease(*task, kLease).code(),
             absl::StatusCode::kAborted);
   // The second completion wrote nothing.
-  auto history = backend_->GetWorkflowHistory("i1", "e1");
+  auto history = store_->GetWorkflowHistory("i1", "e1");
   ASSERT_TRUE(history.ok()) << history.status();
   EXPECT_EQ(history->size(), 2u);
 }
 
-TEST_P(BackendContractTest, StaleLeaseTokenIsAbortedAndWritesNothing) {
-  Create(*backend_, "i1");
-  std::optional<core::WorkflowTask> task = Poll(*backend_, {}, kSomething);
+TEST_P(StoreContractTest, StaleLeaseTokenIsAbortedAndWritesNothing) {
+  Create(*store_, "i1");
+  std::optional<core::WorkflowTask> task = Poll(*store_, {}, kSomething);
   ASSERT_TRUE(task.has_value());
   core::WorkflowTask stale = *task;
   stale.lease_token = "not-the-token";
   core::WorkflowTaskCompletion completion = Continue(*task);
   ScheduleActivity(completion, *task, "act", core::kDefaultQueue);
-  EXPECT_EQ(backend_->CompleteWorkflowTask(stale, completion).code(),
+  EXPECT_EQ(store_->CompleteWorkflowTask(stale, completion).code(),
             absl::StatusCode::kAborted);
-  EXPECT_EQ(backend_->ExtendWorkflowTaskLease(stale, kLease).code(),
+  EXPECT_EQ(store_->ExtendWorkflowTaskLease(stale, kLease).code(),
             absl::StatusCode::kAborted);
-  auto history = backend_->GetWorkflowHistory("i1", "e1");
+  auto history = store_->GetWorkflowHistory("i1", "e1");
   ASSERT_TRUE(history.ok()) << history.status();
   EXPECT_TRUE(history->empty());
-  EXPECT_FALSE(PollActivity(*backend_).has_value());
+  EXPECT_FALSE(PollActivity(*store_).has_value());
   // The real lease still works.
-  ASSERT_TRUE(backend_->ExtendWorkflowTaskLease(*task, kLease).ok());
-  ASSERT_TRUE(backend_->CompleteWorkflowTask(*task, completion).ok());
+  ASSERT_TRUE(store_->ExtendWorkflowTaskLease(*task, kLease).ok());
+  ASSERT_TRUE(store_->CompleteWorkflowTask(*task, completion).ok());
 }
 
-TEST_P(BackendContractTest, CompletionDeliversEventsToOtherInstances) {
-  Create(*backend_, "sender", "e1", "q-sender");
-  Create(*backend_, "receiver", "e1", "q-receiver");
+TEST_P(StoreContractTest, CompletionDeliversEventsToOtherInstances) {
+  Create(*store_, "sender", "e1", "q-sender");
+  Create(*store_, "receiver", "e1", "q-receiver");
   std::optional<core::WorkflowTask> task =
-      Poll(*backend_, {"q-sender"}, kSomething);
+      Poll(*store_, {"q-sender"}, kSomething);
   ASSERT_TRUE(task.has_value());
   core::WorkflowTaskCompletion completion = Continue(*task);
   // To the receiver's current execution, and to an explicit execution.
@@ -625,10 +647,10 @@ TEST_P(BackendContractTest, CompletionDeliversEventsToOtherInstances) {
                           absl::InfinitePast()},
       core::OutboundEvent{"receiver", "e1", Signal("again"),
                           absl::InfinitePast()}};
-  ASSERT_TRUE(backend_->CompleteWorkflowTask(*task, completion).ok());
+  ASSERT_TRUE(store_->CompleteWorkflowTask(*task, completion).ok());
 
   std::optional<core::WorkflowTask> received =
-      Poll(*backend_, {"q-receiver"}, kSomething);
+      Poll(*store_, {"q-receiver"}, kSomething);
   ASSERT_TRUE(received.has_value());
   EXPECT_EQ(received->instance_id, "receiver");
   ASSERT_EQ(received->new_events.size(), 3u);
@@ -638,7 +660,7 @@ TEST_P(BackendContractTest, CompletionDeliversEventsToOtherInstances) {
             "payload");
   EXPECT_EQ(received->new_events[2].signal_received().signal_name(), "again");
   // The sender got nothing from its own completion.
-  EXPECT_FALSE(Poll(*backend_, {"q-sender"}).has_value());
+  EXPECT_FALSE(Poll(*store_, {"q-sender"}).has_value());
 }
 
 // A signal to `target` whose sender (execution e1 of "sender") waits for the
@@ -656,22 +678,22 @@ core::OutboundEvent SignalWithReply(const std::string& target,
   return signal;
 }
 
-TEST_P(BackendContractTest, ReplyTellsTheSenderWhetherItWasDelivered) {
-  Create(*backend_, "sender", "e1", "q-sender");
-  Create(*backend_, "receiver", "e1", "q-receiver");
-  CreateAndFinish(*backend_, "finished", "q-finished");
+TEST_P(StoreContractTest, ReplyTellsTheSenderWhetherItWasDelivered) {
+  Create(*store_, "sender", "e1", "q-sender");
+  Create(*store_, "receiver", "e1", "q-receiver");
+  CreateAndFinish(*store_, "finished", "q-finished");
   std::optional<core::WorkflowTask> task =
-      Poll(*backend_, {"q-sender"}, kSomething);
+      Poll(*store_, {"q-sender"}, kSomething);
   ASSERT_TRUE(task.has_value());
   core::WorkflowTaskCompletion completion = Continue(*task);
   completion.outbound_events = {SignalWithReply("receiver", 3),
                                 SignalWithReply("nowhere", 4),
                                 SignalWithReply("finished", 5)};
-  ASSERT_TRUE(backend_->CompleteWorkflowTask(*task, completion).ok());
+  ASSERT_TRUE(store_->CompleteWorkflowTask(*task, completion).ok());
 
   // One answer per signal, in the sender's inbox, in delivery order.
   std::optional<core::WorkflowTask> answers =
-      Poll(*backend_, {"q-sender"}, kSomething);
+      Poll(*store_, {"q-sender"}, kSomething);
   ASSERT_TRUE(answers.has_value());
   ASSERT_EQ(answers->new_events.size(), 3u);
   EXPECT_EQ(
@@ -682,56 +704,55 @@ TEST_P(BackendContractTest, ReplyTellsTheSenderWhetherItWasDelivered) {
   EXPECT_EQ(
       answers->new_events[2].signal_external_failed().scheduled_event_id(), 5);
   std::optional<core::WorkflowTask> received =
-      Poll(*backend_, {"q-receiver"}, kSomething);
+      Poll(*store_, {"q-receiver"}, kSomething);
   ASSERT_TRUE(received.has_value());
   ASSERT_EQ(received->new_events.size(), 2u);
   EXPECT_EQ(received->new_events[1].signal_received().signal_name(), "hello");
-  EXPECT_FALSE(Poll(*backend_, {"q-finished"}).has_value());
+  EXPECT_FALSE(Poll(*store_, {"q-finished"}).has_value());
 
   // A sender that finishes in the same commit gets no answer; the signal is
   // still delivered.
   ASSERT_TRUE(
-      backend_->CompleteWorkflowTask(*received, Continue(*received)).ok());
+      store_->CompleteWorkflowTask(*received, Continue(*received)).ok());
   core::WorkflowTaskCompletion last = Finish(*answers, "done");
   last.outbound_events = {SignalWithReply("receiver", 9)};
-  ASSERT_TRUE(backend_->CompleteWorkflowTask(*answers, last).ok());
-  received = Poll(*backend_, {"q-receiver"}, kSomething);
+  ASSERT_TRUE(store_->CompleteWorkflowTask(*answers, last).ok());
+  received = Poll(*store_, {"q-receiver"}, kSomething);
   ASSERT_TRUE(received.has_value());
   ASSERT_EQ(received->new_events.size(), 1u);
   EXPECT_TRUE(received->new_events[0].has_signal_received());
-  auto stats = backend_->GetStats();
+  auto stats = store_->GetStats();
   ASSERT_TRUE(stats.ok()) << stats.status();
   EXPECT_EQ(CountIn(stats->pending_workflow_tasks, "q-sender"), 0);
-  auto sender = backend_->GetWorkflowInstanceState("sender");
+  auto sender = store_->GetWorkflowInstanceState("sender");
   ASSERT_TRUE(sender.ok()) << sender.status();
   EXPECT_EQ(sender->state(), v1::WORKFLOW_STATE_FINISHED);
 }
 
-TEST_P(BackendContractTest, DelayedOutboundEventBecomesVisibleLater) {
-  Create(*backend_, "i1");
-  std::optional<core::WorkflowTask> task = Poll(*backend_, {}, kSomething);
+TEST_P(StoreContractTest, DelayedOutboundEventBecomesVisibleLater) {
+  Create(*store_, "i1");
+  std::optional<core::WorkflowTask> task = Poll(*store_, {}, kSomething);
   ASSERT_TRUE(task.has_value());
   core::WorkflowTaskCompletion completion = Continue(*task);
   v1::HistoryEvent fired;
   fired.mutable_timer_fired()->set_scheduled_event_id(1);
   completion.outbound_events = {core::OutboundEvent{
       "i1", task->execution_id, fired, absl::Now() + absl::Seconds(2)}};
-  ASSERT_TRUE(backend_->CompleteWorkflowTask(*task, completion).ok());
+  ASSERT_TRUE(store_->CompleteWorkflowTask(*task, completion).ok());
 
   // Not visible yet...
-  EXPECT_FALSE(Poll(*backend_).has_value());
+  EXPECT_FALSE(Poll(*store_).has_value());
   // ...then a blocked poller gets it when it becomes due.
-  std::optional<core::WorkflowTask> timer_task =
-      Poll(*backend_, {}, kSomething);
+  std::optional<core::WorkflowTask> timer_task = Poll(*store_, {}, kSomething);
   ASSERT_TRUE(timer_task.has_value());
   EXPECT_EQ(timer_task->history_length, 2);
   ASSERT_EQ(timer_task->new_events.size(), 1u);
   EXPECT_EQ(timer_task->new_events[0].timer_fired().scheduled_event_id(), 1);
 }
 
-TEST_P(BackendContractTest, CanceledEventKeyWithdrawsPendingEvent) {
-  Create(*backend_, "i1");
-  std::optional<core::WorkflowTask> task = Poll(*backend_, {}, kSomething);
+TEST_P(StoreContractTest, CanceledEventKeyWithdrawsPendingEvent) {
+  Create(*store_, "i1");
+  std::optional<core::WorkflowTask> task = Poll(*store_, {}, kSomething);
   ASSERT_TRUE(task.has_value());
   core::WorkflowTaskCompletion completion = Continue(*task);
   v1::HistoryEvent fired;
@@ -740,27 +761,27 @@ TEST_P(BackendContractTest, CanceledEventKeyWithdrawsPendingEvent) {
                             absl::Now() + absl::Milliseconds(500)};
   timer.key = "timer/1";
   completion.outbound_events = {timer};
-  ASSERT_TRUE(backend_->CompleteWorkflowTask(*task, completion).ok());
+  ASSERT_TRUE(store_->CompleteWorkflowTask(*task, completion).ok());
 
   // A later task (woken by a signal) cancels the timer...
-  ASSERT_TRUE(backend_->DeliverWorkflowEvent("i1", Signal("stop")).ok());
-  std::optional<core::WorkflowTask> next = Poll(*backend_, {}, kSomething);
+  ASSERT_TRUE(store_->DeliverWorkflowEvent("i1", Signal("stop")).ok());
+  std::optional<core::WorkflowTask> next = Poll(*store_, {}, kSomething);
   ASSERT_TRUE(next.has_value());
   ASSERT_EQ(next->new_events.size(), 1u);
   core::WorkflowTaskCompletion cancel = Continue(*next);
   cancel.canceled_event_keys = {"timer/1", "timer/unknown"};
-  ASSERT_TRUE(backend_->CompleteWorkflowTask(*next, cancel).ok());
+  ASSERT_TRUE(store_->CompleteWorkflowTask(*next, cancel).ok());
 
   // ...so nothing becomes due: no task even well after the fire time.
-  EXPECT_FALSE(Poll(*backend_, {}, absl::Milliseconds(1500)).has_value());
-  auto stats = backend_->GetStats();
+  EXPECT_FALSE(Poll(*store_, {}, absl::Milliseconds(1500)).has_value());
+  auto stats = store_->GetStats();
   ASSERT_TRUE(stats.ok());
   EXPECT_EQ(CountIn(stats->pending_workflow_tasks, core::kDefaultQueue), 0);
 }
 
-TEST_P(BackendContractTest, ContinueAsNewStartsNextExecution) {
-  Create(*backend_, "i1", "e1", "q1");
-  std::optional<core::WorkflowTask> task = Poll(*backend_, {"q1"}, kSomething);
+TEST_P(StoreContractTest, ContinueAsNewStartsNextExecution) {
+  Create(*store_, "i1", "e1", "q1");
+  std::optional<core::WorkflowTask> task = Poll(*store_, {"q1"}, kSomething);
   ASSERT_TRUE(task.has_value());
   core::WorkflowTaskCompletion completion = Continue(*task);
   completion.state = v1::WORKFLOW_STATE_CONTINUED_AS_NEW;
@@ -769,13 +790,13 @@ TEST_P(BackendContractTest, ContinueAsNewStartsNextExecution) {
       ->set_continued_from_execution_id("e1");
   completion.outbound_events = {
       core::OutboundEvent{"i1", "e2", next_started, absl::InfinitePast()}};
-  ASSERT_TRUE(backend_->CompleteWorkflowTask(*task, completion).ok());
+  ASSERT_TRUE(store_->CompleteWorkflowTask(*task, completion).ok());
 
-  auto state = backend_->GetWorkflowInstanceState("i1");
+  auto state = store_->GetWorkflowInstanceState("i1");
   ASSERT_TRUE(state.ok()) << state.status();
   EXPECT_EQ(state->execution_id(), "e2");
   EXPECT_EQ(state->state(), v1::WORKFLOW_STATE_ACTIVE);
-  std::optional<core::WorkflowTask> next = Poll(*backend_, {"q1"}, kSomething);
+  std::optional<core::WorkflowTask> next = Poll(*store_, {"q1"}, kSomething);
   ASSERT_TRUE(next.has_value());
   EXPECT_EQ(next->execution_id, "e2");
   EXPECT_EQ(next->history_length, 0);
@@ -786,19 +807,18 @@ TEST_P(BackendContractTest, ContinueAsNewStartsNextExecution) {
                 .continued_from_execution_id(),
             "e1");
   // The previous execution keeps its history.
-  auto history = backend_->GetWorkflowHistory("i1", "e1");
+  auto history = store_->GetWorkflowHistory("i1", "e1");
   ASSERT_TRUE(history.ok()) << history.status();
   EXPECT_EQ(history->size(), 2u);
 }
 
-TEST_P(BackendContractTest, ContinueAsNewCarriesEventsThatArrivedInFlight) {
+TEST_P(StoreContractTest, ContinueAsNewCarriesEventsThatArrivedInFlight) {
   for (bool remove_previous : {false, true}) {
     SCOPED_TRACE(remove_previous ? "removing previous executions"
                                  : "keeping previous executions");
     const std::string id = remove_previous ? "i2" : "i1";
-    Create(*backend_, id, "e1", "q1");
-    std::optional<core::WorkflowTask> task =
-        Poll(*backend_, {"q1"}, kSomething);
+    Create(*store_, id, "e1", "q1");
+    std::optional<core::WorkflowTask> task = Poll(*store_, {"q1"}, kSomething);
     ASSERT_TRUE(task.has_value());
     // A timer of the first execution that fires later: it must not follow
     // the instance into the next execution.
@@ -808,16 +828,16 @@ TEST_P(BackendContractTest, ContinueAsNewCarriesEventsThatArrivedInFlight) {
       fired.mutable_timer_fired()->set_scheduled_event_id(1);
       waiting.outbound_events = {core::OutboundEvent{
           id, "e1", fired, absl::Now() + absl::Milliseconds(300), "timer/1"}};
-      ASSERT_TRUE(backend_->CompleteWorkflowTask(*task, waiting).ok());
+      ASSERT_TRUE(store_->CompleteWorkflowTask(*task, waiting).ok());
     }
-    ASSERT_TRUE(backend_->DeliverWorkflowEvent(id, Signal("consumed")).ok());
-    task = Poll(*backend_, {"q1"}, kSomething);
+    ASSERT_TRUE(store_->DeliverWorkflowEvent(id, Signal("consumed")).ok());
+    task = Poll(*store_, {"q1"}, kSomething);
     ASSERT_TRUE(task.has_value());
     ASSERT_EQ(task->new_events.size(), 1u);
     // Accepted while the task that continues as new is in flight.
-    ASSERT_TRUE(backend_->DeliverWorkflowEvent(id, Signal("first")).ok());
-    ASSERT_TRUE(backend_->DeliverWorkflowEvent(id, Cancel("stop")).ok());
-    ASSERT_TRUE(backend_->DeliverWorkflowEvent(id, Signal("second")).ok());
+    ASSERT_TRUE(store_->DeliverWorkflowEvent(id, Signal("first")).ok());
+    ASSERT_TRUE(store_->DeliverWorkflowEvent(id, Cancel("stop")).ok());
+    ASSERT_TRUE(store_->DeliverWorkflowEvent(id, Signal("second")).ok());
 
     core::WorkflowTaskCompletion completion = Continue(*task);
     completion.state = v1::WORKFLOW_STATE_CONTINUED_AS_NEW;
@@ -832,10 +852,9 @@ TEST_P(BackendContractTest, ContinueAsNewCarriesEventsThatArrivedInFlight) {
         core::OutboundEvent{id, "e2", next_started, absl::InfinitePast()},
         core::OutboundEvent{id, "e2", Signal("unreceived"),
                             absl::InfinitePast()}};
-    ASSERT_TRUE(backend_->CompleteWorkflowTask(*task, completion).ok());
+    ASSERT_TRUE(store_->CompleteWorkflowTask(*task, completion).ok());
 
-    std::optional<core::WorkflowTask> next =
-        Poll(*backend_, {"q1"}, kSomething);
+    std::optional<core::WorkflowTask> next = Poll(*store_, {"q1"}, kSomething);
     ASSERT_TRUE(next.has_value());
     EXPECT_EQ(next->execution_id, "e2");
     std::vector<std::string> kinds;
@@ -852,43 +871,118 @@ TEST_P(BackendContractTest, ContinueAsNewCarriesEventsThatArrivedInFlight) {
     }
     EXPECT_THAT(kinds, ElementsAre("started", "unreceived", "first",
                                    "cancel:stop", "second"));
-    ASSERT_TRUE(backend_->CompleteWorkflowTask(*next, Continue(*next)).ok());
+    ASSERT_TRUE(store_->CompleteWorkflowTask(*next, Continue(*next)).ok());
     // The first execution's timer firing ended with it: the next execution,
     // still active, never gets it.
-    EXPECT_FALSE(Poll(*backend_, {"q1"}, absl::Milliseconds(600)).has_value());
+    EXPECT_FALSE(Poll(*store_, {"q1"}, absl::Milliseconds(600)).has_value());
   }
+}
+
+// Executed events continue the history: history_length + 1, + 2, ...
+TEST_P(StoreContractTest, ExecutedEventIdsMustContinueHistory) {
+  Create(*store_, "i1");
+  std::optional<core::WorkflowTask> task = Poll(*store_, {}, kSomething);
+  ASSERT_TRUE(task.has_value());
+  core::WorkflowTaskCompletion completion;
+  completion.executed_events = {TaskStarted(5)};
+  EXPECT_EQ(store_->CompleteWorkflowTask(*task, completion).code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+// A child start for an instance that already has an active execution leaves
+// that execution alone, and the parent learns that its child could not
+// start (SubWorkflowFailed of type InstanceAlreadyExists).
+TEST_P(StoreContractTest, ChildStartOfActiveInstanceFailsToParent) {
+  Create(*store_, "parent");
+  std::optional<core::WorkflowTask> task = Poll(*store_, {}, kSomething);
+  ASSERT_TRUE(task.has_value());
+  Create(*store_, "child");
+  core::WorkflowTaskCompletion completion = Continue(*task);
+  v1::HistoryEvent start = Started("childwf");
+  v1::WorkflowParent* parent =
+      start.mutable_workflow_execution_started()->mutable_parent();
+  parent->set_instance_id("parent");
+  parent->set_execution_id("e1");
+  parent->set_scheduled_event_id(2);
+  completion.outbound_events = {
+      core::OutboundEvent{"child", "e9", start, absl::InfinitePast()}};
+  ASSERT_TRUE(store_->CompleteWorkflowTask(*task, completion).ok());
+
+  // The existing child execution is untouched...
+  auto child = store_->GetWorkflowInstanceState("child");
+  ASSERT_TRUE(child.ok());
+  EXPECT_EQ(child->execution_id(), "e1");
+  // ...and the parent learns that its child could not start.
+  std::optional<core::WorkflowTask> parent_task = Poll(*store_, {}, kSomething);
+  std::optional<core::WorkflowTask> child_task = Poll(*store_, {}, kSomething);
+  ASSERT_TRUE(parent_task.has_value() && child_task.has_value());
+  if (parent_task->instance_id != "parent") std::swap(parent_task, child_task);
+  ASSERT_EQ(parent_task->new_events.size(), 1u);
+  const v1::SubWorkflowFailed& failed =
+      parent_task->new_events[0].sub_workflow_failed();
+  EXPECT_EQ(failed.scheduled_event_id(), 2);
+  EXPECT_EQ(failed.failure().type(), "InstanceAlreadyExists");
+}
+
+// Outbound events for an instance, or an execution, that is not active are
+// dropped: they create nothing and wake nobody.
+TEST_P(StoreContractTest, OutboundEventsForInactiveInstancesAreDropped) {
+  Create(*store_, "i1");
+  std::optional<core::WorkflowTask> task = Poll(*store_, {}, kSomething);
+  ASSERT_TRUE(task.has_value());
+  core::WorkflowTaskCompletion completion = Continue(*task);
+  completion.outbound_events = {
+      core::OutboundEvent{"unknown", "", Signal("x"), absl::InfinitePast()},
+      core::OutboundEvent{"i1", "no-such-execution", Signal("y"),
+                          absl::InfinitePast()}};
+  ASSERT_TRUE(store_->CompleteWorkflowTask(*task, completion).ok());
+  EXPECT_FALSE(Poll(*store_).has_value());
+  EXPECT_EQ(store_->GetWorkflowInstanceState("unknown").status().code(),
+            absl::StatusCode::kNotFound);
 }
 
 // --- Delivering events (signals, cancellation) -------------------------------
 
-TEST_P(BackendContractTest, DeliveringToUnknownInstanceIsNotFound) {
-  absl::Status signal = backend_->DeliverWorkflowEvent("nope", Signal("s"));
+TEST_P(StoreContractTest, DeliveringToUnknownInstanceIsNotFound) {
+  absl::Status signal = store_->DeliverWorkflowEvent("nope", Signal("s"));
   EXPECT_EQ(signal.code(), absl::StatusCode::kNotFound) << signal;
   EXPECT_THAT(signal.message(), HasSubstr("nope"));
-  absl::Status cancel = backend_->DeliverWorkflowEvent("nope", Cancel("r"));
+  absl::Status cancel = store_->DeliverWorkflowEvent("nope", Cancel("r"));
   EXPECT_EQ(cancel.code(), absl::StatusCode::kNotFound) << cancel;
   EXPECT_THAT(cancel.message(), HasSubstr("nope"));
 }
 
-TEST_P(BackendContractTest, DeliveringToFinishedInstanceIsNotFound) {
-  CreateAndFinish(*backend_, "i1");
-  absl::Status cancel = backend_->DeliverWorkflowEvent("i1", Cancel("late"));
+TEST_P(StoreContractTest, DeliveringToFinishedInstanceIsNotFound) {
+  CreateAndFinish(*store_, "i1");
+  absl::Status cancel = store_->DeliverWorkflowEvent("i1", Cancel("late"));
   EXPECT_EQ(cancel.code(), absl::StatusCode::kNotFound) << cancel;
   EXPECT_THAT(cancel.message(), HasSubstr("i1"));
-  EXPECT_FALSE(Poll(*backend_).has_value());
+  EXPECT_FALSE(Poll(*store_).has_value());
 }
 
-TEST_P(BackendContractTest, CancellationShowsUpInNextTask) {
-  Create(*backend_, "i1", "e1", "q1");
-  std::optional<core::WorkflowTask> task = Poll(*backend_, {"q1"}, kSomething);
+// The message says which of the two it was.
+TEST_P(StoreContractTest, DeliverToFinishedInstanceSaysNotActive) {
+  CreateAndFinish(*store_, "i1");
+  absl::Status status = store_->DeliverWorkflowEvent("i1", Signal("s"));
+  EXPECT_EQ(status.code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(status.message(),
+              HasSubstr("workflow instance \"i1\" is not active"));
+  status = store_->DeliverWorkflowEvent("nope", Signal("s"));
+  EXPECT_THAT(status.message(),
+              HasSubstr("workflow instance \"nope\" not found"));
+}
+
+TEST_P(StoreContractTest, CancellationShowsUpInNextTask) {
+  Create(*store_, "i1", "e1", "q1");
+  std::optional<core::WorkflowTask> task = Poll(*store_, {"q1"}, kSomething);
   ASSERT_TRUE(task.has_value());
   // Delivered while the first task is leased: that task's completion must
   // not consume it.
-  ASSERT_TRUE(backend_->DeliverWorkflowEvent("i1", Cancel("user")).ok());
-  EXPECT_FALSE(Poll(*backend_, {"q1"}).has_value());  // Still leased.
-  ASSERT_TRUE(backend_->CompleteWorkflowTask(*task, Continue(*task)).ok());
+  ASSERT_TRUE(store_->DeliverWorkflowEvent("i1", Cancel("user")).ok());
+  EXPECT_FALSE(Poll(*store_, {"q1"}).has_value());  // Still leased.
+  ASSERT_TRUE(store_->CompleteWorkflowTask(*task, Continue(*task)).ok());
 
-  std::optional<core::WorkflowTask> next = Poll(*backend_, {"q1"}, kSomething);
+  std::optional<core::WorkflowTask> next = Poll(*store_, {"q1"}, kSomething);
   ASSERT_TRUE(next.has_value());
   EXPECT_EQ(next->instance_id, "i1");
   EXPECT_EQ(next->history_length, 2);
@@ -898,17 +992,16 @@ TEST_P(BackendContractTest, CancellationShowsUpInNextTask) {
   EXPECT_EQ(next->new_events[0].workflow_execution_canceled().reason(), "user");
 }
 
-TEST_P(BackendContractTest, SignalsArriveInOrder) {
-  Create(*backend_, "i1");
-  std::optional<core::WorkflowTask> task = Poll(*backend_, {}, kSomething);
+TEST_P(StoreContractTest, SignalsArriveInOrder) {
+  Create(*store_, "i1");
+  std::optional<core::WorkflowTask> task = Poll(*store_, {}, kSomething);
   ASSERT_TRUE(task.has_value());
-  ASSERT_TRUE(backend_->CompleteWorkflowTask(*task, Continue(*task)).ok());
+  ASSERT_TRUE(store_->CompleteWorkflowTask(*task, Continue(*task)).ok());
   for (int i = 0; i < 5; ++i) {
     ASSERT_TRUE(
-        backend_->DeliverWorkflowEvent("i1", Signal(absl::StrCat("s", i)))
-            .ok());
+        store_->DeliverWorkflowEvent("i1", Signal(absl::StrCat("s", i))).ok());
   }
-  std::optional<core::WorkflowTask> next = Poll(*backend_, {}, kSomething);
+  std::optional<core::WorkflowTask> next = Poll(*store_, {}, kSomething);
   ASSERT_TRUE(next.has_value());
   ASSERT_EQ(next->new_events.size(), 5u);
   for (int i = 0; i < 5; ++i) {
@@ -920,87 +1013,87 @@ TEST_P(BackendContractTest, SignalsArriveInOrder) {
 // --- Activity tasks
 // -----------------------------------------------------------
 
-TEST_P(BackendContractTest, NoActivityTaskWhenEmpty) {
+TEST_P(StoreContractTest, NoActivityTaskWhenEmpty) {
   const absl::Duration timeout = absl::Seconds(1);
   absl::Time start = absl::Now();
-  EXPECT_FALSE(PollActivity(*backend_, {}, timeout).has_value());
+  EXPECT_FALSE(PollActivity(*store_, {}, timeout).has_value());
   absl::Duration elapsed = absl::Now() - start;
   EXPECT_GE(elapsed, timeout / 2);
   EXPECT_LT(elapsed, timeout + absl::Seconds(5));
 }
 
-TEST_P(BackendContractTest, ActivityTaskOnlyFromQueuesAskedFor) {
-  Create(*backend_, "i1");
-  std::optional<core::WorkflowTask> task = Poll(*backend_, {}, kSomething);
+TEST_P(StoreContractTest, ActivityTaskOnlyFromQueuesAskedFor) {
+  Create(*store_, "i1");
+  std::optional<core::WorkflowTask> task = Poll(*store_, {}, kSomething);
   ASSERT_TRUE(task.has_value());
   core::WorkflowTaskCompletion completion = Continue(*task);
   ScheduleActivity(completion, *task, "act", "aq1");
-  ASSERT_TRUE(backend_->CompleteWorkflowTask(*task, completion).ok());
+  ASSERT_TRUE(store_->CompleteWorkflowTask(*task, completion).ok());
 
-  EXPECT_FALSE(PollActivity(*backend_).has_value());  // Only "default".
-  EXPECT_FALSE(PollActivity(*backend_, {"aq2"}).has_value());
+  EXPECT_FALSE(PollActivity(*store_).has_value());  // Only "default".
+  EXPECT_FALSE(PollActivity(*store_, {"aq2"}).has_value());
   std::optional<core::ActivityTask> activity =
-      PollActivity(*backend_, {"aq2", "aq1"}, kSomething);
+      PollActivity(*store_, {"aq2", "aq1"}, kSomething);
   ASSERT_TRUE(activity.has_value());
   EXPECT_EQ(activity->queue, "aq1");
   EXPECT_EQ(activity->scheduled_event.activity_scheduled().activity_name(),
             "act");
   // Leased: nobody else gets it.
-  EXPECT_FALSE(PollActivity(*backend_, {"aq1"}).has_value());
+  EXPECT_FALSE(PollActivity(*store_, {"aq1"}).has_value());
 }
 
-TEST_P(BackendContractTest, RetriedActivityReturnsAfterItsDelay) {
-  Create(*backend_, "i1");
-  std::optional<core::WorkflowTask> task = Poll(*backend_, {}, kSomething);
+TEST_P(StoreContractTest, RetriedActivityReturnsAfterItsDelay) {
+  Create(*store_, "i1");
+  std::optional<core::WorkflowTask> task = Poll(*store_, {}, kSomething);
   ASSERT_TRUE(task.has_value());
   core::WorkflowTaskCompletion completion = Continue(*task);
   ScheduleActivity(completion, *task, "act", core::kDefaultQueue);
-  ASSERT_TRUE(backend_->CompleteWorkflowTask(*task, completion).ok());
+  ASSERT_TRUE(store_->CompleteWorkflowTask(*task, completion).ok());
 
   std::optional<core::ActivityTask> first =
-      PollActivity(*backend_, {}, kSomething);
+      PollActivity(*store_, {}, kSomething);
   ASSERT_TRUE(first.has_value());
   EXPECT_EQ(first->attempt, 0);
   const absl::Time retry_at = absl::Now() + absl::Milliseconds(400);
-  ASSERT_TRUE(backend_->RetryActivityTask(*first, 1, retry_at).ok());
+  ASSERT_TRUE(store_->RetryActivityTask(*first, 1, retry_at).ok());
   // The old lease is gone; nothing reached the workflow.
-  EXPECT_EQ(backend_->RetryActivityTask(*first, 2, retry_at).code(),
+  EXPECT_EQ(store_->RetryActivityTask(*first, 2, retry_at).code(),
             absl::StatusCode::kAborted);
-  EXPECT_FALSE(Poll(*backend_).has_value());
+  EXPECT_FALSE(Poll(*store_).has_value());
   // Invisible during the backoff, then handed out as the next attempt.
-  EXPECT_FALSE(PollActivity(*backend_).has_value());
+  EXPECT_FALSE(PollActivity(*store_).has_value());
   std::optional<core::ActivityTask> second =
-      PollActivity(*backend_, {}, kSomething);
+      PollActivity(*store_, {}, kSomething);
   ASSERT_TRUE(second.has_value());
   EXPECT_GE(absl::Now(), retry_at);
   EXPECT_EQ(second->attempt, 1);
   EXPECT_EQ(second->activity_id, first->activity_id);
-  auto stats = backend_->GetStats();
+  auto stats = store_->GetStats();
   ASSERT_TRUE(stats.ok());
   EXPECT_EQ(CountIn(stats->pending_activity_tasks, core::kDefaultQueue), 1);
 }
 
-TEST_P(BackendContractTest, ActivityResultGoesToOwningInstanceQueue) {
-  Create(*backend_, "i1", "e1", "wq");
-  std::optional<core::WorkflowTask> task = Poll(*backend_, {"wq"}, kSomething);
+TEST_P(StoreContractTest, ActivityResultGoesToOwningInstanceQueue) {
+  Create(*store_, "i1", "e1", "wq");
+  std::optional<core::WorkflowTask> task = Poll(*store_, {"wq"}, kSomething);
   ASSERT_TRUE(task.has_value());
   core::WorkflowTaskCompletion completion = Continue(*task);
   ScheduleActivity(completion, *task, "act", "aq");
-  ASSERT_TRUE(backend_->CompleteWorkflowTask(*task, completion).ok());
+  ASSERT_TRUE(store_->CompleteWorkflowTask(*task, completion).ok());
 
   std::optional<core::ActivityTask> activity =
-      PollActivity(*backend_, {"aq"}, kSomething);
+      PollActivity(*store_, {"aq"}, kSomething);
   ASSERT_TRUE(activity.has_value());
-  ASSERT_TRUE(backend_->ExtendActivityTaskLease(*activity, kLease).ok());
+  ASSERT_TRUE(store_->ExtendActivityTaskLease(*activity, kLease).ok());
   v1::HistoryEvent result;
   result.mutable_activity_completed()->set_scheduled_event_id(3);
   result.mutable_activity_completed()->mutable_result()->set_data("42");
-  ASSERT_TRUE(backend_->CompleteActivityTask(*activity, result).ok());
+  ASSERT_TRUE(store_->CompleteActivityTask(*activity, result).ok());
 
   // Not on the activity's queue...
-  EXPECT_FALSE(Poll(*backend_, {"aq"}).has_value());
+  EXPECT_FALSE(Poll(*store_, {"aq"}).has_value());
   // ...but in the next workflow task of the instance, on its own queue.
-  std::optional<core::WorkflowTask> next = Poll(*backend_, {"wq"}, kSomething);
+  std::optional<core::WorkflowTask> next = Poll(*store_, {"wq"}, kSomething);
   ASSERT_TRUE(next.has_value());
   EXPECT_EQ(next->instance_id, "i1");
   EXPECT_EQ(next->queue, "wq");
@@ -1010,69 +1103,69 @@ TEST_P(BackendContractTest, ActivityResultGoesToOwningInstanceQueue) {
   EXPECT_EQ(next->new_events[0].activity_completed().result().data(), "42");
 }
 
-TEST_P(BackendContractTest, CompletingAnActivityTwiceIsAborted) {
-  Create(*backend_, "i1");
-  std::optional<core::WorkflowTask> task = Poll(*backend_, {}, kSomething);
+TEST_P(StoreContractTest, CompletingAnActivityTwiceIsAborted) {
+  Create(*store_, "i1");
+  std::optional<core::WorkflowTask> task = Poll(*store_, {}, kSomething);
   ASSERT_TRUE(task.has_value());
   core::WorkflowTaskCompletion completion = Continue(*task);
   ScheduleActivity(completion, *task, "act", core::kDefaultQueue);
-  ASSERT_TRUE(backend_->CompleteWorkflowTask(*task, completion).ok());
+  ASSERT_TRUE(store_->CompleteWorkflowTask(*task, completion).ok());
   std::optional<core::ActivityTask> activity =
-      PollActivity(*backend_, {}, kSomething);
+      PollActivity(*store_, {}, kSomething);
   ASSERT_TRUE(activity.has_value());
   v1::HistoryEvent result;
   result.mutable_activity_failed()->set_scheduled_event_id(3);
   result.mutable_activity_failed()->mutable_failure()->set_message("no");
-  ASSERT_TRUE(backend_->CompleteActivityTask(*activity, result).ok());
-  EXPECT_EQ(backend_->CompleteActivityTask(*activity, result).code(),
+  ASSERT_TRUE(store_->CompleteActivityTask(*activity, result).ok());
+  EXPECT_EQ(store_->CompleteActivityTask(*activity, result).code(),
             absl::StatusCode::kAborted);
-  EXPECT_EQ(backend_->ExtendActivityTaskLease(*activity, kLease).code(),
+  EXPECT_EQ(store_->ExtendActivityTaskLease(*activity, kLease).code(),
             absl::StatusCode::kAborted);
   // Exactly one result reached the instance.
-  std::optional<core::WorkflowTask> next = Poll(*backend_, {}, kSomething);
+  std::optional<core::WorkflowTask> next = Poll(*store_, {}, kSomething);
   ASSERT_TRUE(next.has_value());
   ASSERT_EQ(next->new_events.size(), 1u);
   EXPECT_EQ(next->new_events[0].activity_failed().failure().message(), "no");
 }
 
-TEST_P(BackendContractTest, ExpiredActivityLeaseIsTakenOver) {
-  Create(*backend_, "i1");
-  std::optional<core::WorkflowTask> task = Poll(*backend_, {}, kSomething);
+TEST_P(StoreContractTest, ExpiredActivityLeaseIsTakenOver) {
+  Create(*store_, "i1");
+  std::optional<core::WorkflowTask> task = Poll(*store_, {}, kSomething);
   ASSERT_TRUE(task.has_value());
   core::WorkflowTaskCompletion completion = Continue(*task);
   ScheduleActivity(completion, *task, "act", core::kDefaultQueue);
-  ASSERT_TRUE(backend_->CompleteWorkflowTask(*task, completion).ok());
+  ASSERT_TRUE(store_->CompleteWorkflowTask(*task, completion).ok());
   std::optional<core::ActivityTask> first =
-      PollActivity(*backend_, {}, kSomething, absl::Milliseconds(100));
+      PollActivity(*store_, {}, kSomething, absl::Milliseconds(100));
   ASSERT_TRUE(first.has_value());
   // Blocks until the first lease expires.
   std::optional<core::ActivityTask> second =
-      PollActivity(*backend_, {}, kSomething);
+      PollActivity(*store_, {}, kSomething);
   ASSERT_TRUE(second.has_value());
   EXPECT_EQ(second->activity_id, first->activity_id);
   EXPECT_NE(second->lease_token, first->lease_token);
   v1::HistoryEvent result;
   result.mutable_activity_completed()->set_scheduled_event_id(3);
-  EXPECT_EQ(backend_->CompleteActivityTask(*first, result).code(),
+  EXPECT_EQ(store_->CompleteActivityTask(*first, result).code(),
             absl::StatusCode::kAborted);
-  EXPECT_TRUE(backend_->CompleteActivityTask(*second, result).ok());
+  EXPECT_TRUE(store_->CompleteActivityTask(*second, result).ok());
 }
 
-TEST_P(BackendContractTest, ActivityResultForFinishedExecutionIsDropped) {
-  Create(*backend_, "i1");
-  std::optional<core::WorkflowTask> task = Poll(*backend_, {}, kSomething);
+TEST_P(StoreContractTest, ActivityResultForFinishedExecutionIsDropped) {
+  Create(*store_, "i1");
+  std::optional<core::WorkflowTask> task = Poll(*store_, {}, kSomething);
   ASSERT_TRUE(task.has_value());
   core::WorkflowTaskCompletion completion = Finish(*task, "early");
   ScheduleActivity(completion, *task, "act", core::kDefaultQueue);
-  ASSERT_TRUE(backend_->CompleteWorkflowTask(*task, completion).ok());
+  ASSERT_TRUE(store_->CompleteWorkflowTask(*task, completion).ok());
   std::optional<core::ActivityTask> activity =
-      PollActivity(*backend_, {}, kSomething);
+      PollActivity(*store_, {}, kSomething);
   ASSERT_TRUE(activity.has_value());
   v1::HistoryEvent result;
   result.mutable_activity_completed()->set_scheduled_event_id(4);
-  EXPECT_TRUE(backend_->CompleteActivityTask(*activity, result).ok());
-  EXPECT_FALSE(Poll(*backend_).has_value());
-  auto state = backend_->GetWorkflowInstanceState("i1");
+  EXPECT_TRUE(store_->CompleteActivityTask(*activity, result).ok());
+  EXPECT_FALSE(Poll(*store_).has_value());
+  auto state = store_->GetWorkflowInstanceState("i1");
   ASSERT_TRUE(state.ok()) << state.status();
   EXPECT_EQ(state->state(), v1::WORKFLOW_STATE_FINISHED);
 }
@@ -1089,9 +1182,9 @@ v1::HistoryEvent ActivityCompleted(int64_t scheduled_id,
   return event;
 }
 
-TEST_P(BackendContractTest, EagerDispatchLeasesFirstActivitiesToCaller) {
-  Create(*backend_, "i1", "e1", "", {{"k", "v"}});
-  std::optional<core::WorkflowTask> task = Poll(*backend_, {}, kSomething);
+TEST_P(StoreContractTest, EagerDispatchLeasesFirstActivitiesToCaller) {
+  Create(*store_, "i1", "e1", "", {{"k", "v"}});
+  std::optional<core::WorkflowTask> task = Poll(*store_, {}, kSomething);
   ASSERT_TRUE(task.has_value());
   core::WorkflowTaskCompletion completion = Continue(*task);
   ScheduleActivity(completion, *task, "act1", "aq");  // Event 3.
@@ -1100,7 +1193,7 @@ TEST_P(BackendContractTest, EagerDispatchLeasesFirstActivitiesToCaller) {
   completion.eager_activity_lease = kLease;
   const absl::Time before = absl::Now();
   core::WorkflowTaskCommitResult result;
-  ASSERT_TRUE(backend_->CompleteWorkflowTask(*task, completion, &result).ok());
+  ASSERT_TRUE(store_->CompleteWorkflowTask(*task, completion, &result).ok());
   const absl::Time after = absl::Now();
   EXPECT_TRUE(result.workflow_task_committed);
 
@@ -1121,32 +1214,32 @@ TEST_P(BackendContractTest, EagerDispatchLeasesFirstActivitiesToCaller) {
   EXPECT_FALSE(eager.lease_token.empty());
 
   // Both count as pending, the leased one included.
-  auto stats = backend_->GetStats();
+  auto stats = store_->GetStats();
   ASSERT_TRUE(stats.ok()) << stats.status();
   EXPECT_EQ(CountIn(stats->pending_activity_tasks, "aq"), 2);
 
   // Pollers get only the other one.
   std::optional<core::ActivityTask> polled =
-      PollActivity(*backend_, {"aq"}, kSomething);
+      PollActivity(*store_, {"aq"}, kSomething);
   ASSERT_TRUE(polled.has_value());
   EXPECT_EQ(polled->scheduled_event.id(), 4);
   EXPECT_EQ(polled->scheduled_event.activity_scheduled().activity_name(),
             "act2");
   EXPECT_NE(polled->lease_token, eager.lease_token);
-  EXPECT_FALSE(PollActivity(*backend_, {"aq"}).has_value());
+  EXPECT_FALSE(PollActivity(*store_, {"aq"}).has_value());
 
   // The eager lease is a real one: it extends and completes the activity,
   // and the result reaches the instance.
-  ASSERT_TRUE(backend_->ExtendActivityTaskLease(eager, kLease).ok());
+  ASSERT_TRUE(store_->ExtendActivityTaskLease(eager, kLease).ok());
   ASSERT_TRUE(
-      backend_->CompleteActivityTask(eager, ActivityCompleted(3, "r1")).ok());
+      store_->CompleteActivityTask(eager, ActivityCompleted(3, "r1")).ok());
   EXPECT_EQ(
-      backend_->CompleteActivityTask(eager, ActivityCompleted(3, "r1")).code(),
+      store_->CompleteActivityTask(eager, ActivityCompleted(3, "r1")).code(),
       absl::StatusCode::kAborted);
-  stats = backend_->GetStats();
+  stats = store_->GetStats();
   ASSERT_TRUE(stats.ok()) << stats.status();
   EXPECT_EQ(CountIn(stats->pending_activity_tasks, "aq"), 1);
-  std::optional<core::WorkflowTask> next = Poll(*backend_, {}, kSomething);
+  std::optional<core::WorkflowTask> next = Poll(*store_, {}, kSomething);
   ASSERT_TRUE(next.has_value());
   EXPECT_EQ(next->history_length, 4);
   ASSERT_EQ(next->new_events.size(), 1u);
@@ -1154,14 +1247,14 @@ TEST_P(BackendContractTest, EagerDispatchLeasesFirstActivitiesToCaller) {
   EXPECT_EQ(next->new_events[0].activity_completed().result().data(), "r1");
 }
 
-TEST_P(BackendContractTest, EagerDispatchIsClampedToScheduledActivities) {
-  Create(*backend_, "more", "e1", "q-more");
+TEST_P(StoreContractTest, EagerDispatchIsClampedToScheduledActivities) {
+  Create(*store_, "more", "e1", "q-more");
   // Activity ids are "<execution_id>:<event id>": distinct executions.
-  Create(*backend_, "negative", "e2", "q-negative");
+  Create(*store_, "negative", "e2", "q-negative");
 
   // More than scheduled: all of them, in order, each with its own lease.
   std::optional<core::WorkflowTask> task =
-      Poll(*backend_, {"q-more"}, kSomething);
+      Poll(*store_, {"q-more"}, kSomething);
   ASSERT_TRUE(task.has_value());
   core::WorkflowTaskCompletion completion = Continue(*task);
   ScheduleActivity(completion, *task, "act1", "aq");
@@ -1169,46 +1262,69 @@ TEST_P(BackendContractTest, EagerDispatchIsClampedToScheduledActivities) {
   completion.eager_activities = 5;
   completion.eager_activity_lease = kLease;
   core::WorkflowTaskCommitResult result;
-  ASSERT_TRUE(backend_->CompleteWorkflowTask(*task, completion, &result).ok());
+  ASSERT_TRUE(store_->CompleteWorkflowTask(*task, completion, &result).ok());
   EXPECT_TRUE(result.workflow_task_committed);
   ASSERT_EQ(result.eager_activities.size(), 2u);
   EXPECT_EQ(result.eager_activities[0].scheduled_event.id(), 3);
   EXPECT_EQ(result.eager_activities[1].scheduled_event.id(), 4);
   EXPECT_NE(result.eager_activities[0].lease_token,
             result.eager_activities[1].lease_token);
-  EXPECT_FALSE(PollActivity(*backend_, {"aq"}).has_value());
-  auto stats = backend_->GetStats();
+  EXPECT_FALSE(PollActivity(*store_, {"aq"}).has_value());
+  auto stats = store_->GetStats();
   ASSERT_TRUE(stats.ok()) << stats.status();
   EXPECT_EQ(CountIn(stats->pending_activity_tasks, "aq"), 2);
 
   // Negative: none; the activity is queued for pollers.
-  task = Poll(*backend_, {"q-negative"}, kSomething);
+  task = Poll(*store_, {"q-negative"}, kSomething);
   ASSERT_TRUE(task.has_value());
   completion = Continue(*task);
   ScheduleActivity(completion, *task, "act", "aq2");
   completion.eager_activities = -3;
   completion.eager_activity_lease = kLease;
-  ASSERT_TRUE(backend_->CompleteWorkflowTask(*task, completion, &result).ok());
+  ASSERT_TRUE(store_->CompleteWorkflowTask(*task, completion, &result).ok());
   EXPECT_TRUE(result.workflow_task_committed);
   EXPECT_TRUE(result.eager_activities.empty());
-  EXPECT_TRUE(PollActivity(*backend_, {"aq2"}, kSomething).has_value());
+  EXPECT_TRUE(PollActivity(*store_, {"aq2"}, kSomething).has_value());
 }
 
-TEST_P(BackendContractTest, EagerDispatchWithoutResultQueuesEverything) {
-  Create(*backend_, "i1");
-  std::optional<core::WorkflowTask> task = Poll(*backend_, {}, kSomething);
+TEST_P(StoreContractTest, EagerDispatchWithoutResultQueuesEverything) {
+  Create(*store_, "i1");
+  std::optional<core::WorkflowTask> task = Poll(*store_, {}, kSomething);
   ASSERT_TRUE(task.has_value());
   core::WorkflowTaskCompletion completion = Continue(*task);
   ScheduleActivity(completion, *task, "act", "aq");
   completion.eager_activities = 1;
   completion.eager_activity_lease = kLease;
   // Nobody could receive an eagerly leased task: it is queued instead.
-  ASSERT_TRUE(backend_->CompleteWorkflowTask(*task, completion, nullptr).ok());
+  ASSERT_TRUE(store_->CompleteWorkflowTask(*task, completion, nullptr).ok());
   std::optional<core::ActivityTask> polled =
-      PollActivity(*backend_, {"aq"}, kSomething);
+      PollActivity(*store_, {"aq"}, kSomething);
   ASSERT_TRUE(polled.has_value());
   EXPECT_EQ(polled->scheduled_event.id(), 3);
   EXPECT_EQ(polled->attempt, 0);
+}
+
+// Continue-as-new removing previous executions deletes this execution's
+// activities too, so it hands out no eager tasks for them.
+TEST_P(StoreContractTest, ContinueAsNewWithRemovalReturnsNoEagerTasks) {
+  Create(*store_, "i1");
+  std::optional<core::WorkflowTask> task = Poll(*store_, {}, kSomething);
+  ASSERT_TRUE(task.has_value());
+  core::WorkflowTaskCompletion completion = Continue(*task);
+  ScheduleActivity(completion, *task, "act", core::kDefaultQueue);
+  completion.eager_activities = 1;
+  completion.eager_activity_lease = kLease;
+  completion.state = v1::WORKFLOW_STATE_CONTINUED_AS_NEW;
+  completion.remove_previous_executions = true;
+  completion.outbound_events = {
+      core::OutboundEvent{"i1", "e2", Started("wf"), absl::InfinitePast()}};
+  core::WorkflowTaskCommitResult result;
+  ASSERT_TRUE(store_->CompleteWorkflowTask(*task, completion, &result).ok());
+  EXPECT_TRUE(result.workflow_task_committed);
+  EXPECT_TRUE(result.eager_activities.empty());
+  auto stats = store_->GetStats();
+  ASSERT_TRUE(stats.ok()) << stats.status();
+  EXPECT_EQ(Total(stats->pending_activity_tasks), 0);
 }
 
 // --- The fused step: activity result + workflow task in one commit ----------
@@ -1216,11 +1332,11 @@ TEST_P(BackendContractTest, EagerDispatchWithoutResultQueuesEverything) {
 // Creates `id` (execution "e1", default queue) and runs its first workflow
 // task, which schedules activity "act" as event 3 on the default queue; returns
 // the leased activity, leased eagerly by that completion or polled.
-std::optional<core::ActivityTask> StartWithActivity(core::Store& backend,
+std::optional<core::ActivityTask> StartWithActivity(core::Store& store,
                                                     const std::string& id,
                                                     bool eager) {
-  Create(backend, id);
-  std::optional<core::WorkflowTask> task = Poll(backend, {}, kSomething);
+  Create(store, id);
+  std::optional<core::WorkflowTask> task = Poll(store, {}, kSomething);
   EXPECT_TRUE(task.has_value());
   if (!task.has_value()) return std::nullopt;
   core::WorkflowTaskCompletion completion = Continue(*task);
@@ -1228,11 +1344,10 @@ std::optional<core::ActivityTask> StartWithActivity(core::Store& backend,
   completion.eager_activities = eager ? 1 : 0;
   completion.eager_activity_lease = kLease;
   core::WorkflowTaskCommitResult result;
-  absl::Status status =
-      backend.CompleteWorkflowTask(*task, completion, &result);
+  absl::Status status = store.CompleteWorkflowTask(*task, completion, &result);
   EXPECT_TRUE(status.ok()) << status;
   if (!status.ok()) return std::nullopt;
-  if (!eager) return PollActivity(backend, {}, kSomething);
+  if (!eager) return PollActivity(store, {}, kSomething);
   EXPECT_EQ(result.eager_activities.size(), 1u);
   if (result.eager_activities.size() != 1) return std::nullopt;
   return result.eager_activities[0];
@@ -1285,16 +1400,16 @@ core::WorkflowTaskCommitResult StaleResult(bool committed) {
   return result;
 }
 
-TEST_P(BackendContractTest, FusedStepCommitsActivityAndWorkflowTask) {
+TEST_P(StoreContractTest, FusedStepCommitsActivityAndWorkflowTask) {
   std::optional<core::ActivityTask> activity =
-      StartWithActivity(*backend_, "i1", /*eager=*/true);
+      StartWithActivity(*store_, "i1", /*eager=*/true);
   ASSERT_TRUE(activity.has_value());
   const core::WorkflowTask cached = CachedTask(*activity, 3);
   const v1::HistoryEvent activity_result = ActivityCompleted(3, "42");
   const core::WorkflowTaskCompletion completion =
       FusedFinish(cached, activity_result, "done");
   core::WorkflowTaskCommitResult result = StaleResult(false);
-  ASSERT_TRUE(backend_
+  ASSERT_TRUE(store_
                   ->CompleteActivityWithWorkflowTask(
                       *activity, activity_result, cached, completion, &result)
                   .ok());
@@ -1302,7 +1417,7 @@ TEST_P(BackendContractTest, FusedStepCommitsActivityAndWorkflowTask) {
   EXPECT_TRUE(result.eager_activities.empty());
 
   // History: the first task's three events, then the fused task's three.
-  auto history = backend_->GetWorkflowHistory("i1", "e1");
+  auto history = store_->GetWorkflowHistory("i1", "e1");
   ASSERT_TRUE(history.ok()) << history.status();
   ASSERT_EQ(history->size(), 6u);
   for (size_t i = 0; i < history->size(); ++i) {
@@ -1317,58 +1432,58 @@ TEST_P(BackendContractTest, FusedStepCommitsActivityAndWorkflowTask) {
   EXPECT_EQ((*history)[4].activity_completed().result().data(), "42");
   EXPECT_TRUE((*history)[5].has_workflow_execution_finished());
 
-  auto state = backend_->GetWorkflowInstanceState("i1");
+  auto state = store_->GetWorkflowInstanceState("i1");
   ASSERT_TRUE(state.ok()) << state.status();
   EXPECT_EQ(state->state(), v1::WORKFLOW_STATE_FINISHED);
   EXPECT_EQ(state->result().result().data(), "done");
   EXPECT_GT(state->finished_at_unix_us(), 0);
 
   // The activity is gone and its result was not left in the inbox.
-  auto stats = backend_->GetStats();
+  auto stats = store_->GetStats();
   ASSERT_TRUE(stats.ok()) << stats.status();
   EXPECT_EQ(stats->active_instances, 0);
   EXPECT_TRUE(stats->pending_activity_tasks.empty());
   EXPECT_EQ(CountIn(stats->pending_workflow_tasks, core::kDefaultQueue), 0);
-  EXPECT_FALSE(Poll(*backend_).has_value());
-  EXPECT_EQ(backend_->CompleteActivityTask(*activity, activity_result).code(),
+  EXPECT_FALSE(Poll(*store_).has_value());
+  EXPECT_EQ(store_->CompleteActivityTask(*activity, activity_result).code(),
             absl::StatusCode::kAborted);
 }
 
-TEST_P(BackendContractTest, FusedStepLeavesEventsThatArrivedMeanwhile) {
+TEST_P(StoreContractTest, FusedStepLeavesEventsThatArrivedMeanwhile) {
   std::optional<core::ActivityTask> activity =
-      StartWithActivity(*backend_, "i1", /*eager=*/false);
+      StartWithActivity(*store_, "i1", /*eager=*/false);
   ASSERT_TRUE(activity.has_value());
   // A signal arrives while the activity runs; nobody has taken it yet.
-  ASSERT_TRUE(backend_->DeliverWorkflowEvent("i1", Signal("meanwhile")).ok());
+  ASSERT_TRUE(store_->DeliverWorkflowEvent("i1", Signal("meanwhile")).ok());
   const core::WorkflowTask cached = CachedTask(*activity, 3);
   const v1::HistoryEvent activity_result = ActivityCompleted(3, "42");
   core::WorkflowTaskCommitResult result;
-  ASSERT_TRUE(backend_
+  ASSERT_TRUE(store_
                   ->CompleteActivityWithWorkflowTask(
                       *activity, activity_result, cached,
                       FusedCompletion(cached, activity_result), &result)
                   .ok());
   EXPECT_TRUE(result.workflow_task_committed);
-  auto history = backend_->GetWorkflowHistory("i1", "e1");
+  auto history = store_->GetWorkflowHistory("i1", "e1");
   ASSERT_TRUE(history.ok()) << history.status();
   ASSERT_EQ(history->size(), 5u);
   EXPECT_EQ((*history)[4].activity_completed().scheduled_event_id(), 3);
 
   // The signal waits for the next task, which continues the new history and
   // does not see the activity result a second time.
-  std::optional<core::WorkflowTask> next = Poll(*backend_, {}, kSomething);
+  std::optional<core::WorkflowTask> next = Poll(*store_, {}, kSomething);
   ASSERT_TRUE(next.has_value());
   EXPECT_EQ(next->history_length, 5);
   ASSERT_EQ(next->new_events.size(), 1u);
   EXPECT_EQ(next->new_events[0].signal_received().signal_name(), "meanwhile");
 }
 
-TEST_P(BackendContractTest, FusedStepRefusedWhileInstanceIsLeased) {
+TEST_P(StoreContractTest, FusedStepRefusedWhileInstanceIsLeased) {
   std::optional<core::ActivityTask> activity =
-      StartWithActivity(*backend_, "i1", /*eager=*/false);
+      StartWithActivity(*store_, "i1", /*eager=*/false);
   ASSERT_TRUE(activity.has_value());
-  ASSERT_TRUE(backend_->DeliverWorkflowEvent("i1", Signal("s")).ok());
-  std::optional<core::WorkflowTask> leased = Poll(*backend_, {}, kSomething);
+  ASSERT_TRUE(store_->DeliverWorkflowEvent("i1", Signal("s")).ok());
+  std::optional<core::WorkflowTask> leased = Poll(*store_, {}, kSomething);
   ASSERT_TRUE(leased.has_value());
   ASSERT_EQ(leased->history_length, 3);
 
@@ -1381,26 +1496,26 @@ TEST_P(BackendContractTest, FusedStepRefusedWhileInstanceIsLeased) {
   completion.eager_activities = 1;
   completion.eager_activity_lease = kLease;
   core::WorkflowTaskCommitResult result = StaleResult(true);
-  ASSERT_TRUE(backend_
+  ASSERT_TRUE(store_
                   ->CompleteActivityWithWorkflowTask(
                       *activity, activity_result, cached, completion, &result)
                   .ok());
   EXPECT_FALSE(result.workflow_task_committed);
   EXPECT_TRUE(result.eager_activities.empty());
-  auto history = backend_->GetWorkflowHistory("i1", "e1");
+  auto history = store_->GetWorkflowHistory("i1", "e1");
   ASSERT_TRUE(history.ok()) << history.status();
   EXPECT_EQ(history->size(), 3u);
   // The activity is done (its lease is gone) and "next" was not scheduled.
-  auto stats = backend_->GetStats();
+  auto stats = store_->GetStats();
   ASSERT_TRUE(stats.ok()) << stats.status();
   EXPECT_TRUE(stats->pending_activity_tasks.empty());
-  EXPECT_EQ(backend_->CompleteActivityTask(*activity, activity_result).code(),
+  EXPECT_EQ(store_->CompleteActivityTask(*activity, activity_result).code(),
             absl::StatusCode::kAborted);
 
   // The lease holder is undisturbed; its next task has the result.
   ASSERT_TRUE(
-      backend_->CompleteWorkflowTask(*leased, Continue(*leased), nullptr).ok());
-  std::optional<core::WorkflowTask> next = Poll(*backend_, {}, kSomething);
+      store_->CompleteWorkflowTask(*leased, Continue(*leased), nullptr).ok());
+  std::optional<core::WorkflowTask> next = Poll(*store_, {}, kSomething);
   ASSERT_TRUE(next.has_value());
   EXPECT_EQ(next->history_length, 5);
   ASSERT_EQ(next->new_events.size(), 1u);
@@ -1408,109 +1523,109 @@ TEST_P(BackendContractTest, FusedStepRefusedWhileInstanceIsLeased) {
   EXPECT_EQ(next->new_events[0].activity_completed().result().data(), "42");
 }
 
-TEST_P(BackendContractTest, FusedStepRefusedWhenHistoryMovedOn) {
+TEST_P(StoreContractTest, FusedStepRefusedWhenHistoryMovedOn) {
   std::optional<core::ActivityTask> activity =
-      StartWithActivity(*backend_, "i1", /*eager=*/true);
+      StartWithActivity(*store_, "i1", /*eager=*/true);
   ASSERT_TRUE(activity.has_value());
   // Another task ran meanwhile (a signal): history is 5 events long now.
-  ASSERT_TRUE(backend_->DeliverWorkflowEvent("i1", Signal("s")).ok());
-  std::optional<core::WorkflowTask> other = Poll(*backend_, {}, kSomething);
+  ASSERT_TRUE(store_->DeliverWorkflowEvent("i1", Signal("s")).ok());
+  std::optional<core::WorkflowTask> other = Poll(*store_, {}, kSomething);
   ASSERT_TRUE(other.has_value());
-  ASSERT_TRUE(backend_->CompleteWorkflowTask(*other, Continue(*other)).ok());
+  ASSERT_TRUE(store_->CompleteWorkflowTask(*other, Continue(*other)).ok());
 
   const core::WorkflowTask cached = CachedTask(*activity, 3);
   const v1::HistoryEvent activity_result = ActivityCompleted(3, "42");
   core::WorkflowTaskCommitResult result = StaleResult(true);
-  ASSERT_TRUE(backend_
+  ASSERT_TRUE(store_
                   ->CompleteActivityWithWorkflowTask(
                       *activity, activity_result, cached,
                       FusedFinish(cached, activity_result, "stale"), &result)
                   .ok());
   EXPECT_FALSE(result.workflow_task_committed);
   EXPECT_TRUE(result.eager_activities.empty());
-  auto history = backend_->GetWorkflowHistory("i1", "e1");
+  auto history = store_->GetWorkflowHistory("i1", "e1");
   ASSERT_TRUE(history.ok()) << history.status();
   EXPECT_EQ(history->size(), 5u);
-  auto state = backend_->GetWorkflowInstanceState("i1");
+  auto state = store_->GetWorkflowInstanceState("i1");
   ASSERT_TRUE(state.ok()) << state.status();
   EXPECT_EQ(state->state(), v1::WORKFLOW_STATE_ACTIVE);
 
-  std::optional<core::WorkflowTask> next = Poll(*backend_, {}, kSomething);
+  std::optional<core::WorkflowTask> next = Poll(*store_, {}, kSomething);
   ASSERT_TRUE(next.has_value());
   EXPECT_EQ(next->history_length, 5);
   ASSERT_EQ(next->new_events.size(), 1u);
   EXPECT_EQ(next->new_events[0].activity_completed().scheduled_event_id(), 3);
 }
 
-TEST_P(BackendContractTest, FusedStepTakesOverAnExpiredWorkflowLease) {
+TEST_P(StoreContractTest, FusedStepTakesOverAnExpiredWorkflowLease) {
   std::optional<core::ActivityTask> activity =
-      StartWithActivity(*backend_, "i1", /*eager=*/false);
+      StartWithActivity(*store_, "i1", /*eager=*/false);
   ASSERT_TRUE(activity.has_value());
-  ASSERT_TRUE(backend_->DeliverWorkflowEvent("i1", Signal("s")).ok());
+  ASSERT_TRUE(store_->DeliverWorkflowEvent("i1", Signal("s")).ok());
   std::optional<core::WorkflowTask> expired =
-      Poll(*backend_, {}, kSomething, absl::Milliseconds(100));
+      Poll(*store_, {}, kSomething, absl::Milliseconds(100));
   ASSERT_TRUE(expired.has_value());
   absl::SleepFor(absl::Milliseconds(300));
 
   const core::WorkflowTask cached = CachedTask(*activity, 3);
   const v1::HistoryEvent activity_result = ActivityCompleted(3, "42");
   core::WorkflowTaskCommitResult result;
-  ASSERT_TRUE(backend_
+  ASSERT_TRUE(store_
                   ->CompleteActivityWithWorkflowTask(
                       *activity, activity_result, cached,
                       FusedCompletion(cached, activity_result), &result)
                   .ok());
   EXPECT_TRUE(result.workflow_task_committed);
   // The expired lease is lost; its signal waits for the next task.
-  EXPECT_EQ(backend_->CompleteWorkflowTask(*expired, Continue(*expired)).code(),
+  EXPECT_EQ(store_->CompleteWorkflowTask(*expired, Continue(*expired)).code(),
             absl::StatusCode::kAborted);
-  auto history = backend_->GetWorkflowHistory("i1", "e1");
+  auto history = store_->GetWorkflowHistory("i1", "e1");
   ASSERT_TRUE(history.ok()) << history.status();
   EXPECT_EQ(history->size(), 5u);
-  std::optional<core::WorkflowTask> next = Poll(*backend_, {}, kSomething);
+  std::optional<core::WorkflowTask> next = Poll(*store_, {}, kSomething);
   ASSERT_TRUE(next.has_value());
   EXPECT_EQ(next->history_length, 5);
   ASSERT_EQ(next->new_events.size(), 1u);
   EXPECT_EQ(next->new_events[0].signal_received().signal_name(), "s");
 }
 
-TEST_P(BackendContractTest, FusedStepWithLostActivityLeaseWritesNothing) {
+TEST_P(StoreContractTest, FusedStepWithLostActivityLeaseWritesNothing) {
   std::optional<core::ActivityTask> activity =
-      StartWithActivity(*backend_, "i1", /*eager=*/true);
+      StartWithActivity(*store_, "i1", /*eager=*/true);
   ASSERT_TRUE(activity.has_value());
   core::ActivityTask stale = *activity;
   stale.lease_token = "not-the-token";
   const core::WorkflowTask cached = CachedTask(*activity, 3);
   const v1::HistoryEvent activity_result = ActivityCompleted(3, "42");
   core::WorkflowTaskCommitResult result;
-  absl::Status status = backend_->CompleteActivityWithWorkflowTask(
+  absl::Status status = store_->CompleteActivityWithWorkflowTask(
       stale, activity_result, cached,
       FusedFinish(cached, activity_result, "done"), &result);
   EXPECT_EQ(status.code(), absl::StatusCode::kAborted) << status;
 
   // Neither the workflow task nor the activity result was written.
-  auto history = backend_->GetWorkflowHistory("i1", "e1");
+  auto history = store_->GetWorkflowHistory("i1", "e1");
   ASSERT_TRUE(history.ok()) << history.status();
   EXPECT_EQ(history->size(), 3u);
-  auto state = backend_->GetWorkflowInstanceState("i1");
+  auto state = store_->GetWorkflowInstanceState("i1");
   ASSERT_TRUE(state.ok()) << state.status();
   EXPECT_EQ(state->state(), v1::WORKFLOW_STATE_ACTIVE);
-  EXPECT_FALSE(Poll(*backend_).has_value());
-  auto stats = backend_->GetStats();
+  EXPECT_FALSE(Poll(*store_).has_value());
+  auto stats = store_->GetStats();
   ASSERT_TRUE(stats.ok()) << stats.status();
   EXPECT_EQ(CountIn(stats->pending_activity_tasks, core::kDefaultQueue), 1);
 
   // The real lease still completes the activity.
-  ASSERT_TRUE(backend_->CompleteActivityTask(*activity, activity_result).ok());
-  std::optional<core::WorkflowTask> next = Poll(*backend_, {}, kSomething);
+  ASSERT_TRUE(store_->CompleteActivityTask(*activity, activity_result).ok());
+  std::optional<core::WorkflowTask> next = Poll(*store_, {}, kSomething);
   ASSERT_TRUE(next.has_value());
   ASSERT_EQ(next->new_events.size(), 1u);
   EXPECT_EQ(next->new_events[0].activity_completed().scheduled_event_id(), 3);
 }
 
-TEST_P(BackendContractTest, FusedStepCanDispatchNextActivityEagerly) {
+TEST_P(StoreContractTest, FusedStepCanDispatchNextActivityEagerly) {
   std::optional<core::ActivityTask> activity =
-      StartWithActivity(*backend_, "i1", /*eager=*/true);
+      StartWithActivity(*store_, "i1", /*eager=*/true);
   ASSERT_TRUE(activity.has_value());
   const core::WorkflowTask cached = CachedTask(*activity, 3);
   const v1::HistoryEvent activity_result = ActivityCompleted(3, "42");
@@ -1520,7 +1635,7 @@ TEST_P(BackendContractTest, FusedStepCanDispatchNextActivityEagerly) {
   completion.eager_activities = 1;
   completion.eager_activity_lease = kLease;
   core::WorkflowTaskCommitResult result;
-  ASSERT_TRUE(backend_
+  ASSERT_TRUE(store_
                   ->CompleteActivityWithWorkflowTask(
                       *activity, activity_result, cached, completion, &result)
                   .ok());
@@ -1534,8 +1649,8 @@ TEST_P(BackendContractTest, FusedStepCanDispatchNextActivityEagerly) {
   EXPECT_FALSE(next.lease_token.empty());
   EXPECT_TRUE(MessageDifferencer::Equals(next.scheduled_event,
                                          completion.executed_events[2]));
-  EXPECT_FALSE(PollActivity(*backend_, {"aq"}).has_value());
-  auto stats = backend_->GetStats();
+  EXPECT_FALSE(PollActivity(*store_, {"aq"}).has_value());
+  auto stats = store_->GetStats();
   ASSERT_TRUE(stats.ok()) << stats.status();
   EXPECT_EQ(CountIn(stats->pending_activity_tasks, "aq"), 1);
   EXPECT_EQ(CountIn(stats->pending_activity_tasks, core::kDefaultQueue), 0);
@@ -1543,24 +1658,24 @@ TEST_P(BackendContractTest, FusedStepCanDispatchNextActivityEagerly) {
   // The chain goes on: the eager activity's own fused step finishes the run.
   const core::WorkflowTask cached_next = CachedTask(next, 6);
   const v1::HistoryEvent next_result = ActivityCompleted(6, "43");
-  ASSERT_TRUE(backend_
+  ASSERT_TRUE(store_
                   ->CompleteActivityWithWorkflowTask(
                       next, next_result, cached_next,
                       FusedFinish(cached_next, next_result, "done"), &result)
                   .ok());
   EXPECT_TRUE(result.workflow_task_committed);
   EXPECT_TRUE(result.eager_activities.empty());
-  auto history = backend_->GetWorkflowHistory("i1", "e1");
+  auto history = store_->GetWorkflowHistory("i1", "e1");
   ASSERT_TRUE(history.ok()) << history.status();
   EXPECT_EQ(history->size(), 9u);
-  auto state = backend_->GetWorkflowInstanceState("i1");
+  auto state = store_->GetWorkflowInstanceState("i1");
   ASSERT_TRUE(state.ok()) << state.status();
   EXPECT_EQ(state->state(), v1::WORKFLOW_STATE_FINISHED);
 }
 
-TEST_P(BackendContractTest, FusedStepWithMisnumberedEventsWritesNothing) {
+TEST_P(StoreContractTest, FusedStepWithMisnumberedEventsWritesNothing) {
   std::optional<core::ActivityTask> activity =
-      StartWithActivity(*backend_, "i1", /*eager=*/false);
+      StartWithActivity(*store_, "i1", /*eager=*/false);
   ASSERT_TRUE(activity.has_value());
   const core::WorkflowTask cached = CachedTask(*activity, 3);
   const v1::HistoryEvent activity_result = ActivityCompleted(3, "42");
@@ -1568,22 +1683,22 @@ TEST_P(BackendContractTest, FusedStepWithMisnumberedEventsWritesNothing) {
       FusedFinish(cached, activity_result, "done");
   completion.executed_events[1].set_id(7);  // The first one (4) is right.
   core::WorkflowTaskCommitResult result;
-  absl::Status status = backend_->CompleteActivityWithWorkflowTask(
+  absl::Status status = store_->CompleteActivityWithWorkflowTask(
       *activity, activity_result, cached, completion, &result);
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
 
   // Nothing was written: not even the first event, the activity is still
   // there and its result is not in the inbox.
-  auto history = backend_->GetWorkflowHistory("i1", "e1");
+  auto history = store_->GetWorkflowHistory("i1", "e1");
   ASSERT_TRUE(history.ok()) << history.status();
   EXPECT_EQ(history->size(), 3u);
-  auto stats = backend_->GetStats();
+  auto stats = store_->GetStats();
   ASSERT_TRUE(stats.ok()) << stats.status();
   EXPECT_EQ(CountIn(stats->pending_activity_tasks, core::kDefaultQueue), 1);
   EXPECT_EQ(stats->active_instances, 1);
-  EXPECT_FALSE(Poll(*backend_).has_value());
+  EXPECT_FALSE(Poll(*store_).has_value());
   // A correct fused step still works with the same lease.
-  ASSERT_TRUE(backend_
+  ASSERT_TRUE(store_
                   ->CompleteActivityWithWorkflowTask(
                       *activity, activity_result, cached,
                       FusedFinish(cached, activity_result, "done"), &result)
@@ -1591,43 +1706,120 @@ TEST_P(BackendContractTest, FusedStepWithMisnumberedEventsWritesNothing) {
   EXPECT_TRUE(result.workflow_task_committed);
 }
 
+// A commit that fails leaves the caller's WorkflowTaskCommitResult at its
+// defaults, whatever it held before: it claims no committed task and no
+// eager activities.
+TEST_P(StoreContractTest, FailedCommitsLeaveTheResultEmpty) {
+  Create(*store_, "i1");
+  std::optional<core::WorkflowTask> task = Poll(*store_, {}, kSomething);
+  ASSERT_TRUE(task.has_value());
+  core::WorkflowTask stale = *task;
+  stale.lease_token = "not-the-token";
+  core::WorkflowTaskCommitResult result = StaleResult(/*committed=*/true);
+  EXPECT_EQ(
+      store_->CompleteWorkflowTask(stale, Continue(*task), &result).code(),
+      absl::StatusCode::kAborted);
+  EXPECT_FALSE(result.workflow_task_committed);
+  EXPECT_TRUE(result.eager_activities.empty());
+
+  std::optional<core::ActivityTask> activity =
+      StartWithActivity(*store_, "i2", /*eager=*/true);
+  ASSERT_TRUE(activity.has_value());
+  core::ActivityTask lost = *activity;
+  lost.lease_token = "not-the-token";
+  const core::WorkflowTask cached = CachedTask(*activity, 3);
+  const v1::HistoryEvent activity_result = ActivityCompleted(3, "42");
+  result = StaleResult(/*committed=*/true);
+  EXPECT_EQ(store_
+                ->CompleteActivityWithWorkflowTask(
+                    lost, activity_result, cached,
+                    FusedCompletion(cached, activity_result), &result)
+                .code(),
+            absl::StatusCode::kAborted);
+  EXPECT_FALSE(result.workflow_task_committed);
+  EXPECT_TRUE(result.eager_activities.empty());
+}
+
+// The fused step refuses, writing nothing: no result to report into, an
+// activity of another execution than the task's, a completion without a
+// state.
+TEST_P(StoreContractTest, FusedStepRejectsBadArguments) {
+  std::optional<core::ActivityTask> activity =
+      StartWithActivity(*store_, "i1", /*eager=*/true);
+  ASSERT_TRUE(activity.has_value());
+  const core::WorkflowTask cached = CachedTask(*activity, 3);
+  const v1::HistoryEvent activity_result = ActivityCompleted(3, "42");
+  // No result to report into.
+  EXPECT_EQ(store_
+                ->CompleteActivityWithWorkflowTask(
+                    *activity, activity_result, cached,
+                    FusedCompletion(cached, activity_result), nullptr)
+                .code(),
+            absl::StatusCode::kInvalidArgument);
+  // The activity belongs to another execution than the task.
+  core::WorkflowTask other = cached;
+  other.execution_id = "e2";
+  core::WorkflowTaskCommitResult result;
+  absl::Status status = store_->CompleteActivityWithWorkflowTask(
+      *activity, activity_result, other,
+      FusedCompletion(other, activity_result), &result);
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
+  EXPECT_THAT(status.message(), HasSubstr("e2"));
+  // A completion without a state.
+  core::WorkflowTaskCompletion no_state =
+      FusedCompletion(cached, activity_result);
+  no_state.state = v1::WORKFLOW_STATE_UNSPECIFIED;
+  EXPECT_EQ(store_
+                ->CompleteActivityWithWorkflowTask(*activity, activity_result,
+                                                   cached, no_state, &result)
+                .code(),
+            absl::StatusCode::kInvalidArgument);
+  // None of them wrote anything: the lease still works.
+  ASSERT_TRUE(store_
+                  ->CompleteActivityWithWorkflowTask(
+                      *activity, activity_result, cached,
+                      FusedCompletion(cached, activity_result), &result)
+                  .ok());
+  EXPECT_TRUE(result.workflow_task_committed);
+}
+
 // --- Reading
 // ------------------------------------------------------------------
 
-TEST_P(BackendContractTest, UnknownInstanceIsNotFound) {
-  auto state = backend_->GetWorkflowInstanceState("nope");
+TEST_P(StoreContractTest, UnknownInstanceIsNotFound) {
+  auto state = store_->GetWorkflowInstanceState("nope");
   EXPECT_EQ(state.status().code(), absl::StatusCode::kNotFound);
   EXPECT_THAT(state.status().message(), HasSubstr("nope"));
-  EXPECT_EQ(backend_->GetWorkflowHistory("nope", "e1").status().code(),
+  EXPECT_EQ(store_->GetWorkflowHistory("nope", "e1").status().code(),
             absl::StatusCode::kNotFound);
-  Create(*backend_, "i1");
-  EXPECT_EQ(backend_->GetWorkflowHistory("i1", "other").status().code(),
+  Create(*store_, "i1");
+  EXPECT_EQ(store_->GetWorkflowHistory("i1", "other").status().code(),
             absl::StatusCode::kNotFound);
-  auto empty = backend_->GetWorkflowHistory("i1", "e1");
+  auto empty = store_->GetWorkflowHistory("i1", "e1");
   ASSERT_TRUE(empty.ok()) << empty.status();
   EXPECT_TRUE(empty->empty());
-  auto wait = backend_->WaitForWorkflowInstanceFinished(
+  auto wait = store_->WaitForWorkflowInstanceFinished(
       "nope", absl::Now() + absl::Seconds(1));
   EXPECT_EQ(wait.status().code(), absl::StatusCode::kNotFound);
 }
 
-TEST_P(BackendContractTest, WaitForFinishedTimesOut) {
-  Create(*backend_, "i1");
-  auto state = backend_->WaitForWorkflowInstanceFinished(
+TEST_P(StoreContractTest, WaitForFinishedTimesOut) {
+  Create(*store_, "i1");
+  auto state = store_->WaitForWorkflowInstanceFinished(
       "i1", absl::Now() + absl::Milliseconds(200));
   EXPECT_EQ(state.status().code(), absl::StatusCode::kDeadlineExceeded);
   EXPECT_THAT(state.status().message(), HasSubstr("i1"));
 }
 
-TEST_P(BackendContractTest, WaitForFinishedReturnsResult) {
-  Create(*backend_, "i1");
-  std::optional<core::WorkflowTask> task = Poll(*backend_, {}, kSomething);
+TEST_P(StoreContractTest, WaitForFinishedReturnsResult) {
+  Create(*store_, "i1");
+  std::optional<core::WorkflowTask> task = Poll(*store_, {}, kSomething);
   ASSERT_TRUE(task.has_value());
   std::thread finisher([&] {
     EXPECT_TRUE(
-        backend_->CompleteWorkflowTask(*task, Finish(*task, "done")).ok());
+        store_->CompleteWorkflowTask(*task, Finish(*task, "done")).ok());
   });
-  auto state = backend_->WaitForWorkflowInstanceFinished(
+  auto state = store_->WaitForWorkflowInstanceFinished(
       "i1", absl::Now() + absl::Seconds(20));
   finisher.join();
   ASSERT_TRUE(state.ok()) << state.status();
@@ -1638,106 +1830,149 @@ TEST_P(BackendContractTest, WaitForFinishedReturnsResult) {
 
 // --- Removal ----------------------------------------------------------------
 
-TEST_P(BackendContractTest, RemovingActiveInstanceFailsNotFinished) {
-  Create(*backend_, "i1");
-  absl::Status status = backend_->RemoveWorkflowInstance("i1");
+TEST_P(StoreContractTest, RemovingActiveInstanceFailsNotFinished) {
+  Create(*store_, "i1");
+  absl::Status status = store_->RemoveWorkflowInstance("i1");
   EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition) << status;
   EXPECT_THAT(status.message(), HasSubstr("not finished"));
   EXPECT_THAT(status.message(), HasSubstr("i1"));
   // Nothing was removed: the instance still runs.
-  EXPECT_TRUE(backend_->GetWorkflowInstanceState("i1").ok());
-  EXPECT_TRUE(Poll(*backend_, {}, kSomething).has_value());
+  EXPECT_TRUE(store_->GetWorkflowInstanceState("i1").ok());
+  EXPECT_TRUE(Poll(*store_, {}, kSomething).has_value());
 }
 
-TEST_P(BackendContractTest, RemovingUnknownInstanceIsNotFound) {
-  absl::Status status = backend_->RemoveWorkflowInstance("nope");
+TEST_P(StoreContractTest, RemovingUnknownInstanceIsNotFound) {
+  absl::Status status = store_->RemoveWorkflowInstance("nope");
   EXPECT_EQ(status.code(), absl::StatusCode::kNotFound) << status;
   EXPECT_THAT(status.message(), HasSubstr("nope"));
 }
 
-TEST_P(BackendContractTest, RemovingFinishedInstanceDeletesAllExecutions) {
-  CreateAndFinish(*backend_, "i1");
+TEST_P(StoreContractTest, RemovingFinishedInstanceDeletesAllExecutions) {
+  CreateAndFinish(*store_, "i1");
   // A second execution, also finished.
   ASSERT_TRUE(
-      backend_->CreateWorkflowInstance(Instance("i1", "e2"), Started("wf"))
-          .ok());
-  std::optional<core::WorkflowTask> task = Poll(*backend_, {}, kSomething);
+      store_->CreateWorkflowInstance(Instance("i1", "e2"), Started("wf")).ok());
+  std::optional<core::WorkflowTask> task = Poll(*store_, {}, kSomething);
   ASSERT_TRUE(task.has_value());
-  ASSERT_TRUE(
-      backend_->CompleteWorkflowTask(*task, Finish(*task, "again")).ok());
-  CreateAndFinish(*backend_, "other");
+  ASSERT_TRUE(store_->CompleteWorkflowTask(*task, Finish(*task, "again")).ok());
+  CreateAndFinish(*store_, "other");
 
-  ASSERT_TRUE(backend_->RemoveWorkflowInstance("i1").ok());
-  EXPECT_EQ(backend_->GetWorkflowInstanceState("i1").status().code(),
+  ASSERT_TRUE(store_->RemoveWorkflowInstance("i1").ok());
+  EXPECT_EQ(store_->GetWorkflowInstanceState("i1").status().code(),
             absl::StatusCode::kNotFound);
-  EXPECT_EQ(backend_->GetWorkflowHistory("i1", "e1").status().code(),
+  EXPECT_EQ(store_->GetWorkflowHistory("i1", "e1").status().code(),
             absl::StatusCode::kNotFound);
-  EXPECT_EQ(backend_->GetWorkflowHistory("i1", "e2").status().code(),
+  EXPECT_EQ(store_->GetWorkflowHistory("i1", "e2").status().code(),
             absl::StatusCode::kNotFound);
-  EXPECT_EQ(backend_->RemoveWorkflowInstance("i1").code(),
+  EXPECT_EQ(store_->RemoveWorkflowInstance("i1").code(),
             absl::StatusCode::kNotFound);
   // Other instances are untouched, and the id can be used again.
-  EXPECT_TRUE(backend_->GetWorkflowInstanceState("other").ok());
-  Create(*backend_, "i1", "e3");
-  std::optional<core::WorkflowTask> fresh = Poll(*backend_, {}, kSomething);
+  EXPECT_TRUE(store_->GetWorkflowInstanceState("other").ok());
+  Create(*store_, "i1", "e3");
+  std::optional<core::WorkflowTask> fresh = Poll(*store_, {}, kSomething);
   ASSERT_TRUE(fresh.has_value());
   EXPECT_EQ(fresh->execution_id, "e3");
   EXPECT_EQ(fresh->history_length, 0);
 }
 
-TEST_P(BackendContractTest, RemovingFinishedInstancesOlderThanATime) {
-  CreateAndFinish(*backend_, "old1");
-  CreateAndFinish(*backend_, "old2");
+TEST_P(StoreContractTest, RemovingFinishedInstancesOlderThanATime) {
+  CreateAndFinish(*store_, "old1");
+  CreateAndFinish(*store_, "old2");
   absl::Time cutoff = absl::Now();
   WaitUntilAfter(cutoff);
-  CreateAndFinish(*backend_, "new");
-  Create(*backend_, "active");
+  CreateAndFinish(*store_, "new");
+  Create(*store_, "active");
 
-  auto removed = backend_->RemoveWorkflowInstances(cutoff);
+  auto removed = store_->RemoveWorkflowInstances(cutoff);
   ASSERT_TRUE(removed.ok()) << removed.status();
   EXPECT_EQ(*removed, 2);
-  EXPECT_EQ(backend_->GetWorkflowInstanceState("old1").status().code(),
+  EXPECT_EQ(store_->GetWorkflowInstanceState("old1").status().code(),
             absl::StatusCode::kNotFound);
-  EXPECT_EQ(backend_->GetWorkflowInstanceState("old2").status().code(),
+  EXPECT_EQ(store_->GetWorkflowInstanceState("old2").status().code(),
             absl::StatusCode::kNotFound);
-  EXPECT_EQ(backend_->GetWorkflowHistory("old1", "e1").status().code(),
+  EXPECT_EQ(store_->GetWorkflowHistory("old1", "e1").status().code(),
             absl::StatusCode::kNotFound);
-  auto kept = backend_->GetWorkflowInstanceState("new");
+  auto kept = store_->GetWorkflowInstanceState("new");
   ASSERT_TRUE(kept.ok()) << kept.status();
   EXPECT_EQ(kept->state(), v1::WORKFLOW_STATE_FINISHED);
-  auto history = backend_->GetWorkflowHistory("new", "e1");
+  auto history = store_->GetWorkflowHistory("new", "e1");
   ASSERT_TRUE(history.ok()) << history.status();
   EXPECT_EQ(history->size(), 3u);
-  EXPECT_TRUE(backend_->GetWorkflowInstanceState("active").ok());
+  EXPECT_TRUE(store_->GetWorkflowInstanceState("active").ok());
 
   // Nothing older is left; a later cutoff takes the rest but never the
   // active instance.
-  auto none = backend_->RemoveWorkflowInstances(cutoff);
+  auto none = store_->RemoveWorkflowInstances(cutoff);
   ASSERT_TRUE(none.ok()) << none.status();
   EXPECT_EQ(*none, 0);
   WaitUntilAfter(absl::Now());
-  auto rest = backend_->RemoveWorkflowInstances(absl::Now());
+  auto rest = store_->RemoveWorkflowInstances(absl::Now());
   ASSERT_TRUE(rest.ok()) << rest.status();
   EXPECT_EQ(*rest, 1);
-  auto active = backend_->GetWorkflowInstanceState("active");
+  auto active = store_->GetWorkflowInstanceState("active");
   ASSERT_TRUE(active.ok()) << active.status();
   EXPECT_EQ(active->state(), v1::WORKFLOW_STATE_ACTIVE);
+}
+
+TEST_P(StoreContractTest, RemovalDeletesPendingActivities) {
+  Create(*store_, "i1");
+  std::optional<core::WorkflowTask> task = Poll(*store_, {}, kSomething);
+  ASSERT_TRUE(task.has_value());
+  core::WorkflowTaskCompletion completion = Continue(*task);
+  ScheduleActivity(completion, *task, "act", "aq");
+  completion.state = v1::WORKFLOW_STATE_FINISHED;
+  ASSERT_TRUE(store_->CompleteWorkflowTask(*task, completion).ok());
+  auto stats = store_->GetStats();
+  ASSERT_TRUE(stats.ok()) << stats.status();
+  EXPECT_EQ(CountIn(stats->pending_activity_tasks, "aq"), 1);
+
+  ASSERT_TRUE(store_->RemoveWorkflowInstance("i1").ok());
+  stats = store_->GetStats();
+  ASSERT_TRUE(stats.ok()) << stats.status();
+  EXPECT_EQ(Total(stats->pending_activity_tasks), 0);
+  auto activity = store_->GetActivityTask({"aq"}, kLease, absl::Now(), nullptr);
+  ASSERT_TRUE(activity.ok()) << activity.status();
+  EXPECT_FALSE(activity->has_value());
+}
+
+// An activity that is running when its instance is removed loses its lease:
+// its result has nowhere to go.
+TEST_P(StoreContractTest, RemovalTakesTheLeaseOfARunningActivity) {
+  Create(*store_, "i1");
+  std::optional<core::WorkflowTask> task = Poll(*store_, {}, kSomething);
+  ASSERT_TRUE(task.has_value());
+  core::WorkflowTaskCompletion completion = Continue(*task);
+  ScheduleActivity(completion, *task, "act", "aq");
+  completion.state = v1::WORKFLOW_STATE_FINISHED;
+  ASSERT_TRUE(store_->CompleteWorkflowTask(*task, completion).ok());
+  std::optional<core::ActivityTask> running =
+      PollActivity(*store_, {"aq"}, kSomething);
+  ASSERT_TRUE(running.has_value());
+
+  ASSERT_TRUE(store_->RemoveWorkflowInstance("i1").ok());
+  EXPECT_EQ(store_->ExtendActivityTaskLease(*running, kLease).code(),
+            absl::StatusCode::kAborted);
+  EXPECT_EQ(store_->CompleteActivityTask(*running, ActivityCompleted(3, "late"))
+                .code(),
+            absl::StatusCode::kAborted);
+  EXPECT_EQ(store_->GetWorkflowInstanceState("i1").status().code(),
+            absl::StatusCode::kNotFound);
 }
 
 // --- Listing
 // ------------------------------------------------------------------
 
-TEST_P(BackendContractTest, ListsInstancesNewestFirstWithCursor) {
+TEST_P(StoreContractTest, ListsInstancesNewestFirstWithCursor) {
   constexpr int kInstances = 50;
   constexpr int kPageSize = 10;
   for (int i = 0; i < kInstances; ++i) {
-    Create(*backend_, absl::StrCat("i", i), "e1", absl::StrCat("q", i % 3));
+    Create(*store_, absl::StrCat("i", i), "e1", absl::StrCat("q", i % 3));
   }
   std::vector<v1::WorkflowInstanceState> listed;
   std::string cursor;
   for (int page_number = 0; page_number < kInstances / kPageSize;
        ++page_number) {
-    auto page = backend_->ListWorkflowInstances(cursor, kPageSize);
+    auto page = store_->ListWorkflowInstances(cursor, kPageSize);
     ASSERT_TRUE(page.ok()) << page.status();
     ASSERT_EQ(page->instances.size(), static_cast<size_t>(kPageSize))
         << "page " << page_number;
@@ -1750,7 +1985,7 @@ TEST_P(BackendContractTest, ListsInstancesNewestFirstWithCursor) {
   // After the fifth page: either its cursor already said "the end", or the
   // page it leads to is empty and says so.
   if (!cursor.empty()) {
-    auto last = backend_->ListWorkflowInstances(cursor, kPageSize);
+    auto last = store_->ListWorkflowInstances(cursor, kPageSize);
     ASSERT_TRUE(last.ok()) << last.status();
     EXPECT_TRUE(last->instances.empty());
     EXPECT_TRUE(last->next_cursor.empty());
@@ -1758,7 +1993,7 @@ TEST_P(BackendContractTest, ListsInstancesNewestFirstWithCursor) {
 
   // Every instance exactly once, newest first. Instances created within the
   // same microsecond may come in either order (the tiebreak is the
-  // backend's), so creation order is only checked where the times differ.
+  // store's), so creation order is only checked where the times differ.
   auto number = [](const v1::WorkflowInstanceState& state) {
     return std::stoi(state.instance_id().substr(1));
   };
@@ -1784,12 +2019,11 @@ TEST_P(BackendContractTest, ListsInstancesNewestFirstWithCursor) {
   }
 }
 
-TEST_P(BackendContractTest, ListingShowsLatestExecutionOnly) {
-  CreateAndFinish(*backend_, "i1");
+TEST_P(StoreContractTest, ListingShowsLatestExecutionOnly) {
+  CreateAndFinish(*store_, "i1");
   ASSERT_TRUE(
-      backend_->CreateWorkflowInstance(Instance("i1", "e2"), Started("wf"))
-          .ok());
-  auto page = backend_->ListWorkflowInstances("", 10);
+      store_->CreateWorkflowInstance(Instance("i1", "e2"), Started("wf")).ok());
+  auto page = store_->ListWorkflowInstances("", 10);
   ASSERT_TRUE(page.ok()) << page.status();
   ASSERT_EQ(page->instances.size(), 1u);
   EXPECT_EQ(page->instances[0].execution_id(), "e2");
@@ -1797,9 +2031,9 @@ TEST_P(BackendContractTest, ListingShowsLatestExecutionOnly) {
   EXPECT_TRUE(page->next_cursor.empty());
 }
 
-TEST_P(BackendContractTest, ListingShowsFinishedState) {
-  CreateAndFinish(*backend_, "i1");
-  auto page = backend_->ListWorkflowInstances("", 10);
+TEST_P(StoreContractTest, ListingShowsFinishedState) {
+  CreateAndFinish(*store_, "i1");
+  auto page = store_->ListWorkflowInstances("", 10);
   ASSERT_TRUE(page.ok()) << page.status();
   ASSERT_EQ(page->instances.size(), 1u);
   const v1::WorkflowInstanceState& state = page->instances[0];
@@ -1809,46 +2043,69 @@ TEST_P(BackendContractTest, ListingShowsFinishedState) {
   EXPECT_EQ(state.result().result().data(), "done");
 }
 
-TEST_P(BackendContractTest, ListingRejectsBadArguments) {
-  Create(*backend_, "i1");
-  EXPECT_EQ(backend_->ListWorkflowInstances("not a cursor", 10).status().code(),
+TEST_P(StoreContractTest, ListingRejectsBadArguments) {
+  Create(*store_, "i1");
+  EXPECT_EQ(store_->ListWorkflowInstances("not a cursor", 10).status().code(),
             absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(backend_->ListWorkflowInstances("", 0).status().code(),
+  EXPECT_EQ(store_->ListWorkflowInstances("", 0).status().code(),
             absl::StatusCode::kInvalidArgument);
-  auto empty = backend_->ListWorkflowInstances("", 10);
+  auto empty = store_->ListWorkflowInstances("", 10);
   ASSERT_TRUE(empty.ok()) << empty.status();
   EXPECT_EQ(empty->instances.size(), 1u);
 }
 
+// A cursor is the store's own encoding; a string it never handed out is
+// refused as malformed rather than read as some position. A full page
+// carries a cursor even when nothing follows (admin_store.h).
+TEST_P(StoreContractTest, MalformedListCursorsAreInvalid) {
+  Create(*store_, "i1");
+  for (const char* cursor : {"x", "not a cursor"}) {
+    absl::StatusOr<core::WorkflowInstancePage> page =
+        store_->ListWorkflowInstances(cursor, 10);
+    EXPECT_EQ(page.status().code(), absl::StatusCode::kInvalidArgument)
+        << cursor;
+    EXPECT_THAT(page.status().message(), HasSubstr("malformed cursor"));
+  }
+  // A full page carries a cursor even when nothing follows.
+  auto page = store_->ListWorkflowInstances("", 1);
+  ASSERT_TRUE(page.ok()) << page.status();
+  ASSERT_EQ(page->instances.size(), 1u);
+  ASSERT_FALSE(page->next_cursor.empty());
+  auto next = store_->ListWorkflowInstances(page->next_cursor, 1);
+  ASSERT_TRUE(next.ok()) << next.status();
+  EXPECT_TRUE(next->instances.empty());
+  EXPECT_TRUE(next->next_cursor.empty());
+}
+
 // --- Stats ------------------------------------------------------------------
 
-TEST_P(BackendContractTest, StatsCountActiveInstancesAndPendingTasks) {
-  auto stats = backend_->GetStats();
+TEST_P(StoreContractTest, StatsCountActiveInstancesAndPendingTasks) {
+  auto stats = store_->GetStats();
   ASSERT_TRUE(stats.ok()) << stats.status();
   EXPECT_EQ(stats->active_instances, 0);
   EXPECT_EQ(CountIn(stats->pending_workflow_tasks, "q1"), 0);
   EXPECT_EQ(CountIn(stats->pending_activity_tasks, "aq"), 0);
 
-  Create(*backend_, "a", "e1", "q1");
-  Create(*backend_, "b", "e1", "q1");
-  Create(*backend_, "c", "e1", "q2");
-  stats = backend_->GetStats();
+  Create(*store_, "a", "e1", "q1");
+  Create(*store_, "b", "e1", "q1");
+  Create(*store_, "c", "e1", "q2");
+  stats = store_->GetStats();
   ASSERT_TRUE(stats.ok()) << stats.status();
   EXPECT_EQ(stats->active_instances, 3);
   EXPECT_EQ(CountIn(stats->pending_workflow_tasks, "q1"), 2);
   EXPECT_EQ(CountIn(stats->pending_workflow_tasks, "q2"), 1);
 
   // A leased workflow task still counts until it is completed.
-  std::optional<core::WorkflowTask> task = Poll(*backend_, {"q1"}, kSomething);
+  std::optional<core::WorkflowTask> task = Poll(*store_, {"q1"}, kSomething);
   ASSERT_TRUE(task.has_value());
-  stats = backend_->GetStats();
+  stats = store_->GetStats();
   ASSERT_TRUE(stats.ok()) << stats.status();
   EXPECT_EQ(CountIn(stats->pending_workflow_tasks, "q1"), 2);
   core::WorkflowTaskCompletion completion = Continue(*task);
   ScheduleActivity(completion, *task, "act1", "aq");
   ScheduleActivity(completion, *task, "act2", "aq");
-  ASSERT_TRUE(backend_->CompleteWorkflowTask(*task, completion).ok());
-  stats = backend_->GetStats();
+  ASSERT_TRUE(store_->CompleteWorkflowTask(*task, completion).ok());
+  stats = store_->GetStats();
   ASSERT_TRUE(stats.ok()) << stats.status();
   EXPECT_EQ(stats->active_instances, 3);
   EXPECT_EQ(CountIn(stats->pending_workflow_tasks, "q1"), 1);
@@ -1856,28 +2113,27 @@ TEST_P(BackendContractTest, StatsCountActiveInstancesAndPendingTasks) {
 
   // A leased activity still counts until it is completed.
   std::optional<core::ActivityTask> activity =
-      PollActivity(*backend_, {"aq"}, kSomething);
+      PollActivity(*store_, {"aq"}, kSomething);
   ASSERT_TRUE(activity.has_value());
-  stats = backend_->GetStats();
+  stats = store_->GetStats();
   ASSERT_TRUE(stats.ok()) << stats.status();
   EXPECT_EQ(CountIn(stats->pending_activity_tasks, "aq"), 2);
   v1::HistoryEvent result;
   result.mutable_activity_completed()->set_scheduled_event_id(
       activity->scheduled_event.id());
-  ASSERT_TRUE(backend_->CompleteActivityTask(*activity, result).ok());
-  stats = backend_->GetStats();
+  ASSERT_TRUE(store_->CompleteActivityTask(*activity, result).ok());
+  stats = store_->GetStats();
   ASSERT_TRUE(stats.ok()) << stats.status();
   EXPECT_EQ(CountIn(stats->pending_activity_tasks, "aq"), 1);
   // The result made the owning instance's workflow task pending again.
   EXPECT_EQ(CountIn(stats->pending_workflow_tasks, "q1"), 2);
 
   // A finished instance is no longer active.
-  std::optional<core::WorkflowTask> c_task =
-      Poll(*backend_, {"q2"}, kSomething);
+  std::optional<core::WorkflowTask> c_task = Poll(*store_, {"q2"}, kSomething);
   ASSERT_TRUE(c_task.has_value());
   ASSERT_TRUE(
-      backend_->CompleteWorkflowTask(*c_task, Finish(*c_task, "done")).ok());
-  stats = backend_->GetStats();
+      store_->CompleteWorkflowTask(*c_task, Finish(*c_task, "done")).ok());
+  stats = store_->GetStats();
   ASSERT_TRUE(stats.ok()) << stats.status();
   EXPECT_EQ(stats->active_instances, 2);
   EXPECT_EQ(CountIn(stats->pending_workflow_tasks, "q2"), 0);
@@ -1885,9 +2141,9 @@ TEST_P(BackendContractTest, StatsCountActiveInstancesAndPendingTasks) {
 
 // --- Task identity: workflow name and parent --------------------------------
 
-TEST_P(BackendContractTest, TaskCarriesWorkflowNameAndParent) {
-  Create(*backend_, "parent");
-  std::optional<core::WorkflowTask> task = Poll(*backend_, {}, kSomething);
+TEST_P(StoreContractTest, TaskCarriesWorkflowNameAndParent) {
+  Create(*store_, "parent");
+  std::optional<core::WorkflowTask> task = Poll(*store_, {}, kSomething);
   ASSERT_TRUE(task.has_value());
   EXPECT_EQ(task->workflow_name, "wf");
   EXPECT_TRUE(task->parent.instance_id().empty()) << "a root has no parent";
@@ -1900,9 +2156,8 @@ TEST_P(BackendContractTest, TaskCarriesWorkflowNameAndParent) {
   parent->set_instance_id("parent");
   parent->set_execution_id("e1");
   parent->set_scheduled_event_id(7);
-  ASSERT_TRUE(backend_->CompleteWorkflowTask(*task, completion).ok());
-  std::optional<core::WorkflowTask> child_task =
-      Poll(*backend_, {}, kSomething);
+  ASSERT_TRUE(store_->CompleteWorkflowTask(*task, completion).ok());
+  std::optional<core::WorkflowTask> child_task = Poll(*store_, {}, kSomething);
   ASSERT_TRUE(child_task.has_value());
   EXPECT_EQ(child_task->instance_id, "child");
   EXPECT_EQ(child_task->workflow_name, "childwf");
@@ -1911,9 +2166,9 @@ TEST_P(BackendContractTest, TaskCarriesWorkflowNameAndParent) {
   // The parent is the store's, not the history's: it comes with every
   // task, also once the started event has been consumed.
   ASSERT_TRUE(
-      backend_->CompleteWorkflowTask(*child_task, Continue(*child_task)).ok());
-  ASSERT_TRUE(backend_->DeliverWorkflowEvent("child", Signal("s")).ok());
-  child_task = Poll(*backend_, {}, kSomething);
+      store_->CompleteWorkflowTask(*child_task, Continue(*child_task)).ok());
+  ASSERT_TRUE(store_->DeliverWorkflowEvent("child", Signal("s")).ok());
+  child_task = Poll(*store_, {}, kSomething);
   ASSERT_TRUE(child_task.has_value());
   EXPECT_TRUE(MessageDifferencer::Equals(child_task->parent, *parent))
       << child_task->parent.ShortDebugString();
@@ -1934,62 +2189,60 @@ core::TaskNameFilter Runs(
   return filter;
 }
 
-std::optional<core::WorkflowTask> PollNamed(core::Store& backend,
+std::optional<core::WorkflowTask> PollNamed(core::Store& store,
                                             const core::TaskNameFilter& names,
                                             absl::Duration timeout) {
-  auto task = backend.GetWorkflowTask({"q"}, names, kLease,
-                                      absl::Now() + timeout, nullptr);
+  auto task = store.GetWorkflowTask({"q"}, names, kLease, absl::Now() + timeout,
+                                    nullptr);
   EXPECT_TRUE(task.ok()) << task.status();
   return task.ok() ? *task : std::nullopt;
 }
 
-TEST_P(BackendContractTest, WorkflowPollsTakeOnlyMatchingNames) {
+TEST_P(StoreContractTest, WorkflowPollsTakeOnlyMatchingNames) {
   ASSERT_TRUE(
-      backend_->CreateWorkflowInstance(Instance("a", "e1"), Started("A", "q"))
+      store_->CreateWorkflowInstance(Instance("a", "e1"), Started("A", "q"))
           .ok());
   ASSERT_TRUE(
-      backend_->CreateWorkflowInstance(Instance("b", "e1"), Started("B", "q"))
+      store_->CreateWorkflowInstance(Instance("b", "e1"), Started("B", "q"))
           .ok());
   ASSERT_TRUE(
-      backend_->CreateWorkflowInstance(Instance("c", "e1"), Started("C", "q"))
+      store_->CreateWorkflowInstance(Instance("c", "e1"), Started("C", "q"))
           .ok());
   const std::map<std::string, core::TaskNameFilter::Claims> others = {
       {"q", {.all = false, .names = {"B", "C"}}}};
   // Runs A, others run B and C: only A.
   std::optional<core::WorkflowTask> task =
-      PollNamed(*backend_, Runs({"A"}, others), kSomething);
+      PollNamed(*store_, Runs({"A"}, others), kSomething);
   ASSERT_TRUE(task.has_value());
   EXPECT_EQ(task->instance_id, "a");
-  EXPECT_FALSE(PollNamed(*backend_, Runs({"A"}, others), kNothing).has_value());
+  EXPECT_FALSE(PollNamed(*store_, Runs({"A"}, others), kNothing).has_value());
   // A name nobody else claims matches the second clause.
-  EXPECT_EQ(
-      PollNamed(*backend_, Runs({}, {{"q", {.names = {"B"}}}}), kSomething)
-          ->instance_id,
-      "c");
+  EXPECT_EQ(PollNamed(*store_, Runs({}, {{"q", {.names = {"B"}}}}), kSomething)
+                ->instance_id,
+            "c");
   // Claims of other queues do not matter for this one.
-  EXPECT_FALSE(PollNamed(*backend_, Runs({}, {{"q", {.all = true}}}), kNothing)
+  EXPECT_FALSE(PollNamed(*store_, Runs({}, {{"q", {.all = true}}}), kNothing)
                    .has_value())
       << "a live worker of q that runs any name claims them all";
-  EXPECT_EQ(
-      PollNamed(*backend_, Runs({}, {{"other", {.all = true}}}), kSomething)
-          ->instance_id,
-      "b");
+  EXPECT_EQ(PollNamed(*store_, Runs({}, {{"other", {.all = true}}}), kSomething)
+                ->instance_id,
+            "b");
 }
 
-TEST_P(BackendContractTest, ActivityPollsTakeOnlyMatchingNames) {
-  Create(*backend_, "i1");
-  std::optional<core::WorkflowTask> task = Poll(*backend_, {}, kSomething);
+TEST_P(StoreContractTest, ActivityPollsTakeOnlyMatchingNames) {
+  Create(*store_, "i1");
+  std::optional<core::WorkflowTask> task = Poll(*store_, {}, kSomething);
   ASSERT_TRUE(task.has_value());
   core::WorkflowTaskCompletion completion = Continue(*task);
   ScheduleActivity(completion, *task, "Mine", "aq");
   ScheduleActivity(completion, *task, "Theirs", "aq");
   ScheduleActivity(completion, *task, "Nobodys", "aq");
-  ASSERT_TRUE(backend_->CompleteWorkflowTask(*task, completion).ok());
+  ASSERT_TRUE(store_->CompleteWorkflowTask(*task, completion).ok());
   const core::TaskNameFilter mine =
       Runs({"Mine"}, {{"aq", {.names = {"Theirs", "Nobodys"}}}});
   auto poll = [&](const core::TaskNameFilter& names, absl::Duration timeout) {
-    auto activity = backend_->GetActivityTask({"aq"}, names, kLease,
-                                              absl::Now() + timeout, nullptr);
+    auto activity = store_->GetActivityTask({"aq"}, names, kLease,
+                                            absl::Now() + timeout, nullptr);
     EXPECT_TRUE(activity.ok()) << activity.status();
     return activity.ok() ? *activity : std::nullopt;
   };
@@ -2023,30 +2276,30 @@ v1::WorkerInfo WorkerEntry(const std::string& id, int64_t last_seen_us) {
   return worker;
 }
 
-TEST_P(BackendContractTest, WorkerRegistryKeepsEntriesAsGiven) {
-  auto empty = backend_->ListWorkers();
+TEST_P(StoreContractTest, WorkerRegistryKeepsEntriesAsGiven) {
+  auto empty = store_->ListWorkers();
   ASSERT_TRUE(empty.ok()) << empty.status();
   EXPECT_TRUE(empty->empty());
   // Entries are kept as given, expired or not: liveness is the reader's.
-  ASSERT_TRUE(backend_->RecordWorker(WorkerEntry("w2", 5)).ok());
-  ASSERT_TRUE(backend_->RecordWorker(WorkerEntry("w1", 1)).ok());
+  ASSERT_TRUE(store_->RecordWorker(WorkerEntry("w2", 5)).ok());
+  ASSERT_TRUE(store_->RecordWorker(WorkerEntry("w1", 1)).ok());
   v1::WorkerInfo renewed = WorkerEntry("w2", 9);
   renewed.mutable_registered_names()->add_activity_names("X");
-  ASSERT_TRUE(backend_->RecordWorker(renewed).ok());
-  auto workers = backend_->ListWorkers();
+  ASSERT_TRUE(store_->RecordWorker(renewed).ok());
+  auto workers = store_->ListWorkers();
   ASSERT_TRUE(workers.ok()) << workers.status();
   ASSERT_EQ(workers->size(), 2u);
   EXPECT_TRUE(MessageDifferencer::Equals((*workers)[0], WorkerEntry("w1", 1)))
       << (*workers)[0].ShortDebugString();
   EXPECT_TRUE(MessageDifferencer::Equals((*workers)[1], renewed))
       << (*workers)[1].ShortDebugString();
-  ASSERT_TRUE(backend_->RemoveWorker("w1").ok());
-  ASSERT_TRUE(backend_->RemoveWorker("unknown").ok());
-  workers = backend_->ListWorkers();
+  ASSERT_TRUE(store_->RemoveWorker("w1").ok());
+  ASSERT_TRUE(store_->RemoveWorker("unknown").ok());
+  workers = store_->ListWorkers();
   ASSERT_TRUE(workers.ok()) << workers.status();
   ASSERT_EQ(workers->size(), 1u);
   EXPECT_EQ((*workers)[0].worker_id(), "w2");
-  EXPECT_EQ(backend_->RecordWorker(v1::WorkerInfo()).code(),
+  EXPECT_EQ(store_->RecordWorker(v1::WorkerInfo()).code(),
             absl::StatusCode::kInvalidArgument);
 }
 

@@ -1,13 +1,18 @@
-// The end-to-end half of the backend conformance suite: real workflows run
-// through a client and a worker (C++ facade -> C ABI -> core -> backend).
+// The end-to-end scenarios: real workflows run through a client and a
+// worker (C++ facade -> C ABI -> core -> store). The store contract suite
+// (backends/conformance) tests the stores below the engine; these test the
+// engine on each store, by URI.
 //
-// Every backend instantiates the whole suite with one line, naming a factory
-// for fresh backend URIs; each scenario then runs with the executor cache on
-// (128 runs) and off (0: every workflow task replays from history):
+// Every store instantiates the whole suite with one line, naming a factory
+// for fresh URIs of its scheme; each scenario then runs with the executor
+// cache on (128 runs) and off (0: every workflow task replays from history):
 //
 //   INSTANTIATE_END_TO_END_SCENARIOS(SqliteFile, [] {
 //     return "sqlite://" + durable::testing::TempPath("e2e.db");
 //   });
+//
+// (sqlite_scenarios_test.cc). The URI reaches the store through the C ABI's
+// store registry, so the store must be in //backends:all_stores.
 //
 // Scenarios about damaged stored data need a way to damage it, which only the
 // backend's own test can provide: it passes a HistoryCorrupter with
@@ -16,8 +21,8 @@
 //
 // Scenarios added by later features join this file, so every backend
 // inherits them.
-#ifndef DURABLE_BACKENDS_TESTING_END_TO_END_SCENARIOS_H_
-#define DURABLE_BACKENDS_TESTING_END_TO_END_SCENARIOS_H_
+#ifndef DURABLE_TESTING_SCENARIOS_END_TO_END_SCENARIOS_H_
+#define DURABLE_TESTING_SCENARIOS_END_TO_END_SCENARIOS_H_
 
 #include <cstdint>
 #include <functional>
@@ -67,4 +72,4 @@ std::string ScenarioName(const ::testing::TestParamInfo<ScenarioParam>& info);
           ::testing::Values(::durable::testing::HistoryCorrupter(corrupter))), \
       ::durable::testing::ScenarioName)
 
-#endif  // DURABLE_BACKENDS_TESTING_END_TO_END_SCENARIOS_H_
+#endif  // DURABLE_TESTING_SCENARIOS_END_TO_END_SCENARIOS_H_

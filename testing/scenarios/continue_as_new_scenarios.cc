@@ -15,8 +15,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "backends/testing/end_to_end_scenarios.h"
-#include "backends/testing/scenario_harness.h"
 #include "durable/client.h"
 #include "durable/failure.h"
 #include "durable/options.h"
@@ -26,6 +24,8 @@
 #include "durable/worker.h"
 #include "durable/workflow_context.h"
 #include "gmock/gmock.h"
+#include "testing/scenarios/end_to_end_scenarios.h"
+#include "testing/scenarios/scenario_harness.h"
 
 namespace durable::testing {
 namespace {

@@ -1,7 +1,7 @@
 // Builders for the history events backend tests feed to a core::Store,
 // shared by the contract suite and backend-specific tests.
-#ifndef DURABLE_BACKENDS_TESTING_HISTORY_EVENTS_H_
-#define DURABLE_BACKENDS_TESTING_HISTORY_EVENTS_H_
+#ifndef DURABLE_BACKENDS_CONFORMANCE_HISTORY_EVENTS_H_
+#define DURABLE_BACKENDS_CONFORMANCE_HISTORY_EVENTS_H_
 
 #include <cstdint>
 #include <map>
@@ -38,4 +38,4 @@ std::vector<v1::HistoryEvent> TaskEvents(const core::WorkflowTask& task);
 
 }  // namespace durable::testing
 
-#endif  // DURABLE_BACKENDS_TESTING_HISTORY_EVENTS_H_
+#endif  // DURABLE_BACKENDS_CONFORMANCE_HISTORY_EVENTS_H_

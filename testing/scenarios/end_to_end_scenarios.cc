@@ -1,4 +1,4 @@
-#include "backends/testing/end_to_end_scenarios.h"
+#include "testing/scenarios/end_to_end_scenarios.h"
 
 #include <atomic>
 #include <cstdlib>
@@ -11,7 +11,6 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "backends/testing/scenario_harness.h"
 #include "durable/activity_context.h"
 #include "durable/backend.h"
 #include "durable/client.h"
@@ -22,6 +21,7 @@
 #include "durable/worker.h"
 #include "durable/workflow_context.h"
 #include "gmock/gmock.h"
+#include "testing/scenarios/scenario_harness.h"
 
 namespace durable::testing {
 namespace {

@@ -1,4 +1,4 @@
-#include "backends/testing/scenario_harness.h"
+#include "testing/scenarios/scenario_harness.h"
 
 #include <utility>
 

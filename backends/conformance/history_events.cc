@@ -1,4 +1,4 @@
-#include "backends/testing/history_events.h"
+#include "backends/conformance/history_events.h"
 
 #include "absl/time/clock.h"
 #include "absl/time/time.h"

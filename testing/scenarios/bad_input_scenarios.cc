@@ -11,8 +11,6 @@
 #include "absl/status/statusor.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "backends/testing/end_to_end_scenarios.h"
-#include "backends/testing/scenario_harness.h"
 #include "durable/activity_context.h"
 #include "durable/client.h"
 #include "durable/failure.h"
@@ -22,6 +20,8 @@
 #include "durable/task.h"
 #include "durable/workflow_context.h"
 #include "gmock/gmock.h"
+#include "testing/scenarios/end_to_end_scenarios.h"
+#include "testing/scenarios/scenario_harness.h"
 
 namespace durable::testing {
 namespace {

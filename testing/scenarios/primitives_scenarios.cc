@@ -13,8 +13,6 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "backends/testing/end_to_end_scenarios.h"
-#include "backends/testing/scenario_harness.h"
 #include "durable/activity_context.h"
 #include "durable/cancellation.h"
 #include "durable/channel.h"
@@ -25,6 +23,8 @@
 #include "durable/task.h"
 #include "durable/workflow_context.h"
 #include "gmock/gmock.h"
+#include "testing/scenarios/end_to_end_scenarios.h"
+#include "testing/scenarios/scenario_harness.h"
 
 namespace durable::testing {
 namespace {

@@ -19,8 +19,6 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "backends/testing/end_to_end_scenarios.h"
-#include "backends/testing/scenario_harness.h"
 #include "durable/activity_context.h"
 #include "durable/backend.h"
 #include "durable/cancellation.h"
@@ -34,6 +32,8 @@
 #include "durable/worker.h"
 #include "durable/workflow_context.h"
 #include "gmock/gmock.h"
+#include "testing/scenarios/end_to_end_scenarios.h"
+#include "testing/scenarios/scenario_harness.h"
 
 namespace durable::testing {
 namespace {
@@ -391,8 +391,8 @@ Task<absl::StatusOr<int>> FailsFirstExecution(WorkflowContext& ctx) {
   {
     absl::MutexLock lock(&child_runs_mu);
     std::vector<std::string>& runs = (*child_runs)[ctx.InstanceId()];
-    auto it = std::find(runs.begin(), runs.end(), ctx.RunId());
-    if (it == runs.end()) it = runs.insert(runs.end(), ctx.RunId());
+    auto it = std::find(runs.begin(), runs.end(), ctx.ExecutionId());
+    if (it == runs.end()) it = runs.insert(runs.end(), ctx.ExecutionId());
     execution = static_cast<int>(it - runs.begin()) + 1;
   }
   if (execution == 1) co_return FailureStatus("Flaky", "first execution fails");

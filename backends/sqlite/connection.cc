@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "backends/sql/dialect.h"
 #include "backends/sqlite/sqlite_status.h"
 
 namespace durable::backends::sqlite {
@@ -22,8 +23,12 @@ absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(
   return std::unique_ptr<Connection>(new Connection(db));
 }
 
+Connection::Connection(sqlite3* db)
+    : sql::Connection(sql::SqliteDialect()), db_(db) {}
+
 Connection::~Connection() {
-  for (auto& [sql, stmt] : statements_) sqlite3_finalize(stmt);
+  // Statements belong to the handle: finalize them before closing it.
+  ClearStatementCache();
   sqlite3_close_v2(db_);
 }
 
@@ -36,43 +41,25 @@ absl::Status Connection::Exec(absl::string_view sql) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<Statement> Connection::Prepare(absl::string_view sql) {
-  auto it = statements_.find(sql);
-  if (it == statements_.end()) {
-    sqlite3_stmt* stmt = nullptr;
-    int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
-                                SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
-    if (rc != SQLITE_OK) {
-      return SqliteStatus(rc, db_, absl::StrCat("preparing \"", sql, "\""));
-    }
-    it = statements_.emplace(std::string(sql), stmt).first;
+absl::Status Connection::Begin(sql::TransactionMode mode) {
+  return Exec(mode == sql::TransactionMode::kWrite ? "BEGIN IMMEDIATE"
+                                                   : "BEGIN");
+}
+
+absl::StatusOr<std::unique_ptr<sql::PreparedStatement>> Connection::Compile(
+    const sql::RenderedStatement& statement) {
+  const std::string& sql = statement.text;
+  sqlite3_stmt* stmt = nullptr;
+  int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
+                              SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
+  if (rc != SQLITE_OK) {
+    return SqliteStatus(rc, db_, absl::StrCat("preparing \"", sql, "\""));
   }
-  return Statement(db_, it->second);
-}
-
-absl::StatusOr<Transaction> Transaction::Begin(Connection* connection,
-                                               Mode mode) {
-  absl::Status status =
-      connection->Exec(mode == Mode::kWrite ? "BEGIN IMMEDIATE" : "BEGIN");
-  if (!status.ok()) return status;
-  return Transaction(connection);
-}
-
-Transaction::Transaction(Transaction&& other) noexcept
-    : connection_(std::exchange(other.connection_, nullptr)) {}
-
-Transaction::~Transaction() {
-  if (connection_ != nullptr) {
-    // Nothing useful can be done with a failed rollback here: SQLite rolls
-    // back by itself when the connection closes or the next BEGIN fails.
-    connection_->Exec("ROLLBACK").IgnoreError();
+  if (stmt == nullptr) {  // Only whitespace or comments: nothing to run.
+    return absl::InvalidArgumentError(
+        absl::StrCat("preparing \"", sql, "\": no statement"));
   }
-}
-
-absl::Status Transaction::Commit() {
-  absl::Status status = connection_->Exec("COMMIT");
-  if (status.ok()) connection_ = nullptr;
-  return status;
+  return std::make_unique<SqliteStatement>(db_, stmt);
 }
 
 }  // namespace durable::backends::sqlite

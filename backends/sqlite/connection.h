@@ -1,10 +1,22 @@
-// Connection: one open SQLite database handle with a prepared-statement cache.
+// Connection: the SQLite driver of the shared relational layer, one open
+// SQLite database handle (sql::Connection over the C API).
 //
 // A Connection is not thread-safe; its owner (SqliteStore) serializes every
 // use with its own mutex, which is why the handle is opened with
-// SQLITE_OPEN_NOMUTEX. Statements are compiled on first use and kept until
-// the connection closes, keyed by their SQL text, so the hot paths (polling,
-// completing tasks) never re-parse SQL.
+// SQLITE_OPEN_NOMUTEX. Statements are compiled on first use with
+// SQLITE_PREPARE_PERSISTENT and kept until the connection closes (see
+// sql::Connection), so the hot paths never re-parse SQL. Errors map onto
+// absl::Status as sqlite_status.h says, which is the mapping
+// sql::Connection asks of every driver.
+//
+// Transactions: kRead is BEGIN (DEFERRED), a snapshot for several reads;
+// kWrite is BEGIN IMMEDIATE, which takes the write lock up front so two
+// writers never deadlock upgrading read locks (waiting is bounded by the
+// busy timeout, then UNAVAILABLE).
+//
+// The handle itself (db()) stays available for what only SQLite has:
+// PRAGMAs' side channels, sqlite3_busy_timeout, autocommit and change
+// counters.
 #ifndef DURABLE_BACKENDS_SQLITE_CONNECTION_H_
 #define DURABLE_BACKENDS_SQLITE_CONNECTION_H_
 
@@ -13,71 +25,49 @@
 #include <memory>
 #include <string>
 
-#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "backends/sql/connection.h"
+#include "backends/sql/transaction.h"
 #include "backends/sqlite/statement.h"
 
 namespace durable::backends::sqlite {
 
-class Connection {
+// RAII transaction scope (sql/transaction.h): rolls back unless committed.
+using Transaction = sql::Transaction;
+
+class Connection final : public sql::Connection {
  public:
   // Opens `filename` (":memory:" for a private in-memory database) with
   // `flags` (SQLITE_OPEN_*; NOMUTEX is added).
   static absl::StatusOr<std::unique_ptr<Connection>> Open(
       const std::string& filename, int flags);
-  ~Connection();
-
-  Connection(const Connection&) = delete;
-  Connection& operator=(const Connection&) = delete;
+  ~Connection() override;
 
   sqlite3* db() const { return db_; }
 
-  // Runs one or more SQL statements without results (DDL, pragmas, BEGIN).
-  absl::Status Exec(absl::string_view sql);
+  // Runs one or more SQL statements without parameters (DDL, pragmas,
+  // BEGIN), discarding rows.
+  absl::Status Exec(absl::string_view sql) override;
 
-  // Returns the cached statement for `sql`, compiling it on first use.
-  absl::StatusOr<Statement> Prepare(absl::string_view sql);
+  int64_t Changes() const override { return sqlite3_changes64(db_); }
+  int64_t TotalChanges() const override { return sqlite3_total_changes64(db_); }
+  bool InTransaction() const override {
+    return sqlite3_get_autocommit(db_) == 0;
+  }
+  absl::Status Begin(sql::TransactionMode mode) override;
+  absl::Status Commit() override { return Exec("COMMIT"); }
+  absl::Status Rollback() override { return Exec("ROLLBACK"); }
 
-  // Rows changed by the last INSERT/UPDATE/DELETE.
-  int64_t Changes() const { return sqlite3_changes64(db_); }
+ protected:
+  absl::StatusOr<std::unique_ptr<sql::PreparedStatement>> Compile(
+      const sql::RenderedStatement& statement) override;
 
  private:
-  explicit Connection(sqlite3* db) : db_(db) {}
+  explicit Connection(sqlite3* db);
 
   sqlite3* db_;
-  absl::flat_hash_map<std::string, sqlite3_stmt*> statements_;
-};
-
-// Transaction: RAII scope of one SQLite transaction. Rolls back on
-// destruction unless Commit() succeeded, so every early `return status`
-// inside a transaction leaves the database untouched.
-class Transaction {
- public:
-  enum class Mode {
-    // BEGIN (DEFERRED): a consistent snapshot for multi-statement reads.
-    kRead,
-    // BEGIN IMMEDIATE: takes the write lock up front, so two writers never
-    // deadlock upgrading read locks; waiting is bounded by busy_timeout.
-    kWrite,
-  };
-
-  static absl::StatusOr<Transaction> Begin(Connection* connection, Mode mode);
-  ~Transaction();
-
-  Transaction(Transaction&& other) noexcept;
-  Transaction& operator=(Transaction&&) = delete;
-  Transaction(const Transaction&) = delete;
-  Transaction& operator=(const Transaction&) = delete;
-
-  absl::Status Commit();
-
- private:
-  explicit Transaction(Connection* connection) : connection_(connection) {}
-
-  // Null once committed or rolled back (or moved from).
-  Connection* connection_;
 };
 
 }  // namespace durable::backends::sqlite

@@ -1,67 +1,60 @@
-// Statement: one use of a prepared SQLite statement.
+// The SQLite driver's statements: SqliteStatement implements
+// sql::PreparedStatement over one compiled sqlite3_stmt, which Connection
+// keeps in its cache; stores use it through sql::Statement (named Statement
+// here, as it always was).
 //
-// Prepared statements are compiled once per connection and kept in the
-// Connection's cache; a Statement borrows one of them for a single execution.
-// Its destructor resets the statement and clears its bindings, so a read that
-// stops early never leaves an implicit read transaction open and the next
-// user always starts from a clean statement. A cached statement must not be
-// borrowed twice at the same time (do not run the same SQL text while
-// iterating over its rows).
-//
-// Bind indexes are 1-based and column indexes 0-based, as in SQLite's API.
-// Bind failures are remembered and reported by the next Step()/Run(), so call
-// sites can bind without checking every call.
+// Values map onto SQLite's own types one to one (int64 INTEGER, TEXT, BLOB,
+// NULL, and REAL for ColumnType); ColumnType reports the stored value's
+// type, as typeof() does.
 #ifndef DURABLE_BACKENDS_SQLITE_STATEMENT_H_
 #define DURABLE_BACKENDS_SQLITE_STATEMENT_H_
 
 #include <sqlite3.h>
 
 #include <cstdint>
-#include <string>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "backends/sql/statement.h"
 
 namespace durable::backends::sqlite {
 
-class Statement {
+using Statement = sql::Statement;
+
+class SqliteStatement final : public sql::PreparedStatement {
  public:
-  // Borrows `stmt`, which must outlive this object. `db` is used for error
-  // messages.
-  Statement(sqlite3* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
-  ~Statement();
+  // Takes ownership of `stmt` (finalized on destruction); `db` is its
+  // connection, used for error messages.
+  SqliteStatement(sqlite3* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
+  ~SqliteStatement() override;
 
-  Statement(Statement&& other) noexcept;
-  Statement& operator=(Statement&&) = delete;
-  Statement(const Statement&) = delete;
-  Statement& operator=(const Statement&) = delete;
+  SqliteStatement(const SqliteStatement&) = delete;
+  SqliteStatement& operator=(const SqliteStatement&) = delete;
 
-  Statement& BindInt64(int index, int64_t value);
-  // Text and blobs are copied by SQLite (SQLITE_TRANSIENT), so temporaries
-  // are fine.
-  Statement& BindText(int index, absl::string_view value);
-  Statement& BindBlob(int index, absl::string_view value);
-  Statement& BindNull(int index);
+  // Text and blobs are copied by SQLite (SQLITE_TRANSIENT).
+  absl::Status BindInt64(int index, int64_t value) override;
+  absl::Status BindText(int index, absl::string_view value) override;
+  absl::Status BindBlob(int index, absl::string_view value) override;
+  absl::Status BindNull(int index) override;
 
-  // Advances to the next row: true when a row is available, false when the
-  // statement is done.
-  absl::StatusOr<bool> Step();
-  // Runs a statement that returns no rows (or whose rows are ignored) to
-  // completion.
-  absl::Status Run();
+  absl::StatusOr<bool> Step() override;
 
-  bool ColumnIsNull(int column) const;
-  int64_t ColumnInt64(int column) const;
-  std::string ColumnText(int column) const;
-  std::string ColumnBlob(int column) const;
+  sql::ValueType ColumnType(int column) const override;
+  int64_t ColumnInt64(int column) const override {
+    return sqlite3_column_int64(stmt_, column);
+  }
+  absl::string_view ColumnText(int column) const override;
+  absl::string_view ColumnBlob(int column) const override;
+
+  // Also ends the implicit read transaction of a read that stopped early.
+  void Reset() override;
 
  private:
-  void NoteBind(int rc, int index);
+  absl::Status BindResult(int rc, int index) const;
 
   sqlite3* db_;
   sqlite3_stmt* stmt_;
-  absl::Status bind_status_;
 };
 
 }  // namespace durable::backends::sqlite

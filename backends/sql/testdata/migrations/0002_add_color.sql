@@ -1,0 +1,2 @@
+-- Existing items get a color from the hook.
+ALTER TABLE items ADD COLUMN color TEXT;

@@ -16,11 +16,15 @@ constexpr char kPackage[] = "mariadb-server";
 // InnoDB shuts down cleanly in a second or two; allow for a loaded machine.
 constexpr absl::Duration kStopGrace = absl::Seconds(20);
 
-// Settings for both the initialisation and the server: small (a test's data
-// is tiny, and two servers may share a 2-core machine with other tests) and
-// quick to create.
-std::vector<std::string> InnoDbSettings() {
-  return {"--innodb-buffer-pool-size=64M", "--innodb-log-file-size=16M",
+// Settings for both the initialisation and the server. The temp dir must be
+// private: at startup mariadbd deletes every "#sql*" file in its temp dir, so
+// with a shared /tmp one server starting up deletes the temporary tables of
+// another one being initialised ("Unknown table 'mysql.tmp_user_sys'"). The
+// rest keeps the server small (a test's data is tiny, and two servers may
+// share a 2-core machine with other tests) and quick to create.
+std::vector<std::string> CommonSettings(const std::string& scratch_dir) {
+  return {absl::StrCat("--tmpdir=", scratch_dir),
+          "--innodb-buffer-pool-size=64M", "--innodb-log-file-size=16M",
           "--skip-log-bin"};
 }
 
@@ -100,7 +104,7 @@ absl::Status MariaDbServer::Start() {
                   absl::StrCat("--datadir=", data_dir),
                   "--auth-root-authentication-method=normal", "--skip-test-db",
                   "--skip-name-resolve"};
-  for (std::string& setting : InnoDbSettings()) {
+  for (std::string& setting : CommonSettings(dir_.path())) {
     install.args.push_back(std::move(setting));
   }
   install.env = ServerEnvironment(dir_.path());
@@ -125,11 +129,10 @@ absl::Status MariaDbServer::Start() {
                  absl::StrCat("--port=", port), "--bind-address=127.0.0.1",
                  absl::StrCat("--socket=", socket_path()),
                  absl::StrCat("--pid-file=", dir_.path(), "/mysqld.pid"),
-                 absl::StrCat("--tmpdir=", dir_.path()), "--skip-name-resolve",
-                 "--performance-schema=OFF",
+                 "--skip-name-resolve", "--performance-schema=OFF",
                  // See the header: survives a killed server, not an OS crash.
                  "--innodb-flush-log-at-trx-commit=2"};
-    for (std::string& setting : InnoDbSettings()) {
+    for (std::string& setting : CommonSettings(dir_.path())) {
       spec.args.push_back(std::move(setting));
     }
     spec.args.insert(spec.args.end(), options_.extra_args.begin(),

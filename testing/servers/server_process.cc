@@ -134,7 +134,7 @@ absl::Status RequireInstalled(absl::string_view binary,
 
 std::vector<std::string> ServerEnvironment(const std::string& home) {
   return {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", "TZ=UTC",
-          absl::StrCat("HOME=", home)};
+          absl::StrCat("HOME=", home), absl::StrCat("TMPDIR=", home)};
 }
 
 ServerProcess::~ServerProcess() {
@@ -331,7 +331,19 @@ std::string ServerProcess::LogTail(int lines) const {
   if (all.empty()) return "(empty log)";
   size_t first =
       all.size() > static_cast<size_t>(lines) ? all.size() - lines : 0;
-  return absl::StrJoin(all.begin() + first, all.end(), "\n");
+  // A server's last lines can be boilerplate (mariadb-install-db ends with
+  // twenty lines of advice), so the error lines before them come first.
+  std::vector<std::string> shown;
+  for (size_t i = 0; i < first && shown.size() < 10; ++i) {
+    if (absl::StrContains(all[i], "ERROR") ||
+        absl::StrContains(all[i], "FATAL") ||
+        absl::StrContains(all[i], "PANIC")) {
+      shown.push_back(all[i]);
+    }
+  }
+  if (!shown.empty()) shown.push_back("...");
+  shown.insert(shown.end(), all.begin() + first, all.end());
+  return absl::StrJoin(shown, "\n");
 }
 
 std::string ServerProcess::Describe() const {

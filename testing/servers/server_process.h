@@ -8,8 +8,10 @@
 //    not left to drop privileges themselves (mariadbd --user would).
 //    The signal follows the *thread* that forked the child, so start servers
 //    from a thread that lives as long as they do (the test's main thread);
-//  - it leads its own process group, so that Stop() also reaches processes
-//    the server forked (PostgreSQL's backends) without touching anything else;
+//  - it leads its own process group, so that Stop() also reaches what it
+//    forked and left in the group (mariadb-install-db's bootstrap server)
+//    without touching anything else. PostgreSQL's processes start their own
+//    sessions, and exit by themselves when their postmaster dies;
 //  - stdin is /dev/null, stdout and stderr go to a log file, and no other
 //    descriptor of the test is inherited (a server holding the test's output
 //    pipe would keep Bazel waiting);
@@ -41,8 +43,9 @@ namespace durable::testing {
 absl::Status RequireInstalled(absl::string_view binary,
                               absl::string_view package);
 
-// The environment servers get: a fixed PATH, the C locale, and HOME in their
-// scratch dir, so that nothing of the test's environment changes them.
+// The environment servers get: a fixed PATH, the C locale, and HOME and
+// TMPDIR in their scratch dir, so that nothing of the test's environment
+// changes them and no two servers share temporary files.
 std::vector<std::string> ServerEnvironment(const std::string& home);
 
 struct ProcessSpec {
@@ -89,7 +92,8 @@ class ServerProcess {
   // free port was grabbed by someone else between PickFreePort and bind.
   bool LogShowsPortConflict() const;
 
-  // The last `lines` lines of the log, for error messages.
+  // The last `lines` lines of the log, after its earlier error lines, for
+  // error messages.
   std::string LogTail(int lines = 20) const;
 
  private:

@@ -45,10 +45,13 @@ _shim_repository = repository_rule(
 )
 
 def _system_library_impl(rctx):
+    # Repository rules run only when a target being built needs the repository,
+    # so a missing package fails just the builds that use it: a workspace
+    # without the test packages still builds everything else.
     for header in rctx.attr.required_headers:
         if not rctx.path(header).exists:
             fail("durable needs %s, which is missing: install the Debian package %s " %
-                 (header, rctx.attr.debian_package) + "(tools/setup.sh installs everything)")
+                 (header, rctx.attr.debian_package) + "(durable's %s installs it)" % rctx.attr.setup_command)
     linkopts = list(rctx.attr.linkopts)
     if rctx.attr.pkg_config_modules:
         result = rctx.execute(["pkg-config", "--libs"] + rctx.attr.pkg_config_modules)
@@ -72,6 +75,8 @@ _system_library = repository_rule(
         "linkopts": attr.string_list(),
         "pkg_config_modules": attr.string_list(),
         "required_headers": attr.string_list(),
+        # The command that installs the package, named in the error above.
+        "setup_command": attr.string(default = "tools/setup.sh"),
     },
     local = True,
 )
@@ -185,6 +190,35 @@ cc_library(
         target = "nlohmann_json",
         debian_package = "nlohmann-json3-dev",
         required_headers = ["/usr/include/nlohmann/json.hpp"],
+    )
+
+    # Client libraries of the Redis, MySQL/MariaDB and PostgreSQL backends and
+    # their tests, installed by `tools/setup.sh --test`. Include them by their
+    # directory under /usr/include, which needs no include path:
+    # <hiredis/hiredis.h>, <mariadb/mysql.h>, <postgresql/libpq-fe.h>.
+    _simple(
+        name = "system_hiredis",
+        target = "hiredis",
+        debian_package = "libhiredis-dev",
+        required_headers = ["/usr/include/hiredis/hiredis.h"],
+        pkg_config_modules = ["hiredis"],
+        setup_command = "tools/setup.sh --test",
+    )
+    _simple(
+        name = "system_mariadb",
+        target = "mariadb",
+        debian_package = "libmariadb-dev",
+        required_headers = ["/usr/include/mariadb/mysql.h"],
+        pkg_config_modules = ["libmariadb"],
+        setup_command = "tools/setup.sh --test",
+    )
+    _simple(
+        name = "system_libpq",
+        target = "libpq",
+        debian_package = "libpq-dev",
+        required_headers = ["/usr/include/postgresql/libpq-fe.h"],
+        pkg_config_modules = ["libpq"],
+        setup_command = "tools/setup.sh --test",
     )
 
 # --- Python (bindings/python) -------------------------------------------------

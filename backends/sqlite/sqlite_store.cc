@@ -20,6 +20,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "backends/sql/relational_plan_executor.h"
+#include "backends/sql/relational_store.h"
 #include "backends/sqlite/connection.h"
 #include "backends/sqlite/notifier_registry.h"
 #include "backends/sqlite/schema.h"
@@ -37,6 +38,7 @@ using sql::FormatInboxCursor;
 using sql::InboxCursor;
 using sql::ParseInboxCursor;
 using sql::ParseMetadata;
+using sql::StateFromRow;
 using Mode = Transaction::Mode;
 
 constexpr int64_t kActive = v1::WORKFLOW_STATE_ACTIVE;
@@ -130,38 +132,6 @@ absl::Time ValueOr(Statement& stmt, int column, absl::Time fallback) {
   return stmt.ColumnIsNull(column)
              ? fallback
              : core::FromUnixMicros(stmt.ColumnInt64(column));
-}
-
-// The columns StateFromRow reads, in order.
-constexpr char kStateColumns[] =
-    "instance_id, execution_id, workflow_name, queue, state, created_at, "
-    "finished_at, metadata, result, last_task_failure";
-
-absl::StatusOr<v1::WorkflowInstanceState> StateFromRow(Statement& stmt) {
-  v1::WorkflowInstanceState state;
-  state.set_instance_id(stmt.ColumnText(0));
-  state.set_execution_id(stmt.ColumnText(1));
-  state.set_workflow_name(stmt.ColumnText(2));
-  state.set_queue(stmt.ColumnText(3));
-  state.set_state(static_cast<v1::WorkflowState>(stmt.ColumnInt64(4)));
-  state.set_created_at_unix_us(stmt.ColumnInt64(5));
-  if (!stmt.ColumnIsNull(6)) state.set_finished_at_unix_us(stmt.ColumnInt64(6));
-  std::map<std::string, std::string> metadata =
-      ParseMetadata(stmt.ColumnBlobView(7));
-  state.mutable_metadata()->insert(metadata.begin(), metadata.end());
-  if (state.state() == v1::WORKFLOW_STATE_FINISHED && !stmt.ColumnIsNull(8) &&
-      !state.mutable_result()->ParseFromString(stmt.ColumnBlob(8))) {
-    return absl::DataLossError(absl::StrCat("result of workflow instance ",
-                                            Quoted(state.instance_id()),
-                                            " cannot be decoded"));
-  }
-  if (!stmt.ColumnIsNull(9) &&
-      !state.mutable_last_task_failure()->ParseFromString(stmt.ColumnBlob(9))) {
-    return absl::DataLossError(
-        absl::StrCat("last task failure of workflow instance ",
-                     Quoted(state.instance_id()), " cannot be decoded"));
-  }
-  return state;
 }
 
 // Listing cursor: "<created_at_us>:<rowid>" of the last entry returned.
@@ -321,7 +291,7 @@ SqliteStore::SqliteStore(std::unique_ptr<Connection> connection,
       on_disk_(on_disk) {
   // SQLite's instances table orders rows by insertion in its implicit rowid.
   absl::MutexLock lock(&mu_);
-  plan_executor_ = std::make_unique<sql::RelationalPlanExecutor>(
+  relational_ = std::make_unique<sql::RelationalStore>(
       connection_.get(), /*instance_order=*/"rowid");
 }
 
@@ -575,7 +545,7 @@ absl::Status SqliteStore::CreateWorkflowInstance(
       core::ExecutionStart start,
       core::PlanInstanceCreation(instance, started, clock_->Now()));
   return Write(/*durable=*/true, [&]() -> absl::Status {
-    return core::ExecuteInstanceCreation(start, *plan_executor_);
+    return core::ExecuteInstanceCreation(start, relational_->plan_executor());
   });
 }
 
@@ -831,7 +801,7 @@ absl::Status SqliteStore::CompleteWorkflowTask(
     }
     DURABLE_ASSIGN_OR_RETURN(core::CompletionPlan plan,
                              core::PlanCompletion(task, completion, inputs));
-    return core::ExecutePlan(plan, *plan_executor_,
+    return core::ExecutePlan(plan, relational_->plan_executor(),
                              result != nullptr ? &committed : nullptr);
   });
   if (status.ok() && result != nullptr) *result = std::move(committed);
@@ -883,7 +853,7 @@ absl::Status SqliteStore::CompleteActivityWithWorkflowTask(
       // runs the next task.
       return core::ExecuteDelivery(
           core::ActivityResultDelivery(activity, activity_result, now), now,
-          *plan_executor_);
+          relational_->plan_executor());
     }
     core::PlanInputs inputs;
     inputs.history_length = task.history_length;
@@ -894,7 +864,7 @@ absl::Status SqliteStore::CompleteActivityWithWorkflowTask(
     inputs.consume_inbox = false;
     DURABLE_ASSIGN_OR_RETURN(core::CompletionPlan plan,
                              core::PlanCompletion(task, completion, inputs));
-    return core::ExecutePlan(plan, *plan_executor_, &committed);
+    return core::ExecutePlan(plan, relational_->plan_executor(), &committed);
   });
   if (status.ok()) *result = std::move(committed);
   return status;
@@ -1104,99 +1074,28 @@ absl::Status SqliteStore::CompleteActivityTask(const ActivityTask& task,
     mu_.AssertHeld();
     DURABLE_RETURN_IF_ERROR(DeleteLeasedActivity(task));
     return core::ExecuteDelivery(
-        core::ActivityResultDelivery(task, result, now), now, *plan_executor_);
+        core::ActivityResultDelivery(task, result, now), now,
+        relational_->plan_executor());
   });
 }
 
 absl::StatusOr<v1::WorkflowInstanceState> SqliteStore::GetWorkflowInstanceState(
     const std::string& instance_id) {
   absl::MutexLock lock(&mu_);
-  DURABLE_ASSIGN_OR_RETURN(
-      Statement stmt, connection_->Prepare(absl::StrCat(
-                          "SELECT ", kStateColumns,
-                          " FROM instances WHERE instance_id = ?1 "
-                          "ORDER BY created_at DESC, rowid DESC LIMIT 1")));
-  stmt.BindText(1, instance_id);
-  DURABLE_ASSIGN_OR_RETURN(bool row, stmt.Step());
-  if (!row) {
-    return absl::NotFoundError(
-        absl::StrCat("workflow instance ", Quoted(instance_id), " not found"));
-  }
-  return StateFromRow(stmt);
+  return relational_->GetWorkflowInstanceState(instance_id);
 }
 
 absl::StatusOr<std::vector<v1::WorkflowInstanceState>>
 SqliteStore::ListWorkflowExecutions(const std::string& instance_id) {
   absl::MutexLock lock(&mu_);
-  DURABLE_ASSIGN_OR_RETURN(
-      Statement stmt, connection_->Prepare(
-                          absl::StrCat("SELECT ", kStateColumns,
-                                       " FROM instances WHERE instance_id = ?1 "
-                                       "ORDER BY created_at, rowid")));
-  stmt.BindText(1, instance_id);
-  std::vector<v1::WorkflowInstanceState> executions;
-  while (true) {
-    DURABLE_ASSIGN_OR_RETURN(bool row, stmt.Step());
-    if (!row) break;
-    DURABLE_ASSIGN_OR_RETURN(v1::WorkflowInstanceState state,
-                             StateFromRow(stmt));
-    executions.push_back(std::move(state));
-  }
-  if (executions.empty()) {
-    return absl::NotFoundError(
-        absl::StrCat("workflow instance ", Quoted(instance_id), " not found"));
-  }
-  return executions;
+  return relational_->ListWorkflowExecutions(instance_id);
 }
 
 absl::StatusOr<std::vector<v1::HistoryEvent>> SqliteStore::GetWorkflowHistory(
     const std::string& instance_id, const std::string& execution_id,
     int64_t after_id) {
   absl::MutexLock lock(&mu_);
-  // One snapshot for the existence check and the events.
-  DURABLE_ASSIGN_OR_RETURN(Transaction txn,
-                           Transaction::Begin(connection_.get(), Mode::kRead));
-  {
-    DURABLE_ASSIGN_OR_RETURN(
-        Statement exists,
-        connection_->Prepare("SELECT 1 FROM instances "
-                             "WHERE instance_id = ?1 AND execution_id = ?2"));
-    exists.BindText(1, instance_id).BindText(2, execution_id);
-    DURABLE_ASSIGN_OR_RETURN(bool row, exists.Step());
-    if (!row) {
-      return absl::NotFoundError(absl::StrCat(
-          "execution ", Quoted(execution_id), " of workflow instance ",
-          Quoted(instance_id), " not found"));
-    }
-  }
-  std::vector<v1::HistoryEvent> history;
-  {
-    DURABLE_ASSIGN_OR_RETURN(
-        Statement events,
-        connection_->Prepare("SELECT event_id, event FROM history "
-                             "WHERE instance_id = ?1 AND execution_id = ?2 "
-                             "AND event_id > ?3 ORDER BY event_id"));
-    events.BindText(1, instance_id)
-        .BindText(2, execution_id)
-        .BindInt64(3, after_id);
-    while (true) {
-      DURABLE_ASSIGN_OR_RETURN(bool row, events.Step());
-      if (!row) break;
-      if (!history.emplace_back().ParseFromString(events.ColumnBlob(1))) {
-        return absl::DataLossError(absl::StrCat(
-            "history of workflow instance ", Quoted(instance_id), ": event ",
-            events.ColumnInt64(0), " cannot be decoded"));
-      }
-      if (history.back().id() != events.ColumnInt64(0)) {
-        return absl::DataLossError(
-            absl::StrCat("history of workflow instance ", Quoted(instance_id),
-                         ": the row numbered ", events.ColumnInt64(0),
-                         " holds event ", history.back().id()));
-      }
-    }
-  }
-  DURABLE_RETURN_IF_ERROR(txn.Commit());
-  return history;
+  return relational_->GetWorkflowHistory(instance_id, execution_id, after_id);
 }
 
 absl::StatusOr<v1::WorkflowInstanceState>
@@ -1246,8 +1145,8 @@ absl::Status SqliteStore::DeliverWorkflowEvent(const std::string& instance_id,
                          Quoted(execution_id), " has finished"));
       }
     }
-    return plan_executor_->InsertInbox(instance_id, execution_id, inbound,
-                                       clock_->Now());
+    return relational_->plan_executor().InsertInbox(instance_id, execution_id,
+                                                    inbound, clock_->Now());
   });
 }
 
@@ -1345,7 +1244,7 @@ absl::StatusOr<core::WorkflowInstancePage> SqliteStore::ListWorkflowInstances(
   DURABLE_ASSIGN_OR_RETURN(
       Statement stmt,
       connection_->Prepare(absl::StrCat(
-          "SELECT ", kStateColumns,
+          "SELECT ", sql::kInstanceStateColumns,
           ", rowid FROM instances i WHERE NOT EXISTS ("
           "SELECT 1 FROM instances j WHERE j.instance_id = i.instance_id "
           "AND (j.created_at > i.created_at OR "
@@ -1435,45 +1334,20 @@ absl::Status SqliteStore::RecordWorker(const v1::WorkerInfo& worker) {
   // loss, which ends its worker too.
   return Write(/*durable=*/false, [&]() -> absl::Status {
     mu_.AssertHeld();
-    DURABLE_ASSIGN_OR_RETURN(
-        Statement upsert,
-        connection_->Prepare(
-            "INSERT OR REPLACE INTO workers "
-            "(worker_id, last_seen, info) VALUES (?1, ?2, ?3)"));
-    return upsert.BindText(1, worker.worker_id())
-        .BindInt64(2, worker.last_seen_unix_us())
-        .BindBlob(3, worker.SerializeAsString())
-        .Run();
+    return relational_->RecordWorker(worker);
   });
 }
 
 absl::Status SqliteStore::RemoveWorker(const std::string& worker_id) {
   return Write(/*durable=*/false, [&]() -> absl::Status {
     mu_.AssertHeld();
-    DURABLE_ASSIGN_OR_RETURN(
-        Statement remove,
-        connection_->Prepare("DELETE FROM workers WHERE worker_id = ?1"));
-    return remove.BindText(1, worker_id).Run();
+    return relational_->RemoveWorker(worker_id);
   });
 }
 
 absl::StatusOr<std::vector<v1::WorkerInfo>> SqliteStore::ListWorkers() {
   absl::MutexLock lock(&mu_);
-  DURABLE_ASSIGN_OR_RETURN(
-      Statement rows,
-      connection_->Prepare(
-          "SELECT worker_id, info FROM workers ORDER BY worker_id"));
-  std::vector<v1::WorkerInfo> workers;
-  while (true) {
-    DURABLE_ASSIGN_OR_RETURN(bool row, rows.Step());
-    if (!row) break;
-    // A bad entry is skipped, not fatal: it is one worker's, and rewritten
-    // by that worker's next heartbeat.
-    if (!workers.emplace_back().ParseFromString(rows.ColumnBlob(1))) {
-      workers.pop_back();
-    }
-  }
-  return workers;
+  return relational_->ListWorkers();
 }
 
 }  // namespace durable::backends::sqlite

@@ -110,7 +110,7 @@
 #include "core/storage/poll_loop.h"
 
 namespace durable::backends::sql {
-class RelationalPlanExecutor;  // backends/sql/relational_plan_executor.h
+class RelationalStore;  // backends/sql/relational_store.h
 }  // namespace durable::backends::sql
 
 namespace durable::backends::sqlite {
@@ -275,11 +275,12 @@ class SqliteStore : public core::AdminStore {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   mutable absl::Mutex mu_;
   std::unique_ptr<Connection> connection_ ABSL_GUARDED_BY(mu_);
-  // The PlanExecutor of completions (and of CreateWorkflowInstance's start,
-  // activity results and signals), writing through connection_ inside a
-  // Write body: the shared relational one (backends/sql).
-  std::unique_ptr<sql::RelationalPlanExecutor> plan_executor_
-      ABSL_GUARDED_BY(mu_);
+  // The shared relational part (backends/sql/relational_store.h) on
+  // connection_: the PlanExecutor of completions (and of
+  // CreateWorkflowInstance's start, activity results and signals), used
+  // inside Write bodies, and the reads and writes that are the same on every
+  // SQL database.
+  std::unique_ptr<sql::RelationalStore> relational_ ABSL_GUARDED_BY(mu_);
   // Shared with other backends on the same file (see notifier_registry.h).
   const std::shared_ptr<core::ChangeNotifier> notifier_;
   const core::Clock* const clock_;

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "backends/sql/status_macros.h"
 #include "backends/sql/transaction.h"
+#include "core/time_util.h"
 
 namespace durable::backends::sql {
 namespace {
@@ -21,11 +22,39 @@ constexpr char kExecutionExists[] =
 constexpr char kHistoryAfter[] =
     "SELECT event_id, event FROM history WHERE instance_id = ?1 "
     "AND execution_id = ?2 AND event_id > ?3 ORDER BY event_id";
+constexpr char kExtendWorkflowLease[] =
+    "UPDATE instances SET lease_expires_at = ?1 WHERE instance_id = ?2 "
+    "AND execution_id = ?3 AND lease_token = ?4";
+constexpr char kAbandonWorkflowTask[] =
+    "UPDATE instances SET lease_token = NULL, lease_expires_at = NULL, "
+    "last_task_failure = ?1, ready_at = ?2 WHERE instance_id = ?3 "
+    "AND execution_id = ?4 AND lease_token = ?5";
+constexpr char kExtendActivityLease[] =
+    "UPDATE activities SET lease_expires_at = ?1 "
+    "WHERE activity_id = ?2 AND lease_token = ?3";
+constexpr char kRetryActivity[] =
+    "UPDATE activities SET attempt = ?1, visible_at = ?2, "
+    "lease_token = NULL, lease_expires_at = NULL "
+    "WHERE activity_id = ?3 AND lease_token = ?4";
+constexpr char kDeleteLeasedActivity[] =
+    "DELETE FROM activities WHERE activity_id = ?1 AND lease_token = ?2";
 constexpr char kRemoveWorker[] = "DELETE FROM workers WHERE worker_id = ?1";
 constexpr char kListWorkers[] =
     "SELECT worker_id, info FROM workers ORDER BY worker_id";
 
 }  // namespace
+
+absl::Status WorkflowLeaseLost(const core::WorkflowTask& task) {
+  return absl::AbortedError(absl::StrCat(
+      "workflow task lease for instance ", Quoted(task.instance_id),
+      " (execution ", Quoted(task.execution_id), ") was lost"));
+}
+
+absl::Status ActivityLeaseLost(const core::ActivityTask& task) {
+  return absl::AbortedError(absl::StrCat(
+      "activity task lease for activity ", Quoted(task.activity_id),
+      " of workflow instance ", Quoted(task.instance_id), " was lost"));
+}
 
 absl::StatusOr<v1::WorkflowInstanceState> StateFromRow(const Statement& stmt) {
   v1::WorkflowInstanceState state;
@@ -161,6 +190,70 @@ RelationalStore::GetWorkflowHistory(absl::string_view instance_id,
   }
   DURABLE_RETURN_IF_ERROR(txn.Commit());
   return history;
+}
+
+absl::Status RelationalStore::ExtendWorkflowLease(
+    const core::WorkflowTask& task, absl::Time expires_at) {
+  DURABLE_ASSIGN_OR_RETURN(Statement stmt,
+                           connection_->Prepare(kExtendWorkflowLease));
+  DURABLE_RETURN_IF_ERROR(stmt.BindInt64(1, core::ToUnixMicros(expires_at))
+                              .BindText(2, task.instance_id)
+                              .BindText(3, task.execution_id)
+                              .BindText(4, task.lease_token)
+                              .Run());
+  if (connection_->Changes() == 0) return WorkflowLeaseLost(task);
+  return absl::OkStatus();
+}
+
+absl::Status RelationalStore::AbandonWorkflowTask(
+    const core::WorkflowTask& task, const v1::WorkflowTaskFailure& failure,
+    absl::Time ready_at) {
+  DURABLE_ASSIGN_OR_RETURN(Statement stmt,
+                           connection_->Prepare(kAbandonWorkflowTask));
+  DURABLE_RETURN_IF_ERROR(stmt.BindBlob(1, failure.SerializeAsString())
+                              .BindInt64(2, core::ToUnixMicros(ready_at))
+                              .BindText(3, task.instance_id)
+                              .BindText(4, task.execution_id)
+                              .BindText(5, task.lease_token)
+                              .Run());
+  if (connection_->Changes() == 0) return WorkflowLeaseLost(task);
+  return absl::OkStatus();
+}
+
+absl::Status RelationalStore::ExtendActivityLease(
+    const core::ActivityTask& task, absl::Time expires_at) {
+  DURABLE_ASSIGN_OR_RETURN(Statement stmt,
+                           connection_->Prepare(kExtendActivityLease));
+  DURABLE_RETURN_IF_ERROR(stmt.BindInt64(1, core::ToUnixMicros(expires_at))
+                              .BindText(2, task.activity_id)
+                              .BindText(3, task.lease_token)
+                              .Run());
+  if (connection_->Changes() == 0) return ActivityLeaseLost(task);
+  return absl::OkStatus();
+}
+
+absl::Status RelationalStore::RetryActivityTask(const core::ActivityTask& task,
+                                                int32_t next_attempt,
+                                                absl::Time visible_at) {
+  DURABLE_ASSIGN_OR_RETURN(Statement stmt,
+                           connection_->Prepare(kRetryActivity));
+  DURABLE_RETURN_IF_ERROR(stmt.BindInt64(1, next_attempt)
+                              .BindInt64(2, core::ToUnixMicros(visible_at))
+                              .BindText(3, task.activity_id)
+                              .BindText(4, task.lease_token)
+                              .Run());
+  if (connection_->Changes() == 0) return ActivityLeaseLost(task);
+  return absl::OkStatus();
+}
+
+absl::Status RelationalStore::DeleteLeasedActivity(
+    const core::ActivityTask& task) {
+  DURABLE_ASSIGN_OR_RETURN(Statement remove,
+                           connection_->Prepare(kDeleteLeasedActivity));
+  DURABLE_RETURN_IF_ERROR(
+      remove.BindText(1, task.activity_id).BindText(2, task.lease_token).Run());
+  if (connection_->Changes() == 0) return ActivityLeaseLost(task);
+  return absl::OkStatus();
 }
 
 absl::Status RelationalStore::RecordWorker(const v1::WorkerInfo& worker) {

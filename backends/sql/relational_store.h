@@ -20,7 +20,7 @@
 //     order (see relational_plan_executor.h).
 //
 // Still in SqliteStore, to be moved here next: the pick queries and lease
-// grants, lease extensions, removal, listing and stats.
+// grants, signal lookups, removal, listing and stats.
 #ifndef DURABLE_BACKENDS_SQL_RELATIONAL_STORE_H_
 #define DURABLE_BACKENDS_SQL_RELATIONAL_STORE_H_
 
@@ -36,6 +36,7 @@
 #include "backends/sql/statement.h"
 #include "core/proto/history.pb.h"
 #include "core/proto/service.pb.h"
+#include "core/storage/store.h"
 
 namespace durable::backends::sql {
 
@@ -48,6 +49,11 @@ inline constexpr char kInstanceStateColumns[] =
 // The row `stmt` is on (selected as kInstanceStateColumns) as a state;
 // DATA_LOSS when its result or last failure cannot be decoded.
 absl::StatusOr<v1::WorkflowInstanceState> StateFromRow(const Statement& stmt);
+
+// ABORTED: the caller's lease on `task` is gone (expired and taken over, or
+// the task ended).
+absl::Status WorkflowLeaseLost(const core::WorkflowTask& task);
+absl::Status ActivityLeaseLost(const core::ActivityTask& task);
 
 class RelationalStore {
  public:
@@ -71,6 +77,26 @@ class RelationalStore {
   absl::StatusOr<std::vector<v1::HistoryEvent>> GetWorkflowHistory(
       absl::string_view instance_id, absl::string_view execution_id,
       int64_t after_id);
+
+  // Lease writes, each matched by the caller's lease token (ABORTED, see
+  // WorkflowLeaseLost, when no row matched). Drivers count matched rows
+  // (connection.h), so rewriting an unchanged value still counts.
+  // The workflow task's lease now runs until `expires_at`.
+  absl::Status ExtendWorkflowLease(const core::WorkflowTask& task,
+                                   absl::Time expires_at);
+  // Releases the lease, recording `failure`; the execution is ready again
+  // at `ready_at`.
+  absl::Status AbandonWorkflowTask(const core::WorkflowTask& task,
+                                   const v1::WorkflowTaskFailure& failure,
+                                   absl::Time ready_at);
+  absl::Status ExtendActivityLease(const core::ActivityTask& task,
+                                   absl::Time expires_at);
+  // Releases the lease; attempt `next_attempt` becomes visible at
+  // `visible_at`.
+  absl::Status RetryActivityTask(const core::ActivityTask& task,
+                                 int32_t next_attempt, absl::Time visible_at);
+  // Deletes the leased activity row (its result is being committed).
+  absl::Status DeleteLeasedActivity(const core::ActivityTask& task);
 
   // The worker registry: one serialized WorkerInfo per worker id, replaced
   // by each record (the dialect's upsert).

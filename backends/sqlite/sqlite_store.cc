@@ -39,6 +39,7 @@ using sql::InboxCursor;
 using sql::ParseInboxCursor;
 using sql::ParseMetadata;
 using sql::StateFromRow;
+using sql::WorkflowLeaseLost;
 using Mode = Transaction::Mode;
 
 constexpr int64_t kActive = v1::WORKFLOW_STATE_ACTIVE;
@@ -114,18 +115,6 @@ std::string QueuesKey(const std::vector<std::string>& queues,
                       const NameCondition& names) {
   return absl::StrCat(absl::StrJoin(queues, "\x1f"), "\x1e", names.sql, "\x1e",
                       absl::StrJoin(names.values, "\x1f"));
-}
-
-absl::Status WorkflowLeaseLost(const WorkflowTask& task) {
-  return absl::AbortedError(absl::StrCat(
-      "workflow task lease for instance ", Quoted(task.instance_id),
-      " (execution ", Quoted(task.execution_id), ") was lost"));
-}
-
-absl::Status ActivityLeaseLost(const ActivityTask& task) {
-  return absl::AbortedError(absl::StrCat(
-      "activity task lease for activity ", Quoted(task.activity_id),
-      " of workflow instance ", Quoted(task.instance_id), " was lost"));
 }
 
 absl::Time ValueOr(Statement& stmt, int column, absl::Time fallback) {
@@ -749,19 +738,7 @@ absl::Status SqliteStore::ExtendWorkflowTaskLease(const WorkflowTask& task,
                                                   absl::Duration lease) {
   return Write(/*durable=*/false, [&]() -> absl::Status {
     mu_.AssertHeld();
-    DURABLE_ASSIGN_OR_RETURN(
-        Statement stmt,
-        connection_->Prepare("UPDATE instances SET lease_expires_at = ?1 "
-                             "WHERE instance_id = ?2 AND execution_id = ?3 "
-                             "AND lease_token = ?4"));
-    DURABLE_RETURN_IF_ERROR(
-        stmt.BindInt64(1, core::ToUnixMicros(clock_->Now() + lease))
-            .BindText(2, task.instance_id)
-            .BindText(3, task.execution_id)
-            .BindText(4, task.lease_token)
-            .Run());
-    if (connection_->Changes() == 0) return WorkflowLeaseLost(task);
-    return absl::OkStatus();
+    return relational_->ExtendWorkflowLease(task, clock_->Now() + lease);
   });
 }
 
@@ -827,7 +804,7 @@ absl::Status SqliteStore::CompleteActivityWithWorkflowTask(
     // eager leases, are judged and stamped at the grant.
     const absl::Time now = clock_->Now();
     committed = core::WorkflowTaskCommitResult();
-    DURABLE_RETURN_IF_ERROR(DeleteLeasedActivity(activity));
+    DURABLE_RETURN_IF_ERROR(relational_->DeleteLeasedActivity(activity));
     std::optional<core::ExecutionLeaseState> execution;
     {
       DURABLE_ASSIGN_OR_RETURN(
@@ -877,22 +854,8 @@ absl::Status SqliteStore::AbandonWorkflowTask(
   // moved and pollers recompute when to wake up.
   return Write(/*durable=*/true, [&]() -> absl::Status {
     mu_.AssertHeld();
-    DURABLE_ASSIGN_OR_RETURN(
-        Statement stmt,
-        connection_->Prepare(
-            "UPDATE instances SET lease_token = NULL, lease_expires_at = NULL, "
-            "last_task_failure = ?1, ready_at = ?2 "
-            "WHERE instance_id = ?3 AND execution_id = ?4 "
-            "AND lease_token = ?5"));
-    DURABLE_RETURN_IF_ERROR(
-        stmt.BindBlob(1, failure.SerializeAsString())
-            .BindInt64(2, core::ToUnixMicros(clock_->Now() + retry_delay))
-            .BindText(3, task.instance_id)
-            .BindText(4, task.execution_id)
-            .BindText(5, task.lease_token)
-            .Run());
-    if (connection_->Changes() == 0) return WorkflowLeaseLost(task);
-    return absl::OkStatus();
+    return relational_->AbandonWorkflowTask(task, failure,
+                                            clock_->Now() + retry_delay);
   });
 }
 
@@ -1019,17 +982,7 @@ absl::Status SqliteStore::ExtendActivityTaskLease(const ActivityTask& task,
                                                   absl::Duration lease) {
   return Write(/*durable=*/false, [&]() -> absl::Status {
     mu_.AssertHeld();
-    DURABLE_ASSIGN_OR_RETURN(
-        Statement stmt,
-        connection_->Prepare("UPDATE activities SET lease_expires_at = ?1 "
-                             "WHERE activity_id = ?2 AND lease_token = ?3"));
-    DURABLE_RETURN_IF_ERROR(
-        stmt.BindInt64(1, core::ToUnixMicros(clock_->Now() + lease))
-            .BindText(2, task.activity_id)
-            .BindText(3, task.lease_token)
-            .Run());
-    if (connection_->Changes() == 0) return ActivityLeaseLost(task);
-    return absl::OkStatus();
+    return relational_->ExtendActivityLease(task, clock_->Now() + lease);
   });
 }
 
@@ -1040,31 +993,8 @@ absl::Status SqliteStore::RetryActivityTask(const ActivityTask& task,
   // becomes due.
   return Write(/*durable=*/true, [&]() -> absl::Status {
     mu_.AssertHeld();
-    DURABLE_ASSIGN_OR_RETURN(
-        Statement stmt,
-        connection_->Prepare(
-            "UPDATE activities SET attempt = ?1, visible_at = ?2, "
-            "lease_token = NULL, lease_expires_at = NULL "
-            "WHERE activity_id = ?3 AND lease_token = ?4"));
-    DURABLE_RETURN_IF_ERROR(stmt.BindInt64(1, next_attempt)
-                                .BindInt64(2, core::ToUnixMicros(visible_at))
-                                .BindText(3, task.activity_id)
-                                .BindText(4, task.lease_token)
-                                .Run());
-    if (connection_->Changes() == 0) return ActivityLeaseLost(task);
-    return absl::OkStatus();
+    return relational_->RetryActivityTask(task, next_attempt, visible_at);
   });
-}
-
-absl::Status SqliteStore::DeleteLeasedActivity(const ActivityTask& task) {
-  DURABLE_ASSIGN_OR_RETURN(
-      Statement remove,
-      connection_->Prepare("DELETE FROM activities "
-                           "WHERE activity_id = ?1 AND lease_token = ?2"));
-  DURABLE_RETURN_IF_ERROR(
-      remove.BindText(1, task.activity_id).BindText(2, task.lease_token).Run());
-  if (connection_->Changes() == 0) return ActivityLeaseLost(task);
-  return absl::OkStatus();
 }
 
 absl::Status SqliteStore::CompleteActivityTask(const ActivityTask& task,
@@ -1072,7 +1002,7 @@ absl::Status SqliteStore::CompleteActivityTask(const ActivityTask& task,
   const absl::Time now = clock_->Now();
   return Write(/*durable=*/true, [&]() -> absl::Status {
     mu_.AssertHeld();
-    DURABLE_RETURN_IF_ERROR(DeleteLeasedActivity(task));
+    DURABLE_RETURN_IF_ERROR(relational_->DeleteLeasedActivity(task));
     return core::ExecuteDelivery(
         core::ActivityResultDelivery(task, result, now), now,
         relational_->plan_executor());

@@ -270,9 +270,6 @@ class SqliteStore : public core::AdminStore {
                              absl::FunctionRef<absl::StatusOr<bool>()> look)
       ABSL_LOCKS_EXCLUDED(mu_);
 
-  // Deletes the activity task of `task`'s lease; ABORTED if it was lost.
-  absl::Status DeleteLeasedActivity(const core::ActivityTask& task)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   mutable absl::Mutex mu_;
   std::unique_ptr<Connection> connection_ ABSL_GUARDED_BY(mu_);
   // The shared relational part (backends/sql/relational_store.h) on

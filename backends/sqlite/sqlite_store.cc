@@ -19,6 +19,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "backends/sql/relational_plan_executor.h"
+#include "backends/sql/relational_store.h"
 #include "backends/sqlite/connection.h"
 #include "backends/sqlite/notifier_registry.h"
 #include "backends/sqlite/schema.h"
@@ -32,6 +34,12 @@ namespace {
 
 using core::ActivityTask;
 using core::WorkflowTask;
+using sql::FormatInboxCursor;
+using sql::InboxCursor;
+using sql::ParseInboxCursor;
+using sql::ParseMetadata;
+using sql::StateFromRow;
+using sql::WorkflowLeaseLost;
 using Mode = Transaction::Mode;
 
 constexpr int64_t kActive = v1::WORKFLOW_STATE_ACTIVE;
@@ -41,36 +49,7 @@ constexpr int64_t kActive = v1::WORKFLOW_STATE_ACTIVE;
 constexpr absl::Duration kTaskPollInterval = absl::Milliseconds(100);
 constexpr absl::Duration kFinishPollInterval = absl::Milliseconds(50);
 
-// Which inbox entries a leased workflow task consumes on completion: ids up
-// to `max_id` that were visible when it was taken (WorkflowTask's
-// inbox_cursor, "<max_id>:<taken_at_us>", see the header).
-struct InboxCursor {
-  int64_t max_id = 0;
-  int64_t taken_at_us = 0;
-};
-
-bool ParseInboxCursor(absl::string_view text, InboxCursor* cursor) {
-  std::pair<absl::string_view, absl::string_view> parts =
-      absl::StrSplit(text, absl::MaxSplits(':', 1));
-  return absl::SimpleAtoi(parts.first, &cursor->max_id) &&
-         absl::SimpleAtoi(parts.second, &cursor->taken_at_us);
-}
-
 std::string Quoted(absl::string_view s) { return absl::StrCat("\"", s, "\""); }
-
-// Metadata is stored as a WorkflowExecutionStarted holding only `metadata`,
-// which reuses the proto's map encoding instead of inventing one.
-std::string SerializeMetadata(const std::map<std::string, std::string>& m) {
-  v1::WorkflowExecutionStarted holder;
-  holder.mutable_metadata()->insert(m.begin(), m.end());
-  return holder.SerializeAsString();
-}
-
-std::map<std::string, std::string> ParseMetadata(const std::string& blob) {
-  v1::WorkflowExecutionStarted holder;
-  holder.ParseFromString(blob);
-  return {holder.metadata().begin(), holder.metadata().end()};
-}
 
 // "?2, ?3, ..." for `count` parameters starting at ?`first`.
 std::string Placeholders(int first, size_t count) {
@@ -138,54 +117,10 @@ std::string QueuesKey(const std::vector<std::string>& queues,
                       absl::StrJoin(names.values, "\x1f"));
 }
 
-absl::Status WorkflowLeaseLost(const WorkflowTask& task) {
-  return absl::AbortedError(absl::StrCat(
-      "workflow task lease for instance ", Quoted(task.instance_id),
-      " (execution ", Quoted(task.execution_id), ") was lost"));
-}
-
-absl::Status ActivityLeaseLost(const ActivityTask& task) {
-  return absl::AbortedError(absl::StrCat(
-      "activity task lease for activity ", Quoted(task.activity_id),
-      " of workflow instance ", Quoted(task.instance_id), " was lost"));
-}
-
 absl::Time ValueOr(Statement& stmt, int column, absl::Time fallback) {
   return stmt.ColumnIsNull(column)
              ? fallback
              : core::FromUnixMicros(stmt.ColumnInt64(column));
-}
-
-// The columns StateFromRow reads, in order.
-constexpr char kStateColumns[] =
-    "instance_id, execution_id, workflow_name, queue, state, created_at, "
-    "finished_at, metadata, result, last_task_failure";
-
-absl::StatusOr<v1::WorkflowInstanceState> StateFromRow(Statement& stmt) {
-  v1::WorkflowInstanceState state;
-  state.set_instance_id(stmt.ColumnText(0));
-  state.set_execution_id(stmt.ColumnText(1));
-  state.set_workflow_name(stmt.ColumnText(2));
-  state.set_queue(stmt.ColumnText(3));
-  state.set_state(static_cast<v1::WorkflowState>(stmt.ColumnInt64(4)));
-  state.set_created_at_unix_us(stmt.ColumnInt64(5));
-  if (!stmt.ColumnIsNull(6)) state.set_finished_at_unix_us(stmt.ColumnInt64(6));
-  std::map<std::string, std::string> metadata =
-      ParseMetadata(stmt.ColumnBlob(7));
-  state.mutable_metadata()->insert(metadata.begin(), metadata.end());
-  if (state.state() == v1::WORKFLOW_STATE_FINISHED && !stmt.ColumnIsNull(8) &&
-      !state.mutable_result()->ParseFromString(stmt.ColumnBlob(8))) {
-    return absl::DataLossError(absl::StrCat("result of workflow instance ",
-                                            Quoted(state.instance_id()),
-                                            " cannot be decoded"));
-  }
-  if (!stmt.ColumnIsNull(9) &&
-      !state.mutable_last_task_failure()->ParseFromString(stmt.ColumnBlob(9))) {
-    return absl::DataLossError(
-        absl::StrCat("last task failure of workflow instance ",
-                     Quoted(state.instance_id()), " cannot be decoded"));
-  }
-  return state;
 }
 
 // Listing cursor: "<created_at_us>:<rowid>" of the last entry returned.
@@ -342,7 +277,12 @@ SqliteStore::SqliteStore(std::unique_ptr<Connection> connection,
       task_poll_{clock, notifier_.get(), kTaskPollInterval},
       finish_poll_{clock, notifier_.get(), kFinishPollInterval},
       description_(std::move(description)),
-      on_disk_(on_disk) {}
+      on_disk_(on_disk) {
+  // SQLite's instances table orders rows by insertion in its implicit rowid.
+  absl::MutexLock lock(&mu_);
+  relational_ = std::make_unique<sql::RelationalStore>(
+      connection_.get(), /*instance_order=*/"rowid");
+}
 
 SqliteStore::~SqliteStore() {
   if (wal_fd_ >= 0) close(wal_fd_);
@@ -588,310 +528,13 @@ bool SqliteStore::RunBatch(const std::vector<PendingWrite*>& batch) {
   return notify;
 }
 
-absl::StatusOr<std::optional<std::string>> SqliteStore::ActiveExecution(
-    absl::string_view instance_id) {
-  DURABLE_ASSIGN_OR_RETURN(
-      Statement stmt,
-      connection_->Prepare("SELECT execution_id FROM instances "
-                           "WHERE instance_id = ?1 AND state = ?2 "
-                           "ORDER BY created_at DESC, rowid DESC LIMIT 1"));
-  stmt.BindText(1, instance_id).BindInt64(2, kActive);
-  DURABLE_ASSIGN_OR_RETURN(bool row, stmt.Step());
-  if (!row) return std::optional<std::string>();
-  return std::optional<std::string>(stmt.ColumnText(0));
-}
-
-absl::Status SqliteStore::InsertInbox(absl::string_view instance_id,
-                                      absl::string_view execution_id,
-                                      const v1::HistoryEvent& event,
-                                      absl::Time visible_at,
-                                      absl::string_view key) {
-  DURABLE_ASSIGN_OR_RETURN(
-      Statement stmt,
-      connection_->Prepare(
-          "INSERT INTO inbox (instance_id, execution_id, event, visible_at, "
-          "event_key) VALUES (?1, ?2, ?3, ?4, NULLIF(?5, ''))"));
-  return stmt.BindText(1, instance_id)
-      .BindText(2, execution_id)
-      .BindBlob(3, event.SerializeAsString())
-      .BindInt64(4, core::ToUnixMicros(visible_at))
-      .BindText(5, key)
-      .Run();
-}
-
-// ---------------------------------------------------------------------------
-// Plan execution: the primitives of core::PlanExecutor as SQL. Each writes
-// what the plan says; none decides (see core/storage/completion_plan.h for
-// what each must do). Used only inside a Write body, with mu_ held.
-
-class SqliteStore::PlanWriter : public core::PlanExecutor {
- public:
-  explicit PlanWriter(SqliteStore* store) : store_(store) {
-    store_->mu_.AssertHeld();
-  }
-
-  absl::Status AppendHistory(
-      const core::ExecutionKey& execution,
-      absl::Span<const v1::HistoryEvent> events) override {
-    for (const v1::HistoryEvent& event : events) {
-      DURABLE_ASSIGN_OR_RETURN(
-          Statement insert,
-          connection()->Prepare("INSERT INTO history (instance_id, "
-                                "execution_id, event_id, event) "
-                                "VALUES (?1, ?2, ?3, ?4)"));
-      DURABLE_RETURN_IF_ERROR(insert.BindText(1, execution.instance_id)
-                                  .BindText(2, execution.execution_id)
-                                  .BindInt64(3, event.id())
-                                  .BindBlob(4, event.SerializeAsString())
-                                  .Run());
-    }
-    return absl::OkStatus();
-  }
-
-  absl::Status ConsumeInbox(const core::ExecutionKey& execution,
-                            absl::string_view cursor) override {
-    InboxCursor consume;
-    if (!ParseInboxCursor(cursor, &consume)) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "workflow task for instance ", Quoted(execution.instance_id),
-          " has a malformed inbox cursor ", Quoted(cursor)));
-    }
-    DURABLE_ASSIGN_OR_RETURN(
-        Statement remove,
-        connection()->Prepare("DELETE FROM inbox WHERE instance_id = ?1 "
-                              "AND execution_id = ?2 AND id <= ?3 "
-                              "AND visible_at <= ?4"));
-    return remove.BindText(1, execution.instance_id)
-        .BindText(2, execution.execution_id)
-        .BindInt64(3, consume.max_id)
-        .BindInt64(4, consume.taken_at_us)
-        .Run();
-  }
-
-  absl::Status WithdrawKeyedEvents(
-      const core::ExecutionKey& execution,
-      absl::Span<const std::string> keys) override {
-    for (const std::string& key : keys) {
-      DURABLE_ASSIGN_OR_RETURN(
-          Statement withdraw,
-          connection()->Prepare("DELETE FROM inbox WHERE instance_id = ?1 "
-                                "AND execution_id = ?2 AND event_key = ?3"));
-      DURABLE_RETURN_IF_ERROR(withdraw.BindText(1, execution.instance_id)
-                                  .BindText(2, execution.execution_id)
-                                  .BindText(3, key)
-                                  .Run());
-    }
-    return absl::OkStatus();
-  }
-
-  absl::Status EnqueueActivity(const core::ExecutionKey& execution,
-                               const core::PlannedActivity& activity,
-                               absl::Time now,
-                               absl::Time eager_lease_expires_at) override {
-    const core::ActivityTaskSpec& spec = *activity.spec;
-    DURABLE_ASSIGN_OR_RETURN(
-        Statement insert,
-        connection()->Prepare(
-            "INSERT INTO activities (activity_id, instance_id, "
-            "execution_id, queue, scheduled_event, attempt, metadata, "
-            "scheduled_at, visible_at, lease_token, lease_expires_at, "
-            "activity_name) "
-            "VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6, ?7, ?7, ?8, ?9, ?10)"));
-    insert.BindText(1, activity.activity_id)
-        .BindText(2, execution.instance_id)
-        .BindText(3, execution.execution_id)
-        .BindText(4, activity.queue)
-        .BindBlob(5, spec.scheduled_event.SerializeAsString())
-        .BindBlob(6, SerializeMetadata(spec.metadata))
-        .BindInt64(7, core::ToUnixMicros(now))
-        .BindText(10,
-                  spec.scheduled_event.activity_scheduled().activity_name());
-    if (activity.lease_token.empty()) {
-      insert.BindNull(8).BindNull(9);
-    } else {
-      insert.BindText(8, activity.lease_token)
-          .BindInt64(9, core::ToUnixMicros(eager_lease_expires_at));
-    }
-    return insert.Run();
-  }
-
-  absl::Status UpdateExecution(const core::ExecutionKey& execution,
-                               const core::ExecutionUpdate& update) override {
-    DURABLE_ASSIGN_OR_RETURN(
-        Statement stmt,
-        connection()->Prepare(
-            "UPDATE instances SET state = ?1, finished_at = ?2, "
-            "result = ?3, history_length = ?4, lease_token = NULL, "
-            "lease_expires_at = NULL, last_task_failure = NULL, "
-            "ready_at = 0 WHERE instance_id = ?5 AND execution_id = ?6"));
-    stmt.BindInt64(1, update.state);
-    if (update.finished_at.has_value()) {
-      stmt.BindInt64(2, core::ToUnixMicros(*update.finished_at));
-    } else {
-      stmt.BindNull(2);
-    }
-    if (update.result != nullptr) {
-      stmt.BindBlob(3, update.result->SerializeAsString());
-    } else {
-      stmt.BindNull(3);
-    }
-    return stmt.BindInt64(4, update.history_length)
-        .BindText(5, execution.instance_id)
-        .BindText(6, execution.execution_id)
-        .Run();
-  }
-
-  absl::StatusOr<core::StartOutcome> StartExecution(
-      const core::ExecutionStart& start) override {
-    DURABLE_ASSIGN_OR_RETURN(std::optional<std::string> active,
-                             store_->ActiveExecution(start.instance_id));
-    if (active.has_value()) {
-      return *active == start.execution_id ? core::StartOutcome::kAlreadyActive
-                                           : core::StartOutcome::kOtherActive;
-    }
-    {
-      DURABLE_ASSIGN_OR_RETURN(
-          Statement exists,
-          connection()->Prepare(
-              "SELECT 1 FROM instances "
-              "WHERE instance_id = ?1 AND execution_id = ?2"));
-      exists.BindText(1, start.instance_id).BindText(2, start.execution_id);
-      DURABLE_ASSIGN_OR_RETURN(bool row, exists.Step());
-      if (row) return core::StartOutcome::kExecutionExists;
-    }
-    const v1::WorkflowExecutionStarted& attributes = start.attributes();
-    std::map<std::string, std::string> metadata(attributes.metadata().begin(),
-                                                attributes.metadata().end());
-    DURABLE_ASSIGN_OR_RETURN(
-        Statement insert,
-        connection()->Prepare(
-            "INSERT INTO instances (instance_id, execution_id, workflow_name, "
-            "queue, state, created_at, metadata, ready_at, history_length, "
-            "parent) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, 0, ?8)"));
-    insert.BindText(1, start.instance_id)
-        .BindText(2, start.execution_id)
-        .BindText(3, attributes.workflow_name())
-        .BindText(4, attributes.queue())
-        .BindInt64(5, kActive)
-        .BindInt64(6, core::ToUnixMicros(start.created_at))
-        .BindBlob(7, SerializeMetadata(metadata));
-    // Kept apart from the history, which may become unreadable: a child the
-    // engine fails must still reach its parent.
-    if (attributes.parent().instance_id().empty()) {
-      insert.BindNull(8);
-    } else {
-      insert.BindBlob(8, attributes.parent().SerializeAsString());
-    }
-    DURABLE_RETURN_IF_ERROR(insert.Run());
-    DURABLE_RETURN_IF_ERROR(
-        store_->InsertInbox(start.instance_id, start.execution_id,
-                            start.started(), start.visible_at));
-    return core::StartOutcome::kStarted;
-  }
-
-  absl::StatusOr<bool> Deliver(const core::Delivery& delivery) override {
-    std::string current;
-    absl::string_view execution_id = delivery.execution_id;
-    bool active = false;
-    if (execution_id.empty()) {
-      DURABLE_ASSIGN_OR_RETURN(std::optional<std::string> newest,
-                               store_->ActiveExecution(delivery.instance_id));
-      if (newest.has_value()) {
-        current = *std::move(newest);
-        execution_id = current;
-        active = true;
-      }
-    } else {
-      DURABLE_ASSIGN_OR_RETURN(
-          Statement state, connection()->Prepare(
-                               "SELECT state FROM instances "
-                               "WHERE instance_id = ?1 AND execution_id = ?2"));
-      state.BindText(1, delivery.instance_id).BindText(2, execution_id);
-      DURABLE_ASSIGN_OR_RETURN(bool row, state.Step());
-      active = row && state.ColumnInt64(0) == kActive;
-    }
-    if (!active) return false;
-    DURABLE_RETURN_IF_ERROR(
-        store_->InsertInbox(delivery.instance_id, execution_id, *delivery.event,
-                            delivery.visible_at, delivery.key));
-    return true;
-  }
-
-  absl::Status SettleEndedInbox(
-      const core::ExecutionKey& execution,
-      const core::InboxSettlement& settlement) override {
-    if (!settlement.next_execution_id.empty()) {
-      // Read everything first: the inserts below must not be seen by this
-      // scan.
-      std::vector<std::pair<v1::HistoryEvent, int64_t>> carried;
-      {
-        DURABLE_ASSIGN_OR_RETURN(
-            Statement left,
-            connection()->Prepare("SELECT event, visible_at FROM inbox "
-                                  "WHERE instance_id = ?1 "
-                                  "AND execution_id = ?2 ORDER BY id"));
-        left.BindText(1, execution.instance_id)
-            .BindText(2, execution.execution_id);
-        while (true) {
-          DURABLE_ASSIGN_OR_RETURN(bool row, left.Step());
-          if (!row) break;
-          v1::HistoryEvent event;
-          // An entry that cannot be decoded cannot be judged either; it is
-          // deleted with the rest.
-          if (event.ParseFromString(left.ColumnBlob(0)) &&
-              settlement.carries_over(event)) {
-            carried.emplace_back(std::move(event), left.ColumnInt64(1));
-          }
-        }
-      }
-      for (const auto& [event, visible_at_us] : carried) {
-        DURABLE_RETURN_IF_ERROR(store_->InsertInbox(
-            execution.instance_id, settlement.next_execution_id, event,
-            core::FromUnixMicros(visible_at_us)));
-      }
-    }
-    DURABLE_ASSIGN_OR_RETURN(
-        Statement remove,
-        connection()->Prepare("DELETE FROM inbox "
-                              "WHERE instance_id = ?1 AND execution_id = ?2"));
-    return remove.BindText(1, execution.instance_id)
-        .BindText(2, execution.execution_id)
-        .Run();
-  }
-
-  absl::Status DropPreviousExecutions(absl::string_view instance_id) override {
-    // Instances goes last, so the subquery still sees what the other tables
-    // keep.
-    for (const char* table : {"history", "inbox", "activities", "instances"}) {
-      DURABLE_ASSIGN_OR_RETURN(
-          Statement remove,
-          connection()->Prepare(absl::StrCat(
-              "DELETE FROM ", table,
-              " WHERE instance_id = ?1 AND execution_id NOT IN "
-              "(SELECT execution_id FROM instances WHERE instance_id = ?1 "
-              "AND state = ?2)")));
-      DURABLE_RETURN_IF_ERROR(
-          remove.BindText(1, instance_id).BindInt64(2, kActive).Run());
-    }
-    return absl::OkStatus();
-  }
-
- private:
-  Connection* connection() ABSL_NO_THREAD_SAFETY_ANALYSIS {
-    return store_->connection_.get();
-  }
-
-  SqliteStore* const store_;
-};
-
 absl::Status SqliteStore::CreateWorkflowInstance(
     const v1::WorkflowInstance& instance, const v1::HistoryEvent& started) {
   DURABLE_ASSIGN_OR_RETURN(
       core::ExecutionStart start,
       core::PlanInstanceCreation(instance, started, clock_->Now()));
   return Write(/*durable=*/true, [&]() -> absl::Status {
-    PlanWriter writer(this);
-    return core::ExecuteInstanceCreation(start, writer);
+    return core::ExecuteInstanceCreation(start, relational_->plan_executor());
   });
 }
 
@@ -1004,7 +647,7 @@ absl::StatusOr<std::optional<WorkflowTask>> SqliteStore::TryGetWorkflowTask(
       task.execution_id = pick.ColumnText(1);
       task.queue = pick.ColumnText(2);
       task.history_length = pick.ColumnInt64(3);
-      task.metadata = ParseMetadata(pick.ColumnBlob(4));
+      task.metadata = ParseMetadata(pick.ColumnBlobView(4));
       task.workflow_name = pick.ColumnText(5);
       if (!pick.ColumnIsNull(6) &&
           !task.parent.ParseFromString(pick.ColumnBlob(6))) {
@@ -1058,7 +701,7 @@ absl::StatusOr<std::optional<WorkflowTask>> SqliteStore::TryGetWorkflowTask(
     // Completion deletes exactly what was handed out: inbox ids grow
     // monotonically (AUTOINCREMENT), so "id <= max_id and visible at the time
     // the task was taken" never matches an event that arrived afterwards.
-    task.inbox_cursor = absl::StrCat(max_id, ":", now_us);
+    task.inbox_cursor = FormatInboxCursor({max_id, now_us});
     leased = std::move(task);
     return true;
   };
@@ -1095,19 +738,7 @@ absl::Status SqliteStore::ExtendWorkflowTaskLease(const WorkflowTask& task,
                                                   absl::Duration lease) {
   return Write(/*durable=*/false, [&]() -> absl::Status {
     mu_.AssertHeld();
-    DURABLE_ASSIGN_OR_RETURN(
-        Statement stmt,
-        connection_->Prepare("UPDATE instances SET lease_expires_at = ?1 "
-                             "WHERE instance_id = ?2 AND execution_id = ?3 "
-                             "AND lease_token = ?4"));
-    DURABLE_RETURN_IF_ERROR(
-        stmt.BindInt64(1, core::ToUnixMicros(clock_->Now() + lease))
-            .BindText(2, task.instance_id)
-            .BindText(3, task.execution_id)
-            .BindText(4, task.lease_token)
-            .Run());
-    if (connection_->Changes() == 0) return WorkflowLeaseLost(task);
-    return absl::OkStatus();
+    return relational_->ExtendWorkflowLease(task, clock_->Now() + lease);
   });
 }
 
@@ -1147,8 +778,7 @@ absl::Status SqliteStore::CompleteWorkflowTask(
     }
     DURABLE_ASSIGN_OR_RETURN(core::CompletionPlan plan,
                              core::PlanCompletion(task, completion, inputs));
-    PlanWriter writer(this);
-    return core::ExecutePlan(plan, writer,
+    return core::ExecutePlan(plan, relational_->plan_executor(),
                              result != nullptr ? &committed : nullptr);
   });
   if (status.ok() && result != nullptr) *result = std::move(committed);
@@ -1174,7 +804,7 @@ absl::Status SqliteStore::CompleteActivityWithWorkflowTask(
     // eager leases, are judged and stamped at the grant.
     const absl::Time now = clock_->Now();
     committed = core::WorkflowTaskCommitResult();
-    DURABLE_RETURN_IF_ERROR(DeleteLeasedActivity(activity));
+    DURABLE_RETURN_IF_ERROR(relational_->DeleteLeasedActivity(activity));
     std::optional<core::ExecutionLeaseState> execution;
     {
       DURABLE_ASSIGN_OR_RETURN(
@@ -1195,13 +825,12 @@ absl::Status SqliteStore::CompleteActivityWithWorkflowTask(
         execution->history_length = instance.ColumnInt64(3);
       }
     }
-    PlanWriter writer(this);
     if (!core::FusedStepMayCommit(execution, task, now)) {
       // The caller's copy is stale: the result goes to the inbox for whoever
       // runs the next task.
       return core::ExecuteDelivery(
           core::ActivityResultDelivery(activity, activity_result, now), now,
-          writer);
+          relational_->plan_executor());
     }
     core::PlanInputs inputs;
     inputs.history_length = task.history_length;
@@ -1212,7 +841,7 @@ absl::Status SqliteStore::CompleteActivityWithWorkflowTask(
     inputs.consume_inbox = false;
     DURABLE_ASSIGN_OR_RETURN(core::CompletionPlan plan,
                              core::PlanCompletion(task, completion, inputs));
-    return core::ExecutePlan(plan, writer, &committed);
+    return core::ExecutePlan(plan, relational_->plan_executor(), &committed);
   });
   if (status.ok()) *result = std::move(committed);
   return status;
@@ -1225,22 +854,8 @@ absl::Status SqliteStore::AbandonWorkflowTask(
   // moved and pollers recompute when to wake up.
   return Write(/*durable=*/true, [&]() -> absl::Status {
     mu_.AssertHeld();
-    DURABLE_ASSIGN_OR_RETURN(
-        Statement stmt,
-        connection_->Prepare(
-            "UPDATE instances SET lease_token = NULL, lease_expires_at = NULL, "
-            "last_task_failure = ?1, ready_at = ?2 "
-            "WHERE instance_id = ?3 AND execution_id = ?4 "
-            "AND lease_token = ?5"));
-    DURABLE_RETURN_IF_ERROR(
-        stmt.BindBlob(1, failure.SerializeAsString())
-            .BindInt64(2, core::ToUnixMicros(clock_->Now() + retry_delay))
-            .BindText(3, task.instance_id)
-            .BindText(4, task.execution_id)
-            .BindText(5, task.lease_token)
-            .Run());
-    if (connection_->Changes() == 0) return WorkflowLeaseLost(task);
-    return absl::OkStatus();
+    return relational_->AbandonWorkflowTask(task, failure,
+                                            clock_->Now() + retry_delay);
   });
 }
 
@@ -1317,7 +932,7 @@ absl::StatusOr<std::optional<ActivityTask>> SqliteStore::TryGetActivityTask(
                          ": its scheduled event cannot be decoded");
       }
       task.attempt = static_cast<int32_t>(pick.ColumnInt64(6));
-      task.metadata = ParseMetadata(pick.ColumnBlob(7));
+      task.metadata = ParseMetadata(pick.ColumnBlobView(7));
       task.scheduled_at = core::FromUnixMicros(pick.ColumnInt64(8));
     }
     task.lease_token = core::NewUuid();
@@ -1367,17 +982,7 @@ absl::Status SqliteStore::ExtendActivityTaskLease(const ActivityTask& task,
                                                   absl::Duration lease) {
   return Write(/*durable=*/false, [&]() -> absl::Status {
     mu_.AssertHeld();
-    DURABLE_ASSIGN_OR_RETURN(
-        Statement stmt,
-        connection_->Prepare("UPDATE activities SET lease_expires_at = ?1 "
-                             "WHERE activity_id = ?2 AND lease_token = ?3"));
-    DURABLE_RETURN_IF_ERROR(
-        stmt.BindInt64(1, core::ToUnixMicros(clock_->Now() + lease))
-            .BindText(2, task.activity_id)
-            .BindText(3, task.lease_token)
-            .Run());
-    if (connection_->Changes() == 0) return ActivityLeaseLost(task);
-    return absl::OkStatus();
+    return relational_->ExtendActivityLease(task, clock_->Now() + lease);
   });
 }
 
@@ -1388,31 +993,8 @@ absl::Status SqliteStore::RetryActivityTask(const ActivityTask& task,
   // becomes due.
   return Write(/*durable=*/true, [&]() -> absl::Status {
     mu_.AssertHeld();
-    DURABLE_ASSIGN_OR_RETURN(
-        Statement stmt,
-        connection_->Prepare(
-            "UPDATE activities SET attempt = ?1, visible_at = ?2, "
-            "lease_token = NULL, lease_expires_at = NULL "
-            "WHERE activity_id = ?3 AND lease_token = ?4"));
-    DURABLE_RETURN_IF_ERROR(stmt.BindInt64(1, next_attempt)
-                                .BindInt64(2, core::ToUnixMicros(visible_at))
-                                .BindText(3, task.activity_id)
-                                .BindText(4, task.lease_token)
-                                .Run());
-    if (connection_->Changes() == 0) return ActivityLeaseLost(task);
-    return absl::OkStatus();
+    return relational_->RetryActivityTask(task, next_attempt, visible_at);
   });
-}
-
-absl::Status SqliteStore::DeleteLeasedActivity(const ActivityTask& task) {
-  DURABLE_ASSIGN_OR_RETURN(
-      Statement remove,
-      connection_->Prepare("DELETE FROM activities "
-                           "WHERE activity_id = ?1 AND lease_token = ?2"));
-  DURABLE_RETURN_IF_ERROR(
-      remove.BindText(1, task.activity_id).BindText(2, task.lease_token).Run());
-  if (connection_->Changes() == 0) return ActivityLeaseLost(task);
-  return absl::OkStatus();
 }
 
 absl::Status SqliteStore::CompleteActivityTask(const ActivityTask& task,
@@ -1420,102 +1002,30 @@ absl::Status SqliteStore::CompleteActivityTask(const ActivityTask& task,
   const absl::Time now = clock_->Now();
   return Write(/*durable=*/true, [&]() -> absl::Status {
     mu_.AssertHeld();
-    DURABLE_RETURN_IF_ERROR(DeleteLeasedActivity(task));
-    PlanWriter writer(this);
+    DURABLE_RETURN_IF_ERROR(relational_->DeleteLeasedActivity(task));
     return core::ExecuteDelivery(
-        core::ActivityResultDelivery(task, result, now), now, writer);
+        core::ActivityResultDelivery(task, result, now), now,
+        relational_->plan_executor());
   });
 }
 
 absl::StatusOr<v1::WorkflowInstanceState> SqliteStore::GetWorkflowInstanceState(
     const std::string& instance_id) {
   absl::MutexLock lock(&mu_);
-  DURABLE_ASSIGN_OR_RETURN(
-      Statement stmt, connection_->Prepare(absl::StrCat(
-                          "SELECT ", kStateColumns,
-                          " FROM instances WHERE instance_id = ?1 "
-                          "ORDER BY created_at DESC, rowid DESC LIMIT 1")));
-  stmt.BindText(1, instance_id);
-  DURABLE_ASSIGN_OR_RETURN(bool row, stmt.Step());
-  if (!row) {
-    return absl::NotFoundError(
-        absl::StrCat("workflow instance ", Quoted(instance_id), " not found"));
-  }
-  return StateFromRow(stmt);
+  return relational_->GetWorkflowInstanceState(instance_id);
 }
 
 absl::StatusOr<std::vector<v1::WorkflowInstanceState>>
 SqliteStore::ListWorkflowExecutions(const std::string& instance_id) {
   absl::MutexLock lock(&mu_);
-  DURABLE_ASSIGN_OR_RETURN(
-      Statement stmt, connection_->Prepare(
-                          absl::StrCat("SELECT ", kStateColumns,
-                                       " FROM instances WHERE instance_id = ?1 "
-                                       "ORDER BY created_at, rowid")));
-  stmt.BindText(1, instance_id);
-  std::vector<v1::WorkflowInstanceState> executions;
-  while (true) {
-    DURABLE_ASSIGN_OR_RETURN(bool row, stmt.Step());
-    if (!row) break;
-    DURABLE_ASSIGN_OR_RETURN(v1::WorkflowInstanceState state,
-                             StateFromRow(stmt));
-    executions.push_back(std::move(state));
-  }
-  if (executions.empty()) {
-    return absl::NotFoundError(
-        absl::StrCat("workflow instance ", Quoted(instance_id), " not found"));
-  }
-  return executions;
+  return relational_->ListWorkflowExecutions(instance_id);
 }
 
 absl::StatusOr<std::vector<v1::HistoryEvent>> SqliteStore::GetWorkflowHistory(
     const std::string& instance_id, const std::string& execution_id,
     int64_t after_id) {
   absl::MutexLock lock(&mu_);
-  // One snapshot for the existence check and the events.
-  DURABLE_ASSIGN_OR_RETURN(Transaction txn,
-                           Transaction::Begin(connection_.get(), Mode::kRead));
-  {
-    DURABLE_ASSIGN_OR_RETURN(
-        Statement exists,
-        connection_->Prepare("SELECT 1 FROM instances "
-                             "WHERE instance_id = ?1 AND execution_id = ?2"));
-    exists.BindText(1, instance_id).BindText(2, execution_id);
-    DURABLE_ASSIGN_OR_RETURN(bool row, exists.Step());
-    if (!row) {
-      return absl::NotFoundError(absl::StrCat(
-          "execution ", Quoted(execution_id), " of workflow instance ",
-          Quoted(instance_id), " not found"));
-    }
-  }
-  std::vector<v1::HistoryEvent> history;
-  {
-    DURABLE_ASSIGN_OR_RETURN(
-        Statement events,
-        connection_->Prepare("SELECT event_id, event FROM history "
-                             "WHERE instance_id = ?1 AND execution_id = ?2 "
-                             "AND event_id > ?3 ORDER BY event_id"));
-    events.BindText(1, instance_id)
-        .BindText(2, execution_id)
-        .BindInt64(3, after_id);
-    while (true) {
-      DURABLE_ASSIGN_OR_RETURN(bool row, events.Step());
-      if (!row) break;
-      if (!history.emplace_back().ParseFromString(events.ColumnBlob(1))) {
-        return absl::DataLossError(absl::StrCat(
-            "history of workflow instance ", Quoted(instance_id), ": event ",
-            events.ColumnInt64(0), " cannot be decoded"));
-      }
-      if (history.back().id() != events.ColumnInt64(0)) {
-        return absl::DataLossError(
-            absl::StrCat("history of workflow instance ", Quoted(instance_id),
-                         ": the row numbered ", events.ColumnInt64(0),
-                         " holds event ", history.back().id()));
-      }
-    }
-  }
-  DURABLE_RETURN_IF_ERROR(txn.Commit());
-  return history;
+  return relational_->GetWorkflowHistory(instance_id, execution_id, after_id);
 }
 
 absl::StatusOr<v1::WorkflowInstanceState>
@@ -1565,7 +1075,8 @@ absl::Status SqliteStore::DeliverWorkflowEvent(const std::string& instance_id,
                          Quoted(execution_id), " has finished"));
       }
     }
-    return InsertInbox(instance_id, execution_id, inbound, clock_->Now());
+    return relational_->plan_executor().InsertInbox(instance_id, execution_id,
+                                                    inbound, clock_->Now());
   });
 }
 
@@ -1663,7 +1174,7 @@ absl::StatusOr<core::WorkflowInstancePage> SqliteStore::ListWorkflowInstances(
   DURABLE_ASSIGN_OR_RETURN(
       Statement stmt,
       connection_->Prepare(absl::StrCat(
-          "SELECT ", kStateColumns,
+          "SELECT ", sql::kInstanceStateColumns,
           ", rowid FROM instances i WHERE NOT EXISTS ("
           "SELECT 1 FROM instances j WHERE j.instance_id = i.instance_id "
           "AND (j.created_at > i.created_at OR "
@@ -1753,45 +1264,20 @@ absl::Status SqliteStore::RecordWorker(const v1::WorkerInfo& worker) {
   // loss, which ends its worker too.
   return Write(/*durable=*/false, [&]() -> absl::Status {
     mu_.AssertHeld();
-    DURABLE_ASSIGN_OR_RETURN(
-        Statement upsert,
-        connection_->Prepare(
-            "INSERT OR REPLACE INTO workers "
-            "(worker_id, last_seen, info) VALUES (?1, ?2, ?3)"));
-    return upsert.BindText(1, worker.worker_id())
-        .BindInt64(2, worker.last_seen_unix_us())
-        .BindBlob(3, worker.SerializeAsString())
-        .Run();
+    return relational_->RecordWorker(worker);
   });
 }
 
 absl::Status SqliteStore::RemoveWorker(const std::string& worker_id) {
   return Write(/*durable=*/false, [&]() -> absl::Status {
     mu_.AssertHeld();
-    DURABLE_ASSIGN_OR_RETURN(
-        Statement remove,
-        connection_->Prepare("DELETE FROM workers WHERE worker_id = ?1"));
-    return remove.BindText(1, worker_id).Run();
+    return relational_->RemoveWorker(worker_id);
   });
 }
 
 absl::StatusOr<std::vector<v1::WorkerInfo>> SqliteStore::ListWorkers() {
   absl::MutexLock lock(&mu_);
-  DURABLE_ASSIGN_OR_RETURN(
-      Statement rows,
-      connection_->Prepare(
-          "SELECT worker_id, info FROM workers ORDER BY worker_id"));
-  std::vector<v1::WorkerInfo> workers;
-  while (true) {
-    DURABLE_ASSIGN_OR_RETURN(bool row, rows.Step());
-    if (!row) break;
-    // A bad entry is skipped, not fatal: it is one worker's, and rewritten
-    // by that worker's next heartbeat.
-    if (!workers.emplace_back().ParseFromString(rows.ColumnBlob(1))) {
-      workers.pop_back();
-    }
-  }
-  return workers;
+  return relational_->ListWorkers();
 }
 
 }  // namespace durable::backends::sqlite

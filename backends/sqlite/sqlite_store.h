@@ -47,8 +47,9 @@
 // Completions are CompletionPlans (core/storage/completion_plan.h): the store
 // reads the lease (or, for the fused step, what FusedStepMayCommit needs),
 // the history length and its clock inside the write, asks core for the plan
-// and executes it with a PlanExecutor of SQL statements (PlanWriter), one
-// statement or a few per primitive, all in the caller's savepoint.
+// and executes it with the shared relational PlanExecutor
+// (backends/sql/relational_plan_executor.h), one statement or a few per
+// primitive, all in the caller's savepoint.
 // CompleteWorkflowTask and CompleteActivityWithWorkflowTask (ONE durable
 // write: delete the activity row by its lease token, then commit the plan
 // or deliver the activity result) therefore commit the same rows. Eagerly
@@ -107,6 +108,10 @@
 #include "core/storage/admin_store.h"
 #include "core/storage/change_notifier.h"
 #include "core/storage/poll_loop.h"
+
+namespace durable::backends::sql {
+class RelationalStore;  // backends/sql/relational_store.h
+}  // namespace durable::backends::sql
 
 namespace durable::backends::sqlite {
 
@@ -220,9 +225,6 @@ class SqliteStore : public core::AdminStore {
  private:
   // One caller's writes, queued for the next batch.
   struct PendingWrite;
-  // The PlanExecutor of completions (and of CreateWorkflowInstance's start
-  // and activity results), writing through connection_ inside a Write body.
-  class PlanWriter;
   SqliteStore(std::unique_ptr<Connection> connection,
               std::shared_ptr<core::ChangeNotifier> notifier,
               const core::Clock* clock, std::string description, bool on_disk);
@@ -268,20 +270,14 @@ class SqliteStore : public core::AdminStore {
                              absl::FunctionRef<absl::StatusOr<bool>()> look)
       ABSL_LOCKS_EXCLUDED(mu_);
 
-  // Deletes the activity task of `task`'s lease; ABORTED if it was lost.
-  absl::Status DeleteLeasedActivity(const core::ActivityTask& task)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // The execution id of the instance's newest active execution, if any.
-  absl::StatusOr<std::optional<std::string>> ActiveExecution(
-      absl::string_view instance_id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  absl::Status InsertInbox(absl::string_view instance_id,
-                           absl::string_view execution_id,
-                           const v1::HistoryEvent& event, absl::Time visible_at,
-                           absl::string_view key = "")
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-
   mutable absl::Mutex mu_;
   std::unique_ptr<Connection> connection_ ABSL_GUARDED_BY(mu_);
+  // The shared relational part (backends/sql/relational_store.h) on
+  // connection_: the PlanExecutor of completions (and of
+  // CreateWorkflowInstance's start, activity results and signals), used
+  // inside Write bodies, and the reads and writes that are the same on every
+  // SQL database.
+  std::unique_ptr<sql::RelationalStore> relational_ ABSL_GUARDED_BY(mu_);
   // Shared with other backends on the same file (see notifier_registry.h).
   const std::shared_ptr<core::ChangeNotifier> notifier_;
   const core::Clock* const clock_;

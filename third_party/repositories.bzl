@@ -97,7 +97,8 @@ def _simple(name, target, **kwargs):
         **kwargs
     )
 
-# Under `--config=tsan` (.bazelrc) every binary that links abseil also links
+# Under `--config=tsan` (.bazelrc: --define=durable_tsan=on, matched by
+# //third_party:tsan) every binary that links abseil also links
 # //third_party/tsan_absl, which makes ThreadSanitizer see abseil's
 # synchronization: Debian's abseil is not built with TSan.
 _ABSEIL_BUILD = """
@@ -107,7 +108,7 @@ cc_library(
     name = "abseil",
     linkopts = {LINKOPTS},
     deps = select({
-        "@durable//third_party/tsan_absl:enabled": ["@durable//third_party/tsan_absl"],
+        "@durable//third_party:tsan": ["@durable//third_party/tsan_absl"],
         "//conditions:default": [],
     }),
 )
@@ -143,9 +144,16 @@ def durable_dependencies():
         build_file_content = """
 package(default_visibility = ["//visibility:public"])
 
+# Under durable's --config=tsan, code compiled against protobuf reads
+# map_field.h as the (uninstrumented) library was built: see
+# //third_party/tsan_protobuf.
 cc_library(
     name = "protobuf",
     linkopts = {LINKOPTS},
+    deps = select({
+        "@durable//third_party:tsan": ["@durable//third_party/tsan_protobuf:map_field_abi"],
+        "//conditions:default": [],
+    }),
 )
 
 sh_binary(

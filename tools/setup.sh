@@ -7,6 +7,9 @@ set -euo pipefail
 PACKAGES=(
   bazel-bootstrap
   g++ pkg-config binutils python3
+  # gcc 12's sanitizer runtimes for make test's --config=asan and tsan runs
+  # (g++ already depends on them).
+  libasan8 libubsan1 libtsan2
   libabsl-dev
   libprotobuf-dev protobuf-compiler
   libsqlite3-dev

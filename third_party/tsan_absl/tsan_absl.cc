@@ -2,27 +2,31 @@
 //
 // libabsl_synchronization.so from libabsl-dev is built without
 // -fsanitize=thread, so the happens-before edges that absl::Mutex,
-// absl::CondVar, absl::Notification and absl::BlockingCounter create (futexes and atomics inside the library) are invisible to TSan: every
-// piece of data guarded by an absl::Mutex would be reported as a race.
+// absl::CondVar, absl::Notification and absl::BlockingCounter create
+// (futexes and atomics inside the library) are invisible to TSan: every piece
+// of data guarded by an absl::Mutex would be reported as a race.
 //
 // Under `--config=tsan` every binary that links @system_abseil//:abseil also
 // links this file, and the linker is told `--wrap=<symbol>` for each entry
 // point below (see BUILD.bazel): a call to `absl::Mutex::Lock()` from our
 // code then lands in `__wrap_<mangled Lock>`, which tells TSan what happens
-// (through its public mutex API, <sanitizer/tsan_interface.h>, exactly the
-// annotations an abseil built with TSan makes itself) around a call to the
-// real function, `__real_<mangled Lock>`. Only calls from objects in the final
-// link are redirected, hence `--dynamic_mode=off` in the tsan config.
+// around a call to the real function, `__real_<mangled Lock>`, through TSan's
+// public API (<sanitizer/tsan_interface.h>): for mutexes the annotations an
+// abseil built with TSan makes itself, for Notification and BlockingCounter a
+// release before the signalling call and an acquire after the wait. Only
+// calls from objects in the final link are redirected, hence
+// `--dynamic_mode=off` in the tsan config.
 //
 // Each wrapper is an extern "C" function whose first parameter is `this`:
 // on x86-64 a member function takes `this` as its first argument, and the
 // other parameters have the same types as the member's, so the calling
 // conventions match.
 //
-// The real call always runs inside the ignore region that TSan's pre_/post_
-// annotations open, as in an instrumented abseil: abseil may evaluate a waiter's
-// absl::Condition on the unlocking thread, and those reads are made while the
-// mutex is really held, so they must not be reported.
+// The real call runs inside the ignore region that TSan's pre_/post_ mutex
+// annotations open. abseil may evaluate a waiter's absl::Condition on another
+// thread, inside that thread's Unlock, while the mutex is really held; TSan
+// cannot tell, so those reads are not checked (an instrumented abseil checks
+// them; this is what we give up).
 #include <sanitizer/tsan_interface.h>
 
 #include <atomic>
@@ -109,8 +113,8 @@ void __real__ZN4absl7debian35Mutex10ReaderLockEv(Mutex*);
 void __real__ZN4absl7debian35Mutex12ReaderUnlockEv(Mutex*);
 bool __real__ZN4absl7debian35Mutex7TryLockEv(Mutex*);
 bool __real__ZN4absl7debian35Mutex13ReaderTryLockEv(Mutex*);
-void __real__ZN4absl7debian35Mutex8LockWhenERKNS0_9ConditionE(
-    Mutex*, const Condition&);
+void __real__ZN4absl7debian35Mutex8LockWhenERKNS0_9ConditionE(Mutex*,
+                                                              const Condition&);
 void __real__ZN4absl7debian35Mutex14ReaderLockWhenERKNS0_9ConditionE(
     Mutex*, const Condition&);
 bool __real__ZN4absl7debian35Mutex19LockWhenWithTimeoutERKNS0_9ConditionENS0_8DurationE(
@@ -122,7 +126,7 @@ bool __real__ZN4absl7debian35Mutex25ReaderLockWhenWithTimeoutERKNS0_9ConditionEN
 bool __real__ZN4absl7debian35Mutex26ReaderLockWhenWithDeadlineERKNS0_9ConditionENS0_4TimeE(
     Mutex*, const Condition&, Time);
 bool __real__ZN4absl7debian35Mutex5AwaitERKNS0_9ConditionE(Mutex*,
-                                                          const Condition&);
+                                                           const Condition&);
 bool __real__ZN4absl7debian35Mutex16AwaitWithTimeoutERKNS0_9ConditionENS0_8DurationE(
     Mutex*, const Condition&, Duration);
 bool __real__ZN4absl7debian35Mutex17AwaitWithDeadlineERKNS0_9ConditionENS0_4TimeE(
@@ -186,7 +190,8 @@ bool __wrap__ZN4absl7debian35Mutex13ReaderTryLockEv(Mutex* mu) {
   __tsan_mutex_pre_lock(mu, __tsan_mutex_try_read_lock);
   const bool locked = __real__ZN4absl7debian35Mutex13ReaderTryLockEv(mu);
   __tsan_mutex_post_lock(
-      mu, locked ? __tsan_mutex_try_read_lock : __tsan_mutex_try_read_lock_failed,
+      mu,
+      locked ? __tsan_mutex_try_read_lock : __tsan_mutex_try_read_lock_failed,
       0);
   return locked;
 }
@@ -272,11 +277,12 @@ bool __wrap__ZN4absl7debian35Mutex17AwaitWithDeadlineERKNS0_9ConditionENS0_4Time
   });
 }
 
-// --- Mutex: destruction -------------------------------------------------------
-// abseil's inline constructor (in mutex.h, so compiled with TSan) already
-// announces each mutex with __tsan_mutex_create(this, not_static). Destroying
-// one that is still held, or that another thread may still be using, is
-// reported; the address then starts afresh for TSan.
+// --- Mutex: destruction
+// ------------------------------------------------------- abseil's inline
+// constructor (in mutex.h, so compiled with TSan) already announces each mutex
+// with __tsan_mutex_create(this, not_static). Destroying one that is still
+// held, or that another thread may still be using, is reported; the address
+// then starts afresh for TSan.
 void __wrap__ZN4absl7debian35MutexD1Ev(Mutex* mu) {
   __tsan_mutex_destroy(mu, __tsan_mutex_not_static);
   __real__ZN4absl7debian35MutexD1Ev(mu);

@@ -1,4 +1,5 @@
-// ThreadSanitizer sees abseil's synchronization through //third_party/tsan_absl.
+// ThreadSanitizer sees abseil's synchronization through
+// //third_party/tsan_absl.
 //
 // Each test shares plain (non-atomic) data between threads, ordered only by
 // one abseil primitive. Debian's abseil is not built with TSan, so without
@@ -137,8 +138,8 @@ TEST(TsanAbsl, LockWhenAndAwait) {
     mu.Lock();
   });
   HandOver([](absl::Mutex& mu, bool& ready) {
-    EXPECT_TRUE(mu.LockWhenWithTimeout(absl::Condition(&ready),
-                                       absl::Seconds(60)));
+    EXPECT_TRUE(
+        mu.LockWhenWithTimeout(absl::Condition(&ready), absl::Seconds(60)));
   });
   HandOver([](absl::Mutex& mu, bool& ready) {
     EXPECT_TRUE(mu.LockWhenWithDeadline(absl::Condition(&ready),
@@ -151,8 +152,8 @@ TEST(TsanAbsl, LockWhenAndAwait) {
     mu.Lock();
   });
   HandOver([](absl::Mutex& mu, bool& ready) {
-    EXPECT_TRUE(mu.ReaderLockWhenWithDeadline(
-        absl::Condition(&ready), absl::Now() + absl::Seconds(60)));
+    EXPECT_TRUE(mu.ReaderLockWhenWithDeadline(absl::Condition(&ready),
+                                              absl::Now() + absl::Seconds(60)));
     mu.ReaderUnlock();
     mu.Lock();
   });

@@ -186,11 +186,13 @@ int main(int argc, char** argv) {
   options.workflow_task_lease = lease;
   options.activity_task_lease = lease;
   durable::Worker worker(*backend, registry, options);
+  // Logged before Start(): the worker's threads may reach a kill point (and
+  // the test SIGKILL us) before Start() returns.
+  Append("count.log", "worker-started");
   if (absl::Status s = worker.Start(); !s.ok()) {
     std::cerr << "test_worker: " << s << "\n";
     return 1;
   }
-  Append("count.log", "worker-started");
   int signal_number = 0;
   sigwait(&stop_signals, &signal_number);
   absl::Status stopped = worker.Stop();

@@ -62,14 +62,19 @@ def _system_library_impl(rctx):
     rctx.file("WORKSPACE", "workspace(name = \"%s\")\n" % rctx.name)
     if rctx.name == "system_protobuf":
         rctx.file("protoc.sh", "#!/bin/sh\nexec /usr/bin/protoc \"$@\"\n", executable = True)
+    # Labels of durable's own packages, spelled so that they resolve from this
+    # repository whether durable is the main workspace ("@//...") or an
+    # external one ("@durable//...").
+    durable = "@%s//" % rctx.attr._anchor.workspace_name
     rctx.file("BUILD.bazel", rctx.attr.build_file_content.replace(
         "{LINKOPTS}",
         repr([opt for opt in linkopts if opt]),
-    ))
+    ).replace("@durable//", durable))
 
 _system_library = repository_rule(
     implementation = _system_library_impl,
     attrs = {
+        "_anchor": attr.label(default = _ANCHOR),
         "build_file_content": attr.string(mandatory = True),
         "debian_package": attr.string(mandatory = True),
         "linkopts": attr.string_list(),
@@ -97,15 +102,32 @@ def _simple(name, target, **kwargs):
         **kwargs
     )
 
+# Under `--config=tsan` (.bazelrc: --define=durable_tsan=on, matched by
+# //third_party:tsan) every binary that links abseil also links
+# //third_party/tsan_absl, which makes ThreadSanitizer see abseil's
+# synchronization: Debian's abseil is not built with TSan.
+_ABSEIL_BUILD = """
+package(default_visibility = ["//visibility:public"])
+
+cc_library(
+    name = "abseil",
+    linkopts = {LINKOPTS},
+    deps = select({
+        "@durable//third_party:tsan": ["@durable//third_party/tsan_absl"],
+        "//conditions:default": [],
+    }),
+)
+"""
+
 def durable_dependencies():
     """Declares every repository durable's targets use. Call once from WORKSPACE."""
     for shim in ["rules_cc", "rules_java", "remote_coverage_tools"]:
         if shim not in native.existing_rules():
             _shim_repository(name = shim, shim = shim)
 
-    _simple(
+    _system_library(
         name = "system_abseil",
-        target = "abseil",
+        build_file_content = _ABSEIL_BUILD,
         debian_package = "libabsl-dev",
         required_headers = ["/usr/include/absl/status/statusor.h"],
         pkg_config_modules = [
@@ -127,9 +149,16 @@ def durable_dependencies():
         build_file_content = """
 package(default_visibility = ["//visibility:public"])
 
+# Under durable's --config=tsan, code compiled against protobuf reads
+# map_field.h as the (uninstrumented) library was built: see
+# //third_party/tsan_protobuf.
 cc_library(
     name = "protobuf",
     linkopts = {LINKOPTS},
+    deps = select({
+        "@durable//third_party:tsan": ["@durable//third_party/tsan_protobuf:map_field_abi"],
+        "//conditions:default": [],
+    }),
 )
 
 sh_binary(

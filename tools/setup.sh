@@ -30,6 +30,9 @@ done
 PACKAGES=(
   bazel-bootstrap
   g++ pkg-config binutils python3
+  # gcc 12's sanitizer runtimes for make test's --config=asan and tsan runs
+  # (g++ already depends on them).
+  libasan8 libubsan1 libtsan2
   libabsl-dev
   libprotobuf-dev protobuf-compiler
   libsqlite3-dev

@@ -11,6 +11,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -286,7 +287,8 @@ TEST(FusedStepTest, InstanceMovedOnElsewhereCommitsOnlyTheActivityResult) {
   for (const std::string& reason : layer.eviction_reasons()) {
     if (absl::StrContains(reason, "fused task refused")) refusal_evicted = true;
   }
-  EXPECT_TRUE(refusal_evicted);
+  EXPECT_TRUE(refusal_evicted)
+      << "evictions: " << absl::StrJoin(layer.eviction_reasons(), "; ");
   worker.InitiateShutdown();
   layer.Stop();
   EXPECT_TRUE(worker.FinalizeShutdown(absl::Seconds(10)).ok());

@@ -34,7 +34,12 @@ void RunCache::Evict(const std::string& execution_id, RunSlot& slot,
   RemoveFromLru(slot);
   slot.machine.reset();
   if (slot.language_has_state) {
-    slot.eviction_reason = std::move(reason);
+    // An eviction already pending keeps its reason, the cause: a later one
+    // (say "replaying from history" when the run's next task arrives before
+    // the language layer took the eviction) is only its consequence.
+    if (!slot.eviction_reason.has_value()) {
+      slot.eviction_reason = std::move(reason);
+    }
     Schedule(execution_id);
   }
 }

@@ -24,15 +24,21 @@ const absl::Time kNow = absl::FromUnixMicros(1'700'000'000'123'456);
 int next_id = 0;
 std::string CountingId() { return absl::StrCat("id-", ++next_id); }
 
-WorkflowTask Task() {
-  WorkflowTask task;
-  task.instance_id = "i1";
-  task.execution_id = "e1";
-  task.queue = "wq";
-  task.lease_token = "lease";
-  task.history_length = 2;
-  task.inbox_cursor = "7:99";
-  return task;
+// The task every test plans for. A reference to one long-lived object: a
+// plan borrows from its task (completion_plan.h), so a temporary would
+// leave the plan dangling once the statement that made it ended.
+const WorkflowTask& Task() {
+  static const WorkflowTask* const task = [] {
+    auto* task = new WorkflowTask;
+    task->instance_id = "i1";
+    task->execution_id = "e1";
+    task->queue = "wq";
+    task->lease_token = "lease";
+    task->history_length = 2;
+    task->inbox_cursor = "7:99";
+    return task;
+  }();
+  return *task;
 }
 
 v1::HistoryEvent Event(int64_t id) {

@@ -287,6 +287,17 @@ absl::Status CheckCompletion(const WorkflowTask& task,
 absl::StatusOr<CompletionPlan> PlanCompletion(
     const WorkflowTask& task, const WorkflowTaskCompletion& completion,
     const PlanInputs& inputs);
+// A plan borrows from its task and completion: temporaries would leave it
+// dangling as soon as the call's statement ends, so they do not compile.
+absl::StatusOr<CompletionPlan> PlanCompletion(
+    WorkflowTask&& task, const WorkflowTaskCompletion& completion,
+    const PlanInputs& inputs) = delete;
+absl::StatusOr<CompletionPlan> PlanCompletion(
+    const WorkflowTask& task, WorkflowTaskCompletion&& completion,
+    const PlanInputs& inputs) = delete;
+absl::StatusOr<CompletionPlan> PlanCompletion(
+    WorkflowTask&& task, WorkflowTaskCompletion&& completion,
+    const PlanInputs& inputs) = delete;
 
 // The primitives a store implements to execute plans. Every call happens
 // inside the store's one atomic write for the plan; an error aborts it.

@@ -153,7 +153,8 @@ TEST(PlanCompletionTest, RefusesEventsNotNumberedFromTheStoredLength) {
   // The store's length is what counts, not the task's.
   PlanInputs inputs = Inputs();
   inputs.history_length = 3;
-  plan = PlanCompletion(task, Completion(), inputs);
+  const WorkflowTaskCompletion appends_3_and_4 = Completion();
+  plan = PlanCompletion(task, appends_3_and_4, inputs);
   EXPECT_EQ(plan.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(plan.status().message(), HasSubstr("has id 3, expected 4"));
 }

@@ -750,6 +750,44 @@ TEST_P(StoreContractTest, DelayedOutboundEventBecomesVisibleLater) {
   EXPECT_EQ(timer_task->new_events[0].timer_fired().scheduled_event_id(), 1);
 }
 
+// A task consumes the events it was handed and no others: an older event
+// that was not visible yet when the task was taken (a timer that fires
+// later) stays in the inbox for a later task.
+TEST_P(StoreContractTest, CompletionLeavesEventsThatWereNotVisibleYet) {
+  Create(*store_, "i1");
+  std::optional<core::WorkflowTask> task = Poll(*store_, {}, kSomething);
+  ASSERT_TRUE(task.has_value());
+  core::WorkflowTaskCompletion waiting = Continue(*task);
+  v1::HistoryEvent fired;
+  fired.mutable_timer_fired()->set_scheduled_event_id(1);
+  waiting.outbound_events = {core::OutboundEvent{
+      "i1", task->execution_id, fired, absl::Now() + absl::Seconds(2)}};
+  ASSERT_TRUE(store_->CompleteWorkflowTask(*task, waiting).ok());
+
+  // A signal, newer than the timer firing, wakes a task first.
+  ASSERT_TRUE(store_->DeliverWorkflowEvent("i1", Signal("s")).ok());
+  std::optional<core::WorkflowTask> signaled = Poll(*store_, {}, kSomething);
+  ASSERT_TRUE(signaled.has_value());
+  int timers = 0;
+  for (const v1::HistoryEvent& event : signaled->new_events) {
+    if (event.has_timer_fired()) ++timers;
+  }
+  ASSERT_TRUE(
+      store_->CompleteWorkflowTask(*signaled, Continue(*signaled)).ok());
+  // Unless this machine was slow enough for the timer to be due already (then
+  // the signal's task had it), a later task gets it when it becomes due.
+  if (timers == 0) {
+    std::optional<core::WorkflowTask> later = Poll(*store_, {}, kSomething);
+    ASSERT_TRUE(later.has_value())
+        << "the timer firing, not yet visible when the signal's task was "
+           "taken, was consumed with that task";
+    for (const v1::HistoryEvent& event : later->new_events) {
+      if (event.has_timer_fired()) ++timers;
+    }
+  }
+  EXPECT_EQ(timers, 1);
+}
+
 TEST_P(StoreContractTest, CanceledEventKeyWithdrawsPendingEvent) {
   Create(*store_, "i1");
   std::optional<core::WorkflowTask> task = Poll(*store_, {}, kSomething);
@@ -777,6 +815,40 @@ TEST_P(StoreContractTest, CanceledEventKeyWithdrawsPendingEvent) {
   auto stats = store_->GetStats();
   ASSERT_TRUE(stats.ok());
   EXPECT_EQ(CountIn(stats->pending_workflow_tasks, core::kDefaultQueue), 0);
+}
+
+// Withdrawing a key removes the withdrawing execution's own pending event
+// only: another instance's event under the same key still arrives.
+TEST_P(StoreContractTest, WithdrawnKeyLeavesOtherInstancesAlone) {
+  for (const char* name : {"a", "b"}) {
+    const std::string id = name;
+    Create(*store_, id, "e1", "q-" + id);
+    std::optional<core::WorkflowTask> task =
+        Poll(*store_, {"q-" + id}, kSomething);
+    ASSERT_TRUE(task.has_value());
+    core::WorkflowTaskCompletion completion = Continue(*task);
+    v1::HistoryEvent fired;
+    fired.mutable_timer_fired()->set_scheduled_event_id(1);
+    core::OutboundEvent timer{id, "e1", fired,
+                              absl::Now() + absl::Milliseconds(300)};
+    timer.key = "timer/1";
+    completion.outbound_events = {timer};
+    ASSERT_TRUE(store_->CompleteWorkflowTask(*task, completion).ok());
+  }
+  // "a" cancels its timer.
+  ASSERT_TRUE(store_->DeliverWorkflowEvent("a", Signal("stop")).ok());
+  std::optional<core::WorkflowTask> next = Poll(*store_, {"q-a"}, kSomething);
+  ASSERT_TRUE(next.has_value());
+  core::WorkflowTaskCompletion cancel = Continue(*next);
+  cancel.canceled_event_keys = {"timer/1"};
+  ASSERT_TRUE(store_->CompleteWorkflowTask(*next, cancel).ok());
+
+  // "b"'s timer fires all the same.
+  std::optional<core::WorkflowTask> fired = Poll(*store_, {"q-b"}, kSomething);
+  ASSERT_TRUE(fired.has_value())
+      << "withdrawing \"timer/1\" of \"a\" withdrew the one of \"b\"";
+  ASSERT_EQ(fired->new_events.size(), 1u);
+  EXPECT_TRUE(fired->new_events[0].has_timer_fired());
 }
 
 TEST_P(StoreContractTest, ContinueAsNewStartsNextExecution) {
@@ -924,6 +996,80 @@ TEST_P(StoreContractTest, ChildStartOfActiveInstanceFailsToParent) {
   EXPECT_EQ(failed.failure().type(), "InstanceAlreadyExists");
 }
 
+// A start of the execution that is already the instance's active one (its
+// start was committed before) is not refused: nothing is written, and the
+// parent is not told that its child could not start.
+TEST_P(StoreContractTest, RepeatedStartOfTheActiveExecutionIsNotRefused) {
+  Create(*store_, "parent", "e1", "q-parent");
+  std::optional<core::WorkflowTask> task =
+      Poll(*store_, {"q-parent"}, kSomething);
+  ASSERT_TRUE(task.has_value());
+  Create(*store_, "child", "c1", "q-child");
+  core::WorkflowTaskCompletion completion = Continue(*task);
+  v1::HistoryEvent start = Started("wf", "q-child");
+  v1::WorkflowParent* parent =
+      start.mutable_workflow_execution_started()->mutable_parent();
+  parent->set_instance_id("parent");
+  parent->set_execution_id("e1");
+  parent->set_scheduled_event_id(2);
+  completion.outbound_events = {
+      core::OutboundEvent{"child", "c1", start, absl::InfinitePast()}};
+  ASSERT_TRUE(store_->CompleteWorkflowTask(*task, completion).ok());
+
+  EXPECT_FALSE(Poll(*store_, {"q-parent"}).has_value())
+      << "the parent was told that its running child could not start";
+  auto executions = store_->ListWorkflowExecutions("child");
+  ASSERT_TRUE(executions.ok()) << executions.status();
+  ASSERT_EQ(executions->size(), 1u);
+  EXPECT_EQ((*executions)[0].execution_id(), "c1");
+  std::optional<core::WorkflowTask> child =
+      Poll(*store_, {"q-child"}, kSomething);
+  ASSERT_TRUE(child.has_value());
+  EXPECT_EQ(child->new_events.size(), 1u);  // Its own started event only.
+}
+
+// A child start naming an execution that exists already, and has ended, is
+// refused like one whose instance is active: nothing is written, and the
+// parent learns that its child could not start. Creating that execution
+// again is ALREADY_EXISTS.
+TEST_P(StoreContractTest, StartOfAnEndedExecutionIsRefused) {
+  CreateAndFinish(*store_, "child", "q-child");
+  EXPECT_EQ(store_
+                ->CreateWorkflowInstance(Instance("child", "e1"),
+                                         Started("wf", "q-child"))
+                .code(),
+            absl::StatusCode::kAlreadyExists);
+  Create(*store_, "parent", "e1", "q-parent");
+  std::optional<core::WorkflowTask> task =
+      Poll(*store_, {"q-parent"}, kSomething);
+  ASSERT_TRUE(task.has_value());
+  core::WorkflowTaskCompletion completion = Continue(*task);
+  v1::HistoryEvent start = Started("wf", "q-child");
+  v1::WorkflowParent* parent =
+      start.mutable_workflow_execution_started()->mutable_parent();
+  parent->set_instance_id("parent");
+  parent->set_execution_id("e1");
+  parent->set_scheduled_event_id(2);
+  completion.outbound_events = {
+      core::OutboundEvent{"child", "e1", start, absl::InfinitePast()}};
+  absl::Status committed = store_->CompleteWorkflowTask(*task, completion);
+  ASSERT_TRUE(committed.ok()) << committed;
+
+  auto executions = store_->ListWorkflowExecutions("child");
+  ASSERT_TRUE(executions.ok()) << executions.status();
+  ASSERT_EQ(executions->size(), 1u);
+  EXPECT_EQ((*executions)[0].state(), v1::WORKFLOW_STATE_FINISHED);
+  EXPECT_FALSE(Poll(*store_, {"q-child"}).has_value());
+  std::optional<core::WorkflowTask> parent_task =
+      Poll(*store_, {"q-parent"}, kSomething);
+  ASSERT_TRUE(parent_task.has_value());
+  ASSERT_EQ(parent_task->new_events.size(), 1u);
+  const v1::SubWorkflowFailed& failed =
+      parent_task->new_events[0].sub_workflow_failed();
+  EXPECT_EQ(failed.scheduled_event_id(), 2);
+  EXPECT_EQ(failed.failure().type(), "InstanceAlreadyExists");
+}
+
 // Outbound events for an instance, or an execution, that is not active are
 // dropped: they create nothing and wake nobody.
 TEST_P(StoreContractTest, OutboundEventsForInactiveInstancesAreDropped) {
@@ -939,6 +1085,106 @@ TEST_P(StoreContractTest, OutboundEventsForInactiveInstancesAreDropped) {
   EXPECT_FALSE(Poll(*store_).has_value());
   EXPECT_EQ(store_->GetWorkflowInstanceState("unknown").status().code(),
             absl::StatusCode::kNotFound);
+}
+
+// Runs the first task of `id` (execution e1 on `queue`) and continues it as
+// new as execution e2, keeping e1; returns with e2's first task completed.
+void ContinueOnce(core::Store& store, const std::string& id,
+                  const std::string& queue) {
+  Create(store, id, "e1", queue);
+  std::optional<core::WorkflowTask> task = Poll(store, {queue}, kSomething);
+  ASSERT_TRUE(task.has_value());
+  core::WorkflowTaskCompletion completion = Continue(*task);
+  completion.state = v1::WORKFLOW_STATE_CONTINUED_AS_NEW;
+  completion.next_execution_id = "e2";
+  completion.outbound_events = {core::OutboundEvent{
+      id, "e2", Started("wf", queue), absl::InfinitePast()}};
+  ASSERT_TRUE(store.CompleteWorkflowTask(*task, completion).ok());
+  task = Poll(store, {queue}, kSomething);
+  ASSERT_TRUE(task.has_value());
+  ASSERT_EQ(task->execution_id, "e2");
+  ASSERT_TRUE(store.CompleteWorkflowTask(*task, Continue(*task)).ok());
+}
+
+// An event for an instance without an execution id goes to its newest
+// active execution, not to an earlier one that continued as new.
+TEST_P(StoreContractTest, EventsWithoutExecutionGoToTheActiveExecution) {
+  ContinueOnce(*store_, "target", "q-target");
+  Create(*store_, "sender", "e1", "q-sender");
+  std::optional<core::WorkflowTask> task =
+      Poll(*store_, {"q-sender"}, kSomething);
+  ASSERT_TRUE(task.has_value());
+  core::WorkflowTaskCompletion completion = Continue(*task);
+  completion.outbound_events = {SignalWithReply("target", 3)};
+  ASSERT_TRUE(store_->CompleteWorkflowTask(*task, completion).ok());
+
+  std::optional<core::WorkflowTask> received =
+      Poll(*store_, {"q-target"}, kSomething);
+  ASSERT_TRUE(received.has_value());
+  EXPECT_EQ(received->execution_id, "e2");
+  ASSERT_EQ(received->new_events.size(), 1u);
+  EXPECT_EQ(received->new_events[0].signal_received().signal_name(), "hello");
+  std::optional<core::WorkflowTask> answer =
+      Poll(*store_, {"q-sender"}, kSomething);
+  ASSERT_TRUE(answer.has_value());
+  ASSERT_EQ(answer->new_events.size(), 1u);
+  EXPECT_TRUE(answer->new_events[0].has_signal_external_delivered());
+}
+
+// An event for a named execution that has ended is dropped, even though
+// the instance has an active execution now, and a waiting sender is told
+// that it was not delivered.
+TEST_P(StoreContractTest, EventsForAnEndedExecutionAreDropped) {
+  ContinueOnce(*store_, "target", "q-target");
+  Create(*store_, "sender", "e1", "q-sender");
+  std::optional<core::WorkflowTask> task =
+      Poll(*store_, {"q-sender"}, kSomething);
+  ASSERT_TRUE(task.has_value());
+  core::WorkflowTaskCompletion completion = Continue(*task);
+  core::OutboundEvent signal = SignalWithReply("target", 3);
+  signal.execution_id = "e1";
+  completion.outbound_events = {signal};
+  ASSERT_TRUE(store_->CompleteWorkflowTask(*task, completion).ok());
+
+  std::optional<core::WorkflowTask> answer =
+      Poll(*store_, {"q-sender"}, kSomething);
+  ASSERT_TRUE(answer.has_value());
+  ASSERT_EQ(answer->new_events.size(), 1u);
+  EXPECT_TRUE(answer->new_events[0].has_signal_external_failed())
+      << answer->new_events[0].ShortDebugString();
+  EXPECT_FALSE(Poll(*store_, {"q-target"}).has_value());
+}
+
+// Continue-as-new with remove_previous_executions deletes every earlier
+// execution of the instance (rows and histories), the one that ends
+// included; the next execution is all that is left.
+TEST_P(StoreContractTest, ContinueAsNewWithRemovalDeletesEarlierExecutions) {
+  ContinueOnce(*store_, "i1", "q1");
+  ASSERT_TRUE(store_->DeliverWorkflowEvent("i1", Signal("again")).ok());
+  std::optional<core::WorkflowTask> task = Poll(*store_, {"q1"}, kSomething);
+  ASSERT_TRUE(task.has_value());
+  ASSERT_EQ(task->execution_id, "e2");
+  core::WorkflowTaskCompletion completion = Continue(*task);
+  completion.state = v1::WORKFLOW_STATE_CONTINUED_AS_NEW;
+  completion.next_execution_id = "e3";
+  completion.remove_previous_executions = true;
+  completion.outbound_events = {core::OutboundEvent{
+      "i1", "e3", Started("wf", "q1"), absl::InfinitePast()}};
+  ASSERT_TRUE(store_->CompleteWorkflowTask(*task, completion).ok());
+
+  auto executions = store_->ListWorkflowExecutions("i1");
+  ASSERT_TRUE(executions.ok()) << executions.status();
+  ASSERT_EQ(executions->size(), 1u);
+  EXPECT_EQ((*executions)[0].execution_id(), "e3");
+  EXPECT_EQ((*executions)[0].state(), v1::WORKFLOW_STATE_ACTIVE);
+  for (const char* execution : {"e1", "e2"}) {
+    EXPECT_EQ(store_->GetWorkflowHistory("i1", execution).status().code(),
+              absl::StatusCode::kNotFound)
+        << execution;
+  }
+  std::optional<core::WorkflowTask> next = Poll(*store_, {"q1"}, kSomething);
+  ASSERT_TRUE(next.has_value());
+  EXPECT_EQ(next->execution_id, "e3");
 }
 
 // --- Delivering events (signals, cancellation) -------------------------------
@@ -1180,6 +1426,42 @@ v1::HistoryEvent ActivityCompleted(int64_t scheduled_id,
   event.mutable_activity_completed()->set_scheduled_event_id(scheduled_id);
   event.mutable_activity_completed()->mutable_result()->set_data(data);
   return event;
+}
+
+// Once an activity's expired lease was taken over, the old lease is lost for
+// every call -- extending, retrying, completing -- and the new holder is
+// undisturbed.
+TEST_P(StoreContractTest, TakenOverActivityLeaseIsLostForEveryCall) {
+  Create(*store_, "i1");
+  std::optional<core::WorkflowTask> task = Poll(*store_, {}, kSomething);
+  ASSERT_TRUE(task.has_value());
+  core::WorkflowTaskCompletion completion = Continue(*task);
+  ScheduleActivity(completion, *task, "act", core::kDefaultQueue);
+  ASSERT_TRUE(store_->CompleteWorkflowTask(*task, completion).ok());
+  std::optional<core::ActivityTask> first =
+      PollActivity(*store_, {}, kSomething, absl::Milliseconds(100));
+  ASSERT_TRUE(first.has_value());
+  // Blocks until the first lease expires.
+  std::optional<core::ActivityTask> second =
+      PollActivity(*store_, {}, kSomething);
+  ASSERT_TRUE(second.has_value());
+  ASSERT_EQ(second->activity_id, first->activity_id);
+
+  EXPECT_EQ(store_->ExtendActivityTaskLease(*first, kLease).code(),
+            absl::StatusCode::kAborted);
+  EXPECT_EQ(store_->RetryActivityTask(*first, 1, absl::Now()).code(),
+            absl::StatusCode::kAborted);
+  EXPECT_EQ(
+      store_->CompleteActivityTask(*first, ActivityCompleted(3, "old")).code(),
+      absl::StatusCode::kAborted);
+  ASSERT_TRUE(store_->ExtendActivityTaskLease(*second, kLease).ok());
+  EXPECT_FALSE(PollActivity(*store_).has_value());
+  ASSERT_TRUE(
+      store_->CompleteActivityTask(*second, ActivityCompleted(3, "new")).ok());
+  std::optional<core::WorkflowTask> next = Poll(*store_, {}, kSomething);
+  ASSERT_TRUE(next.has_value());
+  ASSERT_EQ(next->new_events.size(), 1u);
+  EXPECT_EQ(next->new_events[0].activity_completed().result().data(), "new");
 }
 
 TEST_P(StoreContractTest, EagerDispatchLeasesFirstActivitiesToCaller) {
@@ -1589,6 +1871,80 @@ TEST_P(StoreContractTest, FusedStepTakesOverAnExpiredWorkflowLease) {
   EXPECT_EQ(next->new_events[0].signal_received().signal_name(), "s");
 }
 
+// The fused step never commits on an execution that has ended, even when
+// the caller's copy has its whole history: the activity's result is dropped
+// as for any ended execution.
+TEST_P(StoreContractTest, FusedStepRefusedWhenExecutionEnded) {
+  Create(*store_, "i1");
+  std::optional<core::WorkflowTask> task = Poll(*store_, {}, kSomething);
+  ASSERT_TRUE(task.has_value());
+  core::WorkflowTaskCompletion finish = Finish(*task, "early");
+  ScheduleActivity(finish, *task, "act", core::kDefaultQueue);
+  ASSERT_TRUE(store_->CompleteWorkflowTask(*task, finish).ok());
+  std::optional<core::ActivityTask> activity =
+      PollActivity(*store_, {}, kSomething);
+  ASSERT_TRUE(activity.has_value());
+
+  const core::WorkflowTask cached = CachedTask(*activity, 4);
+  const v1::HistoryEvent activity_result = ActivityCompleted(4, "42");
+  core::WorkflowTaskCommitResult result = StaleResult(true);
+  ASSERT_TRUE(store_
+                  ->CompleteActivityWithWorkflowTask(
+                      *activity, activity_result, cached,
+                      FusedCompletion(cached, activity_result), &result)
+                  .ok());
+  EXPECT_FALSE(result.workflow_task_committed);
+  EXPECT_TRUE(result.eager_activities.empty());
+  auto history = store_->GetWorkflowHistory("i1", "e1");
+  ASSERT_TRUE(history.ok()) << history.status();
+  EXPECT_EQ(history->size(), 4u);
+  auto state = store_->GetWorkflowInstanceState("i1");
+  ASSERT_TRUE(state.ok()) << state.status();
+  EXPECT_EQ(state->state(), v1::WORKFLOW_STATE_FINISHED);
+  EXPECT_EQ(state->result().result().data(), "early");
+  EXPECT_FALSE(Poll(*store_).has_value());
+  EXPECT_EQ(store_->CompleteActivityTask(*activity, activity_result).code(),
+            absl::StatusCode::kAborted);
+}
+
+// Committing a workflow task ends a pending retry delay of an abandoned
+// task and clears its failure, the fused step's commit too: the events
+// waiting in the inbox are ready at once, not when the delay would have
+// ended.
+TEST_P(StoreContractTest, FusedStepEndsARetryDelay) {
+  std::optional<core::ActivityTask> activity =
+      StartWithActivity(*store_, "i1", /*eager=*/true);
+  ASSERT_TRUE(activity.has_value());
+  ASSERT_TRUE(store_->DeliverWorkflowEvent("i1", Signal("waiting")).ok());
+  std::optional<core::WorkflowTask> failing = Poll(*store_, {}, kSomething);
+  ASSERT_TRUE(failing.has_value());
+  ASSERT_EQ(failing->history_length, 3);
+  v1::WorkflowTaskFailure failure;
+  failure.set_message("boom");
+  ASSERT_TRUE(
+      store_->AbandonWorkflowTask(*failing, failure, absl::Hours(1)).ok());
+
+  const core::WorkflowTask cached = CachedTask(*activity, 3);
+  const v1::HistoryEvent activity_result = ActivityCompleted(3, "42");
+  core::WorkflowTaskCommitResult result;
+  ASSERT_TRUE(store_
+                  ->CompleteActivityWithWorkflowTask(
+                      *activity, activity_result, cached,
+                      FusedCompletion(cached, activity_result), &result)
+                  .ok());
+  ASSERT_TRUE(result.workflow_task_committed);
+  auto state = store_->GetWorkflowInstanceState("i1");
+  ASSERT_TRUE(state.ok()) << state.status();
+  EXPECT_FALSE(state->has_last_task_failure());
+
+  std::optional<core::WorkflowTask> next = Poll(*store_, {}, kSomething);
+  ASSERT_TRUE(next.has_value())
+      << "the abandoned task's retry delay outlived the fused step's commit";
+  EXPECT_EQ(next->history_length, 5);
+  ASSERT_EQ(next->new_events.size(), 1u);
+  EXPECT_EQ(next->new_events[0].signal_received().signal_name(), "waiting");
+}
+
 TEST_P(StoreContractTest, FusedStepWithLostActivityLeaseWritesNothing) {
   std::optional<core::ActivityTask> activity =
       StartWithActivity(*store_, "i1", /*eager=*/true);
@@ -1959,6 +2315,38 @@ TEST_P(StoreContractTest, RemovalTakesTheLeaseOfARunningActivity) {
             absl::StatusCode::kNotFound);
 }
 
+// RemoveWorkflowInstances deletes the activity tasks of the executions it
+// removes, as RemoveWorkflowInstance does: queued ones go, and a running
+// one loses its lease.
+TEST_P(StoreContractTest, RemovingOldInstancesDeletesTheirActivities) {
+  Create(*store_, "i1");
+  std::optional<core::WorkflowTask> task = Poll(*store_, {}, kSomething);
+  ASSERT_TRUE(task.has_value());
+  core::WorkflowTaskCompletion completion = Continue(*task);
+  ScheduleActivity(completion, *task, "act", "aq");
+  ScheduleActivity(completion, *task, "act", "aq");
+  completion.state = v1::WORKFLOW_STATE_FINISHED;
+  ASSERT_TRUE(store_->CompleteWorkflowTask(*task, completion).ok());
+  std::optional<core::ActivityTask> running =
+      PollActivity(*store_, {"aq"}, kSomething);
+  ASSERT_TRUE(running.has_value());
+  const absl::Time cutoff = absl::Now();
+  WaitUntilAfter(cutoff);
+
+  auto removed = store_->RemoveWorkflowInstances(cutoff);
+  ASSERT_TRUE(removed.ok()) << removed.status();
+  EXPECT_EQ(*removed, 1);
+  auto stats = store_->GetStats();
+  ASSERT_TRUE(stats.ok()) << stats.status();
+  EXPECT_EQ(Total(stats->pending_activity_tasks), 0);
+  EXPECT_FALSE(PollActivity(*store_, {"aq"}).has_value());
+  EXPECT_EQ(store_->ExtendActivityTaskLease(*running, kLease).code(),
+            absl::StatusCode::kAborted);
+  EXPECT_EQ(store_->CompleteActivityTask(*running, ActivityCompleted(3, "late"))
+                .code(),
+            absl::StatusCode::kAborted);
+}
+
 // --- Listing
 // ------------------------------------------------------------------
 
@@ -2137,6 +2525,24 @@ TEST_P(StoreContractTest, StatsCountActiveInstancesAndPendingTasks) {
   ASSERT_TRUE(stats.ok()) << stats.status();
   EXPECT_EQ(stats->active_instances, 2);
   EXPECT_EQ(CountIn(stats->pending_workflow_tasks, "q2"), 0);
+}
+
+// A workflow task is pending only once one of its inbox events is visible:
+// an instance whose only event is a timer firing later has none.
+TEST_P(StoreContractTest, StatsCountOnlyVisibleEvents) {
+  Create(*store_, "i1", "e1", "q1");
+  std::optional<core::WorkflowTask> task = Poll(*store_, {"q1"}, kSomething);
+  ASSERT_TRUE(task.has_value());
+  core::WorkflowTaskCompletion completion = Continue(*task);
+  v1::HistoryEvent fired;
+  fired.mutable_timer_fired()->set_scheduled_event_id(1);
+  completion.outbound_events = {core::OutboundEvent{
+      "i1", task->execution_id, fired, absl::Now() + absl::Hours(1)}};
+  ASSERT_TRUE(store_->CompleteWorkflowTask(*task, completion).ok());
+  auto stats = store_->GetStats();
+  ASSERT_TRUE(stats.ok()) << stats.status();
+  EXPECT_EQ(stats->active_instances, 1);
+  EXPECT_EQ(CountIn(stats->pending_workflow_tasks, "q1"), 0);
 }
 
 // --- Task identity: workflow name and parent --------------------------------

@@ -68,6 +68,23 @@ void RawExec(const std::string& path, const std::string& sql) {
   ASSERT_EQ(rc, SQLITE_OK) << message;
 }
 
+// The single integer `sql` yields on `path`, through a separate raw SQLite
+// connection; -1 when it yields none.
+int64_t RawCount(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  EXPECT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* stmt = nullptr;
+  int64_t count = -1;
+  if (sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK &&
+      sqlite3_step(stmt) == SQLITE_ROW) {
+    count = sqlite3_column_int64(stmt, 0);
+  }
+  EXPECT_NE(count, -1) << sqlite3_errmsg(db);
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  return count;
+}
+
 using ::durable::testing::ActivityScheduled;
 using ::durable::testing::Instance;
 using ::durable::testing::Signal;
@@ -463,6 +480,55 @@ TEST(SqliteFileTest, UndecodableHistoryRowIsDataLoss) {
   EXPECT_THAT(history.status().message(),
               HasSubstr("history of workflow instance \"i1\": event 1 cannot "
                         "be decoded"));
+}
+
+// An execution that ends keeps no inbox rows: what its last task did not
+// consume (a timer firing later, a signal that arrived while the task was in
+// flight) is deleted in the same commit, and so is what a continue-as-new
+// does not carry over. Nothing reads such rows -- polls and counters look at
+// active executions only -- so only the file shows them.
+TEST(SqliteFileTest, EndedExecutionsKeepNoInboxRows) {
+  std::string path = TempPath("ended_inbox.db");
+  auto backend = OpenFile(path);
+  ASSERT_TRUE(backend.ok()) << backend.status();
+  SqliteStore& store = **backend;
+  for (const bool continue_as_new : {false, true}) {
+    SCOPED_TRACE(continue_as_new ? "continued as new" : "finished");
+    const std::string id = continue_as_new ? "continued" : "finished";
+    ASSERT_TRUE(
+        store.CreateWorkflowInstance(Instance(id, "e1"), Started("wf")).ok());
+    auto task = store.GetWorkflowTask({}, kLease,
+                                      absl::Now() + absl::Seconds(10), nullptr);
+    ASSERT_TRUE(task.ok() && task->has_value()) << task.status();
+    core::WorkflowTaskCompletion waiting;
+    waiting.executed_events = FirstTaskEvents(**task);
+    v1::HistoryEvent fired;
+    fired.mutable_timer_fired()->set_scheduled_event_id(1);
+    waiting.outbound_events = {
+        core::OutboundEvent{id, "e1", fired, absl::Now() + absl::Hours(1)}};
+    ASSERT_TRUE(store.CompleteWorkflowTask(**task, waiting).ok());
+    ASSERT_TRUE(store.DeliverWorkflowEvent(id, Signal("wake")).ok());
+    task = store.GetWorkflowTask({}, kLease, absl::Now() + absl::Seconds(10),
+                                 nullptr);
+    ASSERT_TRUE(task.ok() && task->has_value()) << task.status();
+    ASSERT_TRUE(store.DeliverWorkflowEvent(id, Signal("in flight")).ok());
+
+    core::WorkflowTaskCompletion last;
+    last.executed_events = FirstTaskEvents(**task);
+    if (continue_as_new) {
+      last.state = v1::WORKFLOW_STATE_CONTINUED_AS_NEW;
+      last.next_execution_id = "e2";
+      last.outbound_events = {core::OutboundEvent{id, "e2", Started("wf"),
+                                                  absl::InfinitePast()}};
+    } else {
+      last.state = v1::WORKFLOW_STATE_FINISHED;
+    }
+    ASSERT_TRUE(store.CompleteWorkflowTask(**task, last).ok());
+    EXPECT_EQ(RawCount(path, absl::StrCat("SELECT count(*) FROM inbox "
+                                          "WHERE instance_id = '",
+                                          id, "' AND execution_id = 'e1'")),
+              0);
+  }
 }
 
 TEST(SqliteFileTest, ListingBreaksCreationTimeTiesByInsertionOrder) {

@@ -119,6 +119,32 @@ TEST_F(PollLoopTest, ANotificationDuringTheAttemptIsNotLost) {
   EXPECT_LT(absl::Now() - started, kPrompt);
 }
 
+// The generation is read anew before every look: once a notification woke
+// the loop, its next wait blocks again until something else changes, instead
+// of returning at once for the change it has already seen.
+TEST_F(PollLoopTest, WaitsAgainAfterAWakeUp) {
+  std::atomic<bool> stop{false};
+  std::atomic<int> attempts{0};
+  std::thread stopper([&] {
+    while (attempts.load() < 2) std::this_thread::yield();
+    // A window in which a loop that does not wait would look again; a loop
+    // that waits is still waiting when it closes.
+    absl::SleepFor(absl::Milliseconds(200));
+    stop.store(true);
+    notifier_.Notify();
+  });
+  absl::StatusOr<PollOutcome> outcome =
+      PollUntil(Options(kLong), clock_.Now() + kLong, &stop,
+                [&](absl::Time*) -> absl::StatusOr<bool> {
+                  if (attempts.fetch_add(1) == 0) notifier_.Notify();
+                  return false;
+                });
+  stopper.join();
+  ASSERT_TRUE(outcome.ok()) << outcome.status();
+  EXPECT_EQ(*outcome, PollOutcome::kStopped);
+  EXPECT_EQ(attempts.load(), 2) << "the loop looked again without a change";
+}
+
 TEST_F(PollLoopTest, WakesAtTheNextDueTime) {
   int attempts = 0;
   const absl::Time started = absl::Now();

@@ -388,25 +388,32 @@ TEST_P(StoreContractTest, LeaseRunsFromItsGrantNotFromTheCallsStart) {
   });
   // Most likely the large commit is under way now; if not, nothing waits.
   absl::SleepFor(absl::Milliseconds(20));
+  // Each grant is checked right after it returns, by the thread that made
+  // it: the grants need not wait equally long (one may even come before the
+  // large commit), so a check after all of them could outlast the lease of
+  // the first one.
   std::optional<core::WorkflowTask> workflow;
   std::optional<core::ActivityTask> activity;
   core::WorkflowTaskCommitResult eager_result;
+  std::optional<core::WorkflowTask> workflow_again;
+  std::optional<core::ActivityTask> activity_again;
+  std::optional<core::ActivityTask> eager_again;
   std::vector<std::thread> grants;
-  grants.emplace_back([&] { workflow = Poll(*store_, {}, kSomething, lease); });
-  grants.emplace_back(
-      [&] { activity = PollActivity(*store_, {"aq"}, kSomething, lease); });
+  grants.emplace_back([&] {
+    workflow = Poll(*store_, {}, kSomething, lease);
+    workflow_again = Poll(*store_, {}, absl::ZeroDuration(), kLease);
+  });
+  grants.emplace_back([&] {
+    activity = PollActivity(*store_, {"aq"}, kSomething, lease);
+    activity_again =
+        PollActivity(*store_, {"aq"}, absl::ZeroDuration(), kLease);
+  });
   grants.emplace_back([&] {
     EXPECT_TRUE(
         store_->CompleteWorkflowTask(*eager_task, eager, &eager_result).ok());
+    eager_again = PollActivity(*store_, {"eq"}, absl::ZeroDuration(), kLease);
   });
   for (std::thread& grant : grants) grant.join();
-  // Right after: nobody else gets them.
-  std::optional<core::WorkflowTask> workflow_again =
-      Poll(*store_, {}, absl::ZeroDuration(), kLease);
-  std::optional<core::ActivityTask> activity_again =
-      PollActivity(*store_, {"aq"}, absl::ZeroDuration(), kLease);
-  std::optional<core::ActivityTask> eager_again =
-      PollActivity(*store_, {"eq"}, absl::ZeroDuration(), kLease);
   committer.join();
   ASSERT_TRUE(workflow.has_value());
   ASSERT_TRUE(activity.has_value());

@@ -48,7 +48,9 @@ class BadInputTest : public ::testing::Test {
     client_.emplace(*backend_, &registry_);
   }
   void TearDown() override {
-    if (worker_.has_value()) EXPECT_TRUE(worker_->Stop().ok());
+    if (worker_.has_value()) {
+      EXPECT_TRUE(worker_->Stop().ok());
+    }
   }
 
   Registry registry_;

@@ -154,8 +154,11 @@ inline bool CarriesOverToNextExecution(const v1::HistoryEvent& event) {
 //
 // A WorkflowExecutionStarted event starts that execution (a child, the next
 // execution of a continue-as-new) unless an execution of the instance is
-// active; a refused child start puts SubWorkflowFailed (type
-// "InstanceAlreadyExists") in its parent's inbox instead. Any other event
+// active or an ended execution has that id. A repeated start of the very
+// execution that is already active (its start was committed before) is not
+// refused: nothing is written and nothing is reported. Any other refused
+// child start puts SubWorkflowFailed (type "InstanceAlreadyExists") in its
+// parent's inbox instead. Any other event
 // goes to the inbox of its execution if that is active, and is dropped
 // silently otherwise (finished, or unknown), like an activity result for an
 // ended execution. (ExecutionStart and Delivery in completion_plan.h.)

@@ -29,7 +29,9 @@ void ScenarioHarness::RestartWorker() {
 }
 
 ScenarioHarness::~ScenarioHarness() {
-  if (worker_) EXPECT_TRUE(worker_->Stop().ok());
+  if (worker_) {
+    EXPECT_TRUE(worker_->Stop().ok());
+  }
 }
 
 absl::Status ScenarioHarness::CorruptHistory(const std::string& instance_id,

@@ -1,5 +1,5 @@
 // Connection: the small interface a SQL database driver implements for the
-// shared relational store (SQLite now; MariaDB Connector/C and libpq next).
+// shared relational store (SQLite, MariaDB Connector/C, libpq).
 //
 // A Connection is one session with the database. It is not thread-safe: its
 // owner serializes every use (a store's mutex, or one connection per pool
@@ -34,28 +34,12 @@
 // Messages name what was being done (the statement) and the database's own
 // explanation with its native code.
 //
-// How the server drivers fit (a guide for backends/mysql and
-// backends/postgres; nothing here depends on them):
-//   - MariaDB Connector/C. Compile: mysql_stmt_prepare of the rendered text
-//     (`?` placeholders); one MYSQL_BIND per position, each pointing at the
-//     value slot of its neutral number (RenderedStatement::positions), so a
-//     bind fills one slot however often the number appears. Step: on the
-//     first call bind, execute and mysql_stmt_store_result (buffered, so
-//     other statements may run mid-iteration), then mysql_stmt_fetch, with
-//     text and blobs read by mysql_stmt_fetch_column into per-column
-//     buffers that keep their capacity. Reset: mysql_stmt_free_result and
-//     mysql_stmt_reset. Connect with CLIENT_FOUND_ROWS (Changes()).
-//     Deadlock (1213) and lock wait timeout (1205) are ABORTED, server gone
-//     (2006, 2013) UNAVAILABLE, duplicate key (1062) ALREADY_EXISTS.
-//   - libpq. Compile: PQprepare under a per-connection name, `$N`
-//     placeholders (or prepare at the first Step, typing each parameter
-//     from its first binding: int8, text, bytea). Binds fill per-statement
-//     value/length/format arrays (binary for int64 and blobs). Step: the
-//     first call runs PQexecPrepared with binary results, later calls walk
-//     the PGresult's rows; ColumnType comes from PQftype and PQgetisnull.
-//     Reset: PQclear. SQLSTATE 40001/40P01 are ABORTED, class 08 and 57P
-//     UNAVAILABLE, 23505 ALREADY_EXISTS. After an error inside a
-//     transaction, RollbackToSavepoint (or Rollback) makes it usable again.
+// The drivers: backends/sqlite (SQLite's C API), backends/mysql (MariaDB
+// Connector/C: server-side prepared statements, results buffered on the
+// client so statements may interleave, CLIENT_FOUND_ROWS) and
+// backends/postgres (libpq: statements prepared at their first execution,
+// typed from their bindings; binary parameters and results). Each has a
+// connection_test that checks this contract against a real database.
 #ifndef DURABLE_BACKENDS_SQL_CONNECTION_H_
 #define DURABLE_BACKENDS_SQL_CONNECTION_H_
 

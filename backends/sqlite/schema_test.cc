@@ -29,7 +29,9 @@ using ::testing::ElementsAre;
 constexpr int kOpenFlags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
 
 // The schema as backends/sqlite/schema.cc created it before migrations
-// became files (kCreateSchema, kAdditiveIndexes and the version row).
+// became files (kCreateSchema, kAdditiveIndexes and the version row), plus
+// what version 4 changed: instances.seq, its trigger, and the two indexes
+// that order by it.
 constexpr char kReferenceSchema[] = R"sql(
 CREATE TABLE IF NOT EXISTS durable_schema_version (
   version INTEGER NOT NULL
@@ -50,10 +52,11 @@ CREATE TABLE IF NOT EXISTS instances (
   ready_at INTEGER NOT NULL DEFAULT 0,
   history_length INTEGER NOT NULL DEFAULT 0,
   parent BLOB,
+  seq INTEGER,
   PRIMARY KEY (instance_id, execution_id)
 );
 CREATE INDEX IF NOT EXISTS instances_by_creation
-  ON instances (instance_id, created_at);
+  ON instances (instance_id, created_at, seq);
 CREATE INDEX IF NOT EXISTS instances_by_state
   ON instances (state, queue);
 CREATE TABLE IF NOT EXISTS history (
@@ -97,7 +100,7 @@ CREATE TABLE IF NOT EXISTS workers (
   info BLOB NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS instances_by_created_at
-  ON instances (created_at);
+  ON instances (created_at, seq);
 CREATE INDEX IF NOT EXISTS instances_by_finished_at
   ON instances (finished_at) WHERE finished_at IS NOT NULL;
 CREATE INDEX IF NOT EXISTS activities_by_instance
@@ -110,7 +113,12 @@ CREATE INDEX IF NOT EXISTS instances_by_lease_expiry
   ON instances (state, lease_expires_at) WHERE lease_token IS NOT NULL;
 CREATE INDEX IF NOT EXISTS activities_by_lease_expiry
   ON activities (lease_expires_at) WHERE lease_token IS NOT NULL;
-INSERT INTO durable_schema_version (version) VALUES (3);
+CREATE TRIGGER instances_seq AFTER INSERT ON instances
+  WHEN new.seq IS NULL
+BEGIN
+  UPDATE instances SET seq = new.rowid WHERE rowid = new.rowid;
+END;
+INSERT INTO durable_schema_version (version) VALUES (4);
 )sql";
 
 std::string TempPath(absl::string_view name) {
@@ -205,6 +213,16 @@ std::string DescribeSchema(Connection& db) {
       }
     }
   }
+  // Triggers, with their text whitespace-normalized (IF NOT EXISTS is not
+  // kept in sqlite_master).
+  for (const std::string& trigger :
+       Rows(db,
+            "SELECT name, tbl_name, sql, 'end' FROM sqlite_master "
+            "WHERE type = 'trigger' ORDER BY name")) {
+    std::vector<absl::string_view> words =
+        absl::StrSplit(trigger, absl::ByAnyChar(" \n"), absl::SkipWhitespace());
+    out.push_back(absl::StrCat("trigger ", absl::StrJoin(words, " ")));
+  }
   out.push_back(
       absl::StrCat("version ", absl::StrJoin(Rows(db,
                                                   "SELECT version, 'end' FROM "
@@ -229,15 +247,16 @@ TEST(SqliteSchemaTest, MigrationsAreTheEmbeddedFilesAndTheBackfill) {
     EXPECT_EQ(static_cast<bool>(migration.hook), migration.version == 3);
   }
   EXPECT_THAT(files, ElementsAre("0001_initial.sql", "0002_inbox_event_key.sql",
-                                 "0003_parent_names_workers.sql"));
+                                 "0003_parent_names_workers.sql",
+                                 "0004_instance_seq.sql"));
   std::vector<std::string> embedded;
   for (const sql::EmbeddedFile& file : MigrationFiles()) {
     embedded.emplace_back(file.name);
   }
-  EXPECT_THAT(
-      embedded,
-      ElementsAre("0001_initial.sql", "0002_inbox_event_key.sql",
-                  "0003_parent_names_workers.sql", "additive_indexes.sql"));
+  EXPECT_THAT(embedded,
+              ElementsAre("0001_initial.sql", "0002_inbox_event_key.sql",
+                          "0003_parent_names_workers.sql",
+                          "0004_instance_seq.sql", "additive_indexes.sql"));
 }
 
 TEST(SqliteSchemaTest, FreshDatabaseHasExactlyTheReferenceSchema) {
@@ -276,6 +295,44 @@ TEST(SqliteSchemaTest, OlderFilesMigrateToExactlyTheReferenceSchema) {
     ASSERT_TRUE(EnsureSchema(*db, "old").ok());
     EXPECT_EQ(DescribeSchema(*db), reference);
   }
+}
+
+// Version 4 numbers existing executions by their rowid (so a listing cursor
+// handed out before the migration keeps its place) and every new one in
+// insertion order, without the inserting statement naming the column.
+TEST(SqliteSchemaTest, Version4NumbersExecutionsInInsertionOrder) {
+  absl::StatusOr<const sql::Migrations*> current = SqliteMigrations();
+  ASSERT_TRUE(current.ok());
+  std::unique_ptr<Connection> db = OpenFresh(TempPath("v3rows.db"));
+  for (const sql::Migration& migration : (*current)->migrations()) {
+    if (migration.version > 3) break;
+    for (const std::string& statement : migration.statements) {
+      ASSERT_TRUE(db->Exec(statement).ok()) << statement;
+    }
+  }
+  ASSERT_TRUE(
+      db->Exec("INSERT INTO durable_schema_version (version) VALUES (3)").ok());
+  constexpr char kInsert[] =
+      "INSERT INTO instances (rowid, instance_id, execution_id, "
+      "workflow_name, queue, state, created_at) VALUES ";
+  ASSERT_TRUE(db->Exec(absl::StrCat(kInsert,
+                                    "(7, 'a', 'e1', 'w', 'q', 1, 5), "
+                                    "(3, 'b', 'e1', 'w', 'q', 1, 5)"))
+                  .ok());
+  ASSERT_TRUE(EnsureSchema(*db, "v3rows").ok());
+  EXPECT_THAT(Rows(*db,
+                   "SELECT instance_id, seq, 'end' FROM instances "
+                   "ORDER BY instance_id"),
+              ElementsAre("a|7", "b|3"));
+  ASSERT_TRUE(db->Exec("INSERT INTO instances (instance_id, execution_id, "
+                       "workflow_name, queue, state, created_at) "
+                       "VALUES ('c', 'e1', 'w', 'q', 1, 5), "
+                       "('c', 'e2', 'w', 'q', 1, 5)")
+                  .ok());
+  EXPECT_THAT(Rows(*db,
+                   "SELECT instance_id, execution_id, seq, 'end' "
+                   "FROM instances WHERE instance_id = 'c' ORDER BY seq"),
+              ElementsAre("c|e1|8", "c|e2|9"));
 }
 
 }  // namespace

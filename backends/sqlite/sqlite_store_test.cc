@@ -256,9 +256,9 @@ TEST_P(SqliteStoreTest, GroupCommitRollsBackAHalfWrittenCompletion) {
   }
 }
 
-// The cursor is "<created_at_us>:<rowid>" (sqlite_store.h); near misses of
-// that format are malformed too. (The contract suite checks what every
-// store's cursors share.)
+// The cursor is "<created_at_us>:<seq>" (backends/sql/relational_store.h);
+// near misses of that format are malformed too. (The contract suite checks
+// what every store's cursors share.)
 TEST_P(SqliteStoreTest, MalformedSqliteListCursorsAreInvalid) {
   Create("i1");
   for (const char* cursor : {"x", "1", "1:", ":1", "1:2:3", "a:1", "1:b"}) {
@@ -453,7 +453,7 @@ TEST(SqliteFileTest, RefusesNewerSchemaVersion) {
   ASSERT_FALSE(backend.ok());
   EXPECT_EQ(backend.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(backend.status().message(), HasSubstr("version 99"));
-  EXPECT_THAT(backend.status().message(), HasSubstr("version 3 "));
+  EXPECT_THAT(backend.status().message(), HasSubstr("version 4 "));
 }
 
 TEST(SqliteFileTest, ReadOnlyFileIsAnError) {
@@ -555,6 +555,18 @@ TEST(SqliteFileTest, ListingBreaksCreationTimeTiesByInsertionOrder) {
   EXPECT_EQ(ids, (std::vector<std::string>{"i4", "i3", "i2", "i1", "i0"}));
 }
 
+// Takes a current file back to version 3: no instances.seq, its trigger,
+// and the indexes as version 3 made them.
+constexpr char kUndoVersion4[] =
+    "DROP TRIGGER instances_seq; "
+    "DROP INDEX instances_by_creation; "
+    "DROP INDEX instances_by_created_at; "
+    "ALTER TABLE instances DROP COLUMN seq; "
+    "CREATE INDEX instances_by_creation ON instances (instance_id, "
+    "created_at); "
+    "CREATE INDEX instances_by_created_at ON instances (created_at); "
+    "UPDATE durable_schema_version SET version = 3; ";
+
 // Builds a database as version 1 wrote it (no inbox.event_key, no later
 // indexes) holding one instance, then opens it with this library.
 TEST(SqliteFileTest, VersionOneFilesAreMigratedKeepingTheirData) {
@@ -567,6 +579,7 @@ TEST(SqliteFileTest, VersionOneFilesAreMigratedKeepingTheirData) {
             ->CreateWorkflowInstance(Instance("kept", "e1"), Started("wf"))
             .ok());
   }
+  RawExec(path, kUndoVersion4);
   RawExec(path,
           "DROP INDEX inbox_by_key; "
           "DROP INDEX instances_by_created_at; "
@@ -593,7 +606,7 @@ TEST(SqliteFileTest, VersionOneFilesAreMigratedKeepingTheirData) {
     sqlite3_finalize(stmt);
     return n;
   };
-  EXPECT_EQ(count("SELECT max(version) FROM durable_schema_version"), 3);
+  EXPECT_EQ(count("SELECT max(version) FROM durable_schema_version"), 4);
   EXPECT_EQ(count("SELECT count(*) FROM pragma_table_info('inbox') "
                   "WHERE name = 'event_key'"),
             1);
@@ -648,6 +661,7 @@ TEST(SqliteFileTest, VersionTwoFilesAreMigratedKeepingTheirData) {
     parent->set_scheduled_event_id(4);
     ASSERT_TRUE((*backend)->CompleteWorkflowTask(**task, completion).ok());
   }
+  RawExec(path, kUndoVersion4);
   RawExec(path,
           "ALTER TABLE instances DROP COLUMN parent; "
           "ALTER TABLE activities DROP COLUMN activity_name; "
@@ -686,6 +700,57 @@ TEST(SqliteFileTest, VersionTwoFilesAreMigratedKeepingTheirData) {
   v1::WorkerInfo worker;
   worker.set_worker_id("w1");
   EXPECT_TRUE((*backend)->RecordWorker(worker).ok());
+}
+
+// A version-3 file listed its instances by rowid, and its cursors hold
+// one: after the migration to version 4 the listing keeps its order, a
+// cursor handed out before goes on where it stopped, and instances created
+// afterwards come in insertion order too.
+TEST(SqliteFileTest, VersionThreeListingCursorsStayValid) {
+  std::string path = TempPath("old_v3.db");
+  {
+    auto backend = OpenFile(path);
+    ASSERT_TRUE(backend.ok()) << backend.status();
+    for (int i = 0; i < 4; ++i) {
+      ASSERT_TRUE((*backend)
+                      ->CreateWorkflowInstance(
+                          Instance(absl::StrCat("i", i), "e1"), Started("wf"))
+                      .ok());
+    }
+  }
+  RawExec(path, kUndoVersion4);
+  // Out of insertion order on purpose: rowid, not the id, is the order.
+  RawExec(path,
+          "UPDATE instances SET created_at = 1000; "
+          "UPDATE instances SET rowid = rowid + 10 WHERE instance_id = 'i0';");
+  // What version 3 handed out after a first page of one: i0 (newest by
+  // rowid) at "<created_at>:<rowid>".
+  const std::string cursor =
+      absl::StrCat("1000:", RawCount(path,
+                                     "SELECT rowid FROM instances "
+                                     "WHERE instance_id = 'i0'"));
+  auto backend = OpenFile(path);
+  ASSERT_TRUE(backend.ok()) << backend.status();
+  auto first = (*backend)->ListWorkflowInstances("", 1);
+  ASSERT_TRUE(first.ok()) << first.status();
+  ASSERT_EQ(first->instances.size(), 1u);
+  EXPECT_EQ(first->instances[0].instance_id(), "i0");
+  EXPECT_EQ(first->next_cursor, cursor);
+  auto rest = (*backend)->ListWorkflowInstances(cursor, 10);
+  ASSERT_TRUE(rest.ok()) << rest.status();
+  std::vector<std::string> ids;
+  for (const auto& state : rest->instances) ids.push_back(state.instance_id());
+  EXPECT_EQ(ids, (std::vector<std::string>{"i3", "i2", "i1"}));
+  // A new instance in the same microsecond lists after (newer than) them all.
+  ASSERT_TRUE((*backend)
+                  ->CreateWorkflowInstance(Instance("i4", "e1"), Started("wf"))
+                  .ok());
+  RawExec(path, "UPDATE instances SET created_at = 1000");
+  auto all = (*backend)->ListWorkflowInstances("", 10);
+  ASSERT_TRUE(all.ok()) << all.status();
+  ids.clear();
+  for (const auto& state : all->instances) ids.push_back(state.instance_id());
+  EXPECT_EQ(ids, (std::vector<std::string>{"i4", "i0", "i3", "i2", "i1"}));
 }
 
 TEST(SqliteFileTest, EmptyPathIsInvalid) {

@@ -127,6 +127,37 @@ absl::Time ValueOr(const Statement& stmt, int column, absl::Time fallback) {
              : core::FromUnixMicros(stmt.ColumnInt64(column));
 }
 
+// The row `stmt` is on as a state: its first columns are instance_id,
+// execution_id, workflow_name, queue, state, created_at, finished_at,
+// metadata, result, last_task_failure. DATA_LOSS when its result or last
+// failure cannot be decoded.
+absl::StatusOr<v1::WorkflowInstanceState> StateFromRow(const Statement& stmt) {
+  v1::WorkflowInstanceState state;
+  state.set_instance_id(std::string(stmt.ColumnTextView(0)));
+  state.set_execution_id(std::string(stmt.ColumnTextView(1)));
+  state.set_workflow_name(std::string(stmt.ColumnTextView(2)));
+  state.set_queue(std::string(stmt.ColumnTextView(3)));
+  state.set_state(static_cast<v1::WorkflowState>(stmt.ColumnInt64(4)));
+  state.set_created_at_unix_us(stmt.ColumnInt64(5));
+  if (!stmt.ColumnIsNull(6)) state.set_finished_at_unix_us(stmt.ColumnInt64(6));
+  std::map<std::string, std::string> metadata =
+      ParseMetadata(stmt.ColumnBlobView(7));
+  state.mutable_metadata()->insert(metadata.begin(), metadata.end());
+  if (state.state() == v1::WORKFLOW_STATE_FINISHED && !stmt.ColumnIsNull(8) &&
+      !ParseBlob(stmt.ColumnBlobView(8), state.mutable_result())) {
+    return absl::DataLossError(absl::StrCat("result of workflow instance ",
+                                            Quoted(state.instance_id()),
+                                            " cannot be decoded"));
+  }
+  if (!stmt.ColumnIsNull(9) &&
+      !ParseBlob(stmt.ColumnBlobView(9), state.mutable_last_task_failure())) {
+    return absl::DataLossError(
+        absl::StrCat("last task failure of workflow instance ",
+                     Quoted(state.instance_id()), " cannot be decoded"));
+  }
+  return state;
+}
+
 bool ParseListCursor(absl::string_view cursor, int64_t* created_us,
                      int64_t* seq) {
   std::vector<absl::string_view> parts = absl::StrSplit(cursor, ':');
@@ -171,33 +202,6 @@ absl::Status ActivityLeaseLost(const core::ActivityTask& task) {
   return absl::AbortedError(absl::StrCat(
       "activity task lease for activity ", Quoted(task.activity_id),
       " of workflow instance ", Quoted(task.instance_id), " was lost"));
-}
-
-absl::StatusOr<v1::WorkflowInstanceState> StateFromRow(const Statement& stmt) {
-  v1::WorkflowInstanceState state;
-  state.set_instance_id(std::string(stmt.ColumnTextView(0)));
-  state.set_execution_id(std::string(stmt.ColumnTextView(1)));
-  state.set_workflow_name(std::string(stmt.ColumnTextView(2)));
-  state.set_queue(std::string(stmt.ColumnTextView(3)));
-  state.set_state(static_cast<v1::WorkflowState>(stmt.ColumnInt64(4)));
-  state.set_created_at_unix_us(stmt.ColumnInt64(5));
-  if (!stmt.ColumnIsNull(6)) state.set_finished_at_unix_us(stmt.ColumnInt64(6));
-  std::map<std::string, std::string> metadata =
-      ParseMetadata(stmt.ColumnBlobView(7));
-  state.mutable_metadata()->insert(metadata.begin(), metadata.end());
-  if (state.state() == v1::WORKFLOW_STATE_FINISHED && !stmt.ColumnIsNull(8) &&
-      !ParseBlob(stmt.ColumnBlobView(8), state.mutable_result())) {
-    return absl::DataLossError(absl::StrCat("result of workflow instance ",
-                                            Quoted(state.instance_id()),
-                                            " cannot be decoded"));
-  }
-  if (!stmt.ColumnIsNull(9) &&
-      !ParseBlob(stmt.ColumnBlobView(9), state.mutable_last_task_failure())) {
-    return absl::DataLossError(
-        absl::StrCat("last task failure of workflow instance ",
-                     Quoted(state.instance_id()), " cannot be decoded"));
-  }
-  return state;
 }
 
 RelationalStore::RelationalStore(Connection* connection)

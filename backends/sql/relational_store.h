@@ -49,16 +49,6 @@
 
 namespace durable::backends::sql {
 
-// The columns StateFromRow reads, in order, for "SELECT <these> FROM
-// instances ...".
-inline constexpr char kInstanceStateColumns[] =
-    "instance_id, execution_id, workflow_name, queue, state, created_at, "
-    "finished_at, metadata, result, last_task_failure";
-
-// The row `stmt` is on (selected as kInstanceStateColumns) as a state;
-// DATA_LOSS when its result or last failure cannot be decoded.
-absl::StatusOr<v1::WorkflowInstanceState> StateFromRow(const Statement& stmt);
-
 // ABORTED: the caller's lease on `task` is gone (expired and taken over, or
 // the task ended).
 absl::Status WorkflowLeaseLost(const core::WorkflowTask& task);

@@ -15,6 +15,7 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "backends/sql/dialect.h"
@@ -206,6 +207,52 @@ TEST(RelationalStoreTest, PollKeysTellQuestionsApart) {
       key(TaskKind::kWorkflow, {"q1"}, shared_other),
       key(TaskKind::kActivity, {"q1"}, shared)};
   EXPECT_EQ(keys.size(), 7u);
+}
+
+// The statement of `store` containing `part` (exactly one must).
+std::string StatementWith(const RelationalStore& store,
+                          absl::string_view part) {
+  std::vector<std::string> found;
+  for (absl::string_view sql : store.Statements()) {
+    if (absl::StrContains(sql, part)) found.emplace_back(sql);
+  }
+  EXPECT_EQ(found.size(), 1u) << part;
+  return found.empty() ? "" : found[0];
+}
+
+// The listing (its cursor a pair, a parameter used twice, LIMIT bound)
+// and the due-time query (a derived table, which servers require to be
+// named) in the servers' syntax.
+TEST(RelationalStoreTest, ListingAndDueTimeRenderForServers) {
+  DialectOnlyConnection mysql_connection(MysqlDialect());
+  RelationalStore mysql(&mysql_connection);
+  absl::StatusOr<RenderedStatement> list =
+      MysqlDialect().Render(StatementWith(mysql, "NOT EXISTS"));
+  ASSERT_TRUE(list.ok()) << list.status();
+  EXPECT_THAT(list->text,
+              HasSubstr("AND (? = 0 OR i.created_at < ? OR (i.created_at = ? "
+                        "AND i.seq < ?)) ORDER BY i.created_at DESC, i.seq "
+                        "DESC LIMIT ?"));
+  EXPECT_THAT(list->positions, ElementsAre(1, 2, 2, 3, 4));
+
+  DialectOnlyConnection postgres_connection(PostgresDialect());
+  RelationalStore postgres(&postgres_connection);
+  absl::StatusOr<RenderedStatement> due =
+      PostgresDialect().Render(StatementWith(postgres, "min(ready_at)"));
+  ASSERT_TRUE(due.ok()) << due.status();
+  EXPECT_EQ(due->text,
+            "SELECT min(t) FROM (SELECT min(visible_at) AS t FROM inbox WHERE "
+            "visible_at > $1 UNION ALL SELECT min(ready_at) FROM instances "
+            "WHERE state = $2 AND ready_at > $1 UNION ALL SELECT "
+            "min(lease_expires_at) FROM instances WHERE state = $2 AND "
+            "lease_token IS NOT NULL AND lease_expires_at > $1) AS due");
+  EXPECT_EQ(due->parameter_count, 2);
+  // Every derived table is named.
+  for (absl::string_view sql : postgres.Statements()) {
+    if (absl::StrContains(sql, "FROM (SELECT")) {
+      EXPECT_TRUE(absl::EndsWith(sql, ") AS due")) << sql;
+    }
+  }
 }
 
 TEST(RelationalStoreTest, StatementsAreDistinct) {

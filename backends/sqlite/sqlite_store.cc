@@ -373,14 +373,14 @@ bool SqliteStore::RunBatch(const std::vector<PendingWrite*>& batch) {
   bool notify = false;  // ... and it was a durable one (not a lease)
   for (PendingWrite* write : batch) {
     if (savepoints) {
-      if (absl::Status s = connection_->Exec("SAVEPOINT caller"); !s.ok()) {
+      if (absl::Status s = connection_->Savepoint("caller"); !s.ok()) {
         write->status = s;
         continue;
       }
     }
-    const int64_t changes_before = sqlite3_total_changes64(connection_->db());
+    const int64_t changes_before = connection_->TotalChanges();
     write->status = write->body();
-    if (sqlite3_get_autocommit(connection_->db()) != 0) {
+    if (!connection_->InTransaction()) {
       // SQLite rolled the whole transaction back (an I/O error, a full
       // disk): the writes applied before this one are gone with it. They
       // fail too (nothing of theirs was written); the rest of the batch runs
@@ -402,8 +402,8 @@ bool SqliteStore::RunBatch(const std::vector<PendingWrite*>& batch) {
     if (!write->status.ok()) {
       // Undo exactly this caller's writes; the others stay.
       if (savepoints) {
-        absl::Status undone = connection_->Exec(
-            "ROLLBACK TO SAVEPOINT caller; RELEASE SAVEPOINT caller");
+        absl::Status undone = connection_->RollbackToSavepoint("caller");
+        if (undone.ok()) undone = connection_->ReleaseSavepoint("caller");
         if (!undone.ok()) {
           fail_rest(undone);  // Cannot isolate the failure: fail them all.
           return false;       // The transaction rolls back.
@@ -412,13 +412,12 @@ bool SqliteStore::RunBatch(const std::vector<PendingWrite*>& batch) {
       continue;
     }
     if (savepoints) {
-      if (absl::Status s = connection_->Exec("RELEASE SAVEPOINT caller");
-          !s.ok()) {
+      if (absl::Status s = connection_->ReleaseSavepoint("caller"); !s.ok()) {
         fail_rest(s);
         return false;
       }
     }
-    if (sqlite3_total_changes64(connection_->db()) != changes_before) {
+    if (connection_->TotalChanges() != changes_before) {
       wrote = true;
       notify = notify || write->durable;
       if (write->durable) ++durable_writes_;

@@ -17,7 +17,7 @@
 //     connection and cached. The texts are fixed when the executor is made:
 //     executing a plan builds no SQL.
 //   - instances.seq increases in insertion order (a server schema declares
-//     it auto-increment; SQLite fills it by a trigger): it orders an
+//     it auto-increment; in SQLite it is the rowid): it orders an
 //     instance's executions created in the same microsecond, a tie that
 //     only matters if two executions were ever active at once.
 //   - The connection is not thread-safe; the store serializes use of the

@@ -28,11 +28,7 @@ absl::StatusOr<size_t> SkipQuotedOrComment(absl::string_view text, size_t pos);
 
 // Splits a script into its statements at top-level semicolons, dropping
 // comments-only and empty pieces and surrounding whitespace. Statements keep
-// their interior comments. A CREATE [TEMP] TRIGGER statement (SQLite,
-// MySQL) runs to the first semicolon that follows the word END, so the
-// semicolons of its BEGIN ... END body stay inside it; its body must not
-// end a statement with END itself (a CASE expression). Errors: an
-// unterminated literal or comment.
+// their interior comments. Errors: an unterminated literal or comment.
 absl::StatusOr<std::vector<std::string>> SplitStatements(
     absl::string_view script);
 

@@ -58,28 +58,6 @@ TEST(SplitStatementsTest, CommentsAndBlanksAloneAreNoStatements) {
               ElementsAre());
 }
 
-TEST(SplitStatementsTest, TriggerBodiesStayInTheirTrigger) {
-  absl::StatusOr<std::vector<std::string>> statements = SplitStatements(
-      "CREATE TABLE t (a INTEGER, b INTEGER);\n"
-      "create temp trigger t_b AFTER INSERT ON t BEGIN\n"
-      "  UPDATE t SET b = 1; -- end; not yet\n"
-      "  UPDATE t SET b = 'END';\n"
-      "END;\n"
-      "CREATE TRIGGER IF NOT EXISTS t_c AFTER UPDATE ON t BEGIN "
-      "SELECT 1; END ;\n"
-      "SELECT 'trigger'; SELECT backend;");
-  ASSERT_TRUE(statements.ok()) << statements.status();
-  EXPECT_THAT(*statements,
-              ElementsAre("CREATE TABLE t (a INTEGER, b INTEGER)",
-                          "create temp trigger t_b AFTER INSERT ON t BEGIN\n"
-                          "  UPDATE t SET b = 1; -- end; not yet\n"
-                          "  UPDATE t SET b = 'END';\n"
-                          "END",
-                          "CREATE TRIGGER IF NOT EXISTS t_c AFTER UPDATE ON t "
-                          "BEGIN SELECT 1; END",
-                          "SELECT 'trigger'", "SELECT backend"));
-}
-
 TEST(SplitStatementsTest, UnterminatedLiteralIsAnError) {
   EXPECT_EQ(SplitStatements("SELECT 'a; SELECT 1;").status().code(),
             absl::StatusCode::kInvalidArgument);

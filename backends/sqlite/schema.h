@@ -19,7 +19,7 @@
 // durable.v1.HistoryEvent messages):
 //   instances   one row per execution: state, lease, result, last failure,
 //               workflow name, parent (a serialized WorkflowParent) and
-//               seq, its insertion order (see migrations/0004).
+//               seq, its insertion order (the rowid; migrations/0004).
 //   history     the append-only history of each execution.
 //   inbox       pending events per execution, possibly delayed (visible_at).
 //   activities  activity tasks (with their activity name), leased by
@@ -42,7 +42,7 @@ namespace durable::backends::sqlite {
 // migration files.
 // 1: initial schema. 2: inbox.event_key (withdrawing canceled timers).
 // 3: instances.parent, activities.activity_name, the workers table.
-// 4: instances.seq (insertion order, filled by a trigger from the rowid).
+// 4: instances.seq (insertion order: the rowid, made a column).
 inline constexpr int64_t kSchemaVersion = 4;
 
 // SQLite's migration list (an error only if the embedded files are

@@ -30,8 +30,8 @@ constexpr int kOpenFlags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
 
 // The schema as backends/sqlite/schema.cc created it before migrations
 // became files (kCreateSchema, kAdditiveIndexes and the version row), plus
-// what version 4 changed: instances.seq, its trigger, and the two indexes
-// that order by it.
+// what version 4 changed: instances.seq, an INTEGER PRIMARY KEY (the rowid
+// itself), the old primary key becoming a UNIQUE key.
 constexpr char kReferenceSchema[] = R"sql(
 CREATE TABLE IF NOT EXISTS durable_schema_version (
   version INTEGER NOT NULL
@@ -52,11 +52,11 @@ CREATE TABLE IF NOT EXISTS instances (
   ready_at INTEGER NOT NULL DEFAULT 0,
   history_length INTEGER NOT NULL DEFAULT 0,
   parent BLOB,
-  seq INTEGER,
-  PRIMARY KEY (instance_id, execution_id)
+  seq INTEGER PRIMARY KEY,
+  UNIQUE (instance_id, execution_id)
 );
 CREATE INDEX IF NOT EXISTS instances_by_creation
-  ON instances (instance_id, created_at, seq);
+  ON instances (instance_id, created_at);
 CREATE INDEX IF NOT EXISTS instances_by_state
   ON instances (state, queue);
 CREATE TABLE IF NOT EXISTS history (
@@ -100,7 +100,7 @@ CREATE TABLE IF NOT EXISTS workers (
   info BLOB NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS instances_by_created_at
-  ON instances (created_at, seq);
+  ON instances (created_at);
 CREATE INDEX IF NOT EXISTS instances_by_finished_at
   ON instances (finished_at) WHERE finished_at IS NOT NULL;
 CREATE INDEX IF NOT EXISTS activities_by_instance
@@ -113,11 +113,6 @@ CREATE INDEX IF NOT EXISTS instances_by_lease_expiry
   ON instances (state, lease_expires_at) WHERE lease_token IS NOT NULL;
 CREATE INDEX IF NOT EXISTS activities_by_lease_expiry
   ON activities (lease_expires_at) WHERE lease_token IS NOT NULL;
-CREATE TRIGGER instances_seq AFTER INSERT ON instances
-  WHEN new.seq IS NULL
-BEGIN
-  UPDATE instances SET seq = new.rowid WHERE rowid = new.rowid;
-END;
 INSERT INTO durable_schema_version (version) VALUES (4);
 )sql";
 
@@ -213,8 +208,7 @@ std::string DescribeSchema(Connection& db) {
       }
     }
   }
-  // Triggers, with their text whitespace-normalized (IF NOT EXISTS is not
-  // kept in sqlite_master).
+  // Triggers (durable has none), their text whitespace-normalized.
   for (const std::string& trigger :
        Rows(db,
             "SELECT name, tbl_name, sql, 'end' FROM sqlite_master "
@@ -299,7 +293,8 @@ TEST(SqliteSchemaTest, OlderFilesMigrateToExactlyTheReferenceSchema) {
 
 // Version 4 numbers existing executions by their rowid (so a listing cursor
 // handed out before the migration keeps its place) and every new one in
-// insertion order, without the inserting statement naming the column.
+// insertion order, without the inserting statement naming the column; the
+// rows keep every value.
 TEST(SqliteSchemaTest, Version4NumbersExecutionsInInsertionOrder) {
   absl::StatusOr<const sql::Migrations*> current = SqliteMigrations();
   ASSERT_TRUE(current.ok());
@@ -321,9 +316,10 @@ TEST(SqliteSchemaTest, Version4NumbersExecutionsInInsertionOrder) {
                   .ok());
   ASSERT_TRUE(EnsureSchema(*db, "v3rows").ok());
   EXPECT_THAT(Rows(*db,
-                   "SELECT instance_id, seq, 'end' FROM instances "
+                   "SELECT instance_id, seq, execution_id, workflow_name, "
+                   "queue, state, created_at, 'end' FROM instances "
                    "ORDER BY instance_id"),
-              ElementsAre("a|7", "b|3"));
+              ElementsAre("a|7|e1|w|q|1|5", "b|3|e1|w|q|1|5"));
   ASSERT_TRUE(db->Exec("INSERT INTO instances (instance_id, execution_id, "
                        "workflow_name, queue, state, created_at) "
                        "VALUES ('c', 'e1', 'w', 'q', 1, 5), "

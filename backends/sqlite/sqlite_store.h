@@ -78,8 +78,8 @@
 //   - Every time comes from SqliteOptions::clock; lease grants, eager leases
 //     and the fused step's lease check read it inside the write transaction.
 //   - instances.seq, the insertion order the shared queries break ties by,
-//     is filled by a trigger from the rowid (migrations/0004), since SQLite
-//     auto-increments only its primary key.
+//     is the table's rowid (an INTEGER PRIMARY KEY, migrations/0004): free
+//     on insert, and the order SQLite's rowid always gave.
 //   - A pick runs without row locks (the dialect's skip_locked is empty):
 //     the write transaction holds the whole database, and the probe before
 //     it never waits for the write lock.

@@ -555,16 +555,36 @@ TEST(SqliteFileTest, ListingBreaksCreationTimeTiesByInsertionOrder) {
   EXPECT_EQ(ids, (std::vector<std::string>{"i4", "i3", "i2", "i1", "i0"}));
 }
 
-// Takes a current file back to version 3: no instances.seq, its trigger,
-// and the indexes as version 3 made them.
+// Takes a current file back to version 3: instances.seq was its implicit
+// rowid, and (instance_id, execution_id) its primary key.
 constexpr char kUndoVersion4[] =
-    "DROP TRIGGER instances_seq; "
-    "DROP INDEX instances_by_creation; "
-    "DROP INDEX instances_by_created_at; "
-    "ALTER TABLE instances DROP COLUMN seq; "
+    "CREATE TABLE instances_v3 ("
+    "instance_id TEXT NOT NULL, execution_id TEXT NOT NULL, "
+    "workflow_name TEXT NOT NULL, queue TEXT NOT NULL, "
+    "state INTEGER NOT NULL, created_at INTEGER NOT NULL, "
+    "finished_at INTEGER, metadata BLOB, result BLOB, "
+    "last_task_failure BLOB, lease_token TEXT, lease_expires_at INTEGER, "
+    "ready_at INTEGER NOT NULL DEFAULT 0, "
+    "history_length INTEGER NOT NULL DEFAULT 0, parent BLOB, "
+    "PRIMARY KEY (instance_id, execution_id)); "
+    "INSERT INTO instances_v3 (rowid, instance_id, execution_id, "
+    "workflow_name, queue, state, created_at, finished_at, metadata, result, "
+    "last_task_failure, lease_token, lease_expires_at, ready_at, "
+    "history_length, parent) SELECT seq, instance_id, execution_id, "
+    "workflow_name, queue, state, created_at, finished_at, metadata, result, "
+    "last_task_failure, lease_token, lease_expires_at, ready_at, "
+    "history_length, parent FROM instances; "
+    "DROP TABLE instances; "
+    "ALTER TABLE instances_v3 RENAME TO instances; "
     "CREATE INDEX instances_by_creation ON instances (instance_id, "
     "created_at); "
+    "CREATE INDEX instances_by_state ON instances (state, queue); "
     "CREATE INDEX instances_by_created_at ON instances (created_at); "
+    "CREATE INDEX instances_by_finished_at ON instances (finished_at) "
+    "WHERE finished_at IS NOT NULL; "
+    "CREATE INDEX instances_by_ready_at ON instances (state, ready_at); "
+    "CREATE INDEX instances_by_lease_expiry ON instances "
+    "(state, lease_expires_at) WHERE lease_token IS NOT NULL; "
     "UPDATE durable_schema_version SET version = 3; ";
 
 // Builds a database as version 1 wrote it (no inbox.event_key, no later

@@ -2,7 +2,8 @@
 -- schema version (listing, removal, pollers' due-time lookups). They change
 -- no table, so files written before them get them on their next open
 -- without a version bump; every statement must be idempotent.
--- (instances_by_created_at, once here, is created by migration 0004.)
+CREATE INDEX IF NOT EXISTS instances_by_created_at
+  ON instances (created_at);
 CREATE INDEX IF NOT EXISTS instances_by_finished_at
   ON instances (finished_at) WHERE finished_at IS NOT NULL;
 CREATE INDEX IF NOT EXISTS activities_by_instance

@@ -8,13 +8,16 @@
 //     appears at least once (PostgreSQL cannot type a parameter it never
 //     sees);
 //   - otherwise the statement is SQL that all dialects read alike: no
-//     backslashes inside literals, no casts, no dialect functions.
+//     backslashes inside literals, no casts, no dialect functions, truth
+//     values only as comparisons (`1 = 0`, never a bare 0 or 1, which
+//     PostgreSQL does not take as a boolean), and an alias on every
+//     derived table (MySQL and PostgreSQL require one).
 // `Dialect::Render` turns that form into the dialect's placeholder syntax.
-// The clauses that really differ (upserts, row locks) are composed with the
-// helpers below rather than written in the statement; the remaining fields
-// describe the schema a store's migration files use (column types, keys,
-// partial indexes) and what its statements may rely on (RETURNING,
-// transactional DDL).
+// The clauses that really differ (upserts, row locks, join order) are
+// composed with the fields and helpers below rather than written in the
+// statement; the remaining fields describe the schema a store's migration
+// files use (column types, keys, partial indexes) and what its statements
+// may rely on (RETURNING, transactional DDL).
 //
 // Connection::Prepare renders through its connection's dialect, so callers
 // pass neutral statements and never handle a RenderedStatement themselves;
@@ -85,6 +88,11 @@ struct Dialect {
   // LOCKED". Empty where the database has no row locks (SQLite: a write
   // transaction holds the whole database, so nothing can be skipped).
   absl::string_view skip_locked;
+  // A join (with spaces around it, followed by the right table and its ON
+  // clause) that the planner must run in the written order, left table
+  // outside: SQLite's " CROSS JOIN ", MySQL's " STRAIGHT_JOIN ". PostgreSQL
+  // has no such hint (and no ON after CROSS JOIN): a plain " JOIN ".
+  absl::string_view ordered_join;
   // CREATE INDEX ... WHERE (SQLite, PostgreSQL). Without them a migration
   // indexes the whole column.
   bool partial_indexes;

@@ -16,9 +16,7 @@ constexpr int64_t kActive = v1::WORKFLOW_STATE_ACTIVE;
 
 std::string Quoted(absl::string_view s) { return absl::StrCat("\"", s, "\""); }
 
-// The statements, in the neutral form (dialect.h). Only the newest-active
-// lookup depends on the store (its tie-break column) and is built in the
-// constructor.
+// The statements, in the neutral form (dialect.h).
 constexpr char kInsertHistory[] =
     "INSERT INTO history (instance_id, execution_id, event_id, event) "
     "VALUES (?1, ?2, ?3, ?4)";
@@ -44,6 +42,10 @@ constexpr char kInsertExecution[] =
     "INSERT INTO instances (instance_id, execution_id, workflow_name, queue, "
     "state, created_at, metadata, ready_at, history_length, parent) "
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, 0, ?8)";
+// The newest active execution; seq breaks ties within a microsecond.
+constexpr char kActiveExecution[] =
+    "SELECT execution_id FROM instances WHERE instance_id = ?1 "
+    "AND state = ?2 ORDER BY created_at DESC, seq DESC LIMIT 1";
 constexpr char kExecutionState[] =
     "SELECT state FROM instances WHERE instance_id = ?1 AND execution_id = ?2";
 // NULLIF: an empty key is stored as NULL, which the partial index on
@@ -99,20 +101,14 @@ std::map<std::string, std::string> ParseMetadata(absl::string_view blob) {
   return {holder.metadata().begin(), holder.metadata().end()};
 }
 
-RelationalPlanExecutor::RelationalPlanExecutor(Connection* connection,
-                                               absl::string_view instance_order)
-    : connection_(connection),
-      active_execution_sql_(absl::StrCat(
-          "SELECT execution_id FROM instances WHERE instance_id = ?1 "
-          "AND state = ?2 ORDER BY created_at DESC, ",
-          instance_order, " DESC LIMIT 1")) {}
+RelationalPlanExecutor::RelationalPlanExecutor(Connection* connection)
+    : connection_(connection) {}
 
 std::vector<absl::string_view> RelationalPlanExecutor::Statements() const {
   std::vector<absl::string_view> statements = {
-      kInsertHistory,   kConsumeInbox,    kWithdrawKeyed,
-      kInsertActivity,  kUpdateExecution, kExecutionExists,
-      kInsertExecution, kExecutionState,  kInsertInbox,
-      kInboxLeft,       kDeleteInbox,     active_execution_sql_};
+      kInsertHistory,   kConsumeInbox,    kWithdrawKeyed,   kInsertActivity,
+      kUpdateExecution, kExecutionExists, kInsertExecution, kExecutionState,
+      kInsertInbox,     kInboxLeft,       kDeleteInbox,     kActiveExecution};
   for (const char* drop : kDropPrevious) statements.push_back(drop);
   return statements;
 }
@@ -324,7 +320,7 @@ absl::Status RelationalPlanExecutor::DropPreviousExecutions(
 absl::StatusOr<std::optional<std::string>>
 RelationalPlanExecutor::ActiveExecution(absl::string_view instance_id) {
   DURABLE_ASSIGN_OR_RETURN(Statement stmt,
-                           connection_->Prepare(active_execution_sql_));
+                           connection_->Prepare(kActiveExecution));
   stmt.BindText(1, instance_id).BindInt64(2, kActive);
   DURABLE_ASSIGN_OR_RETURN(bool row, stmt.Step());
   if (!row) return std::optional<std::string>();

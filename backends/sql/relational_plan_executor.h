@@ -16,11 +16,10 @@
 //     prepared through Connection::Prepare, hence compiled once per
 //     connection and cached. The texts are fixed when the executor is made:
 //     executing a plan builds no SQL.
-//   - The store names, in `instance_order`, the column that orders an
-//     instance's executions created in the same microsecond by insertion (a
-//     tie that only matters if two executions were ever active at once):
-//     SQLite's implicit `rowid`; a server schema declares an autoincrement
-//     column instead.
+//   - instances.seq increases in insertion order (a server schema declares
+//     it auto-increment; in SQLite it is the rowid): it orders an
+//     instance's executions created in the same microsecond, a tie that
+//     only matters if two executions were ever active at once.
 //   - The connection is not thread-safe; the store serializes use of the
 //     executor as it does its connection.
 //
@@ -66,10 +65,8 @@ std::map<std::string, std::string> ParseMetadata(absl::string_view blob);
 
 class RelationalPlanExecutor final : public core::PlanExecutor {
  public:
-  // `connection` must outlive the executor. `instance_order`: see the top
-  // comment.
-  RelationalPlanExecutor(Connection* connection,
-                         absl::string_view instance_order);
+  // `connection` must outlive the executor.
+  explicit RelationalPlanExecutor(Connection* connection);
 
   RelationalPlanExecutor(const RelationalPlanExecutor&) = delete;
   RelationalPlanExecutor& operator=(const RelationalPlanExecutor&) = delete;
@@ -112,8 +109,6 @@ class RelationalPlanExecutor final : public core::PlanExecutor {
 
  private:
   Connection* const connection_;
-  // Built from `instance_order` once, so the hot path formats no SQL.
-  const std::string active_execution_sql_;
 };
 
 }  // namespace durable::backends::sql

@@ -18,7 +18,8 @@
 // Tables (timestamps are int64 Unix microseconds; events are serialized
 // durable.v1.HistoryEvent messages):
 //   instances   one row per execution: state, lease, result, last failure,
-//               workflow name and parent (a serialized WorkflowParent).
+//               workflow name, parent (a serialized WorkflowParent) and
+//               seq, its insertion order (the rowid; migrations/0004).
 //   history     the append-only history of each execution.
 //   inbox       pending events per execution, possibly delayed (visible_at).
 //   activities  activity tasks (with their activity name), leased by
@@ -41,7 +42,8 @@ namespace durable::backends::sqlite {
 // migration files.
 // 1: initial schema. 2: inbox.event_key (withdrawing canceled timers).
 // 3: instances.parent, activities.activity_name, the workers table.
-inline constexpr int64_t kSchemaVersion = 3;
+// 4: instances.seq (insertion order: the rowid, made a column).
+inline constexpr int64_t kSchemaVersion = 4;
 
 // SQLite's migration list (an error only if the embedded files are
 // malformed, which schema_test rules out).

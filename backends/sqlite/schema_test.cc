@@ -29,7 +29,9 @@ using ::testing::ElementsAre;
 constexpr int kOpenFlags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
 
 // The schema as backends/sqlite/schema.cc created it before migrations
-// became files (kCreateSchema, kAdditiveIndexes and the version row).
+// became files (kCreateSchema, kAdditiveIndexes and the version row), plus
+// what version 4 changed: instances.seq, an INTEGER PRIMARY KEY (the rowid
+// itself), the old primary key becoming a UNIQUE key.
 constexpr char kReferenceSchema[] = R"sql(
 CREATE TABLE IF NOT EXISTS durable_schema_version (
   version INTEGER NOT NULL
@@ -50,7 +52,8 @@ CREATE TABLE IF NOT EXISTS instances (
   ready_at INTEGER NOT NULL DEFAULT 0,
   history_length INTEGER NOT NULL DEFAULT 0,
   parent BLOB,
-  PRIMARY KEY (instance_id, execution_id)
+  seq INTEGER PRIMARY KEY,
+  UNIQUE (instance_id, execution_id)
 );
 CREATE INDEX IF NOT EXISTS instances_by_creation
   ON instances (instance_id, created_at);
@@ -110,7 +113,7 @@ CREATE INDEX IF NOT EXISTS instances_by_lease_expiry
   ON instances (state, lease_expires_at) WHERE lease_token IS NOT NULL;
 CREATE INDEX IF NOT EXISTS activities_by_lease_expiry
   ON activities (lease_expires_at) WHERE lease_token IS NOT NULL;
-INSERT INTO durable_schema_version (version) VALUES (3);
+INSERT INTO durable_schema_version (version) VALUES (4);
 )sql";
 
 std::string TempPath(absl::string_view name) {
@@ -205,6 +208,15 @@ std::string DescribeSchema(Connection& db) {
       }
     }
   }
+  // Triggers (durable has none), their text whitespace-normalized.
+  for (const std::string& trigger :
+       Rows(db,
+            "SELECT name, tbl_name, sql, 'end' FROM sqlite_master "
+            "WHERE type = 'trigger' ORDER BY name")) {
+    std::vector<absl::string_view> words =
+        absl::StrSplit(trigger, absl::ByAnyChar(" \n"), absl::SkipWhitespace());
+    out.push_back(absl::StrCat("trigger ", absl::StrJoin(words, " ")));
+  }
   out.push_back(
       absl::StrCat("version ", absl::StrJoin(Rows(db,
                                                   "SELECT version, 'end' FROM "
@@ -229,15 +241,16 @@ TEST(SqliteSchemaTest, MigrationsAreTheEmbeddedFilesAndTheBackfill) {
     EXPECT_EQ(static_cast<bool>(migration.hook), migration.version == 3);
   }
   EXPECT_THAT(files, ElementsAre("0001_initial.sql", "0002_inbox_event_key.sql",
-                                 "0003_parent_names_workers.sql"));
+                                 "0003_parent_names_workers.sql",
+                                 "0004_instance_seq.sql"));
   std::vector<std::string> embedded;
   for (const sql::EmbeddedFile& file : MigrationFiles()) {
     embedded.emplace_back(file.name);
   }
-  EXPECT_THAT(
-      embedded,
-      ElementsAre("0001_initial.sql", "0002_inbox_event_key.sql",
-                  "0003_parent_names_workers.sql", "additive_indexes.sql"));
+  EXPECT_THAT(embedded,
+              ElementsAre("0001_initial.sql", "0002_inbox_event_key.sql",
+                          "0003_parent_names_workers.sql",
+                          "0004_instance_seq.sql", "additive_indexes.sql"));
 }
 
 TEST(SqliteSchemaTest, FreshDatabaseHasExactlyTheReferenceSchema) {
@@ -276,6 +289,46 @@ TEST(SqliteSchemaTest, OlderFilesMigrateToExactlyTheReferenceSchema) {
     ASSERT_TRUE(EnsureSchema(*db, "old").ok());
     EXPECT_EQ(DescribeSchema(*db), reference);
   }
+}
+
+// Version 4 numbers existing executions by their rowid (so a listing cursor
+// handed out before the migration keeps its place) and every new one in
+// insertion order, without the inserting statement naming the column; the
+// rows keep every value.
+TEST(SqliteSchemaTest, Version4NumbersExecutionsInInsertionOrder) {
+  absl::StatusOr<const sql::Migrations*> current = SqliteMigrations();
+  ASSERT_TRUE(current.ok());
+  std::unique_ptr<Connection> db = OpenFresh(TempPath("v3rows.db"));
+  for (const sql::Migration& migration : (*current)->migrations()) {
+    if (migration.version > 3) break;
+    for (const std::string& statement : migration.statements) {
+      ASSERT_TRUE(db->Exec(statement).ok()) << statement;
+    }
+  }
+  ASSERT_TRUE(
+      db->Exec("INSERT INTO durable_schema_version (version) VALUES (3)").ok());
+  constexpr char kInsert[] =
+      "INSERT INTO instances (rowid, instance_id, execution_id, "
+      "workflow_name, queue, state, created_at) VALUES ";
+  ASSERT_TRUE(db->Exec(absl::StrCat(kInsert,
+                                    "(7, 'a', 'e1', 'w', 'q', 1, 5), "
+                                    "(3, 'b', 'e1', 'w', 'q', 1, 5)"))
+                  .ok());
+  ASSERT_TRUE(EnsureSchema(*db, "v3rows").ok());
+  EXPECT_THAT(Rows(*db,
+                   "SELECT instance_id, seq, execution_id, workflow_name, "
+                   "queue, state, created_at, 'end' FROM instances "
+                   "ORDER BY instance_id"),
+              ElementsAre("a|7|e1|w|q|1|5", "b|3|e1|w|q|1|5"));
+  ASSERT_TRUE(db->Exec("INSERT INTO instances (instance_id, execution_id, "
+                       "workflow_name, queue, state, created_at) "
+                       "VALUES ('c', 'e1', 'w', 'q', 1, 5), "
+                       "('c', 'e2', 'w', 'q', 1, 5)")
+                  .ok());
+  EXPECT_THAT(Rows(*db,
+                   "SELECT instance_id, execution_id, seq, 'end' "
+                   "FROM instances WHERE instance_id = 'c' ORDER BY seq"),
+              ElementsAre("c|e1|8", "c|e2|9"));
 }
 
 }  // namespace

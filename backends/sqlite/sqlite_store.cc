@@ -10,39 +10,32 @@
 #include <climits>
 #include <cstdlib>
 #include <cstring>
-#include <map>
 #include <optional>
 #include <utility>
 
 #include "absl/strings/ascii.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "backends/sql/dialect.h"
 #include "backends/sql/relational_plan_executor.h"
 #include "backends/sql/relational_store.h"
+#include "backends/sql/task_poll.h"
 #include "backends/sqlite/connection.h"
 #include "backends/sqlite/notifier_registry.h"
 #include "backends/sqlite/schema.h"
 #include "backends/sqlite/status_macros.h"
 #include "core/storage/completion_plan.h"
-#include "core/time_util.h"
-#include "core/uuid.h"
 
 namespace durable::backends::sqlite {
 namespace {
 
 using core::ActivityTask;
 using core::WorkflowTask;
-using sql::FormatInboxCursor;
 using sql::InboxCursor;
 using sql::ParseInboxCursor;
-using sql::ParseMetadata;
-using sql::StateFromRow;
-using sql::WorkflowLeaseLost;
+using sql::TaskKind;
+using sql::TaskPoll;
 using Mode = Transaction::Mode;
-
-constexpr int64_t kActive = v1::WORKFLOW_STATE_ACTIVE;
 
 // Pollers re-check at least this often so that work committed by another
 // process (which cannot bump our notifier) is picked up promptly.
@@ -51,79 +44,6 @@ constexpr absl::Duration kFinishPollInterval = absl::Milliseconds(50);
 
 std::string Quoted(absl::string_view s) { return absl::StrCat("\"", s, "\""); }
 
-// "?2, ?3, ..." for `count` parameters starting at ?`first`.
-std::string Placeholders(int first, size_t count) {
-  std::string out;
-  for (size_t i = 0; i < count; ++i) {
-    absl::StrAppend(&out, i == 0 ? "" : ", ", "?", first + i);
-  }
-  return out;
-}
-
-// A poll's TaskNameFilter as SQL: a condition on the columns `name` and
-// `queue` whose placeholders are numbered from ?`first`, and the texts to
-// bind to them, in order.
-struct NameCondition {
-  std::string sql = "1";
-  std::vector<std::string> values;
-};
-
-NameCondition NameFilterCondition(const core::TaskNameFilter& filter,
-                                  absl::string_view name,
-                                  absl::string_view queue, int first) {
-  NameCondition condition;
-  if (!filter.restricted) return condition;
-  auto placeholders = [&](const std::vector<std::string>& values) {
-    std::string out = Placeholders(
-        first + static_cast<int>(condition.values.size()), values.size());
-    condition.values.insert(condition.values.end(), values.begin(),
-                            values.end());
-    return out;
-  };
-  // Tasks other live workers of their queue may run.
-  std::vector<std::string> claimed;
-  for (const auto& [claimed_queue, claims] : filter.claimed) {
-    if (!claims.all && claims.names.empty()) continue;
-    std::string clause =
-        absl::StrCat("(", queue, " = ", placeholders({claimed_queue}));
-    if (!claims.all) {
-      absl::StrAppend(&clause, " AND ", name, " IN (",
-                      placeholders(claims.names), ")");
-    }
-    claimed.push_back(absl::StrCat(clause, ")"));
-  }
-  if (claimed.empty()) return condition;  // Nobody else: every task.
-  const std::string own =
-      filter.names.empty()
-          ? "0"
-          : absl::StrCat(name, " IN (", placeholders(filter.names), ")");
-  condition.sql =
-      absl::StrCat("(", own, " OR NOT (", absl::StrJoin(claimed, " OR "), "))");
-  return condition;
-}
-
-void BindNameCondition(Statement& stmt, int first,
-                       const NameCondition& condition) {
-  for (size_t i = 0; i < condition.values.size(); ++i) {
-    stmt.BindText(first + static_cast<int>(i), condition.values[i]);
-  }
-}
-
-// Identifies a set of polled queues and their name condition
-// (EmptyPoll::queues).
-std::string QueuesKey(const std::vector<std::string>& queues,
-                      const NameCondition& names) {
-  return absl::StrCat(absl::StrJoin(queues, "\x1f"), "\x1e", names.sql, "\x1e",
-                      absl::StrJoin(names.values, "\x1f"));
-}
-
-absl::Time ValueOr(Statement& stmt, int column, absl::Time fallback) {
-  return stmt.ColumnIsNull(column)
-             ? fallback
-             : core::FromUnixMicros(stmt.ColumnInt64(column));
-}
-
-// Listing cursor: "<created_at_us>:<rowid>" of the last entry returned.
 // Why `path` cannot hold a database file, before SQLite says only "unable
 // to open database file" (which reads as transient).
 absl::Status CheckDatabasePath(const std::string& path) {
@@ -169,13 +89,6 @@ absl::Status CheckDatabasePath(const std::string& path) {
                      ": directory ", Quoted(dir), " is not writable"));
   }
   return absl::OkStatus();
-}
-
-bool ParseListCursor(const std::string& cursor, int64_t* created_us,
-                     int64_t* row_id) {
-  std::vector<std::string> parts = absl::StrSplit(cursor, ':');
-  return parts.size() == 2 && absl::SimpleAtoi(parts[0], created_us) &&
-         absl::SimpleAtoi(parts[1], row_id);
 }
 
 }  // namespace
@@ -278,10 +191,8 @@ SqliteStore::SqliteStore(std::unique_ptr<Connection> connection,
       finish_poll_{clock, notifier_.get(), kFinishPollInterval},
       description_(std::move(description)),
       on_disk_(on_disk) {
-  // SQLite's instances table orders rows by insertion in its implicit rowid.
   absl::MutexLock lock(&mu_);
-  relational_ = std::make_unique<sql::RelationalStore>(
-      connection_.get(), /*instance_order=*/"rowid");
+  relational_ = std::make_unique<sql::RelationalStore>(connection_.get());
 }
 
 SqliteStore::~SqliteStore() {
@@ -462,14 +373,14 @@ bool SqliteStore::RunBatch(const std::vector<PendingWrite*>& batch) {
   bool notify = false;  // ... and it was a durable one (not a lease)
   for (PendingWrite* write : batch) {
     if (savepoints) {
-      if (absl::Status s = connection_->Exec("SAVEPOINT caller"); !s.ok()) {
+      if (absl::Status s = connection_->Savepoint("caller"); !s.ok()) {
         write->status = s;
         continue;
       }
     }
-    const int64_t changes_before = sqlite3_total_changes64(connection_->db());
+    const int64_t changes_before = connection_->TotalChanges();
     write->status = write->body();
-    if (sqlite3_get_autocommit(connection_->db()) != 0) {
+    if (!connection_->InTransaction()) {
       // SQLite rolled the whole transaction back (an I/O error, a full
       // disk): the writes applied before this one are gone with it. They
       // fail too (nothing of theirs was written); the rest of the batch runs
@@ -491,8 +402,8 @@ bool SqliteStore::RunBatch(const std::vector<PendingWrite*>& batch) {
     if (!write->status.ok()) {
       // Undo exactly this caller's writes; the others stay.
       if (savepoints) {
-        absl::Status undone = connection_->Exec(
-            "ROLLBACK TO SAVEPOINT caller; RELEASE SAVEPOINT caller");
+        absl::Status undone = connection_->RollbackToSavepoint("caller");
+        if (undone.ok()) undone = connection_->ReleaseSavepoint("caller");
         if (!undone.ok()) {
           fail_rest(undone);  // Cannot isolate the failure: fail them all.
           return false;       // The transaction rolls back.
@@ -501,13 +412,12 @@ bool SqliteStore::RunBatch(const std::vector<PendingWrite*>& batch) {
       continue;
     }
     if (savepoints) {
-      if (absl::Status s = connection_->Exec("RELEASE SAVEPOINT caller");
-          !s.ok()) {
+      if (absl::Status s = connection_->ReleaseSavepoint("caller"); !s.ok()) {
         fail_rest(s);
         return false;
       }
     }
-    if (sqlite3_total_changes64(connection_->db()) != changes_before) {
+    if (connection_->TotalChanges() != changes_before) {
       wrote = true;
       notify = notify || write->durable;
       if (write->durable) ++durable_writes_;
@@ -569,169 +479,86 @@ absl::StatusOr<bool> SqliteStore::Probe(
   return found;
 }
 
-absl::StatusOr<std::optional<WorkflowTask>> SqliteStore::TryGetWorkflowTask(
-    const std::vector<std::string>& queues, const core::TaskNameFilter& filter,
+// The kind of poll each task type is, and this store's state for it.
+template <>
+struct SqliteStore::PollKind<WorkflowTask> {
+  static constexpr TaskKind kKind = TaskKind::kWorkflow;
+  static constexpr PollState SqliteStore::*kState =
+      &SqliteStore::workflow_polls_;
+};
+template <>
+struct SqliteStore::PollKind<ActivityTask> {
+  static constexpr TaskKind kKind = TaskKind::kActivity;
+  static constexpr PollState SqliteStore::*kState =
+      &SqliteStore::activity_polls_;
+};
+
+template <typename Task>
+absl::StatusOr<std::optional<Task>> SqliteStore::TryGetTask(
+    const std::vector<std::string>& queues, const core::TaskNameFilter& names,
     absl::Duration lease, absl::Time* next_due) {
-  const NameCondition names =
-      NameFilterCondition(filter, "i.workflow_name", "i.queue",
-                          2 + static_cast<int>(queues.size()));
-  const std::string queues_key = QueuesKey(queues, names);
-  std::optional<WorkflowTask> leased;
-  // Looks for a ready task; returns whether there is one. Without `grant`
-  // (the probe, see the header) it only looks; with `grant`, in the write
-  // transaction, it looks again and leases what it finds.
-  auto look = [&](bool grant) -> absl::StatusOr<bool> {
-    mu_.AssertHeld();
-    // Read with the transaction open, not before waiting for it: the lease
-    // runs from its grant (core/storage/store.h).
-    const absl::Time now = clock_->Now();
-    const int64_t now_us = core::ToUnixMicros(now);
-    if (grant && empty_workflow_poll_.batch == batch_number_ &&
-        empty_workflow_poll_.durable_writes == durable_writes_ &&
-        empty_workflow_poll_.queues == queues_key) {
-      *next_due = empty_workflow_poll_.next_due;  // See EmptyPoll.
-      return false;
-    }
-    WorkflowTask task;
-    {
-      // The statement text depends on the number of queues only, so the cache
-      // holds one entry per distinct count. It walks visible inbox events in
-      // (visible_at, id) order and looks each one's instance up by primary
-      // key, stopping at the first ready one: O(events skipped), not
-      // O(active instances). CROSS JOIN fixes that loop order for SQLite's
-      // planner.
-      DURABLE_ASSIGN_OR_RETURN(
-          Statement pick,
-          connection_->Prepare(absl::StrCat(
-              "SELECT i.instance_id, i.execution_id, i.queue, "
-              "i.history_length, i.metadata, i.workflow_name, i.parent "
-              "FROM inbox e CROSS JOIN instances i "
-              "ON i.instance_id = e.instance_id "
-              "AND i.execution_id = e.execution_id "
-              "WHERE e.visible_at <= ?1 AND i.state = ",
-              kActive,
-              " AND i.ready_at <= ?1 "
-              "AND (i.lease_token IS NULL OR i.lease_expires_at <= ?1) "
-              "AND i.queue IN (",
-              Placeholders(2, queues.size()), ") AND ", names.sql,
-              " ORDER BY e.visible_at, e.id LIMIT 1")));
-      pick.BindInt64(1, now_us);
-      for (size_t i = 0; i < queues.size(); ++i) {
-        pick.BindText(static_cast<int>(i) + 2, queues[i]);
-      }
-      BindNameCondition(pick, 2 + static_cast<int>(queues.size()), names);
-      DURABLE_ASSIGN_OR_RETURN(bool found, pick.Step());
-      if (!found) {
-        DURABLE_ASSIGN_OR_RETURN(
-            Statement due,
-            connection_->Prepare(
-                "SELECT min(t) FROM ("
-                "SELECT min(visible_at) AS t FROM inbox WHERE visible_at > ?1 "
-                "UNION ALL SELECT min(ready_at) FROM instances "
-                "WHERE state = ?2 AND ready_at > ?1 "
-                "UNION ALL SELECT min(lease_expires_at) FROM instances "
-                "WHERE state = ?2 AND lease_token IS NOT NULL "
-                "AND lease_expires_at > ?1)"));
-        due.BindInt64(1, now_us).BindInt64(2, kActive);
-        DURABLE_ASSIGN_OR_RETURN(bool row, due.Step());
-        *next_due = row ? ValueOr(due, 0, absl::InfiniteFuture())
-                        : absl::InfiniteFuture();
-        if (grant) {
-          empty_workflow_poll_ = {batch_number_, durable_writes_, queues_key,
-                                  *next_due};
-        }
-        return false;  // Nothing ready (and nothing written).
-      }
-      if (!grant) return true;
-      task.instance_id = pick.ColumnText(0);
-      task.execution_id = pick.ColumnText(1);
-      task.queue = pick.ColumnText(2);
-      task.history_length = pick.ColumnInt64(3);
-      task.metadata = ParseMetadata(pick.ColumnBlobView(4));
-      task.workflow_name = pick.ColumnText(5);
-      if (!pick.ColumnIsNull(6) &&
-          !task.parent.ParseFromString(pick.ColumnBlob(6))) {
-        // One bad row fails its own instance (core/storage/store.h), not the
-        // poll.
-        task.parent.Clear();
-        task.damaged =
-            absl::StrCat("the parent of workflow instance ",
-                         Quoted(task.instance_id), " cannot be decoded");
-      }
-    }
-    task.lease_token = core::NewUuid();
-    {
-      DURABLE_ASSIGN_OR_RETURN(
-          Statement update,
-          connection_->Prepare("UPDATE instances SET lease_token = ?1, "
-                               "lease_expires_at = ?2 "
-                               "WHERE instance_id = ?3 AND execution_id = ?4"));
-      DURABLE_RETURN_IF_ERROR(update.BindText(1, task.lease_token)
-                                  .BindInt64(2, core::ToUnixMicros(now + lease))
-                                  .BindText(3, task.instance_id)
-                                  .BindText(4, task.execution_id)
-                                  .Run());
-    }
-    int64_t max_id = 0;
-    {
-      DURABLE_ASSIGN_OR_RETURN(
-          Statement events,
-          connection_->Prepare("SELECT id, event FROM inbox "
-                               "WHERE instance_id = ?1 AND execution_id = ?2 "
-                               "AND visible_at <= ?3 ORDER BY id"));
-      events.BindText(1, task.instance_id)
-          .BindText(2, task.execution_id)
-          .BindInt64(3, now_us);
-      while (true) {
-        DURABLE_ASSIGN_OR_RETURN(bool row, events.Step());
-        if (!row) break;
-        max_id = events.ColumnInt64(0);
-        v1::HistoryEvent& event = task.new_events.emplace_back();
-        if (!event.ParseFromString(events.ColumnBlob(1))) {
-          // Left out, and consumed with the task, which fails the instance.
-          task.new_events.pop_back();
-          if (task.damaged.empty()) {
-            task.damaged = absl::StrCat("inbox of workflow instance ",
-                                        Quoted(task.instance_id), ": entry ",
-                                        max_id, " cannot be decoded");
-          }
-        }
-      }
-    }
-    // Completion deletes exactly what was handed out: inbox ids grow
-    // monotonically (AUTOINCREMENT), so "id <= max_id and visible at the time
-    // the task was taken" never matches an event that arrived afterwards.
-    task.inbox_cursor = FormatInboxCursor({max_id, now_us});
-    leased = std::move(task);
-    return true;
-  };
-  DURABLE_ASSIGN_OR_RETURN(bool ready,
-                           Probe(&empty_workflow_probe_, queues_key, next_due,
-                                 [&] { return look(/*grant=*/false); }));
-  if (!ready) return std::optional<WorkflowTask>();
-  // A lease grant: no fsync of its own (see the header).
+  const TaskPoll poll(PollKind<Task>::kKind, queues, names,
+                      sql::SqliteDialect());
+  std::optional<Task> leased;
+  // The probe (see the header): a read transaction that only looks.
+  DURABLE_ASSIGN_OR_RETURN(
+      bool ready, Probe(&(this->*PollKind<Task>::kState).empty_probe,
+                        poll.key(), next_due, [&]() -> absl::StatusOr<bool> {
+                          mu_.AssertHeld();
+                          return relational_->FindTask(poll, clock_->Now(),
+                                                       next_due);
+                        }));
+  if (!ready) return leased;
+  // A lease grant: no fsync of its own (see the header). It looks again in
+  // the write transaction, where the clock is read: the lease runs from its
+  // grant (core/storage/store.h).
   DURABLE_RETURN_IF_ERROR(Write(/*durable=*/false, [&]() -> absl::Status {
-    return look(/*grant=*/true).status();
+    mu_.AssertHeld();
+    EmptyPoll& empty = (this->*PollKind<Task>::kState).empty_poll;
+    if (empty.batch == batch_number_ &&
+        empty.durable_writes == durable_writes_ && empty.queues == poll.key()) {
+      *next_due = empty.next_due;  // See EmptyPoll.
+      return absl::OkStatus();
+    }
+    DURABLE_RETURN_IF_ERROR(
+        relational_->LeaseTask(poll, clock_->Now(), lease, next_due, &leased));
+    if (!leased.has_value()) {
+      empty = {batch_number_, durable_writes_, poll.key(), *next_due};
+    }
+    return absl::OkStatus();
   }));
   return leased;
 }
 
-absl::StatusOr<std::optional<WorkflowTask>> SqliteStore::GetWorkflowTask(
+template <typename Task>
+absl::StatusOr<std::optional<Task>> SqliteStore::GetTask(
     const std::vector<std::string>& queues, const core::TaskNameFilter& names,
     absl::Duration lease, absl::Time deadline, const std::atomic<bool>* stop) {
   const std::vector<std::string>& polled = core::PolledQueues(queues);
-  std::optional<WorkflowTask> task;
+  std::optional<Task> task;
   DURABLE_ASSIGN_OR_RETURN(
       core::PollOutcome outcome,
       core::PollUntil(task_poll_, deadline, stop,
                       [&](absl::Time* next_due) -> absl::StatusOr<bool> {
                         DURABLE_ASSIGN_OR_RETURN(
                             task,
-                            TryGetWorkflowTask(polled, names, lease, next_due));
+                            TryGetTask<Task>(polled, names, lease, next_due));
                         return task.has_value();
                       }));
   if (outcome != core::PollOutcome::kFound) task.reset();
   return task;
+}
+
+absl::StatusOr<std::optional<WorkflowTask>> SqliteStore::GetWorkflowTask(
+    const std::vector<std::string>& queues, const core::TaskNameFilter& names,
+    absl::Duration lease, absl::Time deadline, const std::atomic<bool>* stop) {
+  return GetTask<WorkflowTask>(queues, names, lease, deadline, stop);
+}
+
+absl::StatusOr<std::optional<ActivityTask>> SqliteStore::GetActivityTask(
+    const std::vector<std::string>& queues, const core::TaskNameFilter& names,
+    absl::Duration lease, absl::Time deadline, const std::atomic<bool>* stop) {
+  return GetTask<ActivityTask>(queues, names, lease, deadline, stop);
 }
 
 absl::Status SqliteStore::ExtendWorkflowTaskLease(const WorkflowTask& task,
@@ -762,20 +589,8 @@ absl::Status SqliteStore::CompleteWorkflowTask(
     // Inside the transaction: eager leases run from their grant.
     inputs.now = clock_->Now();
     inputs.eager_wanted = result != nullptr;
-    {
-      DURABLE_ASSIGN_OR_RETURN(
-          Statement lease,
-          connection_->Prepare("SELECT lease_token, history_length "
-                               "FROM instances "
-                               "WHERE instance_id = ?1 AND execution_id = ?2"));
-      lease.BindText(1, task.instance_id).BindText(2, task.execution_id);
-      DURABLE_ASSIGN_OR_RETURN(bool row, lease.Step());
-      if (!row || lease.ColumnIsNull(0) ||
-          lease.ColumnText(0) != task.lease_token) {
-        return WorkflowLeaseLost(task);
-      }
-      inputs.history_length = lease.ColumnInt64(1);
-    }
+    DURABLE_ASSIGN_OR_RETURN(inputs.history_length,
+                             relational_->LeasedHistoryLength(task));
     DURABLE_ASSIGN_OR_RETURN(core::CompletionPlan plan,
                              core::PlanCompletion(task, completion, inputs));
     return core::ExecutePlan(plan, relational_->plan_executor(),
@@ -805,26 +620,9 @@ absl::Status SqliteStore::CompleteActivityWithWorkflowTask(
     const absl::Time now = clock_->Now();
     committed = core::WorkflowTaskCommitResult();
     DURABLE_RETURN_IF_ERROR(relational_->DeleteLeasedActivity(activity));
-    std::optional<core::ExecutionLeaseState> execution;
-    {
-      DURABLE_ASSIGN_OR_RETURN(
-          Statement instance,
-          connection_->Prepare("SELECT state, lease_token, lease_expires_at, "
-                               "history_length FROM instances "
-                               "WHERE instance_id = ?1 AND execution_id = ?2"));
-      instance.BindText(1, task.instance_id).BindText(2, task.execution_id);
-      DURABLE_ASSIGN_OR_RETURN(bool row, instance.Step());
-      if (row) {
-        execution.emplace();
-        execution->state =
-            static_cast<v1::WorkflowState>(instance.ColumnInt64(0));
-        if (!instance.ColumnIsNull(1)) {
-          execution->lease_expires_at =
-              ValueOr(instance, 2, absl::InfiniteFuture());
-        }
-        execution->history_length = instance.ColumnInt64(3);
-      }
-    }
+    DURABLE_ASSIGN_OR_RETURN(
+        std::optional<core::ExecutionLeaseState> execution,
+        relational_->ExecutionLease(task.instance_id, task.execution_id));
     if (!core::FusedStepMayCommit(execution, task, now)) {
       // The caller's copy is stale: the result goes to the inbox for whoever
       // runs the next task.
@@ -857,125 +655,6 @@ absl::Status SqliteStore::AbandonWorkflowTask(
     return relational_->AbandonWorkflowTask(task, failure,
                                             clock_->Now() + retry_delay);
   });
-}
-
-absl::StatusOr<std::optional<ActivityTask>> SqliteStore::TryGetActivityTask(
-    const std::vector<std::string>& queues, const core::TaskNameFilter& filter,
-    absl::Duration lease, absl::Time* next_due) {
-  const NameCondition names = NameFilterCondition(
-      filter, "activity_name", "queue", 2 + static_cast<int>(queues.size()));
-  const std::string queues_key = QueuesKey(queues, names);
-  std::optional<ActivityTask> leased;
-  // As in TryGetWorkflowTask.
-  auto look = [&](bool grant) -> absl::StatusOr<bool> {
-    mu_.AssertHeld();
-    const absl::Time now = clock_->Now();
-    const int64_t now_us = core::ToUnixMicros(now);
-    if (grant && empty_activity_poll_.batch == batch_number_ &&
-        empty_activity_poll_.durable_writes == durable_writes_ &&
-        empty_activity_poll_.queues == queues_key) {
-      *next_due = empty_activity_poll_.next_due;  // See EmptyPoll.
-      return false;
-    }
-    ActivityTask task;
-    int64_t row_id = 0;
-    {
-      DURABLE_ASSIGN_OR_RETURN(
-          Statement pick,
-          connection_->Prepare(absl::StrCat(
-              "SELECT id, activity_id, instance_id, execution_id, queue, "
-              "scheduled_event, attempt, metadata, scheduled_at FROM "
-              "activities "
-              "WHERE visible_at <= ?1 "
-              "AND (lease_token IS NULL OR lease_expires_at <= ?1) "
-              "AND queue IN (",
-              Placeholders(2, queues.size()), ") AND ", names.sql,
-              " ORDER BY visible_at, id LIMIT 1")));
-      pick.BindInt64(1, now_us);
-      for (size_t i = 0; i < queues.size(); ++i) {
-        pick.BindText(static_cast<int>(i) + 2, queues[i]);
-      }
-      BindNameCondition(pick, 2 + static_cast<int>(queues.size()), names);
-      DURABLE_ASSIGN_OR_RETURN(bool found, pick.Step());
-      if (!found) {
-        DURABLE_ASSIGN_OR_RETURN(
-            Statement due,
-            connection_->Prepare(
-                "SELECT min(t) FROM ("
-                "SELECT min(visible_at) AS t FROM activities "
-                "WHERE visible_at > ?1 "
-                "UNION ALL SELECT min(lease_expires_at) FROM activities "
-                "WHERE lease_token IS NOT NULL AND lease_expires_at > ?1)"));
-        due.BindInt64(1, now_us);
-        DURABLE_ASSIGN_OR_RETURN(bool row, due.Step());
-        *next_due = row ? ValueOr(due, 0, absl::InfiniteFuture())
-                        : absl::InfiniteFuture();
-        if (grant) {
-          empty_activity_poll_ = {batch_number_, durable_writes_, queues_key,
-                                  *next_due};
-        }
-        return false;  // Nothing ready (and nothing written).
-      }
-      if (!grant) return true;
-      row_id = pick.ColumnInt64(0);
-      task.activity_id = pick.ColumnText(1);
-      task.instance_id = pick.ColumnText(2);
-      task.execution_id = pick.ColumnText(3);
-      task.queue = pick.ColumnText(4);
-      if (!task.scheduled_event.ParseFromString(pick.ColumnBlob(5))) {
-        // Leased all the same, so the worker fails this one activity; the
-        // other tasks of the queue are not held up (core/storage/store.h).
-        task.scheduled_event.Clear();
-        task.damaged =
-            absl::StrCat("activity task ", Quoted(task.activity_id),
-                         " of workflow instance ", Quoted(task.instance_id),
-                         ": its scheduled event cannot be decoded");
-      }
-      task.attempt = static_cast<int32_t>(pick.ColumnInt64(6));
-      task.metadata = ParseMetadata(pick.ColumnBlobView(7));
-      task.scheduled_at = core::FromUnixMicros(pick.ColumnInt64(8));
-    }
-    task.lease_token = core::NewUuid();
-    {
-      DURABLE_ASSIGN_OR_RETURN(
-          Statement update,
-          connection_->Prepare("UPDATE activities SET lease_token = ?1, "
-                               "lease_expires_at = ?2 WHERE id = ?3"));
-      DURABLE_RETURN_IF_ERROR(update.BindText(1, task.lease_token)
-                                  .BindInt64(2, core::ToUnixMicros(now + lease))
-                                  .BindInt64(3, row_id)
-                                  .Run());
-    }
-    leased = std::move(task);
-    return true;
-  };
-  DURABLE_ASSIGN_OR_RETURN(bool ready,
-                           Probe(&empty_activity_probe_, queues_key, next_due,
-                                 [&] { return look(/*grant=*/false); }));
-  if (!ready) return std::optional<ActivityTask>();
-  // A lease grant: no fsync of its own (see the header).
-  DURABLE_RETURN_IF_ERROR(Write(/*durable=*/false, [&]() -> absl::Status {
-    return look(/*grant=*/true).status();
-  }));
-  return leased;
-}
-
-absl::StatusOr<std::optional<ActivityTask>> SqliteStore::GetActivityTask(
-    const std::vector<std::string>& queues, const core::TaskNameFilter& names,
-    absl::Duration lease, absl::Time deadline, const std::atomic<bool>* stop) {
-  const std::vector<std::string>& polled = core::PolledQueues(queues);
-  std::optional<ActivityTask> task;
-  DURABLE_ASSIGN_OR_RETURN(
-      core::PollOutcome outcome,
-      core::PollUntil(task_poll_, deadline, stop,
-                      [&](absl::Time* next_due) -> absl::StatusOr<bool> {
-                        DURABLE_ASSIGN_OR_RETURN(
-                            task,
-                            TryGetActivityTask(polled, names, lease, next_due));
-                        return task.has_value();
-                      }));
-  if (outcome != core::PollOutcome::kFound) task.reset();
-  return task;
 }
 
 absl::Status SqliteStore::ExtendActivityTaskLease(const ActivityTask& task,
@@ -1054,29 +733,8 @@ absl::Status SqliteStore::DeliverWorkflowEvent(const std::string& instance_id,
   const v1::HistoryEvent inbound = core::AsInboxEvent(event);
   return Write(/*durable=*/true, [&]() -> absl::Status {
     mu_.AssertHeld();
-    std::string execution_id;
-    {
-      DURABLE_ASSIGN_OR_RETURN(
-          Statement latest,
-          connection_->Prepare("SELECT execution_id, state FROM instances "
-                               "WHERE instance_id = ?1 "
-                               "ORDER BY created_at DESC, rowid DESC LIMIT 1"));
-      latest.BindText(1, instance_id);
-      DURABLE_ASSIGN_OR_RETURN(bool row, latest.Step());
-      if (!row) {
-        return absl::NotFoundError(absl::StrCat(
-            "workflow instance ", Quoted(instance_id), " not found"));
-      }
-      execution_id = latest.ColumnText(0);
-      if (latest.ColumnInt64(1) != kActive) {
-        return absl::NotFoundError(
-            absl::StrCat("workflow instance ", Quoted(instance_id),
-                         " is not active: its latest execution ",
-                         Quoted(execution_id), " has finished"));
-      }
-    }
-    return relational_->plan_executor().InsertInbox(instance_id, execution_id,
-                                                    inbound, clock_->Now());
+    return relational_->DeliverToNewestExecution(instance_id, inbound,
+                                                 clock_->Now());
   });
 }
 
@@ -1084,33 +742,7 @@ absl::Status SqliteStore::RemoveWorkflowInstance(
     const std::string& instance_id) {
   return Write(/*durable=*/true, [&]() -> absl::Status {
     mu_.AssertHeld();
-    {
-      DURABLE_ASSIGN_OR_RETURN(
-          Statement check,
-          connection_->Prepare("SELECT count(*), "
-                               "count(CASE WHEN state = ?2 THEN 1 END) "
-                               "FROM instances WHERE instance_id = ?1"));
-      check.BindText(1, instance_id).BindInt64(2, kActive);
-      DURABLE_ASSIGN_OR_RETURN(bool row, check.Step());
-      if (!row || check.ColumnInt64(0) == 0) {
-        return absl::NotFoundError(absl::StrCat(
-            "workflow instance ", Quoted(instance_id), " not found"));
-      }
-      if (check.ColumnInt64(1) > 0) {
-        return absl::FailedPreconditionError(
-            absl::StrCat("workflow instance ", Quoted(instance_id),
-                         " is not finished; only finished instances can be "
-                         "removed"));
-      }
-    }
-    for (const char* table : {"history", "inbox", "activities", "instances"}) {
-      DURABLE_ASSIGN_OR_RETURN(
-          Statement remove,
-          connection_->Prepare(
-              absl::StrCat("DELETE FROM ", table, " WHERE instance_id = ?1")));
-      DURABLE_RETURN_IF_ERROR(remove.BindText(1, instance_id).Run());
-    }
-    return absl::OkStatus();
+    return relational_->RemoveInstance(instance_id);
   });
 }
 
@@ -1119,35 +751,8 @@ absl::StatusOr<int64_t> SqliteStore::RemoveWorkflowInstances(
   int64_t removed = 0;
   absl::Status status = Write(/*durable=*/true, [&]() -> absl::Status {
     mu_.AssertHeld();
-    // The executions to remove; instances goes last so that the subquery still
-    // sees them while their dependent rows are deleted.
-    constexpr char kFinished[] =
-        "SELECT instance_id, execution_id FROM instances "
-        "WHERE state != ?2 AND finished_at IS NOT NULL AND finished_at < ?1";
-    for (const char* table : {"history", "inbox", "activities"}) {
-      DURABLE_ASSIGN_OR_RETURN(Statement remove,
-                               connection_->Prepare(absl::StrCat(
-                                   "DELETE FROM ", table,
-                                   " WHERE (instance_id, execution_id) "
-                                   "IN (",
-                                   kFinished, ")")));
-      DURABLE_RETURN_IF_ERROR(
-          remove.BindInt64(1, core::ToUnixMicros(finished_before))
-              .BindInt64(2, kActive)
-              .Run());
-    }
-    {
-      DURABLE_ASSIGN_OR_RETURN(
-          Statement remove,
-          connection_->Prepare(
-              "DELETE FROM instances WHERE state != ?2 "
-              "AND finished_at IS NOT NULL AND finished_at < ?1"));
-      DURABLE_RETURN_IF_ERROR(
-          remove.BindInt64(1, core::ToUnixMicros(finished_before))
-              .BindInt64(2, kActive)
-              .Run());
-      removed = connection_->Changes();
-    }
+    DURABLE_ASSIGN_OR_RETURN(
+        removed, relational_->RemoveExecutionsFinishedBefore(finished_before));
     return absl::OkStatus();
   });
   if (!status.ok()) return status;
@@ -1156,101 +761,14 @@ absl::StatusOr<int64_t> SqliteStore::RemoveWorkflowInstances(
 
 absl::StatusOr<core::WorkflowInstancePage> SqliteStore::ListWorkflowInstances(
     const std::string& cursor, int page_size) {
-  if (page_size < 1) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "ListWorkflowInstances needs a page size of at least 1, got ",
-        page_size));
-  }
-  int64_t after_created_us = 0;
-  int64_t after_row_id = 0;
-  if (!cursor.empty() &&
-      !ParseListCursor(cursor, &after_created_us, &after_row_id)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "ListWorkflowInstances: malformed cursor ", Quoted(cursor)));
-  }
   absl::MutexLock lock(&mu_);
-  // The latest execution of each instance (no newer execution of the same
-  // instance exists), positioned strictly after the cursor.
-  DURABLE_ASSIGN_OR_RETURN(
-      Statement stmt,
-      connection_->Prepare(absl::StrCat(
-          "SELECT ", sql::kInstanceStateColumns,
-          ", rowid FROM instances i WHERE NOT EXISTS ("
-          "SELECT 1 FROM instances j WHERE j.instance_id = i.instance_id "
-          "AND (j.created_at > i.created_at OR "
-          "(j.created_at = i.created_at AND j.rowid > i.rowid))) "
-          "AND (?1 = 0 OR i.created_at < ?2 OR "
-          "(i.created_at = ?2 AND i.rowid < ?3)) "
-          "ORDER BY i.created_at DESC, i.rowid DESC LIMIT ?4")));
-  stmt.BindInt64(1, cursor.empty() ? 0 : 1)
-      .BindInt64(2, after_created_us)
-      .BindInt64(3, after_row_id)
-      .BindInt64(4, page_size);
-  core::WorkflowInstancePage page;
-  int64_t last_created_us = 0;
-  int64_t last_row_id = 0;
-  while (true) {
-    DURABLE_ASSIGN_OR_RETURN(bool row, stmt.Step());
-    if (!row) break;
-    DURABLE_ASSIGN_OR_RETURN(v1::WorkflowInstanceState state,
-                             StateFromRow(stmt));
-    last_created_us = state.created_at_unix_us();
-    last_row_id = stmt.ColumnInt64(10);
-    page.instances.push_back(std::move(state));
-  }
-  if (static_cast<int>(page.instances.size()) == page_size) {
-    page.next_cursor = absl::StrCat(last_created_us, ":", last_row_id);
-  }
-  return page;
+  return relational_->ListInstances(cursor, page_size);
 }
 
 absl::StatusOr<core::StoreStats> SqliteStore::GetStats() {
-  const int64_t now_us = core::ToUnixMicros(clock_->Now());
+  const absl::Time now = clock_->Now();
   absl::MutexLock lock(&mu_);
-  // One snapshot for all three counters.
-  DURABLE_ASSIGN_OR_RETURN(Transaction txn,
-                           Transaction::Begin(connection_.get(), Mode::kRead));
-  core::StoreStats stats;
-  {
-    DURABLE_ASSIGN_OR_RETURN(
-        Statement active,
-        connection_->Prepare("SELECT count(DISTINCT instance_id) "
-                             "FROM instances WHERE state = ?1"));
-    active.BindInt64(1, kActive);
-    DURABLE_ASSIGN_OR_RETURN(bool row, active.Step());
-    if (row) stats.active_instances = active.ColumnInt64(0);
-  }
-  {
-    DURABLE_ASSIGN_OR_RETURN(
-        Statement workflow,
-        connection_->Prepare(
-            "SELECT queue, count(*) FROM instances i WHERE state = ?1 "
-            "AND EXISTS (SELECT 1 FROM inbox e "
-            "WHERE e.instance_id = i.instance_id "
-            "AND e.execution_id = i.execution_id AND e.visible_at <= ?2) "
-            "GROUP BY queue"));
-    workflow.BindInt64(1, kActive).BindInt64(2, now_us);
-    while (true) {
-      DURABLE_ASSIGN_OR_RETURN(bool row, workflow.Step());
-      if (!row) break;
-      stats.pending_workflow_tasks[workflow.ColumnText(0)] =
-          workflow.ColumnInt64(1);
-    }
-  }
-  {
-    DURABLE_ASSIGN_OR_RETURN(
-        Statement activity,
-        connection_->Prepare(
-            "SELECT queue, count(*) FROM activities GROUP BY queue"));
-    while (true) {
-      DURABLE_ASSIGN_OR_RETURN(bool row, activity.Step());
-      if (!row) break;
-      stats.pending_activity_tasks[activity.ColumnText(0)] =
-          activity.ColumnInt64(1);
-    }
-  }
-  DURABLE_RETURN_IF_ERROR(txn.Commit());
-  return stats;
+  return relational_->GetStats(now);
 }
 
 // ---------------------------------------------------------------------------

@@ -44,12 +44,17 @@
 // power loss, which kills its holder too, and WAL recovery keeps a prefix of
 // transactions, so a later synced commit makes them durable anyway.
 //
-// Completions are CompletionPlans (core/storage/completion_plan.h): the store
-// reads the lease (or, for the fused step, what FusedStepMayCommit needs),
-// the history length and its clock inside the write, asks core for the plan
-// and executes it with the shared relational PlanExecutor
-// (backends/sql/relational_plan_executor.h), one statement or a few per
-// primitive, all in the caller's savepoint.
+// Every query and write is the shared relational store's
+// (backends/sql/relational_store.h: picks and lease grants, completions'
+// lease reads and plans, signals, removal, listing, stats, the worker
+// registry), run on this store's connection; what is SQLite's own is the
+// connection (opening, PRAGMAs, the driver), when those queries run
+// (probes, group commit, savepoints) and how commits become durable.
+// Completions are CompletionPlans (core/storage/completion_plan.h): the
+// store reads the lease (or, for the fused step, what FusedStepMayCommit
+// needs), the history length and its clock inside the write, asks core for
+// the plan and executes it with the shared RelationalPlanExecutor, one
+// statement or a few per primitive, all in the caller's savepoint.
 // CompleteWorkflowTask and CompleteActivityWithWorkflowTask (ONE durable
 // write: delete the activity row by its lease token, then commit the plan
 // or deliver the activity result) therefore commit the same rows. Eagerly
@@ -67,27 +72,19 @@
 // ChangeNotifier (see notifier_registry.h) and wake each other at once.
 //
 // What SQLite decides itself (the engine's rules are core/storage/store.h,
-// admin_store.h and completion_plan.h):
+// admin_store.h and completion_plan.h; the formats of the inbox and listing
+// cursors, the metadata encoding, the name filter as SQL and the worker
+// table are the shared relational layer's):
 //   - Every time comes from SqliteOptions::clock; lease grants, eager leases
 //     and the fused step's lease check read it inside the write transaction.
-//   - A task's inbox cursor is "<max_id>:<taken_at_us>": inbox ids grow
-//     monotonically (AUTOINCREMENT), so the entries with id <= max_id that
-//     were visible when the task was taken are exactly those handed out.
-//   - ListWorkflowInstances orders by the latest execution's created_at, then
-//     its rowid; the cursor is "<created_at_us>:<rowid>" of the last entry
-//     of a full page.
-//   - A poll's TaskNameFilter becomes part of its pick query (a condition on
-//     instances.workflow_name / activities.activity_name and the queue, with
-//     bound parameters); an unrestricted filter adds nothing. Each execution
-//     row keeps the parent from its started event (column `parent`), so a
-//     task carries it even when the history cannot be read.
-//   - Metadata is stored as a serialized WorkflowExecutionStarted holding only
-//     the map; an inbox or history entry as a serialized HistoryEvent. An
-//     inbox entry that cannot be decoded when an execution ends is deleted
-//     with the rest.
-//   - The worker registry is the `workers` table, one serialized WorkerInfo
-//     per worker id; RecordWorker and RemoveWorker are not synced on their
-//     own (like lease grants) and do not wake pollers.
+//   - instances.seq, the insertion order the shared queries break ties by,
+//     is the table's rowid (an INTEGER PRIMARY KEY, migrations/0004): free
+//     on insert, and the order SQLite's rowid always gave.
+//   - A pick runs without row locks (the dialect's skip_locked is empty):
+//     the write transaction holds the whole database, and the probe before
+//     it never waits for the write lock.
+//   - RecordWorker and RemoveWorker are not synced on their own (like lease
+//     grants) and do not wake pollers.
 #ifndef DURABLE_BACKENDS_SQLITE_SQLITE_STORE_H_
 #define DURABLE_BACKENDS_SQLITE_SQLITE_STORE_H_
 
@@ -248,22 +245,29 @@ class SqliteStore : public core::AdminStore {
   // commit written before it began (see the header).
   absl::Status SyncWal(uint64_t through) ABSL_LOCKS_EXCLUDED(mu_, sync_mu_);
 
-  // One non-blocking attempt to lease a task: a probe, then, only if it
-  // found a candidate, a lease grant (see the header). Sets `*next_due` to
-  // the earliest future time at which something may become ready (a delayed
-  // event, an expiring lease), InfiniteFuture() if none.
-  // Only tasks matching `names` (see core::TaskNameFilter), evaluated in the
-  // pick query itself.
-  absl::StatusOr<std::optional<core::WorkflowTask>> TryGetWorkflowTask(
+  // One non-blocking attempt to lease a task (a WorkflowTask or an
+  // ActivityTask): a probe, then, only if it found a candidate, a lease
+  // grant (see the header). Sets `*next_due` to the earliest future time at
+  // which something may become ready (a delayed event, an expiring lease),
+  // InfiniteFuture() if none. Only tasks matching `names` (see
+  // core::TaskNameFilter), evaluated in the pick query itself.
+  template <typename Task>
+  absl::StatusOr<std::optional<Task>> TryGetTask(
       const std::vector<std::string>& queues, const core::TaskNameFilter& names,
       absl::Duration lease, absl::Time* next_due);
-  absl::StatusOr<std::optional<core::ActivityTask>> TryGetActivityTask(
+  // The blocking poll (core::PollUntil) around TryGetTask.
+  template <typename Task>
+  absl::StatusOr<std::optional<Task>> GetTask(
       const std::vector<std::string>& queues, const core::TaskNameFilter& names,
-      absl::Duration lease, absl::Time* next_due);
-  // The probe of a poll of `queues_key` (QueuesKey): returns what `look`,
-  // run in a read transaction, returns -- whether a task is ready; `look`
-  // only reads, and sets `*next_due` when none is -- or, without running it,
-  // the answer kept in `*empty` while that still holds (see EmptyProbe).
+      absl::Duration lease, absl::Time deadline, const std::atomic<bool>* stop);
+  // The poll kind of a task type and where its PollState is (the .cc).
+  template <typename Task>
+  struct PollKind;
+  // The probe of a poll whose TaskPoll::key() is `queues_key`: returns
+  // what `look`, run in a read transaction, returns -- whether a task is
+  // ready; `look` only reads, and sets `*next_due` when none is -- or,
+  // without running it, the answer kept in `*empty` while that still holds
+  // (see EmptyProbe).
   struct EmptyProbe;
   absl::StatusOr<bool> Probe(EmptyProbe* empty, const std::string& queues_key,
                              absl::Time* next_due,
@@ -301,8 +305,6 @@ class SqliteStore : public core::AdminStore {
     std::string queues;
     absl::Time next_due;
   };
-  EmptyProbe empty_workflow_probe_ ABSL_GUARDED_BY(mu_);
-  EmptyProbe empty_activity_probe_ ABSL_GUARDED_BY(mu_);
   // Empty polls within one batch: pollers whose probes found the same
   // candidate all queue a lease grant; after one of them found nothing (the
   // others took the candidates), later grants for the same queues in the
@@ -317,8 +319,13 @@ class SqliteStore : public core::AdminStore {
   };
   uint64_t batch_number_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t durable_writes_ ABSL_GUARDED_BY(mu_) = 0;
-  EmptyPoll empty_workflow_poll_ ABSL_GUARDED_BY(mu_);
-  EmptyPoll empty_activity_poll_ ABSL_GUARDED_BY(mu_);
+  // Per kind of task.
+  struct PollState {
+    EmptyProbe empty_probe;
+    EmptyPoll empty_poll;
+  };
+  PollState workflow_polls_ ABSL_GUARDED_BY(mu_);
+  PollState activity_polls_ ABSL_GUARDED_BY(mu_);
   CommitStats commit_stats_ ABSL_GUARDED_BY(mu_);
   // The WAL's path when the backend syncs it itself (a file in WAL mode);
   // empty when SQLite syncs every commit (synchronous=FULL). Set once in Open.

@@ -256,9 +256,9 @@ TEST_P(SqliteStoreTest, GroupCommitRollsBackAHalfWrittenCompletion) {
   }
 }
 
-// The cursor is "<created_at_us>:<rowid>" (sqlite_store.h); near misses of
-// that format are malformed too. (The contract suite checks what every
-// store's cursors share.)
+// The cursor is "<created_at_us>:<seq>" (backends/sql/relational_store.h);
+// near misses of that format are malformed too. (The contract suite checks
+// what every store's cursors share.)
 TEST_P(SqliteStoreTest, MalformedSqliteListCursorsAreInvalid) {
   Create("i1");
   for (const char* cursor : {"x", "1", "1:", ":1", "1:2:3", "a:1", "1:b"}) {
@@ -453,7 +453,7 @@ TEST(SqliteFileTest, RefusesNewerSchemaVersion) {
   ASSERT_FALSE(backend.ok());
   EXPECT_EQ(backend.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(backend.status().message(), HasSubstr("version 99"));
-  EXPECT_THAT(backend.status().message(), HasSubstr("version 3 "));
+  EXPECT_THAT(backend.status().message(), HasSubstr("version 4 "));
 }
 
 TEST(SqliteFileTest, ReadOnlyFileIsAnError) {
@@ -555,6 +555,38 @@ TEST(SqliteFileTest, ListingBreaksCreationTimeTiesByInsertionOrder) {
   EXPECT_EQ(ids, (std::vector<std::string>{"i4", "i3", "i2", "i1", "i0"}));
 }
 
+// Takes a current file back to version 3: instances.seq was its implicit
+// rowid, and (instance_id, execution_id) its primary key.
+constexpr char kUndoVersion4[] =
+    "CREATE TABLE instances_v3 ("
+    "instance_id TEXT NOT NULL, execution_id TEXT NOT NULL, "
+    "workflow_name TEXT NOT NULL, queue TEXT NOT NULL, "
+    "state INTEGER NOT NULL, created_at INTEGER NOT NULL, "
+    "finished_at INTEGER, metadata BLOB, result BLOB, "
+    "last_task_failure BLOB, lease_token TEXT, lease_expires_at INTEGER, "
+    "ready_at INTEGER NOT NULL DEFAULT 0, "
+    "history_length INTEGER NOT NULL DEFAULT 0, parent BLOB, "
+    "PRIMARY KEY (instance_id, execution_id)); "
+    "INSERT INTO instances_v3 (rowid, instance_id, execution_id, "
+    "workflow_name, queue, state, created_at, finished_at, metadata, result, "
+    "last_task_failure, lease_token, lease_expires_at, ready_at, "
+    "history_length, parent) SELECT seq, instance_id, execution_id, "
+    "workflow_name, queue, state, created_at, finished_at, metadata, result, "
+    "last_task_failure, lease_token, lease_expires_at, ready_at, "
+    "history_length, parent FROM instances; "
+    "DROP TABLE instances; "
+    "ALTER TABLE instances_v3 RENAME TO instances; "
+    "CREATE INDEX instances_by_creation ON instances (instance_id, "
+    "created_at); "
+    "CREATE INDEX instances_by_state ON instances (state, queue); "
+    "CREATE INDEX instances_by_created_at ON instances (created_at); "
+    "CREATE INDEX instances_by_finished_at ON instances (finished_at) "
+    "WHERE finished_at IS NOT NULL; "
+    "CREATE INDEX instances_by_ready_at ON instances (state, ready_at); "
+    "CREATE INDEX instances_by_lease_expiry ON instances "
+    "(state, lease_expires_at) WHERE lease_token IS NOT NULL; "
+    "UPDATE durable_schema_version SET version = 3; ";
+
 // Builds a database as version 1 wrote it (no inbox.event_key, no later
 // indexes) holding one instance, then opens it with this library.
 TEST(SqliteFileTest, VersionOneFilesAreMigratedKeepingTheirData) {
@@ -567,6 +599,7 @@ TEST(SqliteFileTest, VersionOneFilesAreMigratedKeepingTheirData) {
             ->CreateWorkflowInstance(Instance("kept", "e1"), Started("wf"))
             .ok());
   }
+  RawExec(path, kUndoVersion4);
   RawExec(path,
           "DROP INDEX inbox_by_key; "
           "DROP INDEX instances_by_created_at; "
@@ -593,7 +626,7 @@ TEST(SqliteFileTest, VersionOneFilesAreMigratedKeepingTheirData) {
     sqlite3_finalize(stmt);
     return n;
   };
-  EXPECT_EQ(count("SELECT max(version) FROM durable_schema_version"), 3);
+  EXPECT_EQ(count("SELECT max(version) FROM durable_schema_version"), 4);
   EXPECT_EQ(count("SELECT count(*) FROM pragma_table_info('inbox') "
                   "WHERE name = 'event_key'"),
             1);
@@ -648,6 +681,7 @@ TEST(SqliteFileTest, VersionTwoFilesAreMigratedKeepingTheirData) {
     parent->set_scheduled_event_id(4);
     ASSERT_TRUE((*backend)->CompleteWorkflowTask(**task, completion).ok());
   }
+  RawExec(path, kUndoVersion4);
   RawExec(path,
           "ALTER TABLE instances DROP COLUMN parent; "
           "ALTER TABLE activities DROP COLUMN activity_name; "
@@ -686,6 +720,57 @@ TEST(SqliteFileTest, VersionTwoFilesAreMigratedKeepingTheirData) {
   v1::WorkerInfo worker;
   worker.set_worker_id("w1");
   EXPECT_TRUE((*backend)->RecordWorker(worker).ok());
+}
+
+// A version-3 file listed its instances by rowid, and its cursors hold
+// one: after the migration to version 4 the listing keeps its order, a
+// cursor handed out before goes on where it stopped, and instances created
+// afterwards come in insertion order too.
+TEST(SqliteFileTest, VersionThreeListingCursorsStayValid) {
+  std::string path = TempPath("old_v3.db");
+  {
+    auto backend = OpenFile(path);
+    ASSERT_TRUE(backend.ok()) << backend.status();
+    for (int i = 0; i < 4; ++i) {
+      ASSERT_TRUE((*backend)
+                      ->CreateWorkflowInstance(
+                          Instance(absl::StrCat("i", i), "e1"), Started("wf"))
+                      .ok());
+    }
+  }
+  RawExec(path, kUndoVersion4);
+  // Out of insertion order on purpose: rowid, not the id, is the order.
+  RawExec(path,
+          "UPDATE instances SET created_at = 1000; "
+          "UPDATE instances SET rowid = rowid + 10 WHERE instance_id = 'i0';");
+  // What version 3 handed out after a first page of one: i0 (newest by
+  // rowid) at "<created_at>:<rowid>".
+  const std::string cursor =
+      absl::StrCat("1000:", RawCount(path,
+                                     "SELECT rowid FROM instances "
+                                     "WHERE instance_id = 'i0'"));
+  auto backend = OpenFile(path);
+  ASSERT_TRUE(backend.ok()) << backend.status();
+  auto first = (*backend)->ListWorkflowInstances("", 1);
+  ASSERT_TRUE(first.ok()) << first.status();
+  ASSERT_EQ(first->instances.size(), 1u);
+  EXPECT_EQ(first->instances[0].instance_id(), "i0");
+  EXPECT_EQ(first->next_cursor, cursor);
+  auto rest = (*backend)->ListWorkflowInstances(cursor, 10);
+  ASSERT_TRUE(rest.ok()) << rest.status();
+  std::vector<std::string> ids;
+  for (const auto& state : rest->instances) ids.push_back(state.instance_id());
+  EXPECT_EQ(ids, (std::vector<std::string>{"i3", "i2", "i1"}));
+  // A new instance in the same microsecond lists after (newer than) them all.
+  ASSERT_TRUE((*backend)
+                  ->CreateWorkflowInstance(Instance("i4", "e1"), Started("wf"))
+                  .ok());
+  RawExec(path, "UPDATE instances SET created_at = 1000");
+  auto all = (*backend)->ListWorkflowInstances("", 10);
+  ASSERT_TRUE(all.ok()) << all.status();
+  ids.clear();
+  for (const auto& state : all->instances) ids.push_back(state.instance_id());
+  EXPECT_EQ(ids, (std::vector<std::string>{"i4", "i0", "i3", "i2", "i1"}));
 }
 
 TEST(SqliteFileTest, EmptyPathIsInvalid) {

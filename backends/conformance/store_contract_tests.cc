@@ -981,9 +981,9 @@ TEST_P(StoreContractTest, SubWorkflowStartOfActiveInstanceFailsToParent) {
   ASSERT_TRUE(store_->CompleteWorkflowTask(*task, completion).ok());
 
   // The existing child execution is untouched...
-  auto child = store_->GetWorkflowInstanceState("child");
-  ASSERT_TRUE(child.ok());
-  EXPECT_EQ(child->execution_id(), "e1");
+  auto subwf = store_->GetWorkflowInstanceState("child");
+  ASSERT_TRUE(subwf.ok());
+  EXPECT_EQ(subwf->execution_id(), "e1");
   // ...and the parent learns that its child could not start.
   std::optional<core::WorkflowTask> parent_task = Poll(*store_, {}, kSomething);
   std::optional<core::WorkflowTask> subwf_task = Poll(*store_, {}, kSomething);
@@ -1022,10 +1022,10 @@ TEST_P(StoreContractTest, RepeatedStartOfTheActiveExecutionIsNotRefused) {
   ASSERT_TRUE(executions.ok()) << executions.status();
   ASSERT_EQ(executions->size(), 1u);
   EXPECT_EQ((*executions)[0].execution_id(), "c1");
-  std::optional<core::WorkflowTask> child =
+  std::optional<core::WorkflowTask> subwf =
       Poll(*store_, {"q-child"}, kSomething);
-  ASSERT_TRUE(child.has_value());
-  EXPECT_EQ(child->new_events.size(), 1u);  // Its own started event only.
+  ASSERT_TRUE(subwf.has_value());
+  EXPECT_EQ(subwf->new_events.size(), 1u);  // Its own started event only.
 }
 
 // A child start naming an execution that exists already, and has ended, is
@@ -2554,11 +2554,11 @@ TEST_P(StoreContractTest, TaskCarriesWorkflowNameAndParent) {
   EXPECT_EQ(task->workflow_name, "wf");
   EXPECT_TRUE(task->parent.instance_id().empty()) << "a root has no parent";
   core::WorkflowTaskCompletion completion = Continue(*task);
-  core::OutboundEvent& child = completion.outbound_events.emplace_back();
-  child.instance_id = "child";
-  child.event = Started("subwf");
+  core::OutboundEvent& subwf = completion.outbound_events.emplace_back();
+  subwf.instance_id = "child";
+  subwf.event = Started("subwf");
   v1::WorkflowParent* parent =
-      child.event.mutable_workflow_execution_started()->mutable_parent();
+      subwf.event.mutable_workflow_execution_started()->mutable_parent();
   parent->set_instance_id("parent");
   parent->set_execution_id("e1");
   parent->set_scheduled_event_id(7);

@@ -637,12 +637,12 @@ TEST(SqliteFileTest, VersionTwoFilesAreMigratedKeepingTheirData) {
     core::ActivityTaskSpec& activity = completion.activities.emplace_back();
     activity.scheduled_event = completion.executed_events.back();
     activity.queue = "default";
-    core::OutboundEvent& child = completion.outbound_events.emplace_back();
-    child.instance_id = "child";
-    child.execution_id = "c1";
-    child.event = Started("SubWorkflow");
+    core::OutboundEvent& subwf = completion.outbound_events.emplace_back();
+    subwf.instance_id = "child";
+    subwf.execution_id = "c1";
+    subwf.event = Started("SubWorkflow");
     v1::WorkflowParent* parent =
-        child.event.mutable_workflow_execution_started()->mutable_parent();
+        subwf.event.mutable_workflow_execution_started()->mutable_parent();
     parent->set_instance_id("parent");
     parent->set_execution_id("p1");
     parent->set_scheduled_event_id(4);

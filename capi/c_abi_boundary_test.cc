@@ -386,23 +386,23 @@ TEST_F(BoundaryTest, InstanceIdsWithNulAreRefused) {
               HasSubstr("SignalWorkflowRequest.instance_id: an instance id "
                         "cannot contain NUL"));
 
-  // A child's id, in a completion.
+  // A sub-workflow's id, in a completion.
   ASSERT_EQ(Create(client_, CreateRequest("parent", "Finish")).code,
             DURABLE_OK);
   v1::WorkflowActivation activation = PollActivation();
   v1::WorkflowActivationCompletion completion;
   completion.set_execution_id(activation.execution_id());
-  auto* child = completion.mutable_successful()
-                    ->add_commands()
-                    ->mutable_start_child_workflow();
-  child->set_seq(1);
-  child->set_workflow_name("Finish");
-  child->set_instance_id(std::string("c\0d", 3));
+  auto* sub_workflow = completion.mutable_successful()
+                           ->add_commands()
+                           ->mutable_start_sub_workflow();
+  sub_workflow->set_seq(1);
+  sub_workflow->set_workflow_name("Finish");
+  sub_workflow->set_instance_id(std::string("c\0d", 3));
   Result refused = CompleteActivation(worker_, completion);
   EXPECT_EQ(refused.code, DURABLE_INVALID_ARGUMENT);
   EXPECT_EQ(refused.error,
             "WorkflowActivationCompletion.successful.commands[0]"
-            ".start_child_workflow.instance_id: an instance id cannot contain "
+            ".start_sub_workflow.instance_id: an instance id cannot contain "
             "NUL (found at offset 1)");
   EXPECT_EQ(CompleteActivation(worker_, Answer(activation)).code, DURABLE_OK);
 }

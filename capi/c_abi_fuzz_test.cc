@@ -273,9 +273,9 @@ class AbiFuzzer {
     auto* timer = commands->add_commands()->mutable_start_timer();
     timer->set_seq(1);
     timer->set_duration_us(1000);
-    auto* child = commands->add_commands()->mutable_start_child_workflow();
-    child->set_seq(1);
-    child->set_workflow_name("Finish");
+    auto* sub_workflow = commands->add_commands()->mutable_start_sub_workflow();
+    sub_workflow->set_seq(1);
+    sub_workflow->set_workflow_name("Finish");
     auto* signal_out =
         commands->add_commands()->mutable_signal_external_workflow();
     signal_out->set_seq(1);
@@ -668,9 +668,10 @@ v1::WorkflowActivationCompletion Script(const v1::WorkflowActivation& a) {
       auto* timer = commands->add_commands()->mutable_start_timer();
       timer->set_seq(1);
       timer->set_duration_us(1'000'000);
-      auto* child = commands->add_commands()->mutable_start_child_workflow();
-      child->set_seq(1);
-      child->set_workflow_name("Child");
+      auto* sub_workflow =
+          commands->add_commands()->mutable_start_sub_workflow();
+      sub_workflow->set_seq(1);
+      sub_workflow->set_workflow_name("SubWorkflow");
       commands->add_commands()->mutable_set_patch_marker()->set_patch_id("p");
     } else if (job.has_resolve_activity() &&
                job.resolve_activity().seq() == 1) {
@@ -724,15 +725,16 @@ std::vector<HistoryEvent> RecordHistory() {
     }
     return 0;
   };
-  HistoryEvent activity_done, timer_fired, child_done;
+  HistoryEvent activity_done, timer_fired, sub_workflow_done;
   activity_done.mutable_activity_completed()->set_scheduled_event_id(
       id_of(HistoryEvent::kActivityScheduled, 0));
   *activity_done.mutable_activity_completed()->mutable_result() = Json("1");
   timer_fired.mutable_timer_fired()->set_scheduled_event_id(
       id_of(HistoryEvent::kTimerScheduled, 0));
-  child_done.mutable_sub_workflow_completed()->set_scheduled_event_id(
+  sub_workflow_done.mutable_sub_workflow_completed()->set_scheduled_event_id(
       id_of(HistoryEvent::kSubWorkflowScheduled, 0));
-  run_task({activity_done, timer_fired, child_done}, kT0 + absl::Seconds(1));
+  run_task({activity_done, timer_fired, sub_workflow_done},
+           kT0 + absl::Seconds(1));
 
   HistoryEvent second_done, signal;
   second_done.mutable_activity_completed()->set_scheduled_event_id(

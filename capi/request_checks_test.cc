@@ -111,14 +111,14 @@ TEST(CheckStringsTest, WalksEveryStringAtAnyDepth) {
             ".schedule_activity.retry_policy.non_retryable_error_types[1]: "
             "not valid UTF-8 (byte 0xff at offset 2)");
 
-  v1::WorkflowActivationCompletion child;
-  auto* start = child.mutable_successful()
+  v1::WorkflowActivationCompletion with_sub_workflow;
+  auto* start = with_sub_workflow.mutable_successful()
                     ->add_commands()
-                    ->mutable_start_child_workflow();
+                    ->mutable_start_sub_workflow();
   (*start->mutable_metadata())["trace \"id\""] = "\xc3";
-  EXPECT_EQ(CheckStrings(child).message(),
+  EXPECT_EQ(CheckStrings(with_sub_workflow).message(),
             "WorkflowActivationCompletion.successful.commands[0]"
-            ".start_child_workflow.metadata[\"trace \\\"id\\\"\"]: not valid "
+            ".start_sub_workflow.metadata[\"trace \\\"id\\\"\"]: not valid "
             "UTF-8 (byte 0xc3 at offset 0)");
 
   v1::WorkflowActivationCompletion signal;

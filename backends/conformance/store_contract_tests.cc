@@ -971,13 +971,13 @@ TEST_P(StoreContractTest, ExecutedEventIdsMustContinueHistory) {
 // A child start for an instance that already has an active execution leaves
 // that execution alone, and the parent learns that its child could not
 // start (SubWorkflowFailed of type InstanceAlreadyExists).
-TEST_P(StoreContractTest, ChildStartOfActiveInstanceFailsToParent) {
+TEST_P(StoreContractTest, SubWorkflowStartOfActiveInstanceFailsToParent) {
   Create(*store_, "parent");
   std::optional<core::WorkflowTask> task = Poll(*store_, {}, kSomething);
   ASSERT_TRUE(task.has_value());
   Create(*store_, "child");
   core::WorkflowTaskCompletion completion = Continue(*task);
-  v1::HistoryEvent start = Started("childwf");
+  v1::HistoryEvent start = Started("subwf");
   v1::WorkflowParent* parent =
       start.mutable_workflow_execution_started()->mutable_parent();
   parent->set_instance_id("parent");
@@ -988,14 +988,14 @@ TEST_P(StoreContractTest, ChildStartOfActiveInstanceFailsToParent) {
   ASSERT_TRUE(store_->CompleteWorkflowTask(*task, completion).ok());
 
   // The existing child execution is untouched...
-  auto child = store_->GetWorkflowInstanceState("child");
-  ASSERT_TRUE(child.ok());
-  EXPECT_EQ(child->execution_id(), "e1");
+  auto subwf = store_->GetWorkflowInstanceState("child");
+  ASSERT_TRUE(subwf.ok());
+  EXPECT_EQ(subwf->execution_id(), "e1");
   // ...and the parent learns that its child could not start.
   std::optional<core::WorkflowTask> parent_task = Poll(*store_, {}, kSomething);
-  std::optional<core::WorkflowTask> child_task = Poll(*store_, {}, kSomething);
-  ASSERT_TRUE(parent_task.has_value() && child_task.has_value());
-  if (parent_task->instance_id != "parent") std::swap(parent_task, child_task);
+  std::optional<core::WorkflowTask> subwf_task = Poll(*store_, {}, kSomething);
+  ASSERT_TRUE(parent_task.has_value() && subwf_task.has_value());
+  if (parent_task->instance_id != "parent") std::swap(parent_task, subwf_task);
   ASSERT_EQ(parent_task->new_events.size(), 1u);
   const v1::SubWorkflowFailed& failed =
       parent_task->new_events[0].sub_workflow_failed();
@@ -1029,10 +1029,10 @@ TEST_P(StoreContractTest, RepeatedStartOfTheActiveExecutionIsNotRefused) {
   ASSERT_TRUE(executions.ok()) << executions.status();
   ASSERT_EQ(executions->size(), 1u);
   EXPECT_EQ((*executions)[0].execution_id(), "c1");
-  std::optional<core::WorkflowTask> child =
+  std::optional<core::WorkflowTask> subwf =
       Poll(*store_, {"q-child"}, kSomething);
-  ASSERT_TRUE(child.has_value());
-  EXPECT_EQ(child->new_events.size(), 1u);  // Its own started event only.
+  ASSERT_TRUE(subwf.has_value());
+  EXPECT_EQ(subwf->new_events.size(), 1u);  // Its own started event only.
 }
 
 // A child start naming an execution that exists already, and has ended, is
@@ -2561,30 +2561,30 @@ TEST_P(StoreContractTest, TaskCarriesWorkflowNameAndParent) {
   EXPECT_EQ(task->workflow_name, "wf");
   EXPECT_TRUE(task->parent.instance_id().empty()) << "a root has no parent";
   core::WorkflowTaskCompletion completion = Continue(*task);
-  core::OutboundEvent& child = completion.outbound_events.emplace_back();
-  child.instance_id = "child";
-  child.event = Started("childwf");
+  core::OutboundEvent& subwf = completion.outbound_events.emplace_back();
+  subwf.instance_id = "child";
+  subwf.event = Started("subwf");
   v1::WorkflowParent* parent =
-      child.event.mutable_workflow_execution_started()->mutable_parent();
+      subwf.event.mutable_workflow_execution_started()->mutable_parent();
   parent->set_instance_id("parent");
   parent->set_execution_id("e1");
   parent->set_scheduled_event_id(7);
   ASSERT_TRUE(store_->CompleteWorkflowTask(*task, completion).ok());
-  std::optional<core::WorkflowTask> child_task = Poll(*store_, {}, kSomething);
-  ASSERT_TRUE(child_task.has_value());
-  EXPECT_EQ(child_task->instance_id, "child");
-  EXPECT_EQ(child_task->workflow_name, "childwf");
-  EXPECT_TRUE(MessageDifferencer::Equals(child_task->parent, *parent))
-      << child_task->parent.ShortDebugString();
+  std::optional<core::WorkflowTask> subwf_task = Poll(*store_, {}, kSomething);
+  ASSERT_TRUE(subwf_task.has_value());
+  EXPECT_EQ(subwf_task->instance_id, "child");
+  EXPECT_EQ(subwf_task->workflow_name, "subwf");
+  EXPECT_TRUE(MessageDifferencer::Equals(subwf_task->parent, *parent))
+      << subwf_task->parent.ShortDebugString();
   // The parent is the store's, not the history's: it comes with every
   // task, also once the started event has been consumed.
   ASSERT_TRUE(
-      store_->CompleteWorkflowTask(*child_task, Continue(*child_task)).ok());
+      store_->CompleteWorkflowTask(*subwf_task, Continue(*subwf_task)).ok());
   ASSERT_TRUE(store_->DeliverWorkflowEvent("child", Signal("s")).ok());
-  child_task = Poll(*store_, {}, kSomething);
-  ASSERT_TRUE(child_task.has_value());
-  EXPECT_TRUE(MessageDifferencer::Equals(child_task->parent, *parent))
-      << child_task->parent.ShortDebugString();
+  subwf_task = Poll(*store_, {}, kSomething);
+  ASSERT_TRUE(subwf_task.has_value());
+  EXPECT_TRUE(MessageDifferencer::Equals(subwf_task->parent, *parent))
+      << subwf_task->parent.ShortDebugString();
 }
 
 // --- Name filters

@@ -670,12 +670,12 @@ TEST(SqliteFileTest, VersionTwoFilesAreMigratedKeepingTheirData) {
     core::ActivityTaskSpec& activity = completion.activities.emplace_back();
     activity.scheduled_event = completion.executed_events.back();
     activity.queue = "default";
-    core::OutboundEvent& child = completion.outbound_events.emplace_back();
-    child.instance_id = "child";
-    child.execution_id = "c1";
-    child.event = Started("ChildWorkflow");
+    core::OutboundEvent& subwf = completion.outbound_events.emplace_back();
+    subwf.instance_id = "child";
+    subwf.execution_id = "c1";
+    subwf.event = Started("SubWorkflow");
     v1::WorkflowParent* parent =
-        child.event.mutable_workflow_execution_started()->mutable_parent();
+        subwf.event.mutable_workflow_execution_started()->mutable_parent();
     parent->set_instance_id("parent");
     parent->set_execution_id("p1");
     parent->set_scheduled_event_id(4);
@@ -695,7 +695,7 @@ TEST(SqliteFileTest, VersionTwoFilesAreMigratedKeepingTheirData) {
       {"default"}, kLease, absl::Now() + absl::Seconds(5), nullptr);
   ASSERT_TRUE(task.ok() && task->has_value()) << task.status();
   EXPECT_EQ((*task)->instance_id, "child");
-  EXPECT_EQ((*task)->workflow_name, "ChildWorkflow");
+  EXPECT_EQ((*task)->workflow_name, "SubWorkflow");
   EXPECT_EQ((*task)->parent.instance_id(), "parent");
   EXPECT_EQ((*task)->parent.execution_id(), "p1");
   EXPECT_EQ((*task)->parent.scheduled_event_id(), 4);

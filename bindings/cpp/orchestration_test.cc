@@ -25,27 +25,29 @@ using ::testing::HasSubstr;
 
 int Add(ActivityContext&, int a, int b) { return a + b; }
 
-Task<absl::StatusOr<int>> Child(WorkflowContext&, int x) { co_return x * 2; }
+Task<absl::StatusOr<int>> Doubles(WorkflowContext&, int x) { co_return x * 2; }
 Task<int> NotRegistered(WorkflowContext&) { co_return 0; }
 
-Task<std::string> StartsChild(WorkflowContext& ctx) {
+Task<std::string> StartsSubWorkflow(WorkflowContext& ctx) {
   SubWorkflowOptions options{.instance_id = "kid", .queue = "q"};
   options.metadata["trace"] = "t";
-  Future<int> child = ctx.CreateSubWorkflowInstance(options, Child, 21);
-  absl::StatusOr<int> result = co_await child;
+  Future<int> sub_workflow =
+      ctx.CreateSubWorkflowInstance(options, Doubles, 21);
+  absl::StatusOr<int> result = co_await sub_workflow;
   co_return result.ok() ? absl::StrCat("ok ", *result)
                         : absl::StrCat(FailureType(result.status()), " ",
                                        result.status().message());
 }
 
-// Cancels its child in the activation that started it (`at_once`), or
+// Cancels its sub-workflow in the activation that started it (`at_once`), or
 // after a timer fired.
-Task<std::string> CancelsChild(WorkflowContext& ctx, bool at_once) {
+Task<std::string> CancelsSubWorkflow(WorkflowContext& ctx, bool at_once) {
   auto [child_ctx, cancel] = WithCancel(ctx);
-  Future<int> child = child_ctx.CreateSubWorkflowInstance({}, Child, 1);
+  Future<int> sub_workflow =
+      child_ctx.CreateSubWorkflowInstance({}, Doubles, 1);
   if (!at_once) (void)co_await ctx.Sleep(absl::Seconds(1));
   cancel();
-  absl::StatusOr<int> result = co_await child;
+  absl::StatusOr<int> result = co_await sub_workflow;
   co_return result.ok()
       ? absl::StrCat("ok ", *result)
       : absl::StrCat(IsCanceled(result.status()) ? "canceled " : "failed ",
@@ -53,8 +55,8 @@ Task<std::string> CancelsChild(WorkflowContext& ctx, bool at_once) {
 }
 
 Task<std::string> StartsUnregistered(WorkflowContext& ctx) {
-  Future<int> child = ctx.CreateSubWorkflowInstance({}, NotRegistered);
-  co_return FailureType((co_await child).status());
+  Future<int> sub_workflow = ctx.CreateSubWorkflowInstance({}, NotRegistered);
+  co_return FailureType((co_await sub_workflow).status());
 }
 
 Task<absl::StatusOr<int>> Continues(WorkflowContext& ctx, int n) {
@@ -116,9 +118,13 @@ class OrchestrationTest : public ::testing::Test {
  protected:
   OrchestrationTest() {
     EXPECT_TRUE(registry_.RegisterActivity("Add", Add).ok());
-    EXPECT_TRUE(registry_.RegisterWorkflow("Child", Child).ok());
-    EXPECT_TRUE(registry_.RegisterWorkflow("StartsChild", StartsChild).ok());
-    EXPECT_TRUE(registry_.RegisterWorkflow("CancelsChild", CancelsChild).ok());
+    EXPECT_TRUE(registry_.RegisterWorkflow("Doubles", Doubles).ok());
+    EXPECT_TRUE(
+        registry_.RegisterWorkflow("StartsSubWorkflow", StartsSubWorkflow)
+            .ok());
+    EXPECT_TRUE(
+        registry_.RegisterWorkflow("CancelsSubWorkflow", CancelsSubWorkflow)
+            .ok());
     EXPECT_TRUE(
         registry_.RegisterWorkflow("StartsUnregistered", StartsUnregistered)
             .ok());
@@ -147,13 +153,14 @@ class OrchestrationTest : public ::testing::Test {
       std::make_unique<WorkflowRun>(registry_, kRunId);
 };
 
-TEST_F(OrchestrationTest, ChildIsStartedAndResolved) {
-  std::vector<v1::WorkflowCommand> commands = Commands(Start("StartsChild"));
+TEST_F(OrchestrationTest, SubWorkflowIsStartedAndResolved) {
+  std::vector<v1::WorkflowCommand> commands =
+      Commands(Start("StartsSubWorkflow"));
   ASSERT_EQ(commands.size(), 1u);
-  const v1::StartChildWorkflow& start = commands[0].start_child_workflow();
+  const v1::StartSubWorkflow& start = commands[0].start_sub_workflow();
   EXPECT_EQ(start.seq(), 1u);
   EXPECT_EQ(start.instance_id(), "kid");
-  EXPECT_EQ(start.workflow_name(), "Child");
+  EXPECT_EQ(start.workflow_name(), "Doubles");
   EXPECT_EQ(start.queue(), "q");
   EXPECT_EQ(start.metadata().at("trace"), "t");
   ASSERT_EQ(start.arguments_size(), 1);
@@ -161,7 +168,7 @@ TEST_F(OrchestrationTest, ChildIsStartedAndResolved) {
   EXPECT_FALSE(start.has_retry_policy());
 
   v1::WorkflowActivation resolve = Activation();
-  auto* job = resolve.add_jobs()->mutable_resolve_child_workflow();
+  auto* job = resolve.add_jobs()->mutable_resolve_sub_workflow();
   job->set_seq(1);
   *job->mutable_completed() = JsonPayload("42");
   commands = Commands(resolve);
@@ -169,10 +176,10 @@ TEST_F(OrchestrationTest, ChildIsStartedAndResolved) {
   EXPECT_EQ(ResultOf(commands[0]), "\"ok 42\"");
 }
 
-TEST_F(OrchestrationTest, ChildFailureArrivesTyped) {
-  Commands(Start("StartsChild"));
+TEST_F(OrchestrationTest, SubWorkflowFailureArrivesTyped) {
+  Commands(Start("StartsSubWorkflow"));
   v1::WorkflowActivation resolve = Activation();
-  auto* job = resolve.add_jobs()->mutable_resolve_child_workflow();
+  auto* job = resolve.add_jobs()->mutable_resolve_sub_workflow();
   job->set_seq(1);
   *job->mutable_failed() = MakeFailure("InstanceAlreadyExists", "kid is busy");
   std::vector<v1::WorkflowCommand> commands = Commands(resolve);
@@ -181,27 +188,27 @@ TEST_F(OrchestrationTest, ChildFailureArrivesTyped) {
             "\"InstanceAlreadyExists InstanceAlreadyExists: kid is busy\"");
 }
 
-TEST_F(OrchestrationTest, ChildCanceledInTheStartingActivationNeverRuns) {
+TEST_F(OrchestrationTest, SubWorkflowCanceledInTheStartingActivationNeverRuns) {
   std::vector<v1::WorkflowCommand> commands =
-      Commands(Start("CancelsChild", {"true"}));
+      Commands(Start("CancelsSubWorkflow", {"true"}));
   ASSERT_EQ(commands.size(), 3u);
-  EXPECT_TRUE(commands[0].has_start_child_workflow());
-  EXPECT_EQ(commands[1].cancel_child_workflow().seq(), 1u);
+  EXPECT_TRUE(commands[0].has_start_sub_workflow());
+  EXPECT_EQ(commands[1].cancel_sub_workflow().seq(), 1u);
   EXPECT_EQ(ResultOf(commands[2]), "\"canceled context canceled\"");
 }
 
-TEST_F(OrchestrationTest, ChildCanceledLaterStillDeliversItsOutcome) {
+TEST_F(OrchestrationTest, SubWorkflowCanceledLaterStillDeliversItsOutcome) {
   std::vector<v1::WorkflowCommand> commands =
-      Commands(Start("CancelsChild", {"false"}));
-  ASSERT_EQ(commands.size(), 2u);  // StartChildWorkflow, StartTimer
+      Commands(Start("CancelsSubWorkflow", {"false"}));
+  ASSERT_EQ(commands.size(), 2u);  // StartSubWorkflow, StartTimer
   v1::WorkflowActivation fire = Activation();
   fire.add_jobs()->mutable_fire_timer()->set_seq(1);
   commands = Commands(fire);
   ASSERT_EQ(commands.size(), 1u);
-  EXPECT_EQ(commands[0].cancel_child_workflow().seq(), 1u);
+  EXPECT_EQ(commands[0].cancel_sub_workflow().seq(), 1u);
 
   v1::WorkflowActivation resolve = Activation();
-  auto* job = resolve.add_jobs()->mutable_resolve_child_workflow();
+  auto* job = resolve.add_jobs()->mutable_resolve_sub_workflow();
   job->set_seq(1);
   *job->mutable_completed() = JsonPayload("5");
   commands = Commands(resolve);
@@ -209,16 +216,16 @@ TEST_F(OrchestrationTest, ChildCanceledLaterStillDeliversItsOutcome) {
   EXPECT_EQ(ResultOf(commands[0]), "\"ok 5\"");
 }
 
-TEST_F(OrchestrationTest, CanceledRootContextCancelsChildren) {
-  Commands(Start("StartsChild"));
+TEST_F(OrchestrationTest, CanceledRootContextCancelsSubWorkflows) {
+  Commands(Start("StartsSubWorkflow"));
   v1::WorkflowActivation cancel = Activation();
   cancel.add_jobs()->mutable_cancel_workflow()->set_reason("stop");
   std::vector<v1::WorkflowCommand> commands = Commands(cancel);
   ASSERT_EQ(commands.size(), 1u);
-  EXPECT_EQ(commands[0].cancel_child_workflow().seq(), 1u);
+  EXPECT_EQ(commands[0].cancel_sub_workflow().seq(), 1u);
 }
 
-TEST_F(OrchestrationTest, UnregisteredChildFailsWithoutCommand) {
+TEST_F(OrchestrationTest, UnregisteredSubWorkflowFailsWithoutCommand) {
   std::vector<v1::WorkflowCommand> commands =
       Commands(Start("StartsUnregistered"));
   ASSERT_EQ(commands.size(), 1u);

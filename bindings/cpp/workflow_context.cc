@@ -33,14 +33,14 @@ void RunState::CancelTimer(uint32_t seq, const absl::Status& status) {
   state->SetResult(status);
 }
 
-void RunState::CancelChild(uint32_t seq, const absl::Status& status) {
-  auto it = pending_children.find(seq);
-  if (it == pending_children.end()) return;
-  AddCommand().mutable_cancel_child_workflow()->set_seq(seq);
+void RunState::CancelSubWorkflow(uint32_t seq, const absl::Status& status) {
+  auto it = pending_sub_workflows.find(seq);
+  if (it == pending_sub_workflows.end()) return;
+  AddCommand().mutable_cancel_sub_workflow()->set_seq(seq);
   if (it->second.activation != activation) return;
   std::shared_ptr<FutureStateBase> state = std::move(it->second.state);
-  pending_children.erase(it);
-  dropped_children.insert(seq);
+  pending_sub_workflows.erase(it);
+  dropped_sub_workflows.insert(seq);
   state->Resolve(status);
 }
 
@@ -183,14 +183,14 @@ std::optional<std::string> WorkflowContext::WorkflowNameOf(
   return name;
 }
 
-void WorkflowContext::StartChild(
+void WorkflowContext::StartSubWorkflow(
     const SubWorkflowOptions& options, std::string name,
     absl::StatusOr<std::vector<v1::Payload>> arguments,
     std::shared_ptr<internal::FutureStateBase> state) const {
   if (RejectBeforeIssuing("sub-workflow", name, arguments, *state)) return;
-  const uint32_t seq = run_->next_child_seq++;
-  v1::StartChildWorkflow* command =
-      run_->AddCommand().mutable_start_child_workflow();
+  const uint32_t seq = run_->next_sub_workflow_seq++;
+  v1::StartSubWorkflow* command =
+      run_->AddCommand().mutable_start_sub_workflow();
   command->set_seq(seq);
   command->set_instance_id(options.instance_id);
   command->set_workflow_name(std::move(name));
@@ -208,13 +208,13 @@ void WorkflowContext::StartChild(
   std::weak_ptr<internal::CancelState> weak_scope = scope_;
   const uint64_t listener = scope_->AddListener([run, seq, weak_scope] {
     std::shared_ptr<internal::CancelState> scope = weak_scope.lock();
-    run->CancelChild(seq, scope != nullptr
-                              ? scope->status()
-                              : absl::CancelledError("context canceled"));
+    run->CancelSubWorkflow(seq, scope != nullptr
+                                    ? scope->status()
+                                    : absl::CancelledError("context canceled"));
   });
-  run_->pending_children.emplace(
-      seq, internal::RunState::PendingChild{std::move(state), scope_, listener,
-                                            run_->activation});
+  run_->pending_sub_workflows.emplace(
+      seq, internal::RunState::PendingSubWorkflow{std::move(state), scope_,
+                                                  listener, run_->activation});
 }
 
 absl::Status WorkflowContext::ContinueAsNewStatus(

@@ -102,8 +102,8 @@ absl::Status WorkflowRun::ApplyJob(const v1::WorkflowActivationJob& job) {
     case v1::WorkflowActivationJob::kNotifyHasPatch:
       run_.notified_patches.insert(job.notify_has_patch().patch_id());
       return absl::OkStatus();
-    case v1::WorkflowActivationJob::kResolveChildWorkflow:
-      return ResolveChild(job.resolve_child_workflow());
+    case v1::WorkflowActivationJob::kResolveSubWorkflow:
+      return ResolveSubWorkflow(job.resolve_sub_workflow());
     case v1::WorkflowActivationJob::kResolveSignalExternal:
       return ResolveSignalExternal(job.resolve_signal_external());
     default:
@@ -165,29 +165,30 @@ absl::Status WorkflowRun::ResolveActivity(const v1::ResolveActivity& resolve) {
   return absl::OkStatus();
 }
 
-absl::Status WorkflowRun::ResolveChild(
-    const v1::ResolveChildWorkflow& resolve) {
-  auto it = run_.pending_children.find(resolve.seq());
-  if (it == run_.pending_children.end() && resolve.seq() > 0 &&
-      resolve.seq() >= run_.next_child_seq) {
+absl::Status WorkflowRun::ResolveSubWorkflow(
+    const v1::ResolveSubWorkflow& resolve) {
+  auto it = run_.pending_sub_workflows.find(resolve.seq());
+  if (it == run_.pending_sub_workflows.end() && resolve.seq() > 0 &&
+      resolve.seq() >= run_.next_sub_workflow_seq) {
     RunUntilBlocked();  // Batched tasks, as in ResolveActivity.
-    it = run_.pending_children.find(resolve.seq());
+    it = run_.pending_sub_workflows.find(resolve.seq());
   }
-  if (it == run_.pending_children.end()) {
-    // A child the facade resolved as canceled never started; nothing can
+  if (it == run_.pending_sub_workflows.end()) {
+    // A sub-workflow the facade resolved as canceled never started; nothing can
     // report on it, but tolerate it rather than fail the run.
-    if (run_.dropped_children.contains(resolve.seq())) return absl::OkStatus();
+    if (run_.dropped_sub_workflows.contains(resolve.seq()))
+      return absl::OkStatus();
     return absl::FailedPreconditionError(absl::StrCat(
-        "ResolveChildWorkflow for seq ", resolve.seq(),
-        ", which is not a pending child workflow of run ", run_.execution_id));
+        "ResolveSubWorkflow for seq ", resolve.seq(),
+        ", which is not a pending sub-workflow of run ", run_.execution_id));
   }
-  RunState::PendingChild child = std::move(it->second);
-  run_.pending_children.erase(it);
-  if (std::shared_ptr<CancelState> scope = child.scope.lock()) {
-    scope->RemoveListener(child.listener_id);
+  RunState::PendingSubWorkflow pending = std::move(it->second);
+  run_.pending_sub_workflows.erase(it);
+  if (std::shared_ptr<CancelState> scope = pending.scope.lock()) {
+    scope->RemoveListener(pending.listener_id);
   }
-  child.state->Resolve(resolve.has_failed()
-                           ? StatusFromFailure(resolve.failed())
+  pending.state->Resolve(
+      resolve.has_failed() ? StatusFromFailure(resolve.failed())
                            : absl::StatusOr<v1::Payload>(resolve.completed()));
   return absl::OkStatus();
 }

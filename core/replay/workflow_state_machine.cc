@@ -148,7 +148,7 @@ std::string TimerKey(int64_t scheduled_event_id) {
 constexpr char kInstanceNotFound[] = "InstanceNotFound";
 
 // The id of the event a resolution refers to (the scheduled activity, the
-// child, the sent signal), or 0 for events that resolve no command.
+// sub-workflow, the sent signal), or 0 for events that resolve no command.
 int64_t ResolvedEventId(const HistoryEvent& event) {
   switch (event.attributes_case()) {
     case HistoryEvent::kActivityCompleted:
@@ -362,28 +362,28 @@ absl::StatusOr<v1::WorkflowActivation> WorkflowStateMachine::BuildActivation(
         const int64_t scheduled_id =
             completed ? event.sub_workflow_completed().scheduled_event_id()
                       : event.sub_workflow_failed().scheduled_event_id();
-        auto seq = child_seq_by_event_.find(scheduled_id);
-        if (seq == child_seq_by_event_.end()) {
+        auto seq = sub_workflow_seq_by_event_.find(scheduled_id);
+        if (seq == sub_workflow_seq_by_event_.end()) {
           return absl::DataLossError(absl::StrFormat(
               "workflow instance \"%s\" (run %s): event %d (%s) refers to "
-              "event %d, which is not a child this run started",
+              "event %d, which is not a sub-workflow this run started",
               instance_id_, run_id_, event.id(), EventKindName(event),
               scheduled_id));
         }
-        if (!completed && !canceled_children_.contains(scheduled_id)) {
+        if (!completed && !canceled_sub_workflows_.contains(scheduled_id)) {
           const HistoryEvent& scheduled =
-              child_scheduled_by_event_.at(scheduled_id);
-          const int32_t failures = child_failures_[scheduled_id]++;
+              sub_workflow_scheduled_by_event_.at(scheduled_id);
+          const int32_t failures = sub_workflow_failures_[scheduled_id]++;
           std::optional<absl::Duration> retry_in = NextRetryDelay(
               scheduled.sub_workflow_scheduled().retry_policy(), failures,
               event.sub_workflow_failed().failure(),
               absl::FromUnixMicros(scheduled.timestamp_unix_us()),
               absl::FromUnixMicros(group.started.timestamp_unix_us()));
           if (retry_in.has_value()) {
-            // The code never sees this failure: the child starts again.
+            // The code never sees this failure: the sub-workflow starts again.
             activation.mutable_jobs()->RemoveLast();
             if (!group.replaying) {
-              OutboundEvent restart = ChildStart(scheduled, failures + 1);
+              OutboundEvent restart = SubWorkflowStart(scheduled, failures + 1);
               restart.visible_at =
                   absl::FromUnixMicros(group.started.timestamp_unix_us()) +
                   *retry_in;
@@ -393,7 +393,7 @@ absl::StatusOr<v1::WorkflowActivation> WorkflowStateMachine::BuildActivation(
           }
         }
         resolved_commands_.insert(scheduled_id);
-        auto* resolve = job->mutable_resolve_child_workflow();
+        auto* resolve = job->mutable_resolve_sub_workflow();
         resolve->set_seq(seq->second);
         if (completed) {
           *resolve->mutable_completed() =
@@ -487,22 +487,22 @@ absl::Status WorkflowStateMachine::ApplyCompletion(
         completion.failed().type(), completion.failed().message()));
   }
 
-  // A timer or child started and canceled in the same completion leaves no
-  // trace (the child never runs).
+  // A timer or sub-workflow started and canceled in the same completion leaves
+  // no trace (the sub-workflow never runs).
   absl::flat_hash_set<uint32_t> started_timers, dropped_timers;
-  absl::flat_hash_set<uint32_t> started_children, dropped_children;
+  absl::flat_hash_set<uint32_t> started_sub_workflows, dropped_sub_workflows;
   for (const WorkflowCommand& command : completion.successful().commands()) {
     if (command.has_start_timer()) {
       started_timers.insert(command.start_timer().seq());
     } else if (command.has_cancel_timer() &&
                started_timers.contains(command.cancel_timer().seq())) {
       dropped_timers.insert(command.cancel_timer().seq());
-    } else if (command.has_start_child_workflow()) {
-      started_children.insert(command.start_child_workflow().seq());
-    } else if (command.has_cancel_child_workflow() &&
-               started_children.contains(
-                   command.cancel_child_workflow().seq())) {
-      dropped_children.insert(command.cancel_child_workflow().seq());
+    } else if (command.has_start_sub_workflow()) {
+      started_sub_workflows.insert(command.start_sub_workflow().seq());
+    } else if (command.has_cancel_sub_workflow() &&
+               started_sub_workflows.contains(
+                   command.cancel_sub_workflow().seq())) {
+      dropped_sub_workflows.insert(command.cancel_sub_workflow().seq());
     }
   }
   auto dropped = [&](const WorkflowCommand& command) {
@@ -511,10 +511,12 @@ absl::Status WorkflowStateMachine::ApplyCompletion(
         return dropped_timers.contains(command.start_timer().seq());
       case WorkflowCommand::kCancelTimer:
         return dropped_timers.contains(command.cancel_timer().seq());
-      case WorkflowCommand::kStartChildWorkflow:
-        return dropped_children.contains(command.start_child_workflow().seq());
-      case WorkflowCommand::kCancelChildWorkflow:
-        return dropped_children.contains(command.cancel_child_workflow().seq());
+      case WorkflowCommand::kStartSubWorkflow:
+        return dropped_sub_workflows.contains(
+            command.start_sub_workflow().seq());
+      case WorkflowCommand::kCancelSubWorkflow:
+        return dropped_sub_workflows.contains(
+            command.cancel_sub_workflow().seq());
       default:
         return false;
     }
@@ -602,9 +604,9 @@ absl::Status WorkflowStateMachine::CheckSequenceNumberUnused(
   } else if (command.has_start_timer()) {
     seq = command.start_timer().seq();
     if (timer_event_by_seq_.contains(seq)) kind = "timer";
-  } else if (command.has_start_child_workflow()) {
-    seq = command.start_child_workflow().seq();
-    if (child_event_by_seq_.contains(seq)) kind = "child workflow";
+  } else if (command.has_start_sub_workflow()) {
+    seq = command.start_sub_workflow().seq();
+    if (sub_workflow_event_by_seq_.contains(seq)) kind = "sub-workflow";
   } else if (command.has_signal_external_workflow()) {
     seq = command.signal_external_workflow().seq();
     if (signal_seqs_.contains(seq)) kind = "external signal";
@@ -683,22 +685,25 @@ absl::StatusOr<HistoryEvent> WorkflowStateMachine::EventForCommand(
       *sent->mutable_input() = signal.input();
       return event;
     }
-    case WorkflowCommand::kStartChildWorkflow: {
-      const auto& start = command.start_child_workflow();
+    case WorkflowCommand::kStartSubWorkflow: {
+      const auto& start = command.start_sub_workflow();
       if (start.workflow_name().empty()) {
         return absl::InvalidArgumentError(absl::StrFormat(
-            "run %s: StartChildWorkflow (seq %d) has an empty workflow name",
+            "run %s: StartSubWorkflow (seq %d) has an empty workflow name",
             run_id_, start.seq()));
       }
       auto* scheduled = event.mutable_sub_workflow_scheduled();
-      // A deterministic id, so replays and retries name the same child.
+      // A deterministic id, so replays and retries name the same
+      // sub-workflow. "/child-" is frozen: these ids are recorded in
+      // histories and users see them.
       scheduled->set_instance_id(
           start.instance_id().empty()
               ? absl::StrCat(run_id_, "/child-", start.seq())
               : start.instance_id());
-      // The child's first execution runs under this id (ChildStart); a
-      // function of the run and the event, so the machine stays pure.
-      scheduled->set_execution_id(ChildExecutionId(id, 0));
+      // The sub-workflow's first execution runs under this id
+      // (SubWorkflowStart); a function of the run and the event, so the machine
+      // stays pure.
+      scheduled->set_execution_id(SubWorkflowExecutionId(id, 0));
       scheduled->set_workflow_name(start.workflow_name());
       *scheduled->mutable_arguments() = start.arguments();
       if (start.has_retry_policy()) {
@@ -707,18 +712,18 @@ absl::StatusOr<HistoryEvent> WorkflowStateMachine::EventForCommand(
       scheduled->set_queue(!start.queue().empty()     ? start.queue()
                            : !workflow_queue_.empty() ? workflow_queue_
                                                       : kDefaultQueue);
-      // Children inherit the parent's metadata (a trace id, say); their own
-      // entries win.
+      // Sub-workflows inherit the parent's metadata (a trace id, say); their
+      // own entries win.
       *scheduled->mutable_metadata() = workflow_metadata_;
       for (const auto& [key, value] : start.metadata()) {
         (*scheduled->mutable_metadata())[key] = value;
       }
       return event;
     }
-    case WorkflowCommand::kCancelChildWorkflow:
+    case WorkflowCommand::kCancelSubWorkflow:
       event.mutable_sub_workflow_cancellation_requested()
-          ->set_scheduled_event_id(
-              child_event_by_seq_.at(command.cancel_child_workflow().seq()));
+          ->set_scheduled_event_id(sub_workflow_event_by_seq_.at(
+              command.cancel_sub_workflow().seq()));
       return event;
     case WorkflowCommand::kSetPatchMarker: {
       auto* marker = event.mutable_marker_recorded();
@@ -786,19 +791,20 @@ absl::Status WorkflowStateMachine::CheckMatches(
                 event.signal_sent().signal_name() ==
                     command.signal_external_workflow().signal_name();
       break;
-    case WorkflowCommand::kStartChildWorkflow:
+    case WorkflowCommand::kStartSubWorkflow:
       matches = event.has_sub_workflow_scheduled() &&
                 event.sub_workflow_scheduled().workflow_name() ==
-                    command.start_child_workflow().workflow_name() &&
-                (command.start_child_workflow().instance_id().empty() ||
+                    command.start_sub_workflow().workflow_name() &&
+                (command.start_sub_workflow().instance_id().empty() ||
                  event.sub_workflow_scheduled().instance_id() ==
-                     command.start_child_workflow().instance_id());
+                     command.start_sub_workflow().instance_id());
       break;
-    case WorkflowCommand::kCancelChildWorkflow:
+    case WorkflowCommand::kCancelSubWorkflow:
       matches =
           event.has_sub_workflow_cancellation_requested() &&
           event.sub_workflow_cancellation_requested().scheduled_event_id() ==
-              child_event_by_seq_.at(command.cancel_child_workflow().seq());
+              sub_workflow_event_by_seq_.at(
+                  command.cancel_sub_workflow().seq());
       break;
     case WorkflowCommand::kSetPatchMarker:
       matches =
@@ -839,14 +845,14 @@ void WorkflowStateMachine::BindCommand(const WorkflowCommand& command,
     timer_event_by_seq_[command.start_timer().seq()] = event.id();
   } else if (command.has_cancel_timer()) {
     finished_timers_.insert(event.timer_canceled().scheduled_event_id());
-  } else if (command.has_start_child_workflow()) {
-    child_seq_by_event_[event.id()] = command.start_child_workflow().seq();
-    child_event_by_seq_[command.start_child_workflow().seq()] = event.id();
-    child_instance_by_event_[event.id()] =
+  } else if (command.has_start_sub_workflow()) {
+    sub_workflow_seq_by_event_[event.id()] = command.start_sub_workflow().seq();
+    sub_workflow_event_by_seq_[command.start_sub_workflow().seq()] = event.id();
+    sub_workflow_instance_by_event_[event.id()] =
         event.sub_workflow_scheduled().instance_id();
-    child_scheduled_by_event_[event.id()] = event;
-  } else if (command.has_cancel_child_workflow()) {
-    canceled_children_.insert(
+    sub_workflow_scheduled_by_event_[event.id()] = event;
+  } else if (command.has_cancel_sub_workflow()) {
+    canceled_sub_workflows_.insert(
         event.sub_workflow_cancellation_requested().scheduled_event_id());
   } else if (command.has_signal_external_workflow()) {
     signal_seq_by_event_[event.id()] = command.signal_external_workflow().seq();
@@ -860,34 +866,37 @@ bool WorkflowStateMachine::ProducesEvent(const WorkflowCommand& command) const {
     return timer != timer_event_by_seq_.end() &&
            !finished_timers_.contains(timer->second);
   }
-  if (command.has_cancel_child_workflow()) {
-    auto child =
-        child_event_by_seq_.find(command.cancel_child_workflow().seq());
-    return child != child_event_by_seq_.end() &&
-           !resolved_commands_.contains(child->second) &&
-           !canceled_children_.contains(child->second);
+  if (command.has_cancel_sub_workflow()) {
+    auto scheduled =
+        sub_workflow_event_by_seq_.find(command.cancel_sub_workflow().seq());
+    return scheduled != sub_workflow_event_by_seq_.end() &&
+           !resolved_commands_.contains(scheduled->second) &&
+           !canceled_sub_workflows_.contains(scheduled->second);
   }
   return true;
 }
 
-std::string WorkflowStateMachine::ChildExecutionId(int64_t scheduled_event_id,
-                                                   int32_t attempt) const {
+std::string WorkflowStateMachine::SubWorkflowExecutionId(
+    int64_t scheduled_event_id, int32_t attempt) const {
+  // The "child/" seed is part of the frozen algorithm: recorded histories
+  // hold the ids it derives.
   return DeterministicUuid(
       run_id_, attempt == 0 ? absl::StrCat("child/", scheduled_event_id)
                             : absl::StrCat("child/", scheduled_event_id,
                                            "/attempt/", attempt));
 }
 
-OutboundEvent WorkflowStateMachine::ChildStart(
+OutboundEvent WorkflowStateMachine::SubWorkflowStart(
     const HistoryEvent& scheduled_event, int32_t attempt) const {
   const auto& scheduled = scheduled_event.sub_workflow_scheduled();
   OutboundEvent start;
   start.instance_id = scheduled.instance_id();
   // The first attempt runs under the recorded id; a retry is a new
-  // execution of the child instance and needs an id of its own.
-  start.execution_id = attempt == 0 && !scheduled.execution_id().empty()
-                           ? scheduled.execution_id()
-                           : ChildExecutionId(scheduled_event.id(), attempt);
+  // execution of the sub-workflow instance and needs an id of its own.
+  start.execution_id =
+      attempt == 0 && !scheduled.execution_id().empty()
+          ? scheduled.execution_id()
+          : SubWorkflowExecutionId(scheduled_event.id(), attempt);
   start.event.set_timestamp_unix_us(scheduled_event.timestamp_unix_us());
   auto* started = start.event.mutable_workflow_execution_started();
   started->set_workflow_name(scheduled.workflow_name());
@@ -958,20 +967,20 @@ void WorkflowStateMachine::RecordSideOutputs(const WorkflowCommand& command,
         failed.event.mutable_sub_workflow_failed()->set_scheduled_event_id(
             event.id());
         *failed.event.mutable_sub_workflow_failed()->mutable_failure() =
-            InvalidOptionsFailure(absl::StrFormat("child workflow \"%s\"",
+            InvalidOptionsFailure(absl::StrFormat("sub-workflow \"%s\"",
                                                   scheduled.workflow_name()),
                                   invalid);
         output_.outbound_events.push_back(std::move(failed));
         break;
       }
-      output_.outbound_events.push_back(ChildStart(event, 0));
+      output_.outbound_events.push_back(SubWorkflowStart(event, 0));
       break;
     }
     case HistoryEvent::kSubWorkflowCancellationRequested: {
       const int64_t scheduled_id =
           event.sub_workflow_cancellation_requested().scheduled_event_id();
       OutboundEvent cancel;
-      cancel.instance_id = child_instance_by_event_.at(scheduled_id);
+      cancel.instance_id = sub_workflow_instance_by_event_.at(scheduled_id);
       cancel.event.set_timestamp_unix_us(event.timestamp_unix_us());
       cancel.event.mutable_workflow_execution_canceled()->set_reason(
           "the parent workflow canceled it");

@@ -12,9 +12,10 @@
 // machine walks those tasks one activation at a time, because the jobs of a
 // later task depend on the sequence numbers bound by earlier commands.
 //
-// Every command is resolved at most once: a result for an activity, child or
-// sent signal that was already resolved (a late duplicate) makes no job. The
-// duplicate is in history like any consumed event, so replay drops it too.
+// Every command is resolved at most once: a result for an activity,
+// sub-workflow or sent signal that was already resolved (a late duplicate)
+// makes no job. The duplicate is in history like any consumed event, so replay
+// drops it too.
 //
 // Usage, for one workflow task taken from the backend:
 //
@@ -58,9 +59,10 @@ struct WorkflowTaskOutput {
   std::vector<v1::HistoryEvent> executed_events;
   // ActivityScheduled events (also in executed_events) to enqueue as tasks.
   std::vector<v1::HistoryEvent> scheduled_activities;
-  // Future TimerFired events to itself, signals to other instances, child
-  // starts: in delivery order (WorkflowTaskCompletion::outbound_events
-  // states the rule; TakeTaskOutput applies it).
+  // Future TimerFired events to itself, signals to other instances,
+  // sub-workflow starts: in delivery order
+  // (WorkflowTaskCompletion::outbound_events states the rule; TakeTaskOutput
+  // applies it).
   std::vector<OutboundEvent> outbound_events;
   // Pending events to withdraw (the firings of timers canceled in this task).
   std::vector<std::string> canceled_event_keys;
@@ -137,15 +139,15 @@ class WorkflowStateMachine {
   // Whether `command` writes a history event: a CancelTimer of a timer that
   // already fired or was canceled (or never started) is a no-op.
   bool ProducesEvent(const v1::WorkflowCommand& command) const;
-  // The execution id of attempt `attempt` (0: the first) of the child
+  // The execution id of attempt `attempt` (0: the first) of the sub-workflow
   // scheduled at `scheduled_event_id`. Frozen like the randomness seed: a
   // UUID derived from the run id and the event id.
-  std::string ChildExecutionId(int64_t scheduled_event_id,
-                               int32_t attempt) const;
-  // The event that starts attempt `attempt` of the child scheduled by
+  std::string SubWorkflowExecutionId(int64_t scheduled_event_id,
+                                     int32_t attempt) const;
+  // The event that starts attempt `attempt` of the sub-workflow scheduled by
   // `scheduled_event`.
-  OutboundEvent ChildStart(const v1::HistoryEvent& scheduled_event,
-                           int32_t attempt) const;
+  OutboundEvent SubWorkflowStart(const v1::HistoryEvent& scheduled_event,
+                                 int32_t attempt) const;
   // An event for this execution's own inbox, timestamped like `cause`.
   OutboundEvent ToSelf(const v1::HistoryEvent& cause) const;
   // Outbound events and withdrawals caused by a command of the live task.
@@ -173,16 +175,17 @@ class WorkflowStateMachine {
   absl::flat_hash_map<int64_t, uint32_t> timer_seq_by_event_;
   absl::flat_hash_map<uint32_t, int64_t> timer_event_by_seq_;
   absl::flat_hash_set<int64_t> finished_timers_;
-  // Child sequence numbers <-> SubWorkflowScheduled event ids; children
-  // that this run asked to cancel.
-  absl::flat_hash_map<int64_t, uint32_t> child_seq_by_event_;
-  absl::flat_hash_map<uint32_t, int64_t> child_event_by_seq_;
-  absl::flat_hash_map<int64_t, std::string> child_instance_by_event_;
-  // The SubWorkflowScheduled events (for retries) and how often each child
-  // failed so far.
-  absl::flat_hash_map<int64_t, v1::HistoryEvent> child_scheduled_by_event_;
-  absl::flat_hash_map<int64_t, int32_t> child_failures_;
-  absl::flat_hash_set<int64_t> canceled_children_;
+  // Sub-workflow sequence numbers <-> SubWorkflowScheduled event ids;
+  // sub-workflows that this run asked to cancel.
+  absl::flat_hash_map<int64_t, uint32_t> sub_workflow_seq_by_event_;
+  absl::flat_hash_map<uint32_t, int64_t> sub_workflow_event_by_seq_;
+  absl::flat_hash_map<int64_t, std::string> sub_workflow_instance_by_event_;
+  // The SubWorkflowScheduled events (for retries) and how often each
+  // sub-workflow failed so far.
+  absl::flat_hash_map<int64_t, v1::HistoryEvent>
+      sub_workflow_scheduled_by_event_;
+  absl::flat_hash_map<int64_t, int32_t> sub_workflow_failures_;
+  absl::flat_hash_set<int64_t> canceled_sub_workflows_;
   // External signal sequence numbers by SignalSent event id, and the
   // sequence numbers used.
   absl::flat_hash_map<int64_t, uint32_t> signal_seq_by_event_;

@@ -414,16 +414,16 @@ TEST(WorkflowStateMachineTest, CancellationAndExternalSignals) {
             "ping");
 }
 
-v1::WorkflowCommand StartChild(uint32_t seq, const std::string& name) {
+v1::WorkflowCommand StartSubWorkflow(uint32_t seq, const std::string& name) {
   v1::WorkflowCommand c;
-  c.mutable_start_child_workflow()->set_seq(seq);
-  c.mutable_start_child_workflow()->set_workflow_name(name);
+  c.mutable_start_sub_workflow()->set_seq(seq);
+  c.mutable_start_sub_workflow()->set_workflow_name(name);
   return c;
 }
 
-v1::WorkflowCommand CancelChild(uint32_t seq) {
+v1::WorkflowCommand CancelSubWorkflow(uint32_t seq) {
   v1::WorkflowCommand c;
-  c.mutable_cancel_child_workflow()->set_seq(seq);
+  c.mutable_cancel_sub_workflow()->set_seq(seq);
   return c;
 }
 
@@ -434,7 +434,7 @@ v1::WorkflowCommand Patch(const std::string& id, bool deprecated = false) {
   return c;
 }
 
-TEST(WorkflowStateMachineTest, ChildStartsWithParentAndResolves) {
+TEST(WorkflowStateMachineTest, SubWorkflowStartsWithParentAndResolves) {
   WorkflowStateMachine m("parent", "run-1");
   v1::HistoryEvent started = Started("Parent");
   (*started.mutable_workflow_execution_started()->mutable_metadata())["trace"] =
@@ -442,16 +442,17 @@ TEST(WorkflowStateMachineTest, ChildStartsWithParentAndResolves) {
   ASSERT_TRUE(m.StartTask(kT0, {started}).ok());
   ASSERT_TRUE(m.NextActivation().ok());
   ASSERT_TRUE(
-      m.ApplyCompletion(Completion("run-1", {StartChild(1, "Kid")})).ok());
+      m.ApplyCompletion(Completion("run-1", {StartSubWorkflow(1, "Kid")}))
+          .ok());
   WorkflowTaskOutput out = m.TakeTaskOutput();
   ASSERT_EQ(out.outbound_events.size(), 1u);
-  const auto& child_start =
+  const auto& sub_workflow_start =
       out.outbound_events[0].event.workflow_execution_started();
   EXPECT_EQ(out.outbound_events[0].instance_id, "run-1/child-1");
-  EXPECT_EQ(child_start.workflow_name(), "Kid");
-  EXPECT_EQ(child_start.parent().instance_id(), "parent");
-  EXPECT_EQ(child_start.parent().scheduled_event_id(), 3);
-  EXPECT_EQ(child_start.metadata().at("trace"), "t-1");
+  EXPECT_EQ(sub_workflow_start.workflow_name(), "Kid");
+  EXPECT_EQ(sub_workflow_start.parent().instance_id(), "parent");
+  EXPECT_EQ(sub_workflow_start.parent().scheduled_event_id(), 3);
+  EXPECT_EQ(sub_workflow_start.metadata().at("trace"), "t-1");
 
   v1::HistoryEvent done;
   done.mutable_sub_workflow_completed()->set_scheduled_event_id(3);
@@ -459,29 +460,31 @@ TEST(WorkflowStateMachineTest, ChildStartsWithParentAndResolves) {
   ASSERT_TRUE(m.StartTask(kT0, {done}).ok());
   auto activation = m.NextActivation();
   ASSERT_TRUE(activation.ok() && activation->has_value());
-  EXPECT_EQ((*activation)->jobs(0).resolve_child_workflow().seq(), 1u);
-  // Canceling a child that already finished is a no-op.
-  ASSERT_TRUE(
-      m.ApplyCompletion(Completion("run-1", {CancelChild(1), Complete("5")}))
-          .ok());
+  EXPECT_EQ((*activation)->jobs(0).resolve_sub_workflow().seq(), 1u);
+  // Canceling a sub-workflow that already finished is a no-op.
+  ASSERT_TRUE(m.ApplyCompletion(
+                   Completion("run-1", {CancelSubWorkflow(1), Complete("5")}))
+                  .ok());
   EXPECT_THAT(
       Kinds(m.TakeTaskOutput().executed_events),
       ::testing::ElementsAre("WorkflowTaskStarted", "SubWorkflowCompleted",
                              "WorkflowExecutionFinished"));
 }
 
-TEST(WorkflowStateMachineTest, ChildFinishNotifiesParentAndCancelReachesChild) {
-  WorkflowStateMachine child("run-1/child-1", "child-run");
+TEST(WorkflowStateMachineTest,
+     SubWorkflowFinishNotifiesParentAndCancelReachesIt) {
+  WorkflowStateMachine sub_workflow("run-1/child-1", "sub-run");
   v1::HistoryEvent started = Started("Kid");
   auto* parent = started.mutable_workflow_execution_started()->mutable_parent();
   parent->set_instance_id("parent");
   parent->set_execution_id("run-1");
   parent->set_scheduled_event_id(3);
-  ASSERT_TRUE(child.StartTask(kT0, {started}).ok());
-  ASSERT_TRUE(child.NextActivation().ok());
+  ASSERT_TRUE(sub_workflow.StartTask(kT0, {started}).ok());
+  ASSERT_TRUE(sub_workflow.NextActivation().ok());
   ASSERT_TRUE(
-      child.ApplyCompletion(Completion("child-run", {Complete("5")})).ok());
-  WorkflowTaskOutput out = child.TakeTaskOutput();
+      sub_workflow.ApplyCompletion(Completion("sub-run", {Complete("5")}))
+          .ok());
+  WorkflowTaskOutput out = sub_workflow.TakeTaskOutput();
   ASSERT_EQ(out.outbound_events.size(), 1u);
   EXPECT_EQ(out.outbound_events[0].instance_id, "parent");
   EXPECT_EQ(out.outbound_events[0].execution_id, "run-1");
@@ -494,27 +497,30 @@ TEST(WorkflowStateMachineTest, ChildFinishNotifiesParentAndCancelReachesChild) {
   ASSERT_TRUE(m.StartTask(kT0, {Started("Parent")}).ok());
   ASSERT_TRUE(m.NextActivation().ok());
   ASSERT_TRUE(
-      m.ApplyCompletion(Completion("run-1", {StartChild(1, "Kid")})).ok());
+      m.ApplyCompletion(Completion("run-1", {StartSubWorkflow(1, "Kid")}))
+          .ok());
   m.TakeTaskOutput();
   v1::HistoryEvent cancel;
   cancel.mutable_workflow_execution_canceled();
   ASSERT_TRUE(m.StartTask(kT0, {cancel}).ok());
   ASSERT_TRUE(m.NextActivation().ok());
-  ASSERT_TRUE(m.ApplyCompletion(Completion("run-1", {CancelChild(1)})).ok());
+  ASSERT_TRUE(
+      m.ApplyCompletion(Completion("run-1", {CancelSubWorkflow(1)})).ok());
   out = m.TakeTaskOutput();
   ASSERT_EQ(out.outbound_events.size(), 1u);
   EXPECT_EQ(out.outbound_events[0].instance_id, "run-1/child-1");
   EXPECT_TRUE(out.outbound_events[0].event.has_workflow_execution_canceled());
 }
 
-TEST(WorkflowStateMachineTest, ChildStartedAndCanceledInOneStepNeverRuns) {
+TEST(WorkflowStateMachineTest,
+     SubWorkflowStartedAndCanceledInOneStepNeverRuns) {
   WorkflowStateMachine m("parent", "run-1");
   ASSERT_TRUE(m.StartTask(kT0, {Started("Parent")}).ok());
   ASSERT_TRUE(m.NextActivation().ok());
-  ASSERT_TRUE(
-      m.ApplyCompletion(Completion("run-1", {StartChild(1, "Kid"),
-                                             CancelChild(1), Complete("0")}))
-          .ok());
+  ASSERT_TRUE(m.ApplyCompletion(
+                   Completion("run-1", {StartSubWorkflow(1, "Kid"),
+                                        CancelSubWorkflow(1), Complete("0")}))
+                  .ok());
   WorkflowTaskOutput out = m.TakeTaskOutput();
   EXPECT_TRUE(out.outbound_events.empty());
 }
@@ -628,12 +634,12 @@ TEST(WorkflowStateMachineTest, PatchMarkersReplayAndDeprecatedOnesAreLenient) {
                   .ok());
 }
 
-TEST(WorkflowStateMachineTest, FailedChildIsRestartedPerItsRetryPolicy) {
+TEST(WorkflowStateMachineTest, FailedSubWorkflowIsRestartedPerItsRetryPolicy) {
   WorkflowStateMachine m("parent", "run-1");
   ASSERT_TRUE(m.StartTask(kT0, {Started("Parent")}).ok());
   ASSERT_TRUE(m.NextActivation().ok());
-  v1::WorkflowCommand start = StartChild(1, "Flaky");
-  auto* policy = start.mutable_start_child_workflow()->mutable_retry_policy();
+  v1::WorkflowCommand start = StartSubWorkflow(1, "Flaky");
+  auto* policy = start.mutable_start_sub_workflow()->mutable_retry_policy();
   policy->set_maximum_attempts(2);
   policy->set_initial_interval_us(1'000'000);
   ASSERT_TRUE(m.ApplyCompletion(Completion("run-1", {start})).ok());
@@ -645,7 +651,8 @@ TEST(WorkflowStateMachineTest, FailedChildIsRestartedPerItsRetryPolicy) {
   v1::HistoryEvent failed;
   failed.mutable_sub_workflow_failed()->set_scheduled_event_id(3);
   failed.mutable_sub_workflow_failed()->mutable_failure()->set_type("Boom");
-  // First failure: no job for the code, the child is started again later.
+  // First failure: no job for the code, the sub-workflow is started again
+  // later.
   const absl::Time t1 = kT0 + absl::Seconds(5);
   ASSERT_TRUE(m.StartTask(t1, {failed}).ok());
   auto activation = m.NextActivation();
@@ -661,7 +668,8 @@ TEST(WorkflowStateMachineTest, FailedChildIsRestartedPerItsRetryPolicy) {
                 .parent()
                 .scheduled_event_id(),
             3);
-  // The new attempt is a new execution of the child, with an id of its own.
+  // The new attempt is a new execution of the sub-workflow, with an id of its
+  // own.
   EXPECT_EQ(out.outbound_events[0].execution_id.size(), 36u);
   EXPECT_NE(out.outbound_events[0].execution_id, first_execution);
   // Second failure: attempts are used up, the code sees it.
@@ -669,7 +677,7 @@ TEST(WorkflowStateMachineTest, FailedChildIsRestartedPerItsRetryPolicy) {
   activation = m.NextActivation();
   ASSERT_TRUE(activation.ok() && activation->has_value());
   ASSERT_EQ((*activation)->jobs_size(), 1);
-  EXPECT_EQ((*activation)->jobs(0).resolve_child_workflow().failed().type(),
+  EXPECT_EQ((*activation)->jobs(0).resolve_sub_workflow().failed().type(),
             "Boom");
 }
 
@@ -705,11 +713,11 @@ TEST(WorkflowStateMachineTest, OutboundEventsStartExecutionsFirst) {
   WorkflowStateMachine m("parent", "run-1");
   ASSERT_TRUE(m.StartTask(kT0, {Started("Parent")}).ok());
   ASSERT_TRUE(m.NextActivation().ok());
-  v1::WorkflowCommand kid = StartChild(1, "Kid");
-  kid.mutable_start_child_workflow()->set_instance_id("kid");
-  v1::WorkflowCommand other = StartChild(2, "Kid");
-  other.mutable_start_child_workflow()->set_instance_id("kid-2");
-  // The signals come first in command order; the children must exist when
+  v1::WorkflowCommand kid = StartSubWorkflow(1, "Kid");
+  kid.mutable_start_sub_workflow()->set_instance_id("kid");
+  v1::WorkflowCommand other = StartSubWorkflow(2, "Kid");
+  other.mutable_start_sub_workflow()->set_instance_id("kid-2");
+  // The signals come first in command order; the sub-workflows must exist when
   // they are delivered. Everything else keeps its order.
   ASSERT_TRUE(
       m.ApplyCompletion(
@@ -733,14 +741,15 @@ v1::HistoryEvent ActivityFailedEvent(int64_t scheduled_id) {
   return e;
 }
 
-v1::HistoryEvent ChildDone(int64_t scheduled_id, const std::string& json) {
+v1::HistoryEvent SubWorkflowDone(int64_t scheduled_id,
+                                 const std::string& json) {
   v1::HistoryEvent e;
   e.mutable_sub_workflow_completed()->set_scheduled_event_id(scheduled_id);
   *e.mutable_sub_workflow_completed()->mutable_result() = Json(json);
   return e;
 }
 
-v1::HistoryEvent ChildFailedEvent(int64_t scheduled_id) {
+v1::HistoryEvent SubWorkflowFailedEvent(int64_t scheduled_id) {
   v1::HistoryEvent e;
   e.mutable_sub_workflow_failed()->set_scheduled_event_id(scheduled_id);
   e.mutable_sub_workflow_failed()->mutable_failure()->set_type("Late");
@@ -755,10 +764,10 @@ std::vector<std::string> Resolutions(const v1::WorkflowActivation& a) {
       out.push_back(absl::StrCat(
           "activity ", job.resolve_activity().seq(),
           job.resolve_activity().has_failed() ? " failed" : " ok"));
-    } else if (job.has_resolve_child_workflow()) {
+    } else if (job.has_resolve_sub_workflow()) {
       out.push_back(absl::StrCat(
-          "child ", job.resolve_child_workflow().seq(),
-          job.resolve_child_workflow().has_failed() ? " failed" : " ok"));
+          "sub-workflow ", job.resolve_sub_workflow().seq(),
+          job.resolve_sub_workflow().has_failed() ? " failed" : " ok"));
     }
   }
   return out;
@@ -768,29 +777,30 @@ TEST(WorkflowStateMachineTest, LateDuplicateResolutionsAreDropped) {
   WorkflowStateMachine m("parent", "run-1");
   ASSERT_TRUE(m.StartTask(kT0, {Started("Parent")}).ok());
   ASSERT_TRUE(m.NextActivation().ok());
-  // Event 3: activity seq 1; event 4: child seq 1.
-  ASSERT_TRUE(m.ApplyCompletion(Completion("run-1", {Schedule(1, "A"),
-                                                     StartChild(1, "Kid")}))
-                  .ok());
+  // Event 3: activity seq 1; event 4: sub-workflow seq 1.
+  ASSERT_TRUE(
+      m.ApplyCompletion(
+           Completion("run-1", {Schedule(1, "A"), StartSubWorkflow(1, "Kid")}))
+          .ok());
   std::vector<v1::HistoryEvent> history = m.TakeTaskOutput().executed_events;
 
   // Each result twice in one task: the second copy resolves nothing.
   ASSERT_TRUE(m.StartTask(kT0 + absl::Seconds(1),
                           {ActivityDone(3, "1"), ActivityDone(3, "2"),
-                           ChildDone(4, "5"), ChildFailedEvent(4)})
+                           SubWorkflowDone(4, "5"), SubWorkflowFailedEvent(4)})
                   .ok());
   auto activation = m.NextActivation();
   ASSERT_TRUE(activation.ok() && activation->has_value())
       << activation.status();
   EXPECT_THAT(Resolutions(**activation),
-              ::testing::ElementsAre("activity 1 ok", "child 1 ok"));
+              ::testing::ElementsAre("activity 1 ok", "sub-workflow 1 ok"));
   ASSERT_TRUE(m.ApplyCompletion(Completion("run-1", {})).ok());
   std::vector<v1::HistoryEvent> second = m.TakeTaskOutput().executed_events;
   history.insert(history.end(), second.begin(), second.end());
 
   // And again in a later task, for either outcome.
   ASSERT_TRUE(m.StartTask(kT0 + absl::Seconds(2),
-                          {ActivityFailedEvent(3), ChildDone(4, "6")})
+                          {ActivityFailedEvent(3), SubWorkflowDone(4, "6")})
                   .ok());
   activation = m.NextActivation();
   ASSERT_TRUE(activation.ok() && activation->has_value())
@@ -805,7 +815,7 @@ TEST(WorkflowStateMachineTest, LateDuplicateResolutionsAreDropped) {
   ASSERT_TRUE(replay.LoadHistory(history).ok());
   std::vector<std::vector<std::string>> replayed;
   const std::vector<std::vector<v1::WorkflowCommand>> commands = {
-      {Schedule(1, "A"), StartChild(1, "Kid")}, {}, {Complete("1")}};
+      {Schedule(1, "A"), StartSubWorkflow(1, "Kid")}, {}, {Complete("1")}};
   for (const auto& task_commands : commands) {
     auto next = replay.NextActivation();
     ASSERT_TRUE(next.ok() && next->has_value()) << next.status();
@@ -817,19 +827,20 @@ TEST(WorkflowStateMachineTest, LateDuplicateResolutionsAreDropped) {
   EXPECT_THAT(replayed,
               ::testing::ElementsAre(
                   ::testing::IsEmpty(),
-                  ::testing::ElementsAre("activity 1 ok", "child 1 ok"),
+                  ::testing::ElementsAre("activity 1 ok", "sub-workflow 1 ok"),
                   ::testing::IsEmpty()));
 }
 
-// --- Child execution ids ---------------------------------------------------
+// --- Sub-workflow execution ids ----------------------------------------------
 
-TEST(WorkflowStateMachineTest, ChildExecutionIdIsDerivedAndRecorded) {
+TEST(WorkflowStateMachineTest, SubWorkflowExecutionIdIsDerivedAndRecorded) {
   auto first_task = [](const std::string& execution_id) {
     WorkflowStateMachine m("parent", execution_id);
     EXPECT_TRUE(m.StartTask(kT0, {Started("Parent")}).ok());
     EXPECT_TRUE(m.NextActivation().ok());
-    EXPECT_TRUE(m.ApplyCompletion(Completion(execution_id, {StartChild(1, "Kid"),
-                                                      StartChild(2, "Kid")}))
+    EXPECT_TRUE(m.ApplyCompletion(
+                     Completion(execution_id, {StartSubWorkflow(1, "Kid"),
+                                               StartSubWorkflow(2, "Kid")}))
                     .ok());
     return m.TakeTaskOutput();
   };
@@ -837,7 +848,8 @@ TEST(WorkflowStateMachineTest, ChildExecutionIdIsDerivedAndRecorded) {
   ASSERT_EQ(out.outbound_events.size(), 2u);
   const auto& scheduled = out.executed_events[2].sub_workflow_scheduled();
   EXPECT_EQ(scheduled.execution_id().size(), 36u) << scheduled.execution_id();
-  // The child starts under the recorded id; each child has its own.
+  // The sub-workflow starts under the recorded id; each sub-workflow has its
+  // own.
   EXPECT_EQ(out.outbound_events[0].execution_id, scheduled.execution_id());
   EXPECT_EQ(out.outbound_events[1].execution_id,
             out.executed_events[3].sub_workflow_scheduled().execution_id());

@@ -19,8 +19,9 @@ std::string Quoted(absl::string_view s) { return absl::StrCat("\"", s, "\""); }
     }                                                   \
   } while (false)
 
-// The failure a parent receives when the child it starts cannot start: an
-// execution of the child's instance is active (or the execution exists).
+// The failure a parent receives when the sub-workflow it starts cannot start:
+// an execution of the sub-workflow's instance is active (or the execution
+// exists).
 v1::Failure InstanceAlreadyExists(absl::string_view instance_id) {
   v1::Failure failure;
   failure.set_type("InstanceAlreadyExists");

@@ -9,9 +9,9 @@
 // CompletionPlan: the completion validated and turned into primitive
 // mutations with every engine decision taken (event numbering, activity ids
 // and queues, eager leases, finish time, execution ids of new executions,
-// the parent's failure event for a refused child start, the delivery order).
-// ExecutePlan then runs the plan against the store's PlanExecutor, whose
-// primitives are mechanical: each writes what it is given, and the two
+// the parent's failure event for a refused sub-workflow start, the delivery
+// order). ExecutePlan then runs the plan against the store's PlanExecutor,
+// whose primitives are mechanical: each writes what it is given, and the two
 // conditional ones (StartExecution, Deliver) only report what they found.
 // A store that returns an error from any primitive has its whole commit
 // rolled back (the plan runs inside one transaction, one Lua script, ...).
@@ -36,12 +36,13 @@
 //      (whose execution is no longer active) can start the next execution
 //      of its own instance, and an answer addressed to an execution that
 //      this task ended is dropped.
-//   6. Outbound steps: first every ExecutionStart (children, child retries,
+//   6. Outbound steps: first every ExecutionStart (sub-workflows, sub-workflow
+//   retries,
 //      the next execution of a continue-as-new), then every other Delivery
 //      (timers, signals, cancellations, results for a parent), each group
 //      in the completion's order. Executions therefore exist before events
 //      addressed to them are delivered, whichever command came first in the
-//      task: a signal to a child started by the same task reaches it.
+//      task: a signal to a sub-workflow started by the same task reaches it.
 //   7. SettleEndedInbox (when the execution ended): carry the events that
 //      arrived in flight and CarriesOverToNextExecution accepts to the next
 //      execution -- after step 6, so they queue behind its
@@ -88,7 +89,7 @@ struct ExecutionKey {
 
 // One event for the inbox of an instance: an outbound event of a
 // completion, an activity's result, the answer to a signal, a parent's
-// notice that its child could not start.
+// notice that its sub-workflow could not start.
 //
 // The store primitive (PlanExecutor::Deliver) is conditional: the target
 // is execution `execution_id` of `instance_id` when that execution is
@@ -130,9 +131,9 @@ Delivery ReplyDelivery(const OutboundEvent::Reply& reply, bool delivered,
 Delivery ActivityResultDelivery(const ActivityTask& task,
                                 const v1::HistoryEvent& result, absl::Time now);
 
-// A new execution of an instance: a child, a child's retry, the next
-// execution of a continue-as-new (plan step 6), or the first execution of an
-// instance (CreateWorkflowInstance).
+// A new execution of an instance: a sub-workflow, a sub-workflow's retry, the
+// next execution of a continue-as-new (plan step 6), or the first execution of
+// an instance (CreateWorkflowInstance).
 //
 // The store primitive (PlanExecutor::StartExecution) is conditional:
 //   - if an execution of the instance is active: nothing is written, and it
@@ -144,7 +145,7 @@ Delivery ActivityResultDelivery(const ActivityTask& task,
 //     with the workflow name, queue, parent and metadata of
 //     attributes() -- puts started() in its inbox, visible at `visible_at`,
 //     and reports kStarted.
-// A refused start of a child (kOtherActive, kExecutionExists) delivers
+// A refused start of a sub-workflow (kOtherActive, kExecutionExists) delivers
 // `refused_notice` to the parent instead (ExecutePlan does).
 struct ExecutionStart {
   absl::string_view instance_id;

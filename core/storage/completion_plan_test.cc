@@ -70,7 +70,7 @@ v1::HistoryEvent Started(const std::string& queue,
                          const std::string& parent_instance = "") {
   v1::HistoryEvent event;
   auto* started = event.mutable_workflow_execution_started();
-  started->set_workflow_name("child");
+  started->set_workflow_name("sub");
   started->set_queue(queue);
   if (!parent_instance.empty()) {
     started->mutable_parent()->set_instance_id(parent_instance);
@@ -305,7 +305,7 @@ TEST(PlanCompletionTest, EndedInboxCarriesSignalsAndCancellationsOnly) {
 TEST(PlanCompletionTest, StartsComeBeforeDeliveriesInCompletionOrder) {
   WorkflowTaskCompletion completion = Completion();
   completion.outbound_events = {
-      To("child", "", Signal("early")), To("child", "ce", Started("q")),
+      To("sub", "", Signal("early")), To("sub", "ce", Started("q")),
       To("i1", "e1", Signal("timer")), To("other", "", Started("q"))};
   completion.outbound_events[2].visible_at = kNow + absl::Minutes(1);
   completion.outbound_events[2].key = "timer/3";
@@ -318,14 +318,14 @@ TEST(PlanCompletionTest, StartsComeBeforeDeliveriesInCompletionOrder) {
   const auto* third = std::get_if<Delivery>(&plan->outbound[2]);
   const auto* fourth = std::get_if<Delivery>(&plan->outbound[3]);
   ASSERT_TRUE(first && second && third && fourth);
-  EXPECT_EQ(first->instance_id, "child");
+  EXPECT_EQ(first->instance_id, "sub");
   EXPECT_EQ(first->execution_id, "ce");
   EXPECT_EQ(first->created_at, kNow);
   EXPECT_EQ(first->visible_at, kNow);
   EXPECT_EQ(second->instance_id, "other");
   // Assigned by the planner when the event names none.
   EXPECT_EQ(second->execution_id, "id-1");
-  EXPECT_EQ(third->instance_id, "child");
+  EXPECT_EQ(third->instance_id, "sub");
   EXPECT_EQ(third->execution_id, "");  // The store resolves it.
   EXPECT_EQ(third->event->signal_received().signal_name(), "early");
   EXPECT_EQ(third->visible_at, kNow);
@@ -337,18 +337,18 @@ TEST(PlanCompletionTest, StartsComeBeforeDeliveriesInCompletionOrder) {
   EXPECT_EQ(&first->started(), &completion.outbound_events[1].event);
 }
 
-TEST(PlanCompletionTest, RefusedChildStartTellsTheParentPrebuilt) {
+TEST(PlanCompletionTest, RefusedSubWorkflowStartTellsTheParentPrebuilt) {
   WorkflowTaskCompletion completion = Completion();
-  completion.outbound_events = {To("child", "ce", Started("q", "parent")),
+  completion.outbound_events = {To("sub", "ce", Started("q", "parent")),
                                 To("next", "ne", Started("q"))};
   absl::StatusOr<CompletionPlan> plan =
       PlanCompletion(Task(), completion, Inputs());
   ASSERT_TRUE(plan.ok());
-  const auto& child = std::get<ExecutionStart>(plan->outbound[0]);
-  ASSERT_TRUE(child.refused_notice.has_value());
-  EXPECT_EQ(child.refused_notice->instance_id, "parent");
-  EXPECT_EQ(child.refused_notice->execution_id, "pe");
-  const v1::HistoryEvent& notice = child.refused_notice->event;
+  const auto& start = std::get<ExecutionStart>(plan->outbound[0]);
+  ASSERT_TRUE(start.refused_notice.has_value());
+  EXPECT_EQ(start.refused_notice->instance_id, "parent");
+  EXPECT_EQ(start.refused_notice->execution_id, "pe");
+  const v1::HistoryEvent& notice = start.refused_notice->event;
   EXPECT_EQ(notice.timestamp_unix_us(), core::ToUnixMicros(kNow));
   ASSERT_TRUE(notice.has_sub_workflow_failed());
   EXPECT_EQ(notice.sub_workflow_failed().scheduled_event_id(), 5);
@@ -356,7 +356,7 @@ TEST(PlanCompletionTest, RefusedChildStartTellsTheParentPrebuilt) {
             "InstanceAlreadyExists");
   EXPECT_TRUE(notice.sub_workflow_failed().failure().non_retryable());
   EXPECT_THAT(notice.sub_workflow_failed().failure().message(),
-              HasSubstr("\"child\""));
+              HasSubstr("\"sub\""));
   // No parent, nobody to tell.
   EXPECT_FALSE(
       std::get<ExecutionStart>(plan->outbound[1]).refused_notice.has_value());
@@ -507,7 +507,7 @@ TEST(ExecutePlanTest, ReturnsTheEagerActivitiesAsPollsWould) {
 
 TEST(ExecutePlanTest, ARefusedStartDeliversTheParentNotice) {
   WorkflowTaskCompletion completion = Completion();
-  completion.outbound_events = {To("child", "ce", Started("q", "parent"))};
+  completion.outbound_events = {To("sub", "ce", Started("q", "parent"))};
   absl::StatusOr<CompletionPlan> plan =
       PlanCompletion(Task(), completion, Inputs());
   ASSERT_TRUE(plan.ok());

@@ -144,21 +144,22 @@ inline const std::string& ActivityQueueFor(const ActivityTaskSpec& spec,
 // Whether an inbox event addressed to an instance (rather than to one of its
 // executions) moves on to the next execution when the one it waits in
 // continues as new: signals and cancellation requests. Timer firings,
-// activity and child results belong to the execution that scheduled them.
+// activity and sub-workflow results belong to the execution that scheduled
+// them.
 inline bool CarriesOverToNextExecution(const v1::HistoryEvent& event) {
   return event.has_signal_received() || event.has_workflow_execution_canceled();
 }
 
 // An event for the inbox of this or another instance, optionally delayed
-// (timers, retry backoffs, signals, child starts and results).
+// (timers, retry backoffs, signals, sub-workflow starts and results).
 //
-// A WorkflowExecutionStarted event starts that execution (a child, the next
-// execution of a continue-as-new) unless an execution of the instance is
+// A WorkflowExecutionStarted event starts that execution (a sub-workflow, the
+// next execution of a continue-as-new) unless an execution of the instance is
 // active or an ended execution has that id. A repeated start of the very
 // execution that is already active (its start was committed before) is not
 // refused: nothing is written and nothing is reported. Any other refused
-// child start puts SubWorkflowFailed (type "InstanceAlreadyExists") in its
-// parent's inbox instead. Any other event
+// sub-workflow start puts SubWorkflowFailed (type "InstanceAlreadyExists") in
+// its parent's inbox instead. Any other event
 // goes to the inbox of its execution if that is active, and is dropped
 // silently otherwise (finished, or unknown), like an activity result for an
 // ended execution. (ExecutionStart and Delivery in completion_plan.h.)
@@ -209,10 +210,10 @@ struct WorkflowTaskCompletion {
   // can start the next execution, and a reply for this execution is dropped
   // when it finished), in an order that makes the order of the commands
   // within a task irrelevant: first every event that starts an execution
-  // (WorkflowExecutionStarted: children, child retries, the next execution
+  // (WorkflowExecutionStarted: sub-workflows, their retries, the next execution
   // of a continue-as-new), then all others (timers, signals, cancellations,
   // results for a parent), each group in this list's order. A signal to a
-  // child started in the same task therefore finds the child's execution,
+  // sub-workflow started in the same task therefore finds its execution,
   // whichever command came first. (The plan orders them; the engine lists
   // them so already.)
   std::vector<OutboundEvent> outbound_events;

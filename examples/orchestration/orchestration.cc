@@ -27,7 +27,7 @@ namespace {
 
 // --- sub-workflows -----------------------------------------------------------
 
-durable::Task<int> SleepyChild(durable::WorkflowContext& ctx, int value) {
+durable::Task<int> SleepySubWorkflow(durable::WorkflowContext& ctx, int value) {
   absl::Status slept = co_await ctx.Sleep(absl::Seconds(10));
   co_return durable::IsCanceled(slept) ? value * 10 : value;
 }
@@ -35,9 +35,9 @@ durable::Task<int> SleepyChild(durable::WorkflowContext& ctx, int value) {
 durable::Task<absl::StatusOr<int>> ParentWorkflow(durable::WorkflowContext& ctx,
                                                   std::string prefix) {
   durable::Future<int> a = ctx.CreateSubWorkflowInstance(
-      {.instance_id = prefix + "-a"}, SleepyChild, 1);
+      {.instance_id = prefix + "-a"}, SleepySubWorkflow, 1);
   durable::Future<int> b = ctx.CreateSubWorkflowInstance(
-      {.instance_id = prefix + "-b"}, SleepyChild, 2);
+      {.instance_id = prefix + "-b"}, SleepySubWorkflow, 2);
   absl::StatusOr<int> ra = co_await a;
   if (!ra.ok()) co_return ra.status();
   absl::StatusOr<int> rb = co_await b;
@@ -45,13 +45,13 @@ durable::Task<absl::StatusOr<int>> ParentWorkflow(durable::WorkflowContext& ctx,
   co_return *ra + *rb;
 }
 
-durable::Task<absl::StatusOr<bool>> CancelsChildAtOnce(
+durable::Task<absl::StatusOr<bool>> CancelsSubWorkflowAtOnce(
     durable::WorkflowContext& ctx) {
   auto [child_ctx, cancel] = durable::WithCancel(ctx);
-  durable::Future<int> child = child_ctx.CreateSubWorkflowInstance(
-      {.instance_id = "never-runs"}, SleepyChild, 1);
+  durable::Future<int> sub_workflow = child_ctx.CreateSubWorkflowInstance(
+      {.instance_id = "never-runs"}, SleepySubWorkflow, 1);
   cancel();
-  absl::StatusOr<int> result = co_await child;
+  absl::StatusOr<int> result = co_await sub_workflow;
   co_return durable::IsCanceled(result.status());
 }
 
@@ -163,10 +163,11 @@ durable::Task<absl::StatusOr<int>> Runaway(durable::WorkflowContext& ctx) {
 }
 
 absl::Status Register(durable::Registry& registry) {
-  absl::Status status = registry.RegisterWorkflow("SleepyChild", SleepyChild);
+  absl::Status status =
+      registry.RegisterWorkflow("SleepySubWorkflow", SleepySubWorkflow);
   status.Update(registry.RegisterWorkflow("ParentWorkflow", ParentWorkflow));
-  status.Update(
-      registry.RegisterWorkflow("CancelsChildAtOnce", CancelsChildAtOnce));
+  status.Update(registry.RegisterWorkflow("CancelsSubWorkflowAtOnce",
+                                          CancelsSubWorkflowAtOnce));
   status.Update(registry.RegisterWorkflow("Countdown", Countdown));
   status.Update(registry.RegisterActivity("Flaky", Flaky));
   status.Update(registry.RegisterWorkflow("RetryWorkflow", RetryWorkflow));
@@ -206,7 +207,7 @@ absl::Status RunOrchestrationExample(const durable::Backend& backend,
   durable::Client client(backend, &registry);
   const absl::Duration timeout = absl::Seconds(30);
 
-  // Sub-workflows: cancel the parent once both children sleep.
+  // Sub-workflows: cancel the parent once both sub-workflows sleep.
   absl::StatusOr<durable::WorkflowInstance> parent =
       client.CreateWorkflowInstance({.instance_id = "parent"}, ParentWorkflow,
                                     "sleeper");
@@ -232,7 +233,8 @@ absl::Status RunOrchestrationExample(const durable::Backend& backend,
                       instance->instance_id, timeout),
                   expected);
   };
-  status.Update(run("CancelsChildAtOnce", CancelsChildAtOnce, true));
+  status.Update(
+      run("CancelsSubWorkflowAtOnce", CancelsSubWorkflowAtOnce, true));
   status.Update(run("Countdown", Countdown, 6, 3, 0));
   status.Update(run("RetryWorkflow", RetryWorkflow, 2));
   status.Update(run("TrainWorkflow", TrainWorkflow, 5, 5));

@@ -83,18 +83,18 @@ int Count(const std::vector<v1::HistoryEvent>& history,
 // --- sub-workflows ---------------------------------------------------------
 
 // Sleeps 10 s; returns value * 10 if canceled first, else value.
-Task<int> SleepyChild(WorkflowContext& ctx, int value) {
+Task<int> SleepySubWorkflow(WorkflowContext& ctx, int value) {
   absl::Status slept = co_await ctx.Sleep(absl::Seconds(10));
   co_return IsCanceled(slept) ? value * 10 : value;
 }
 
-// Acceptance 1: two sleeping children; canceling the parent cancels both.
+// Acceptance 1: two sleeping sub-workflows; canceling the parent cancels both.
 Task<absl::StatusOr<int>> ParentOfSleepers(WorkflowContext& ctx,
                                            std::string prefix) {
   Future<int> a = ctx.CreateSubWorkflowInstance({.instance_id = prefix + "-a"},
-                                                SleepyChild, 1);
+                                                SleepySubWorkflow, 1);
   Future<int> b = ctx.CreateSubWorkflowInstance({.instance_id = prefix + "-b"},
-                                                SleepyChild, 2);
+                                                SleepySubWorkflow, 2);
   absl::StatusOr<int> ra = co_await a;
   if (!ra.ok()) co_return ra.status();
   absl::StatusOr<int> rb = co_await b;
@@ -102,13 +102,13 @@ Task<absl::StatusOr<int>> ParentOfSleepers(WorkflowContext& ctx,
   co_return *ra + *rb;
 }
 
-// A child canceled in the activation that started it never runs.
-Task<absl::StatusOr<bool>> CancelsChildAtOnce(WorkflowContext& ctx) {
+// A sub-workflow canceled in the activation that started it never runs.
+Task<absl::StatusOr<bool>> CancelsSubWorkflowAtOnce(WorkflowContext& ctx) {
   auto [child_ctx, cancel] = WithCancel(ctx);
-  Future<int> child = child_ctx.CreateSubWorkflowInstance(
-      {.instance_id = "never-runs"}, SleepyChild, 1);
+  Future<int> sub_workflow = child_ctx.CreateSubWorkflowInstance(
+      {.instance_id = "never-runs"}, SleepySubWorkflow, 1);
   cancel();
-  absl::StatusOr<int> result = co_await child;
+  absl::StatusOr<int> result = co_await sub_workflow;
   co_return IsCanceled(result.status());
 }
 
@@ -118,11 +118,11 @@ Task<absl::StatusOr<std::string>> WaitsForGo(WorkflowContext& ctx) {
   co_return co_await ctx.SignalChannel<std::string>("go").Receive();
 }
 
-// Starts children whose ids belong to an active and a finished instance.
+// Starts sub-workflows whose ids belong to an active and a finished instance.
 // Options are named rather than written as `{...}` inside the co_await
 // expression: GCC 12 miscompiles aggregate temporaries in a full-expression
 // that contains co_await (see docs/orchestration.md).
-Task<std::string> ReusesChildIds(WorkflowContext& ctx) {
+Task<std::string> ReusesSubWorkflowIds(WorkflowContext& ctx) {
   const SubWorkflowOptions busy_options{.instance_id = "busy"};
   const SubWorkflowOptions done_options{.instance_id = "done"};
   absl::StatusOr<int> busy =
@@ -282,7 +282,7 @@ std::string WhereAmI(ActivityContext& ctx, std::string who) {
   return absl::StrCat(who, "@", ctx.Queue());
 }
 
-// Runs an activity and a child (both registered only with the "special"
+// Runs an activity and a sub-workflow (both registered only with the "special"
 // worker) on the "special" queue.
 Task<absl::StatusOr<std::string>> UsesSpecialQueue(WorkflowContext& ctx) {
   const ActivityOptions activity_options{.queue = "special"};
@@ -291,16 +291,16 @@ Task<absl::StatusOr<std::string>> UsesSpecialQueue(WorkflowContext& ctx) {
       co_await ctx.ExecuteActivity<std::string>(activity_options, "WhereAmI",
                                                 who);
   if (!activity.ok()) co_return activity.status();
-  const SubWorkflowOptions child_options{.queue = "special"};
-  absl::StatusOr<std::string> child =
-      co_await ctx.CreateSubWorkflowInstance<std::string>(child_options,
-                                                          "SpecialChild");
-  if (!child.ok()) co_return child.status();
-  co_return absl::StrCat(*activity, " ", *child);
+  const SubWorkflowOptions sub_workflow_options{.queue = "special"};
+  absl::StatusOr<std::string> sub_workflow =
+      co_await ctx.CreateSubWorkflowInstance<std::string>(sub_workflow_options,
+                                                          "SpecialSubWorkflow");
+  if (!sub_workflow.ok()) co_return sub_workflow.status();
+  co_return absl::StrCat(*activity, " ", *sub_workflow);
 }
 
-Task<std::string> SpecialChild(WorkflowContext& ctx) {
-  co_return absl::StrCat("child@", ctx.Queue());
+Task<std::string> SpecialSubWorkflow(WorkflowContext& ctx) {
+  co_return absl::StrCat("sub@", ctx.Queue());
 }
 
 // --- typed errors
@@ -312,8 +312,8 @@ absl::Status Charge(ActivityContext&, int cents) {
 }
 int Explodes(ActivityContext&) { throw std::runtime_error("kaboom"); }
 
-Task<absl::Status> FailingChild(WorkflowContext&) {
-  co_return FailureStatus("ChildError", "the child gave up");
+Task<absl::Status> FailingSubWorkflow(WorkflowContext&) {
+  co_return FailureStatus("SubWorkflowError", "the sub-workflow gave up");
 }
 
 // Acceptance 6: the activity's custom error reaches the workflow typed; the
@@ -321,22 +321,22 @@ Task<absl::Status> FailingChild(WorkflowContext&) {
 Task<absl::StatusOr<std::string>> OrderWorkflow(WorkflowContext& ctx) {
   absl::Status charged = co_await ctx.ExecuteActivity(Charge, 250);
   absl::Status exploded = (co_await ctx.ExecuteActivity(Explodes)).status();
-  const SubWorkflowOptions child_options;
-  absl::Status child =
-      co_await ctx.CreateSubWorkflowInstance(child_options, FailingChild);
+  const SubWorkflowOptions sub_workflow_options;
+  absl::Status sub_workflow = co_await ctx.CreateSubWorkflowInstance(
+      sub_workflow_options, FailingSubWorkflow);
   if (FailureType(charged) != "PaymentDeclined" ||
       !IsApplicationError(charged) || IsTimeout(charged) ||
       IsCanceled(charged) || !IsPanic(exploded) ||
-      FailureType(child) != "ChildError") {
+      FailureType(sub_workflow) != "SubWorkflowError") {
     co_return absl::StrCat("unexpected: ", charged.ToString(), " | ",
-                           exploded.ToString(), " | ", child.ToString());
+                           exploded.ToString(), " | ", sub_workflow.ToString());
   }
   co_return FailureStatus(
       "OrderFailed",
       absl::StrCat("could not charge: ", FailureFromStatus(charged)->message(),
                    "; ", FailureFromStatus(exploded)->type(), ": ",
                    FailureFromStatus(exploded)->message(), "; ",
-                   FailureFromStatus(child)->message()),
+                   FailureFromStatus(sub_workflow)->message()),
       JsonPayload(R"({"order":7})"), charged);
 }
 
@@ -360,7 +360,7 @@ std::string TraceOf(ActivityContext& ctx) {
   return it == ctx.Metadata().end() ? "none" : it->second;
 }
 
-Task<std::string> ChildTrace(WorkflowContext& ctx) {
+Task<std::string> SubWorkflowTrace(WorkflowContext& ctx) {
   auto trace = ctx.Metadata().find("trace_id");
   auto extra = ctx.Metadata().find("extra");
   co_return absl::StrCat(
@@ -373,24 +373,24 @@ Task<absl::StatusOr<std::string>> PropagatesMetadata(WorkflowContext& ctx) {
   if (!activity.ok()) co_return activity.status();
   SubWorkflowOptions options;
   options.metadata["extra"] = "x";
-  absl::StatusOr<std::string> child =
-      co_await ctx.CreateSubWorkflowInstance(options, ChildTrace);
-  if (!child.ok()) co_return child.status();
+  absl::StatusOr<std::string> sub_workflow =
+      co_await ctx.CreateSubWorkflowInstance(options, SubWorkflowTrace);
+  if (!sub_workflow.ok()) co_return sub_workflow.status();
   co_return absl::StrCat(ctx.Metadata().at("trace_id"), " ", *activity, " ",
-                         *child);
+                         *sub_workflow);
 }
 
 // Fails in the first execution of its instance, succeeds in later ones. The
 // decision depends only on the run id, so replays of a run agree.
-absl::Mutex child_runs_mu;
-std::map<std::string, std::vector<std::string>>* child_runs =
+absl::Mutex sub_workflow_runs_mu;
+std::map<std::string, std::vector<std::string>>* sub_workflow_runs =
     new std::map<std::string, std::vector<std::string>>();
 
 Task<absl::StatusOr<int>> FailsFirstExecution(WorkflowContext& ctx) {
   int execution = 0;
   {
-    absl::MutexLock lock(&child_runs_mu);
-    std::vector<std::string>& runs = (*child_runs)[ctx.InstanceId()];
+    absl::MutexLock lock(&sub_workflow_runs_mu);
+    std::vector<std::string>& runs = (*sub_workflow_runs)[ctx.InstanceId()];
     auto it = std::find(runs.begin(), runs.end(), ctx.ExecutionId());
     if (it == runs.end()) it = runs.insert(runs.end(), ctx.ExecutionId());
     execution = static_cast<int>(it - runs.begin()) + 1;
@@ -399,27 +399,28 @@ Task<absl::StatusOr<int>> FailsFirstExecution(WorkflowContext& ctx) {
   co_return execution;
 }
 
-Task<absl::StatusOr<int>> RetriesChild(WorkflowContext& ctx) {
+Task<absl::StatusOr<int>> RetriesSubWorkflow(WorkflowContext& ctx) {
   SubWorkflowOptions options;
   options.retry_policy.maximum_attempts = 3;
   options.retry_policy.initial_interval = absl::Milliseconds(50);
-  Future<int> child =
+  Future<int> sub_workflow =
       ctx.CreateSubWorkflowInstance(options, FailsFirstExecution);
-  co_return co_await child;
+  co_return co_await sub_workflow;
 }
 
-// --- children the engine fails
+// --- sub-workflows the engine fails
 // ------------------------------------------------
 
-// Starts child workflow `name` as instance `child_id` and reports how it
+// Starts sub-workflow `name` as instance `sub_workflow_id` and reports how it
 // ended: "ok <value>", or the type of its failure.
-Task<std::string> ReportsChildOutcome(WorkflowContext& ctx, std::string name,
-                                      std::string child_id) {
-  const SubWorkflowOptions options{.instance_id = child_id};
-  absl::StatusOr<int> child =
+Task<std::string> ReportsSubWorkflowOutcome(WorkflowContext& ctx,
+                                            std::string name,
+                                            std::string sub_workflow_id) {
+  const SubWorkflowOptions options{.instance_id = sub_workflow_id};
+  absl::StatusOr<int> sub_workflow =
       co_await ctx.CreateSubWorkflowInstance<int>(options, name);
-  co_return child.ok() ? absl::StrCat("ok ", *child)
-                       : FailureType(child.status());
+  co_return sub_workflow.ok() ? absl::StrCat("ok ", *sub_workflow)
+                              : FailureType(sub_workflow.status());
 }
 
 // Waits for a "go" signal, then returns 1.
@@ -430,13 +431,13 @@ Task<absl::StatusOr<int>> WaitsThenAnswers(WorkflowContext& ctx) {
   co_return 1;
 }
 
-// Version 1 of a child whose code changes while it runs: it schedules an
+// Version 1 of a sub-workflow whose code changes while it runs: it schedules an
 // activity first. Version 2 (registered by the scenario's second worker)
 // starts a timer instead.
-Task<absl::StatusOr<int>> DriftingChildV1(WorkflowContext& ctx) {
+Task<absl::StatusOr<int>> DriftingSubWorkflowV1(WorkflowContext& ctx) {
   co_return co_await ctx.ExecuteActivity(Add, 1, 2);
 }
-Task<absl::StatusOr<int>> DriftingChildV2(WorkflowContext& ctx) {
+Task<absl::StatusOr<int>> DriftingSubWorkflowV2(WorkflowContext& ctx) {
   if (absl::Status slept = co_await ctx.Sleep(absl::Milliseconds(1));
       !slept.ok()) {
     co_return slept;
@@ -481,14 +482,17 @@ std::string NamesOf(const v1::WorkerInfo& worker) {
 void RegisterOrchestration(Registry& r) {
   ASSERT_TRUE(
       r.RegisterWorkflow("FailsFirstExecution", FailsFirstExecution).ok());
-  ASSERT_TRUE(r.RegisterWorkflow("RetriesChild", RetriesChild).ok());
-  ASSERT_TRUE(r.RegisterWorkflow("SleepyChild", SleepyChild).ok());
+  ASSERT_TRUE(
+      r.RegisterWorkflow("RetriesSubWorkflow", RetriesSubWorkflow).ok());
+  ASSERT_TRUE(r.RegisterWorkflow("SleepySubWorkflow", SleepySubWorkflow).ok());
   ASSERT_TRUE(r.RegisterWorkflow("ParentOfSleepers", ParentOfSleepers).ok());
   ASSERT_TRUE(
-      r.RegisterWorkflow("CancelsChildAtOnce", CancelsChildAtOnce).ok());
+      r.RegisterWorkflow("CancelsSubWorkflowAtOnce", CancelsSubWorkflowAtOnce)
+          .ok());
   ASSERT_TRUE(r.RegisterWorkflow("Answer", Answer).ok());
   ASSERT_TRUE(r.RegisterWorkflow("WaitsForGo", WaitsForGo).ok());
-  ASSERT_TRUE(r.RegisterWorkflow("ReusesChildIds", ReusesChildIds).ok());
+  ASSERT_TRUE(
+      r.RegisterWorkflow("ReusesSubWorkflowIds", ReusesSubWorkflowIds).ok());
   ASSERT_TRUE(r.RegisterWorkflow("Countdown", Countdown).ok());
   ASSERT_TRUE(r.RegisterWorkflow("ParentOfCountdown", ParentOfCountdown).ok());
   ASSERT_TRUE(r.RegisterActivity("Flaky", Flaky).ok());
@@ -507,16 +511,19 @@ void RegisterOrchestration(Registry& r) {
   ASSERT_TRUE(r.RegisterWorkflow("UsesSpecialQueue", UsesSpecialQueue).ok());
   ASSERT_TRUE(r.RegisterActivity("Charge", Charge).ok());
   ASSERT_TRUE(r.RegisterActivity("Explodes", Explodes).ok());
-  ASSERT_TRUE(r.RegisterWorkflow("FailingChild", FailingChild).ok());
+  ASSERT_TRUE(
+      r.RegisterWorkflow("FailingSubWorkflow", FailingSubWorkflow).ok());
   ASSERT_TRUE(r.RegisterWorkflow("OrderWorkflow", OrderWorkflow).ok());
   ASSERT_TRUE(r.RegisterActivity("Add", Add).ok());
   ASSERT_TRUE(r.RegisterWorkflow("Runaway", Runaway).ok());
   ASSERT_TRUE(
-      r.RegisterWorkflow("ReportsChildOutcome", ReportsChildOutcome).ok());
+      r.RegisterWorkflow("ReportsSubWorkflowOutcome", ReportsSubWorkflowOutcome)
+          .ok());
   ASSERT_TRUE(r.RegisterWorkflow("WaitsThenAnswers", WaitsThenAnswers).ok());
-  ASSERT_TRUE(r.RegisterWorkflow("DriftingChild", DriftingChildV1).ok());
+  ASSERT_TRUE(
+      r.RegisterWorkflow("DriftingSubWorkflow", DriftingSubWorkflowV1).ok());
   ASSERT_TRUE(r.RegisterActivity("TraceOf", TraceOf).ok());
-  ASSERT_TRUE(r.RegisterWorkflow("ChildTrace", ChildTrace).ok());
+  ASSERT_TRUE(r.RegisterWorkflow("SubWorkflowTrace", SubWorkflowTrace).ok());
   ASSERT_TRUE(
       r.RegisterWorkflow("PropagatesMetadata", PropagatesMetadata).ok());
 }
@@ -541,14 +548,14 @@ class Harness : public ScenarioHarness {
 // --- 1. sub-workflows and cancellation
 // -----------------------------------------
 
-TEST_P(EndToEndScenarioTest, OrchestrationCancelingParentCancelsChildren) {
+TEST_P(EndToEndScenarioTest, OrchestrationCancelingParentCancelsSubWorkflows) {
   Harness h(GetParam());
   WorkflowInstanceOptions options{.instance_id = "parent"};
   ASSERT_TRUE(h.client()
                   .CreateWorkflowInstance(options, ParentOfSleepers,
                                           std::string("sleeper"))
                   .ok());
-  // Both children are asleep (their 10 s timers are scheduled).
+  // Both sub-workflows are asleep (their 10 s timers are scheduled).
   ASSERT_TRUE(WaitUntil([&] {
     return HistoryHas(h.client(), "parent", "SubWorkflowScheduled") &&
            HistoryHas(h.client(), "sleeper-a", "TimerScheduled") &&
@@ -562,9 +569,9 @@ TEST_P(EndToEndScenarioTest, OrchestrationCancelingParentCancelsChildren) {
   ASSERT_TRUE(sum.ok()) << sum.status() << Dump(h.client(), "parent")
                         << Dump(h.client(), "sleeper-a")
                         << Dump(h.client(), "sleeper-b");
-  EXPECT_EQ(*sum, 30) << "each child must observe cancellation";
+  EXPECT_EQ(*sum, 30) << "each sub-workflow must observe cancellation";
   EXPECT_LT(absl::Now() - canceled_at, absl::Seconds(9))
-      << "the children must not sleep their 10 s";
+      << "the sub-workflows must not sleep their 10 s";
   EXPECT_EQ(*h.client().GetWorkflowResult<int>("sleeper-a", kScenarioTimeout),
             10);
   EXPECT_EQ(*h.client().GetWorkflowResult<int>("sleeper-b", kScenarioTimeout),
@@ -575,16 +582,17 @@ TEST_P(EndToEndScenarioTest, OrchestrationCancelingParentCancelsChildren) {
   EXPECT_EQ(Count(history, "SubWorkflowScheduled"), 2);
   EXPECT_EQ(Count(history, "SubWorkflowCancellationRequested"), 2);
   EXPECT_EQ(Count(history, "SubWorkflowCompleted"), 2);
-  std::vector<v1::HistoryEvent> child =
+  std::vector<v1::HistoryEvent> sub_workflow =
       *h.client().GetWorkflowHistory("sleeper-a");
-  EXPECT_EQ(child[1].workflow_execution_started().parent().instance_id(),
+  EXPECT_EQ(sub_workflow[1].workflow_execution_started().parent().instance_id(),
             "parent");
 }
 
-TEST_P(EndToEndScenarioTest, OrchestrationChildCanceledBeforeStartNeverRuns) {
+TEST_P(EndToEndScenarioTest,
+       OrchestrationSubWorkflowCanceledBeforeStartNeverRuns) {
   Harness h(GetParam());
   absl::StatusOr<bool> canceled =
-      h.Run<bool>({.instance_id = "parent"}, "CancelsChildAtOnce");
+      h.Run<bool>({.instance_id = "parent"}, "CancelsSubWorkflowAtOnce");
   ASSERT_TRUE(canceled.ok()) << canceled.status();
   EXPECT_TRUE(*canceled);
   EXPECT_EQ(h.client().GetWorkflowInstanceState("never-runs").status().code(),
@@ -593,14 +601,14 @@ TEST_P(EndToEndScenarioTest, OrchestrationChildCanceledBeforeStartNeverRuns) {
               Not(Contains("SubWorkflowScheduled")));
 }
 
-TEST_P(EndToEndScenarioTest, OrchestrationChildIdOfActiveInstanceFails) {
+TEST_P(EndToEndScenarioTest, OrchestrationSubWorkflowIdOfActiveInstanceFails) {
   Harness h(GetParam());
   ASSERT_TRUE(h.client()
                   .CreateWorkflowInstance({.instance_id = "busy"}, WaitsForGo)
                   .ok());
   ASSERT_TRUE(h.Run<int>({.instance_id = "done"}, "Answer").ok());
   absl::StatusOr<std::string> result =
-      h.Run<std::string>({.instance_id = "reuser"}, "ReusesChildIds");
+      h.Run<std::string>({.instance_id = "reuser"}, "ReusesSubWorkflowIds");
   ASSERT_TRUE(result.ok()) << result.status() << Dump(h.client(), "reuser");
   EXPECT_EQ(*result, "InstanceAlreadyExists,42");
   // The busy instance is untouched and still finishes normally.
@@ -613,7 +621,7 @@ TEST_P(EndToEndScenarioTest, OrchestrationChildIdOfActiveInstanceFails) {
 // --- 2. continue-as-new
 // ----------------------------------------------------------
 
-TEST_P(EndToEndScenarioTest, OrchestrationChildContinuesAsNewTwice) {
+TEST_P(EndToEndScenarioTest, OrchestrationSubWorkflowContinuesAsNewTwice) {
   for (bool remove_previous : {false, true}) {
     SCOPED_TRACE(remove_previous ? "removing previous executions"
                                  : "keeping previous executions");
@@ -626,8 +634,9 @@ TEST_P(EndToEndScenarioTest, OrchestrationChildContinuesAsNewTwice) {
     ASSERT_TRUE(result.ok()) << result.status();
     EXPECT_EQ(*result, 103);  // 100 + 2 + 1
 
-    // The parent recorded the child's first execution; the child's latest
-    // execution continues from another one and finished with the result.
+    // The parent recorded the sub-workflow's first execution; the
+    // sub-workflow's latest execution continues from another one and finished
+    // with the result.
     std::vector<v1::HistoryEvent> parent_history =
         *h.client().GetWorkflowHistory(parent->instance_id);
     std::string first_execution;
@@ -637,7 +646,7 @@ TEST_P(EndToEndScenarioTest, OrchestrationChildContinuesAsNewTwice) {
       }
     }
     ASSERT_FALSE(first_execution.empty())
-        << "SubWorkflowScheduled names the child's first execution";
+        << "SubWorkflowScheduled names the sub-workflow's first execution";
     absl::StatusOr<v1::WorkflowInstanceState> state =
         h.client().GetWorkflowInstanceState("countdown");
     ASSERT_TRUE(state.ok()) << state.status();
@@ -666,8 +675,8 @@ TEST_P(EndToEndScenarioTest, OrchestrationChildContinuesAsNewTwice) {
       ASSERT_EQ(executions->size(), 3u);
       EXPECT_EQ((*executions)[0].state(), v1::WORKFLOW_STATE_CONTINUED_AS_NEW);
       EXPECT_EQ((*executions)[1].state(), v1::WORKFLOW_STATE_CONTINUED_AS_NEW);
-      // The id the parent recorded is the one the child ran under, and the
-      // last execution continues the second one.
+      // The id the parent recorded is the one the sub-workflow ran under, and
+      // the last execution continues the second one.
       EXPECT_EQ((*executions)[0].execution_id(), first_execution);
       EXPECT_EQ(started.continued_from_execution_id(),
                 (*executions)[1].execution_id());
@@ -715,15 +724,15 @@ TEST_P(EndToEndScenarioTest, OrchestrationActivityRetriesUntilItSucceeds) {
             4);
 }
 
-TEST_P(EndToEndScenarioTest, OrchestrationFailedChildIsRetriedPerPolicy) {
+TEST_P(EndToEndScenarioTest, OrchestrationFailedSubWorkflowIsRetriedPerPolicy) {
   Harness h(GetParam());
   absl::StatusOr<WorkflowInstance> instance =
-      h.client().CreateWorkflowInstance({}, RetriesChild);
+      h.client().CreateWorkflowInstance({}, RetriesSubWorkflow);
   ASSERT_TRUE(instance.ok());
   absl::StatusOr<int> execution = h.client().GetWorkflowResult<int>(
       instance->instance_id, kScenarioTimeout);
   ASSERT_TRUE(execution.ok()) << execution.status();
-  EXPECT_EQ(*execution, 2) << "the child's second execution returned";
+  EXPECT_EQ(*execution, 2) << "the sub-workflow's second execution returned";
   std::vector<v1::HistoryEvent> history =
       *h.client().GetWorkflowHistory(instance->instance_id);
   EXPECT_EQ(Count(history, "SubWorkflowScheduled"), 1);
@@ -828,12 +837,14 @@ TEST_P(EndToEndScenarioTest, OrchestrationUnpolledQueueStaysPending) {
               Not(Contains("WorkflowTaskStarted")));
 }
 
-TEST_P(EndToEndScenarioTest, OrchestrationActivityAndChildOnAnotherQueue) {
+TEST_P(EndToEndScenarioTest,
+       OrchestrationActivityAndSubWorkflowOnAnotherQueue) {
   Harness h(GetParam());
   // A second worker polls only "special" and runs only what it registered.
   Registry special;
   ASSERT_TRUE(special.RegisterActivity("WhereAmI", WhereAmI).ok());
-  ASSERT_TRUE(special.RegisterWorkflow("SpecialChild", SpecialChild).ok());
+  ASSERT_TRUE(
+      special.RegisterWorkflow("SpecialSubWorkflow", SpecialSubWorkflow).ok());
   Worker special_worker(
       h.backend(), special,
       {.queues = {"special"}, .max_cached_workflows = std::get<1>(GetParam())});
@@ -841,7 +852,7 @@ TEST_P(EndToEndScenarioTest, OrchestrationActivityAndChildOnAnotherQueue) {
   absl::StatusOr<std::string> result =
       h.Run<std::string>({}, "UsesSpecialQueue");
   ASSERT_TRUE(result.ok()) << result.status();
-  EXPECT_EQ(*result, "a@special child@special");
+  EXPECT_EQ(*result, "a@special sub@special");
   ASSERT_TRUE(special_worker.Stop().ok());
 }
 
@@ -858,7 +869,7 @@ TEST_P(EndToEndScenarioTest, OrchestrationCustomErrorReachesWorkflowAndClient) {
   EXPECT_THAT(failure->message(),
               HasSubstr("could not charge: card expired (250 cents)"));
   EXPECT_THAT(failure->message(), HasSubstr("panic: kaboom"));
-  EXPECT_THAT(failure->message(), HasSubstr("the child gave up"));
+  EXPECT_THAT(failure->message(), HasSubstr("the sub-workflow gave up"));
   EXPECT_EQ(failure->details().data(), R"({"order":7})");
   EXPECT_EQ(failure->cause().type(), "PaymentDeclined");
   EXPECT_EQ(failure->cause().message(), "card expired (250 cents)");
@@ -972,7 +983,7 @@ TEST_P(EndToEndScenarioTest, OrchestrationHistoryLimitFailsRunawayWorkflow) {
 }
 
 TEST_P(EndToEndScenarioTest,
-       OrchestrationMetadataReachesActivitiesAndChildren) {
+       OrchestrationMetadataReachesActivitiesAndSubWorkflows) {
   Harness h(GetParam());
   absl::StatusOr<std::string> result = h.Run<std::string>(
       {.metadata = {{"trace_id", "t-123"}}}, "PropagatesMetadata");
@@ -980,40 +991,42 @@ TEST_P(EndToEndScenarioTest,
   EXPECT_EQ(*result, "t-123 t-123 t-123+x");
 }
 
-// --- 9. children the engine fails report to their parent
+// --- 9. sub-workflows the engine fails report to their parent
 // ----------------------------------------------------------------
 
-// A child that outgrows the history limit fails; its parent's future fails
-// with the child's failure type instead of waiting forever.
-TEST_P(EndToEndScenarioTest, OrchestrationChildOverHistoryLimitFailsParent) {
+// A sub-workflow that outgrows the history limit fails; its parent's future
+// fails with the sub-workflow's failure type instead of waiting forever.
+TEST_P(EndToEndScenarioTest,
+       OrchestrationSubWorkflowOverHistoryLimitFailsParent) {
   Harness h(GetParam(),
             [](WorkerOptions& options) { options.max_history_length = 30; });
-  absl::StatusOr<std::string> outcome =
-      h.Run<std::string>({}, "ReportsChildOutcome", "Runaway", "runaway-child");
+  absl::StatusOr<std::string> outcome = h.Run<std::string>(
+      {}, "ReportsSubWorkflowOutcome", "Runaway", "runaway-sub");
   ASSERT_TRUE(outcome.ok()) << outcome.status();
   EXPECT_EQ(*outcome, "HistoryLimitExceeded")
-      << Dump(h.client(), "runaway-child");
+      << Dump(h.client(), "runaway-sub");
 }
 
-// A child whose stored history cannot be read fails as HistoryCorrupted,
+// A sub-workflow whose stored history cannot be read fails as HistoryCorrupted,
 // and its parent learns it (the store keeps the parent of every execution,
-// so it is known without reading the child's history).
+// so it is known without reading the sub-workflow's history).
 TEST_P(EndToEndScenarioTest,
-       OrchestrationChildWithCorruptedHistoryFailsParent) {
+       OrchestrationSubWorkflowWithCorruptedHistoryFailsParent) {
   Harness h(GetParam());
   absl::StatusOr<WorkflowInstance> parent = h.client().CreateWorkflowInstance(
-      {.instance_id = "parent-of-corrupted"}, "ReportsChildOutcome",
-      "WaitsThenAnswers", "corrupted-child");
+      {.instance_id = "parent-of-corrupted"}, "ReportsSubWorkflowOutcome",
+      "WaitsThenAnswers", "corrupted-sub");
   ASSERT_TRUE(parent.ok()) << parent.status();
-  // The child's first task (started, waiting for "go") is in its history.
+  // The sub-workflow's first task (started, waiting for "go") is in its
+  // history.
   ASSERT_TRUE(WaitUntil([&] {
     absl::StatusOr<std::vector<v1::HistoryEvent>> history =
-        h.client().GetWorkflowHistory("corrupted-child");
+        h.client().GetWorkflowHistory("corrupted-sub");
     return history.ok() && history->size() >= 2;
   }));
   // Nothing may keep the run cached past the damage: a fresh worker replays.
   ASSERT_TRUE(h.worker().Stop().ok());
-  if (absl::Status damaged = h.CorruptHistory("corrupted-child", 2);
+  if (absl::Status damaged = h.CorruptHistory("corrupted-sub", 2);
       absl::IsUnimplemented(damaged)) {
     GTEST_SKIP() << damaged;
   } else {
@@ -1022,7 +1035,7 @@ TEST_P(EndToEndScenarioTest,
   Worker fresh(h.backend(), h.registry(), h.worker_options());
   ASSERT_TRUE(fresh.Start().ok());
   ASSERT_TRUE(h.client()
-                  .SignalWorkflow("corrupted-child", "go", std::string("now"))
+                  .SignalWorkflow("corrupted-sub", "go", std::string("now"))
                   .ok());
   absl::StatusOr<std::string> outcome =
       h.client().GetWorkflowResult<std::string>("parent-of-corrupted",
@@ -1032,25 +1045,28 @@ TEST_P(EndToEndScenarioTest,
   ASSERT_TRUE(fresh.Stop().ok());
 }
 
-// A child whose code changed under it fails as NonDeterminism (with
+// A sub-workflow whose code changed under it fails as NonDeterminism (with
 // fail_workflow_on_nondeterminism), and its parent learns it.
-TEST_P(EndToEndScenarioTest, OrchestrationNonDeterministicChildFailsParent) {
-  // Version 1 runs the child's first task only (no activity pollers).
+TEST_P(EndToEndScenarioTest,
+       OrchestrationNonDeterministicSubWorkflowFailsParent) {
+  // Version 1 runs the sub-workflow's first task only (no activity pollers).
   Harness h(GetParam(),
             [](WorkerOptions& options) { options.activity_pollers = 0; });
   absl::StatusOr<WorkflowInstance> parent = h.client().CreateWorkflowInstance(
-      {.instance_id = "parent-of-drifting"}, "ReportsChildOutcome",
-      "DriftingChild", "drifting-child");
+      {.instance_id = "parent-of-drifting"}, "ReportsSubWorkflowOutcome",
+      "DriftingSubWorkflow", "drifting-sub");
   ASSERT_TRUE(parent.ok()) << parent.status();
   ASSERT_TRUE(WaitUntil([&] {
-    return HistoryHas(h.client(), "drifting-child", "ActivityScheduled");
+    return HistoryHas(h.client(), "drifting-sub", "ActivityScheduled");
   }));
   ASSERT_TRUE(h.worker().Stop().ok());
 
   Registry v2;
+  ASSERT_TRUE(v2.RegisterWorkflow("ReportsSubWorkflowOutcome",
+                                  ReportsSubWorkflowOutcome)
+                  .ok());
   ASSERT_TRUE(
-      v2.RegisterWorkflow("ReportsChildOutcome", ReportsChildOutcome).ok());
-  ASSERT_TRUE(v2.RegisterWorkflow("DriftingChild", DriftingChildV2).ok());
+      v2.RegisterWorkflow("DriftingSubWorkflow", DriftingSubWorkflowV2).ok());
   ASSERT_TRUE(v2.RegisterActivity("Add", Add).ok());
   WorkerOptions options;
   options.max_cached_workflows = std::get<1>(GetParam());
@@ -1061,7 +1077,7 @@ TEST_P(EndToEndScenarioTest, OrchestrationNonDeterministicChildFailsParent) {
       h.client().GetWorkflowResult<std::string>("parent-of-drifting",
                                                 kScenarioTimeout);
   ASSERT_TRUE(outcome.ok()) << outcome.status();
-  EXPECT_EQ(*outcome, "NonDeterminism") << Dump(h.client(), "drifting-child");
+  EXPECT_EQ(*outcome, "NonDeterminism") << Dump(h.client(), "drifting-sub");
   ASSERT_TRUE(v2_worker.Stop().ok());
 }
 

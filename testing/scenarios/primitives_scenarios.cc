@@ -119,15 +119,16 @@ Task<std::string> WaitsForGoBriefly(WorkflowContext& ctx) {
   co_return got;
 }
 
-// Signals its child before the command that starts it.
-Task<absl::StatusOr<std::string>> SignalsChildBeforeStartingIt(
+// Signals its sub-workflow before the command that starts it.
+Task<absl::StatusOr<std::string>> SignalsSubWorkflowBeforeStartingIt(
     WorkflowContext& ctx) {
-  const std::string child_id = ctx.InstanceId() + "-child";
-  Future<void> sent = ctx.SignalWorkflow(child_id, "go", std::string("hi"));
-  const SubWorkflowOptions options{.instance_id = child_id};
-  Future<std::string> child =
+  const std::string sub_workflow_id = ctx.InstanceId() + "-sub";
+  Future<void> sent =
+      ctx.SignalWorkflow(sub_workflow_id, "go", std::string("hi"));
+  const SubWorkflowOptions options{.instance_id = sub_workflow_id};
+  Future<std::string> sub_workflow =
       ctx.CreateSubWorkflowInstance(options, WaitsForGoBriefly);
-  absl::StatusOr<std::string> got = co_await child;
+  absl::StatusOr<std::string> got = co_await sub_workflow;
   if (!got.ok()) co_return got.status();
   absl::Status delivered = co_await sent;
   co_return absl::StrCat(*got, " ", absl::StatusCodeToString(delivered.code()));
@@ -256,8 +257,8 @@ void RegisterPrimitives(Registry& registry) {
   ASSERT_TRUE(
       registry.RegisterWorkflow("WaitsForGoBriefly", WaitsForGoBriefly).ok());
   ASSERT_TRUE(registry
-                  .RegisterWorkflow("SignalsChildBeforeStartingIt",
-                                    SignalsChildBeforeStartingIt)
+                  .RegisterWorkflow("SignalsSubWorkflowBeforeStartingIt",
+                                    SignalsSubWorkflowBeforeStartingIt)
                   .ok());
   ASSERT_TRUE(
       registry.RegisterWorkflow("SignalsAndWaits", SignalsAndWaits).ok());
@@ -388,16 +389,16 @@ TEST_P(EndToEndScenarioTest, EarlySignalsArriveInSendOrder) {
   EXPECT_EQ(*result, "a,b,c");
 }
 
-TEST_P(EndToEndScenarioTest, SignalToChildStartedLaterInTheTaskArrives) {
+TEST_P(EndToEndScenarioTest, SignalToSubWorkflowStartedLaterInTheTaskArrives) {
   ScenarioHarness h(GetParam(), RegisterPrimitives);
   absl::StatusOr<WorkflowInstance> parent = h.client().CreateWorkflowInstance(
-      {.instance_id = "parent"}, SignalsChildBeforeStartingIt);
+      {.instance_id = "parent"}, SignalsSubWorkflowBeforeStartingIt);
   ASSERT_TRUE(parent.ok()) << parent.status();
   absl::StatusOr<std::string> result =
       h.client().GetWorkflowResult<std::string>("parent", kScenarioTimeout);
   ASSERT_TRUE(result.ok()) << result.status();
   EXPECT_EQ(*result, "hi OK")
-      << "the signal must reach the child whatever the command order";
+      << "the signal must reach the sub-workflow whatever the command order";
 }
 
 TEST_P(EndToEndScenarioTest, AwaitedSignalToMissingInstanceFailsTheSender) {

@@ -31,8 +31,8 @@ from durable.errors import *  # noqa: F401,F403 - the typed exceptions are publi
 from durable.errors import __all__ as _errors_all
 from durable.registry import ActivityDefinition, WorkflowDefinition, activity, workflow
 from durable.worker import Worker
-from durable._workflow import (ChildWorkflowHandle, ContinueAsNewError, Future, RetryPolicy,
-                              SignalChannel, Task, Timer, WorkflowContext, gather, wait_any)
+from durable._workflow import (ContinueAsNewError, Future, RetryPolicy, SignalChannel,
+                              SubWorkflowHandle, Task, Timer, WorkflowContext, gather, wait_any)
 
 __version__: str = _native.version()
 
@@ -48,7 +48,7 @@ __all__ = [
     "Future",
     "Task",
     "Timer",
-    "ChildWorkflowHandle",
+    "SubWorkflowHandle",
     "ContinueAsNewError",
     "SignalChannel",
     "RetryPolicy",

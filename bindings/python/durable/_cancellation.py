@@ -16,7 +16,7 @@ from durable.errors import CanceledError
 
 if TYPE_CHECKING:
     from durable._future import Future
-    from durable._sub_workflow import ChildWorkflowHandle
+    from durable._sub_workflow import SubWorkflowHandle
     from durable._timer import Timer
     from durable._workflow_run import _Run
 
@@ -37,7 +37,7 @@ class _Scope:
         self.message = ""
         self.children: List[_Scope] = []
         self.timers: Dict[int, Timer] = {}
-        self.child_workflows: Dict[int, ChildWorkflowHandle[Any]] = {}
+        self.sub_workflows: Dict[int, SubWorkflowHandle[Any]] = {}
         if parent is not None:
             parent.children.append(self)
             if parent.canceled:
@@ -55,15 +55,15 @@ class _Scope:
 
     def cancel(self, message: str) -> None:
         """Cancels the scope and its descendants, in a deterministic order:
-        its timers and children in start order, the waiters on its
+        its timers and sub-workflows in start order, the waiters on its
         operations in task order, then derived scopes in creation order."""
         if self.canceled:
             return
         self.canceled, self.message = True, message
         for timer in list(self.timers.values()):
             timer.cancel(CanceledError(message))
-        for child in list(self.child_workflows.values()):
-            child.cancel()
+        for handle in list(self.sub_workflows.values()):
+            handle.cancel()
         for task in list(self.run._tasks):
             waiting_on = task._waiting_on
             if waiting_on is not None and waiting_on._scope is self:

@@ -46,7 +46,7 @@ class Task(Future[T]):
         # (it had not), like asyncio's Task.cancel().
         self._cancel_on_resume: Optional[str] = None
         self._cancel_on_wait: Optional[str] = None
-        # Timers and children the task started on canceled scopes before it
+        # Timers and sub-workflows the task started on canceled scopes before it
         # saw the cancellation: canceled when it does.
         self._ops_before_cancel: List[Any] = []
         run._tasks.append(self)

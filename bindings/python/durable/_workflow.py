@@ -31,8 +31,8 @@ Concurrency inside one run: ``ctx.start(coro)`` runs a coroutine as a task
 :func:`wait_any` returns the first of several futures or signal channels to
 become ready (go-workflows' ``Select``).
 
-Composition and long life: ``ctx.execute_child_workflow()`` starts a
-sub-workflow and returns a :class:`ChildWorkflowHandle` (a future of its
+Composition and long life: ``ctx.execute_sub_workflow()`` starts a
+sub-workflow and returns a :class:`SubWorkflowHandle` (a future of its
 result); ``ctx.continue_as_new(*args)`` raises :class:`ContinueAsNewError`,
 which ends the run and restarts the instance with an empty history.
 Versioning: ``ctx.patched(id)`` / ``ctx.deprecate_patch(id)``.
@@ -42,7 +42,7 @@ Cancellation scopes (the C++ facade's ``WithCancel`` and
 The workflow's own context is canceled with the instance;
 ``ctx.with_cancel()`` derives a scope canceled with its parent or by the
 function it returns; ``ctx.disconnected()`` one that no cancellation reaches.
-Canceling a scope cancels its pending timers and child workflows and raises
+Canceling a scope cancels its pending timers and sub-workflows and raises
 :class:`~durable.errors.CanceledError` into the coroutines waiting on its
 operations; a canceled derived scope refuses new operations.
 
@@ -57,7 +57,7 @@ which the worker drives:
     _timer.py              Timer                           (workflow_context.h)
     _signal_channel.py     SignalChannel                   (signal_channel.h)
     _select.py             gather(), wait_any()            (select.h)
-    _sub_workflow.py       ChildWorkflowHandle             (workflow_context.h)
+    _sub_workflow.py       SubWorkflowHandle               (workflow_context.h)
     _continue_as_new.py    ContinueAsNewError              (workflow_context.h)
     _cancellation.py       cancellation scopes             (cancellation.h,
                                                             internal/cancel_state.h)
@@ -72,7 +72,7 @@ from durable._future import Future
 from durable._options import RetryPolicy
 from durable._select import gather, wait_any
 from durable._signal_channel import SignalChannel
-from durable._sub_workflow import ChildWorkflowHandle
+from durable._sub_workflow import SubWorkflowHandle
 from durable._task import Task
 from durable._timer import Timer
 from durable._workflow_context import WorkflowContext
@@ -83,7 +83,7 @@ __all__ = [
     "Future",
     "Task",
     "Timer",
-    "ChildWorkflowHandle",
+    "SubWorkflowHandle",
     "SignalChannel",
     "RetryPolicy",
     "ContinueAsNewError",

@@ -25,10 +25,10 @@ from durable._future import Future
 from durable._options import Duration, RetryPolicy, _to_us
 from durable._proto import protocol_pb2
 from durable._signal_channel import SignalChannel
-from durable._sub_workflow import ChildWorkflowHandle
+from durable._sub_workflow import SubWorkflowHandle
 from durable._task import Task
 from durable._timer import Timer
-from durable.errors import CANCELED_FAILURE_TYPE, ChildWorkflowCanceledError
+from durable.errors import CANCELED_FAILURE_TYPE, SubWorkflowCanceledError
 from durable.registry import ActivityDefinition, WorkflowDefinition
 
 if TYPE_CHECKING:
@@ -212,7 +212,7 @@ class WorkflowContext:
         not exist or has finished (the signal is dropped). Awaiting it is
         optional: ``ctx.signal_workflow(...)`` alone is fire-and-forget and
         never raises for an undelivered signal. A workflow may signal its own
-        instance, and a child it starts in the same step, whichever call
+        instance, and a sub-workflow it starts in the same step, whichever call
         comes first.
 
         Raises CanceledError (and sends nothing) on a canceled derived scope.
@@ -254,31 +254,31 @@ class WorkflowContext:
         return Task(self._run, coro, name or getattr(coro, "__qualname__", "task"))
 
     # -- sub-workflows and continue-as-new
-    def execute_child_workflow(self, workflow: Union[str, Callable[..., Any]], *args: Any,
-                               instance_id: str = "", queue: str = "",
-                               metadata: Optional[Mapping[str, str]] = None,
-                               result_type: Any = None) -> ChildWorkflowHandle[Any]:
-        """Starts a child workflow and returns its handle, a future of its result.
+    def execute_sub_workflow(self, workflow: Union[str, Callable[..., Any]], *args: Any,
+                             instance_id: str = "", queue: str = "",
+                             metadata: Optional[Mapping[str, str]] = None,
+                             result_type: Any = None) -> SubWorkflowHandle[Any]:
+        """Starts a sub-workflow and returns its handle, a future of its result.
 
         Args:
             workflow: a workflow function (its registered name and return
                 annotation are used) or a name registered by any worker, in
                 any language.
-            *args: the child's arguments, JSON-encoded one payload each.
-            instance_id: the child's instance id; empty: the deterministic
+            *args: the sub-workflow's arguments, JSON-encoded one payload each.
+            instance_id: the sub-workflow's instance id; empty: the deterministic
                 ``"<this execution id>/child-<seq>"``. If an active instance has
-                the id, the handle fails with ChildWorkflowAlreadyExistsError;
+                the id, the handle fails with SubWorkflowAlreadyExistsError;
                 a finished instance's id may be reused.
-            queue: queue of the child's workflow tasks; empty: this
+            queue: queue of the sub-workflow's tasks; empty: this
                 workflow's queue.
-            metadata: added to this workflow's metadata, which the child
-                inherits (its own entries win).
+            metadata: added to this workflow's metadata, which the
+                sub-workflow inherits (its own entries win).
             result_type: type to decode the result into (default: the
                 function's return annotation, or plain JSON for a name).
 
         Canceling this context's scope (the instance's cancellation for the
-        workflow's own context) asks the child to cancel too, as does
-        :meth:`ChildWorkflowHandle.cancel`; a child canceled in the
+        workflow's own context) asks the sub-workflow to cancel too, as does
+        :meth:`SubWorkflowHandle.cancel`; a sub-workflow canceled in the
         activation that started it never runs.
         """
         run = self._run
@@ -291,23 +291,23 @@ class WorkflowContext:
         payloads = [converter.encode(a) for a in args]
         refused = self._scope.refuses()
         if refused is not None:
-            handle: ChildWorkflowHandle[Any] = ChildWorkflowHandle(run, 0, instance_id, name, hint)
-            error = ChildWorkflowCanceledError(
-                f'child workflow "{name}" not started: {refused.message}',
+            handle: SubWorkflowHandle[Any] = SubWorkflowHandle(run, 0, instance_id, name, hint)
+            error = SubWorkflowCanceledError(
+                f'sub-workflow "{name}" not started: {refused.message}',
                 type=CANCELED_FAILURE_TYPE)
             error.instance_id = instance_id
             handle._set_exception(error)
             return handle
-        seq = run._next_seq("child")
-        run._add_command(start_child_workflow=protocol_pb2.StartChildWorkflow(
+        seq = run._next_seq("sub_workflow")
+        run._add_command(start_sub_workflow=protocol_pb2.StartSubWorkflow(
             seq=seq, instance_id=instance_id, workflow_name=name, arguments=payloads,
             queue=queue, metadata=dict(metadata or {})))
-        handle = ChildWorkflowHandle(run, seq,
-                                     instance_id or f"{run.execution_id}/child-{seq}", name,
-                                     hint)
+        handle = SubWorkflowHandle(run, seq,
+                                   instance_id or f"{run.execution_id}/child-{seq}", name,
+                                   hint)
         handle._scope = self._scope
-        run._pending_children[seq] = handle
-        self._scope.child_workflows[seq] = handle
+        run._pending_sub_workflows[seq] = handle
+        self._scope.sub_workflows[seq] = handle
         run._track_op_before_cancel(handle, self._scope)
         return handle
 
@@ -373,9 +373,9 @@ class WorkflowContext:
         The child is canceled with this context (at once if it already is)
         or by the function, which may be called any number of times, from
         workflow code of this run; canceling never reaches this context.
-        Canceling it cancels the timers and child workflows started on it
+        Canceling it cancels the timers and sub-workflows started on it
         (and on contexts derived from it) and raises CanceledError into the
-        coroutines waiting on its activities, timers, children and signal
+        coroutines waiting on its activities, timers, sub-workflows and signal
         deliveries; activities keep running and their futures still resolve
         (a sent signal stays sent). New
         operations on a canceled child context fail at once with
@@ -388,7 +388,7 @@ class WorkflowContext:
         """A context of this run that no cancellation reaches.
 
         Neither the instance's cancellation nor this context's reaches its
-        timers and child workflows, or the coroutines awaiting its
+        timers and sub-workflows, or the coroutines awaiting its
         operations: use it for cleanup that must finish in a canceled
         workflow. ``with_cancel()`` on it works as usual.
         """

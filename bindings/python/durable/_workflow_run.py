@@ -22,7 +22,7 @@ from durable._cancellation import _reached_by_cancellation, _Scope
 from durable._continue_as_new import ContinueAsNewError
 from durable._future import Future
 from durable._proto import common_pb2, protocol_pb2
-from durable._sub_workflow import ChildWorkflowHandle
+from durable._sub_workflow import SubWorkflowHandle
 from durable._task import Task
 from durable._timer import Timer
 from durable._workflow_context import WorkflowContext
@@ -60,7 +60,7 @@ class _Run:
         self._seqs: Dict[str, int] = collections.defaultdict(int)
         self._pending_activities: Dict[int, tuple] = {}
         self._pending_timers: Dict[int, Timer] = {}
-        self._pending_children: Dict[int, ChildWorkflowHandle[Any]] = {}
+        self._pending_sub_workflows: Dict[int, SubWorkflowHandle[Any]] = {}
         self._pending_signals: Dict[int, Future[None]] = {}
         self._patches: Dict[str, bool] = {}
         self._notified_patches: Set[str] = set()
@@ -141,8 +141,8 @@ class _Run:
         elif kind == "resolve_side_effect":
             self._recorded_side_effects[job.resolve_side_effect.seq] = \
                 job.resolve_side_effect.result
-        elif kind == "resolve_child_workflow":
-            self._resolve_child(job.resolve_child_workflow)
+        elif kind == "resolve_sub_workflow":
+            self._resolve_sub_workflow(job.resolve_sub_workflow)
         elif kind == "resolve_signal_external":
             self._resolve_signal_external(job.resolve_signal_external)
         elif kind == "notify_has_patch":
@@ -162,7 +162,7 @@ class _Run:
         self.random = _random.Random(start.randomness_seed)
         definition = self.workflows.get(start.workflow_name)
         # Neither failure can be fixed by running the workflow again: both
-        # are final (a parent's retry policy does not restart the child).
+        # are final (a parent's retry policy does not restart the sub-workflow).
         if definition is None:
             names = ", ".join(sorted(self.workflows)) or "none"
             self._finish_failed(common_pb2.Failure(
@@ -203,16 +203,16 @@ class _Run:
             return
         future._set_result(value)
 
-    def _resolve_child(self, resolve: protocol_pb2.ResolveChildWorkflow) -> None:
-        child = self._pending_children.get(resolve.seq)
-        if child is None and resolve.seq > self._seqs["child"]:
+    def _resolve_sub_workflow(self, resolve: protocol_pb2.ResolveSubWorkflow) -> None:
+        handle = self._pending_sub_workflows.get(resolve.seq)
+        if handle is None and resolve.seq > self._seqs["sub_workflow"]:
             self._run_until_blocked()
-            child = self._pending_children.get(resolve.seq)
-        if child is None:
+            handle = self._pending_sub_workflows.get(resolve.seq)
+        if handle is None:
             raise _ProtocolError("FAILED_PRECONDITION",
-                                 f"ResolveChildWorkflow for seq {resolve.seq}, which is not a "
-                                 f"pending child workflow of execution {self.execution_id}")
-        child._resolve(resolve)
+                                 f"ResolveSubWorkflow for seq {resolve.seq}, which is not a "
+                                 f"pending sub-workflow of execution {self.execution_id}")
+        handle._resolve(resolve)
 
     def _resolve_signal_external(self, resolve: protocol_pb2.ResolveSignalExternal) -> None:
         future = self._pending_signals.pop(resolve.seq, None)

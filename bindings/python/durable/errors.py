@@ -14,7 +14,7 @@ Two families:
   ``details``, ``non_retryable`` and ``cause`` (another FailureError or None).
   A workflow sees an activity's failure as :class:`ActivityError`; a client
   sees a workflow's failure as :class:`WorkflowFailedError`, and a parent
-  workflow a child's failure as :class:`ChildWorkflowError`. Failures cross
+  workflow a sub-workflow's failure as :class:`SubWorkflowError`. Failures cross
   languages unchanged: a C++ activity returning ``absl::InvalidArgumentError``
   reaches a Python workflow as type ``"INVALID_ARGUMENT"``.
 
@@ -54,9 +54,9 @@ __all__ = [
     "ActivityNotRegisteredError",
     "ActivityTimeoutError",
     "ActivityAttemptTimedOutError",
-    "ChildWorkflowError",
-    "ChildWorkflowCanceledError",
-    "ChildWorkflowAlreadyExistsError",
+    "SubWorkflowError",
+    "SubWorkflowCanceledError",
+    "SubWorkflowAlreadyExistsError",
     "InstanceNotFoundError",
     "WorkflowFailedError",
     "WorkflowNotRegisteredError",
@@ -254,25 +254,25 @@ class ActivityTimeoutError(ActivityError):
     """
 
 
-class ChildWorkflowError(FailureError):
-    """Raised in a parent workflow when a child workflow failed.
+class SubWorkflowError(FailureError):
+    """Raised in a parent workflow when a sub-workflow failed.
 
-    ``type``, ``message``, ``details`` and ``cause`` are those of the child's
-    failure (an activity error the child did not catch keeps its type);
-    ``instance_id`` names the child instance.
+    ``type``, ``message``, ``details`` and ``cause`` are those of the
+    sub-workflow's failure (an activity error it did not catch keeps its
+    type); ``instance_id`` names the sub-workflow's instance.
     """
 
     instance_id: str = ""
 
 
-class ChildWorkflowCanceledError(ChildWorkflowError):
-    """The child was canceled (type ``"CANCELLED"``): it ended by re-raising its
+class SubWorkflowCanceledError(SubWorkflowError):
+    """The sub-workflow was canceled (type ``"CANCELLED"``): it ended by re-raising its
     cancellation, or it was canceled in the activation that started it and
     never ran."""
 
 
-class ChildWorkflowAlreadyExistsError(ChildWorkflowError):
-    """The child could not start: an active instance has its id (type
+class SubWorkflowAlreadyExistsError(SubWorkflowError):
+    """The sub-workflow could not start: an active instance has its id (type
     ``"InstanceAlreadyExists"``). A finished instance's id may be reused."""
 
 
@@ -305,10 +305,10 @@ class CanceledError(FailureError):
 
     Inside a workflow it is raised once into every coroutine of the run, like
     asyncio's ``Task.cancel()``: at the await it is suspended on (a timer, an
-    activity, a child, a signal, another task), where it resumes if it was
+    activity, a sub-workflow, a signal, another task), where it resumes if it was
     about to, or at its first blocking await if it had not started;
     coroutines waiting on operations of a disconnected context are spared.
-    Pending timers are canceled and children asked to cancel. The workflow
+    Pending timers are canceled and sub-workflows asked to cancel. The workflow
     may catch it, run cleanup steps (activities and timers started afterwards
     on the workflow's context work normally) and return or re-raise. A
     context from ``ctx.with_cancel()`` raises it for its own operations when
@@ -339,10 +339,10 @@ def _failure_class(base: Type[FailureError], failure_type: str) -> Type[FailureE
         return ActivityNotRegisteredError
     if base is ActivityError and failure_type in ACTIVITY_TIMEOUT_TYPES:
         return ActivityTimeoutError
-    if base is ChildWorkflowError and failure_type == CANCELED_FAILURE_TYPE:
-        return ChildWorkflowCanceledError
-    if base is ChildWorkflowError and failure_type == INSTANCE_ALREADY_EXISTS:
-        return ChildWorkflowAlreadyExistsError
+    if base is SubWorkflowError and failure_type == CANCELED_FAILURE_TYPE:
+        return SubWorkflowCanceledError
+    if base is SubWorkflowError and failure_type == INSTANCE_ALREADY_EXISTS:
+        return SubWorkflowAlreadyExistsError
     if base is FailureError and failure_type == INSTANCE_NOT_FOUND:
         return InstanceNotFoundError
     if base is WorkflowFailedError and failure_type == HISTORY_LIMIT_EXCEEDED:

@@ -41,41 +41,42 @@ def test_sub_workflow_returns_its_result_to_the_parent(harness):
     assert [e.kind for e in events].count("SubWorkflowScheduled") == 1
     assert [e.kind for e in events].count("SubWorkflowCompleted") == 1
     scheduled = next(e for e in events if e.kind == "SubWorkflowScheduled")
-    # The default child id is derived from the parent's run and the sequence number.
-    child_id = f"{instance.execution_id}/child-1"
-    assert scheduled.attributes.instance_id == child_id
+    # The default sub-workflow id is derived from the parent's run and the sequence number.
+    sub_workflow_id = f"{instance.execution_id}/child-1"
+    assert scheduled.attributes.instance_id == sub_workflow_id
     assert scheduled.attributes.workflow_name == "greet"
-    assert harness.client.result(child_id, timeout=5) == "hello ada"
+    assert harness.client.result(sub_workflow_id, timeout=5) == "hello ada"
 
 
-def test_child_failure_reaches_the_parent_typed(harness):
-    assert harness.run(scenarios.parent_of_broken_child) == "OutOfStock: widget is out of stock"
+def test_sub_workflow_failure_reaches_the_parent_typed(harness):
+    assert (harness.run(scenarios.parent_of_broken_sub_workflow)
+            == "OutOfStock: widget is out of stock")
 
 
-def test_canceling_the_parent_cancels_its_children(harness):
+def test_canceling_the_parent_cancels_its_sub_workflows(harness):
     instance = harness.client.create(scenarios.parent_of_sleepers)
-    children = [f"{instance.execution_id}/child-{seq}" for seq in (1, 2)]
+    sub_workflows = [f"{instance.execution_id}/child-{seq}" for seq in (1, 2)]
 
-    def children_sleep() -> bool:
+    def sub_workflows_sleep() -> bool:
         try:
-            return all("TimerScheduled" in kinds(harness.client, c) for c in children)
+            return all("TimerScheduled" in kinds(harness.client, c) for c in sub_workflows)
         except durable.NotFoundError:
             return False
 
-    wait_until(children_sleep)
+    wait_until(sub_workflows_sleep)
     harness.client.cancel(instance, "stop")
-    assert harness.client.result(instance, timeout=30) == 3  # each child returned its value
-    assert [harness.client.result(c, timeout=5) for c in children] == [1, 2]
+    assert harness.client.result(instance, timeout=30) == 3  # each sub-workflow returned its value
+    assert [harness.client.result(c, timeout=5) for c in sub_workflows] == [1, 2]
     events = kinds(harness.client, instance)
     assert events.count("SubWorkflowCancellationRequested") == 2
     assert events.count("SubWorkflowCompleted") == 2
 
 
-def test_child_canceled_in_the_activation_that_started_it_never_runs(harness):
+def test_sub_workflow_canceled_in_the_activation_that_started_it_never_runs(harness):
     key = unique("never-runs")
-    instance = harness.client.create(scenarios.cancels_child_at_once, key)
+    instance = harness.client.create(scenarios.cancels_sub_workflow_at_once, key)
     assert harness.client.result(instance, timeout=30) == f"canceled {key}"
-    assert key not in scenarios.child_runs
+    assert key not in scenarios.sub_workflow_runs
     with pytest.raises(durable.NotFoundError):
         harness.client.state(key)
     events = kinds(harness.client, instance)
@@ -83,13 +84,14 @@ def test_child_canceled_in_the_activation_that_started_it_never_runs(harness):
     assert "SubWorkflowCancellationRequested" not in events
 
 
-def test_child_with_the_id_of_an_active_instance_fails_typed(harness):
+def test_sub_workflow_with_the_id_of_an_active_instance_fails_typed(harness):
     busy = harness.client.create(scenarios.wait_for_approval, instance_id=unique("busy"))
-    assert harness.run(scenarios.starts_child_with_id, busy.instance_id) == "InstanceAlreadyExists"
-    # Once that instance finished, its id may be reused by a child.
+    assert (harness.run(scenarios.starts_sub_workflow_with_id, busy.instance_id)
+            == "InstanceAlreadyExists")
+    # Once that instance finished, its id may be reused by a sub-workflow.
     harness.client.signal(busy, "approve", "dora")
     assert harness.client.result(busy, timeout=30) == "approved by dora"
-    instance = harness.client.create(scenarios.starts_child_with_id, busy.instance_id)
+    instance = harness.client.create(scenarios.starts_sub_workflow_with_id, busy.instance_id)
     wait_until(lambda: harness.client.state(busy).execution_id != busy.execution_id)
     harness.client.signal(busy, "approve", "eve")
     assert harness.client.result(instance, timeout=30) == "approved by eve"
@@ -109,7 +111,7 @@ def test_continue_as_new_restarts_with_an_empty_history(harness):
     assert events.count("TimerScheduled") == 0  # n == 0: no sleep in the last execution
 
 
-def test_parent_gets_the_result_of_a_child_that_continued_as_new_twice(harness):
+def test_parent_gets_the_result_of_a_sub_workflow_that_continued_as_new_twice(harness):
     instance = harness.client.create(scenarios.parent_of_countdown)
     assert harness.client.result(instance, timeout=30) == 103  # 100 + 2 + 1
     assert kinds(harness.client, instance).count("SubWorkflowCompleted") == 1

@@ -162,7 +162,7 @@ async def fan_out(ctx: durable.WorkflowContext, n: int) -> int:
 
 
 @durable.workflow
-async def child_tasks(ctx: durable.WorkflowContext) -> List[str]:
+async def sub_workflow_tasks(ctx: durable.WorkflowContext) -> List[str]:
     async def step(name: str, delay_ms: int) -> str:
         await ctx.sleep(timedelta(milliseconds=delay_ms))
         return name
@@ -275,8 +275,8 @@ async def retries_permanent_error(ctx: durable.WorkflowContext, case: str) -> st
 
 WORKFLOWS = [workflow1, sleeper, race_timers, wait_for_approval, approval_or_timeout,
              collect_signals, signals_and_waits, catches_undelivered_signal,
-             signals_and_moves_on, cancellable, with_side_effect, fan_out, child_tasks, checkout,
-             catches_activity_error, propagates_activity_error, raises_application_error,
+             signals_and_moves_on, cancellable, with_side_effect, fan_out, sub_workflow_tasks,
+             checkout, catches_activity_error, propagates_activity_error, raises_application_error,
              retries, uses_asyncio_sleep, calls_unknown_activity, retries_permanent_error]
 ACTIVITIES = [activity1, activity2, cleanup, add, price_order, fails, flaky]
 
@@ -308,68 +308,68 @@ async def greet(ctx: durable.WorkflowContext, name: str) -> str:
 
 @durable.workflow
 async def parent(ctx: durable.WorkflowContext, name: str) -> str:
-    greeting = await ctx.execute_child_workflow(greet, name)
+    greeting = await ctx.execute_sub_workflow(greet, name)
     return greeting.upper()
 
 
 @durable.workflow
-async def broken_child(ctx: durable.WorkflowContext, item: str) -> int:
+async def broken_sub_workflow(ctx: durable.WorkflowContext, item: str) -> int:
     raise durable.ApplicationError(f"{item} is out of stock", type="OutOfStock")
 
 
 @durable.workflow
-async def parent_of_broken_child(ctx: durable.WorkflowContext) -> str:
+async def parent_of_broken_sub_workflow(ctx: durable.WorkflowContext) -> str:
     try:
-        await ctx.execute_child_workflow(broken_child, "widget")
-    except durable.ChildWorkflowError as e:
+        await ctx.execute_sub_workflow(broken_sub_workflow, "widget")
+    except durable.SubWorkflowError as e:
         return f"{e.type}: {e.message}"
     return "no error"
 
 
 @durable.workflow
-async def sleepy_child(ctx: durable.WorkflowContext, value: int) -> int:
+async def sleepy_sub_workflow(ctx: durable.WorkflowContext, value: int) -> int:
     try:
         await ctx.sleep(timedelta(seconds=10))
         return 0
     except durable.CanceledError:
-        return value  # the child observes the cancellation and returns a value
+        return value  # the sub-workflow observes the cancellation and returns a value
 
 
 @durable.workflow
 async def parent_of_sleepers(ctx: durable.WorkflowContext) -> int:
-    first = ctx.execute_child_workflow(sleepy_child, 1)
-    second = ctx.execute_child_workflow(sleepy_child, 2)
+    first = ctx.execute_sub_workflow(sleepy_sub_workflow, 1)
+    second = ctx.execute_sub_workflow(sleepy_sub_workflow, 2)
     try:
         return sum(await durable.gather(first, second))
     except durable.CanceledError:
-        # Canceling this workflow asked both children to cancel: wait for them.
+        # Canceling this workflow asked both sub-workflows to cancel: wait for them.
         return await first + await second
 
 
-child_runs: List[str] = []
+sub_workflow_runs: List[str] = []
 
 
 @durable.workflow
-async def counted_child(ctx: durable.WorkflowContext, key: str) -> str:
-    child_runs.append(key)
+async def counted_sub_workflow(ctx: durable.WorkflowContext, key: str) -> str:
+    sub_workflow_runs.append(key)
     return key
 
 
 @durable.workflow
-async def cancels_child_at_once(ctx: durable.WorkflowContext, key: str) -> str:
-    child = ctx.execute_child_workflow(counted_child, key, instance_id=key)
-    child.cancel()  # in the activation that started it: the child never runs
+async def cancels_sub_workflow_at_once(ctx: durable.WorkflowContext, key: str) -> str:
+    handle = ctx.execute_sub_workflow(counted_sub_workflow, key, instance_id=key)
+    handle.cancel()  # in the activation that started it: it never runs
     try:
-        return await child
-    except durable.ChildWorkflowCanceledError as e:
+        return await handle
+    except durable.SubWorkflowCanceledError as e:
         return f"canceled {e.instance_id}"
 
 
 @durable.workflow
-async def starts_child_with_id(ctx: durable.WorkflowContext, instance_id: str) -> str:
+async def starts_sub_workflow_with_id(ctx: durable.WorkflowContext, instance_id: str) -> str:
     try:
-        return await ctx.execute_child_workflow(wait_for_approval, instance_id=instance_id)
-    except durable.ChildWorkflowAlreadyExistsError as e:
+        return await ctx.execute_sub_workflow(wait_for_approval, instance_id=instance_id)
+    except durable.SubWorkflowAlreadyExistsError as e:
         return e.type
 
 
@@ -386,8 +386,8 @@ async def countdown(ctx: durable.WorkflowContext, n: int, total: int) -> int:
 
 @durable.workflow
 async def parent_of_countdown(ctx: durable.WorkflowContext) -> int:
-    # The child continues as new twice; the parent gets the final result.
-    return await ctx.execute_child_workflow(countdown, 2, 100, instance_id=f"{ctx.instance_id}-c")
+    # The sub-workflow continues as new twice; the parent gets the final result.
+    return await ctx.execute_sub_workflow(countdown, 2, 100, instance_id=f"{ctx.instance_id}-c")
 
 
 # --- activity retries, heartbeats and timeouts ---------------------------------------
@@ -486,9 +486,10 @@ async def cleanup_on_disconnected(ctx: durable.WorkflowContext, order: str) -> s
         return await cleanup_ctx.execute_activity(cleanup, order)
 
 
-WORKFLOWS += [greet, parent, broken_child, parent_of_broken_child, sleepy_child,
-              parent_of_sleepers, counted_child, cancels_child_at_once, starts_child_with_id,
-              countdown, parent_of_countdown, retried_activity, heartbeat_retry, timeout_types,
+WORKFLOWS += [greet, parent, broken_sub_workflow, parent_of_broken_sub_workflow,
+              sleepy_sub_workflow, parent_of_sleepers, counted_sub_workflow,
+              cancels_sub_workflow_at_once, starts_sub_workflow_with_id, countdown,
+              parent_of_countdown, retried_activity, heartbeat_retry, timeout_types,
               scoped_cancel, cleanup_on_disconnected]
 ACTIVITIES += [stalls_then_heartbeats, slow]
 

@@ -147,7 +147,7 @@ def test_gather_fans_out_100_activities(harness):
 
 
 def test_tasks_and_wait_any(harness):
-    assert harness.run(scenarios.child_tasks) == ["fast", "slow"]
+    assert harness.run(scenarios.sub_workflow_tasks) == ["fast", "slow"]
 
 
 def test_dataclass_payloads_and_async_activity(harness):

@@ -122,52 +122,52 @@ def test_unknown_seq_fails_the_activation_not_the_workflow():
 
 
 @durable.workflow
-async def with_children(ctx: durable.WorkflowContext) -> int:
-    dropped = ctx.execute_child_workflow("Child", 1)
+async def with_sub_workflows(ctx: durable.WorkflowContext) -> int:
+    dropped = ctx.execute_sub_workflow("SubWorkflow", 1)
     dropped.cancel()
-    kept = ctx.execute_child_workflow("Child", 2, instance_id="kept")
+    kept = ctx.execute_sub_workflow("SubWorkflow", 2, instance_id="kept")
     try:
         await dropped
-    except durable.ChildWorkflowCanceledError:
+    except durable.SubWorkflowCanceledError:
         pass
     return await kept
 
 
-def resolve_child(seq, value=None, failure=None):
-    job = protocol_pb2.ResolveChildWorkflow(seq=seq)
+def resolve_sub_workflow(seq, value=None, failure=None):
+    job = protocol_pb2.ResolveSubWorkflow(seq=seq)
     if failure is not None:
         job.failed.CopyFrom(failure)
     else:
         job.completed.CopyFrom(encode(value))
-    return protocol_pb2.WorkflowActivationJob(resolve_child_workflow=job)
+    return protocol_pb2.WorkflowActivationJob(resolve_sub_workflow=job)
 
 
-def test_child_started_and_canceled_in_one_activation_resolves_at_once():
-    ex = executor(with_children)
-    c1 = ex.process(activation(start("with_children")))
-    assert commands(c1) == ["start_child_workflow", "cancel_child_workflow",
-                            "start_child_workflow"]
-    assert [c1.successful.commands[i].start_child_workflow.seq for i in (0, 2)] == [1, 2]
-    assert c1.successful.commands[2].start_child_workflow.instance_id == "kept"
-    c2 = ex.process(activation(resolve_child(2, 42)))
+def test_sub_workflow_started_and_canceled_in_one_activation_resolves_at_once():
+    ex = executor(with_sub_workflows)
+    c1 = ex.process(activation(start("with_sub_workflows")))
+    assert commands(c1) == ["start_sub_workflow", "cancel_sub_workflow",
+                            "start_sub_workflow"]
+    assert [c1.successful.commands[i].start_sub_workflow.seq for i in (0, 2)] == [1, 2]
+    assert c1.successful.commands[2].start_sub_workflow.instance_id == "kept"
+    c2 = ex.process(activation(resolve_sub_workflow(2, 42)))
     assert commands(c2) == ["complete_workflow"]
     assert c2.successful.commands[0].complete_workflow.result.data == b"42"
 
 
-def test_child_failure_is_typed_and_names_the_child():
-    @durable.workflow(name="catches_child")
-    async def catches_child(ctx: durable.WorkflowContext) -> str:
+def test_sub_workflow_failure_is_typed_and_names_the_sub_workflow():
+    @durable.workflow(name="catches_sub_workflow")
+    async def catches_sub_workflow(ctx: durable.WorkflowContext) -> str:
         try:
-            return await ctx.execute_child_workflow("Child")
-        except durable.ChildWorkflowAlreadyExistsError as e:
+            return await ctx.execute_sub_workflow("SubWorkflow")
+        except durable.SubWorkflowAlreadyExistsError as e:
             return f"{type(e).__name__} {e.instance_id}"
 
-    ex = executor(catches_child)
-    ex.process(activation(start("catches_child")))
-    c = ex.process(activation(resolve_child(1, failure=common_pb2.Failure(
+    ex = executor(catches_sub_workflow)
+    ex.process(activation(start("catches_sub_workflow")))
+    c = ex.process(activation(resolve_sub_workflow(1, failure=common_pb2.Failure(
         type="InstanceAlreadyExists", message="busy"))))
     assert c.successful.commands[0].complete_workflow.result.data == \
-        b'"ChildWorkflowAlreadyExistsError r/child-1"'
+        b'"SubWorkflowAlreadyExistsError r/child-1"'
 
 
 @durable.workflow
@@ -244,30 +244,30 @@ def test_instance_cancellation_skips_disconnected_scopes():
 
 
 @durable.workflow
-async def child_on_scope(ctx: durable.WorkflowContext) -> str:
+async def sub_workflow_on_scope(ctx: durable.WorkflowContext) -> str:
     scoped, cancel = ctx.with_cancel()
-    child = scoped.execute_child_workflow("Child")
+    sub_workflow = scoped.execute_sub_workflow("SubWorkflow")
     await ctx.sleep(1)
     cancel()
     cancel()  # idempotent
     try:
-        await child
+        await sub_workflow
     except durable.CanceledError:
-        pass  # raised into the waiter; the child's own outcome still arrives
-    refused = scoped.execute_child_workflow("Child")
+        pass  # raised into the waiter; the sub-workflow's own outcome still arrives
+    refused = scoped.execute_sub_workflow("SubWorkflow")
     try:
         await refused
-    except durable.ChildWorkflowCanceledError:
+    except durable.SubWorkflowCanceledError:
         pass
-    return await child
+    return await sub_workflow
 
 
-def test_canceling_a_scope_cancels_its_children():
-    ex = executor(child_on_scope)
-    assert commands(ex.process(activation(start("child_on_scope")))) == [
-        "start_child_workflow", "start_timer"]
+def test_canceling_a_scope_cancels_its_sub_workflows():
+    ex = executor(sub_workflow_on_scope)
+    assert commands(ex.process(activation(start("sub_workflow_on_scope")))) == [
+        "start_sub_workflow", "start_timer"]
     c2 = ex.process(activation(protocol_pb2.WorkflowActivationJob(
         fire_timer=protocol_pb2.FireTimer(seq=1))))
-    assert commands(c2) == ["cancel_child_workflow"]  # once; the refused child issues nothing
-    c3 = ex.process(activation(resolve_child(1, "child ended")))
-    assert c3.successful.commands[0].complete_workflow.result.data == b'"child ended"'
+    assert commands(c2) == ["cancel_sub_workflow"]  # once; the refused one issues nothing
+    c3 = ex.process(activation(resolve_sub_workflow(1, "sub-workflow ended")))
+    assert c3.successful.commands[0].complete_workflow.result.data == b'"sub-workflow ended"'

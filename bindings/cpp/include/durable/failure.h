@@ -30,8 +30,8 @@
 //    "StartToCloseTimeout" or "HeartbeatTimeout" (retryable) or its
 //    "ScheduleToCloseTimeout" (final), as reported once retries are over.
 //  - IsCanceled: code CANCELLED, e.g. an operation on a canceled context, a
-//    child canceled before it started, a child or activity that returned
-//    its context's Err(); also failure types "Canceled"/"Cancelled".
+//    sub-workflow canceled before it started, a sub-workflow or activity that
+//    returned its context's Err(); also failure types "Canceled"/"Cancelled".
 //  - IsNonRetryable: Failure.non_retryable is set (by
 //    NonRetryableFailureStatus, or by the engine for final timeouts).
 //  - IsPanic: a C++ exception escaped user code (type "panic", the

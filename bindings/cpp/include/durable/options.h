@@ -45,7 +45,7 @@ struct RetryPolicy {
   double backoff_coefficient = 0;
   // Upper bound for the delay between attempts; zero means 100 initial
   // intervals. (A NaN or infinite coefficient, or negative values, fail the
-  // activity or child at once with an InvalidArgument failure.)
+  // activity or sub-workflow at once with an InvalidArgument failure.)
   absl::Duration maximum_interval = absl::ZeroDuration();
   // Stop retrying once this much time passed since the activity was first
   // scheduled; zero means no overall limit.
@@ -77,18 +77,18 @@ struct ActivityOptions {
 
 // Options of WorkflowContext::CreateSubWorkflowInstance.
 struct SubWorkflowOptions {
-  // Instance id of the child; empty means a deterministic id derived from
-  // the parent's run ("<parent run id>/child-<n>"). Starting a child whose
-  // id belongs to an active instance fails its future with type
-  // "InstanceAlreadyExists"; the id of a finished instance may be reused.
+  // Instance id of the sub-workflow; empty means a deterministic id derived
+  // from the parent's run ("<parent run id>/child-<n>"). Starting a
+  // sub-workflow whose id belongs to an active instance fails its future with
+  // type "InstanceAlreadyExists"; the id of a finished instance may be reused.
   std::string instance_id;
-  // Queue of the child's workflow tasks; empty means the parent's queue.
+  // Queue of the sub-workflow's workflow tasks; empty means the parent's queue.
   std::string queue;
-  // A failed child is started again (same instance id) after the policy's
-  // backoff; only the final failure reaches the parent.
+  // A failed sub-workflow is started again (same instance id) after the
+  // policy's backoff; only the final failure reaches the parent.
   RetryPolicy retry_policy;
-  // Added to the metadata the child inherits from its parent (entries given
-  // here win).
+  // Added to the metadata the sub-workflow inherits from its parent (entries
+  // given here win).
   std::map<std::string, std::string> metadata;
 };
 

@@ -25,7 +25,7 @@
 //    NewWaitGroup() synchronize them (channel.h, wait_group.h), and
 //    durable::Select (select.h) waits for the first of several events.
 //  - Log()/Logf() stay quiet while replaying, so each line is written once.
-//  - CreateSubWorkflowInstance() starts a child workflow; ContinueAsNew()
+//  - CreateSubWorkflowInstance() starts a sub-workflow; ContinueAsNew()
 //    restarts this workflow with an empty history; Patched() and
 //    DeprecatePatch() let changed code replay old histories (see
 //    "Orchestration" below and docs/orchestration.md).
@@ -47,7 +47,7 @@
 // type "InstanceNotFound" (IsInstanceNotFound, failure.h) when no
 // execution of `id` is active (unknown or finished instance; the signal is
 // dropped). Awaiting it is optional: code that does not await stays
-// fire-and-forget and never sees the answer. A child started in the same
+// fire-and-forget and never sees the answer. A sub-workflow started in the same
 // task can be signaled whichever call comes first: executions start before
 // signals are delivered.
 //
@@ -71,16 +71,16 @@
 //    workflow task; only the final outcome enters history) and the
 //    start-to-close, schedule-to-close and heartbeat timeouts.
 //  - CreateSubWorkflowInstance(options, fn, args...) issues
-//    StartChildWorkflow and returns a Future of the child's result; the
-//    child's failure arrives as a status carrying it (failure.h), a child
-//    that could not start because its id is active fails with type
-//    "InstanceAlreadyExists". Canceling the context the child was started
-//    with (the workflow's own context is canceled with the instance) asks
-//    the child to cancel (CancelChildWorkflow): the future still resolves
-//    with the child's eventual outcome, typically the value it returns
-//    after seeing its own context canceled. A child canceled in the
-//    activation that started it never runs: its future resolves CANCELLED
-//    at once. On a canceled context no child starts (CANCELLED at once).
+//    StartSubWorkflow and returns a Future of the sub-workflow's result; the
+//    sub-workflow's failure arrives as a status carrying it (failure.h), a
+//    sub-workflow that could not start because its id is active fails with type
+//    "InstanceAlreadyExists". Canceling the context the sub-workflow was
+//    started with (the workflow's own context is canceled with the instance)
+//    asks the sub-workflow to cancel (CancelSubWorkflow): the future still
+//    resolves with the sub-workflow's eventual outcome, typically the value it
+//    returns after seeing its own context canceled. A sub-workflow canceled in
+//    the activation that started it never runs: its future resolves CANCELLED
+//    at once. On a canceled context no sub-workflow starts (CANCELLED at once).
 //  - `co_return ctx.ContinueAsNew(args...)` ends this execution (state
 //    continued-as-new) and starts the next one of the same instance with
 //    `args`, an empty history and a new execution id; clients and parents
@@ -177,14 +177,14 @@ struct ActivityValue<absl::Status> {
 template <class R>
 using WorkflowValue = ActivityValue<R>;
 
-// CreateSubWorkflowInstance<R>: R if given, else the child's value type.
+// CreateSubWorkflowInstance<R>: R if given, else the sub-workflow's value type.
 struct Deduced {};
 template <class R, class W>
-struct ChildValue {
+struct SubWorkflowValue {
   using type = R;
 };
 template <class W>
-struct ChildValue<Deduced, W> {
+struct SubWorkflowValue<Deduced, W> {
   using type = typename WorkflowValue<W>::type;
 };
 
@@ -297,40 +297,41 @@ class WorkflowContext {
 
   // ---- Sub-workflows (see "Orchestration" above) ---------------------------
 
-  // Starts the registered workflow `fn` as a child with `args` (converted to
-  // fn's parameter types) and returns the future of its result: for a child
-  // returning Task<int> or Task<absl::StatusOr<int>>, a Future<int>
-  // (Future<void> for absl::Status/void). R may be given to decode the
-  // result as another type. If fn is not registered with the worker's
+  // Starts the registered workflow `fn` as a sub-workflow with `args`
+  // (converted to fn's parameter types) and returns the future of its result:
+  // for a sub-workflow returning Task<int> or Task<absl::StatusOr<int>>, a
+  // Future<int> (Future<void> for absl::Status/void). R may be given to decode
+  // the result as another type. If fn is not registered with the worker's
   // Registry, no command is issued and the future fails with type
   // "WorkflowNotRegistered"; on a canceled context, with CANCELLED.
   template <class R = internal::Deduced, class W, class... P, class... A>
-  Future<typename internal::ChildValue<R, W>::type> CreateSubWorkflowInstance(
-      const SubWorkflowOptions& options, Task<W> (*fn)(WorkflowContext&, P...),
-      A&&... args) const {
+  Future<typename internal::SubWorkflowValue<R, W>::type>
+  CreateSubWorkflowInstance(const SubWorkflowOptions& options,
+                            Task<W> (*fn)(WorkflowContext&, P...),
+                            A&&... args) const {
     static_assert(sizeof...(P) == sizeof...(A),
                   "CreateSubWorkflowInstance: the number of arguments must "
                   "match the workflow's parameters (after WorkflowContext&)");
-    using V = typename internal::ChildValue<R, W>::type;
+    using V = typename internal::SubWorkflowValue<R, W>::type;
     auto state = NewFutureState<V>();
     std::optional<std::string> name =
         WorkflowNameOf(internal::KeyOf(fn), state);
     if (name.has_value()) {
-      StartChild(options, *std::move(name),
-                 internal::EncodeArguments<P...>(std::forward<A>(args)...),
-                 state);
+      StartSubWorkflow(
+          options, *std::move(name),
+          internal::EncodeArguments<P...>(std::forward<A>(args)...), state);
     }
     return Future<V>(std::move(state));
   }
   // Starts the workflow registered as `name` by any worker in any language
-  // as a child; each argument is encoded as its own type and the result is
-  // decoded as R.
+  // as a sub-workflow; each argument is encoded as its own type and the result
+  // is decoded as R.
   template <class R, class... A>
   Future<R> CreateSubWorkflowInstance(const SubWorkflowOptions& options,
                                       std::string_view name,
                                       A&&... args) const {
     auto state = NewFutureState<R>();
-    StartChild(
+    StartSubWorkflow(
         options, std::string(name),
         internal::EncodeArguments<std::decay_t<A>...>(std::forward<A>(args)...),
         state);
@@ -575,11 +576,11 @@ class WorkflowContext {
   std::optional<std::string> WorkflowNameOf(
       internal::FunctionKey key,
       const std::shared_ptr<internal::FutureStateBase>& state) const;
-  // Issues StartChildWorkflow with the next child sequence number and ties
-  // the child to this context's scope; failures resolve `state` instead.
-  void StartChild(const SubWorkflowOptions& options, std::string name,
-                  absl::StatusOr<std::vector<v1::Payload>> arguments,
-                  std::shared_ptr<internal::FutureStateBase> state) const;
+  // Issues StartSubWorkflow with the next sub-workflow sequence number and ties
+  // the sub-workflow to this context's scope; failures resolve `state` instead.
+  void StartSubWorkflow(const SubWorkflowOptions& options, std::string name,
+                        absl::StatusOr<std::vector<v1::Payload>> arguments,
+                        std::shared_ptr<internal::FutureStateBase> state) const;
   absl::Status ContinueAsNewStatus(
       const ContinueAsNewOptions& options,
       absl::StatusOr<std::vector<v1::Payload>> arguments) const;

@@ -47,10 +47,11 @@ class RunState {
   // with `status`; no-op if it is not pending (fired or canceled).
   void CancelTimer(uint32_t seq, const absl::Status& status);
 
-  // Issues CancelChildWorkflow{seq} for a pending child. A child started in
-  // this activation never runs (the engine drops both commands), so its
-  // future resolves with `status` now; otherwise the child's outcome will.
-  void CancelChild(uint32_t seq, const absl::Status& status);
+  // Issues CancelSubWorkflow{seq} for a pending sub-workflow. A sub-workflow
+  // started in this activation never runs (the engine drops both commands), so
+  // its future resolves with `status` now; otherwise the sub-workflow's outcome
+  // will.
+  void CancelSubWorkflow(uint32_t seq, const absl::Status& status);
 
   // The buffer of the signals named `name`, created on first use.
   std::shared_ptr<SignalBuffer> Signals(const std::string& name);
@@ -68,13 +69,13 @@ class RunState {
     uint64_t listener_id = 0;
   };
 
-  struct PendingChild {
+  struct PendingSubWorkflow {
     std::shared_ptr<FutureStateBase> state;
-    // The scope whose cancellation cancels the child, and the id of the
-    // listener to remove from it when the child resolves.
+    // The scope whose cancellation cancels the sub-workflow, and the id of the
+    // listener to remove from it when the sub-workflow resolves.
     std::weak_ptr<CancelState> scope;
     uint64_t listener_id = 0;
-    // The activation that issued StartChildWorkflow.
+    // The activation that issued StartSubWorkflow.
     uint64_t activation = 0;
   };
 
@@ -96,19 +97,19 @@ class RunState {
   uint32_t next_timer_seq = 1;
   uint32_t next_side_effect_seq = 1;
   uint32_t next_signal_seq = 1;
-  uint32_t next_child_seq = 1;
-  // Counts activations, so a child canceled in the activation that started
-  // it can be told apart.
+  uint32_t next_sub_workflow_seq = 1;
+  // Counts activations, so a sub-workflow canceled in the activation that
+  // started it can be told apart.
   uint64_t activation = 0;
   absl::flat_hash_map<uint32_t, std::shared_ptr<FutureStateBase>>
       pending_activities;
   absl::flat_hash_map<uint32_t, PendingTimer> pending_timers;
-  absl::flat_hash_map<uint32_t, PendingChild> pending_children;
+  absl::flat_hash_map<uint32_t, PendingSubWorkflow> pending_sub_workflows;
   // External signals sent and not answered yet (ResolveSignalExternal).
   absl::flat_hash_map<uint32_t, std::shared_ptr<FutureState<void>>>
       pending_signals;
-  // Children resolved CANCELLED by the facade (never started).
-  absl::flat_hash_set<uint32_t> dropped_children;
+  // Sub-workflows resolved CANCELLED by the facade (never started).
+  absl::flat_hash_set<uint32_t> dropped_sub_workflows;
   // Patches history has markers for (NotifyHasPatch), and the answers
   // Patched()/DeprecatePatch() gave so far (true: a marker was issued).
   absl::flat_hash_set<std::string> notified_patches;

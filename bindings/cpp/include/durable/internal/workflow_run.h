@@ -10,7 +10,7 @@
 //     buffers the signal under its name; CancelWorkflow cancels the root
 //     context (which may issue CancelTimer commands); ResolveSideEffect
 //     {seq} stores the recorded value for SideEffect() to return;
-//     ResolveChildWorkflow{seq} resolves a child's future;
+//     ResolveSubWorkflow{seq} resolves a sub-workflow's future;
 //     ResolveSignalExternal{seq} resolves SignalWorkflow's future (OK, or
 //     the failure it carries); NotifyHasPatch
 //     tells Patched() that history has the marker. Each
@@ -66,7 +66,7 @@ class WorkflowRun {
   absl::Status Start(const v1::StartWorkflow& start);
   absl::Status ResolveActivity(const v1::ResolveActivity& resolve);
   absl::Status FireTimer(const v1::FireTimer& fire);
-  absl::Status ResolveChild(const v1::ResolveChildWorkflow& resolve);
+  absl::Status ResolveSubWorkflow(const v1::ResolveSubWorkflow& resolve);
   absl::Status ResolveSignalExternal(const v1::ResolveSignalExternal& resolve);
   // Resumes queued coroutines until none is runnable.
   void RunUntilBlocked();

@@ -20,10 +20,6 @@ namespace {
 using core::ActivityTask;
 using core::WorkflowTask;
 
-// Pollers are woken by the WakeListener; this only bounds how long a poller
-// would miss other processes' work if the listener's connection were down.
-constexpr absl::Duration kRecheckInterval = absl::Seconds(1);
-
 std::string Quoted(absl::string_view s) { return absl::StrCat("\"", s, "\""); }
 
 std::string Micros(absl::Time t) { return absl::StrCat(core::ToUnixMicros(t)); }
@@ -183,7 +179,7 @@ RedisStore::RedisStore(const RedisOptions& options)
     : options_(options),
       key_prefix_(absl::StrCat("{", options.prefix, "}:")),
       real_clock_(options.clock == &core::Clock::Real()),
-      task_poll_{options.clock, &notifier_, kRecheckInterval} {}
+      task_poll_{options.clock, &notifier_, options.recheck_interval} {}
 
 RedisStore::~RedisStore() { listener_.reset(); }
 

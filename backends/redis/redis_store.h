@@ -143,6 +143,8 @@ class RedisStore : public core::AdminStore {
   // tests: each script is one round trip).
   int64_t scripts_run() const { return scripts_run_.load(); }
   int64_t connections_opened() const { return connections_opened_.load(); }
+  // Wake-up messages heard from the server (wake_listener.h).
+  int64_t wake_messages() const { return listener_->messages(); }
 
  private:
   explicit RedisStore(const RedisOptions& options);

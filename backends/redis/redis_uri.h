@@ -46,6 +46,10 @@ struct RedisOptions {
   // Keys are "{prefix}:..." (see the top of this file).
   std::string prefix = "durable";
   absl::Duration connect_timeout = absl::Seconds(5);
+  // How often a blocked poll looks again when nothing woke it: only a
+  // safety net, since every commit of any process wakes it (RedisStore).
+  // Not settable by URI.
+  absl::Duration recheck_interval = absl::Seconds(1);
   // Where the store reads the time. Not owned; must outlive the store.
   const core::Clock* clock = &core::Clock::Real();
 };

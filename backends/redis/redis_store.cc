@@ -236,15 +236,18 @@ absl::Status RedisStore::LoadScripts(Connection& connection) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::unique_ptr<Connection>> RedisStore::Acquire() {
+absl::StatusOr<std::unique_ptr<Connection>> RedisStore::Acquire(
+    bool* pooled) {
   {
     absl::MutexLock lock(&pool_mu_);
     if (!idle_.empty()) {
       std::unique_ptr<Connection> connection = std::move(idle_.back());
       idle_.pop_back();
+      if (pooled != nullptr) *pooled = true;
       return connection;
     }
   }
+  if (pooled != nullptr) *pooled = false;
   absl::StatusOr<std::unique_ptr<Connection>> connection =
       Connection::Open(options_);
   absl::MutexLock lock(&pool_mu_);
@@ -266,54 +269,71 @@ void RedisStore::Release(std::unique_ptr<Connection> connection) {
   if (connection->broken()) {
     if (!reconnecting_) {
       std::cerr << "durable redis: lost a connection to "
-                << ServerAddress(options_) << "; the next call reconnects"
+                << ServerAddress(options_)
+                << "; idle connections are dropped, the next call reconnects"
                 << std::endl;
     }
     reconnecting_ = true;
-    return;  // Dropped.
+    // The others most likely died with it (a server restart).
+    idle_.clear();
+    return;
   }
   idle_.push_back(std::move(connection));
 }
 
 absl::StatusOr<Reply> RedisStore::Command(const std::vector<std::string>& args) {
-  DURABLE_ASSIGN_OR_RETURN(std::unique_ptr<Connection> connection, Acquire());
-  absl::StatusOr<Reply> reply = connection->Command(args);
-  Release(std::move(connection));
-  return reply;
+  return Send(args, /*script=*/std::nullopt);
+}
+
+absl::StatusOr<Reply> RedisStore::Send(std::vector<std::string> argv,
+                                       std::optional<Script> script) {
+  for (int attempt = 0;; ++attempt) {
+    bool pooled = false;
+    DURABLE_ASSIGN_OR_RETURN(std::unique_ptr<Connection> connection,
+                             Acquire(&pooled));
+    if (script.has_value()) {
+      absl::MutexLock lock(&pool_mu_);
+      argv[1] = shas_[static_cast<size_t>(*script)];
+    }
+    absl::StatusOr<Reply> reply = connection->Command(argv);
+    if (script.has_value() && reply.ok() && reply->is_error() &&
+        absl::StartsWith(reply->str, "NOSCRIPT")) {
+      // The server lost its script cache (a restart, SCRIPT FLUSH): the
+      // script did not run, so loading it and running it again is safe.
+      absl::Status loaded = LoadScripts(*connection);
+      if (loaded.ok()) {
+        absl::MutexLock lock(&pool_mu_);
+        argv[1] = shas_[static_cast<size_t>(*script)];
+      }
+      reply = loaded.ok() ? connection->Command(argv)
+                          : absl::StatusOr<Reply>(loaded);
+    }
+    const bool broken = connection->broken();
+    Release(std::move(connection));
+    // A connection that broke while it sat idle in the pool (the server
+    // restarted, or dropped it) is tried once more on a new connection: the
+    // server that answers now never saw the command. (Had the old server
+    // run it in the instant before it died, it runs twice: completions and
+    // lease calls are then refused by their token (ABORTED), a creation
+    // says ALREADY_EXISTS, but a signal would be delivered twice. That
+    // window is the instant between the server's last write and its death.)
+    if (broken && pooled && attempt == 0) continue;
+    return reply;
+  }
 }
 
 absl::StatusOr<Reply> RedisStore::Run(Script script,
                                       std::vector<std::string> args) {
-  const size_t index = static_cast<size_t>(script);
-  std::string sha;
-  {
-    absl::MutexLock lock(&pool_mu_);
-    sha = shas_[index];
-  }
   std::vector<std::string> argv;
   argv.reserve(args.size() + 6);
   argv.push_back("EVALSHA");
-  argv.push_back(sha);
+  argv.push_back("");  // The script's SHA, set by Send.
   argv.push_back("1");
   argv.push_back(key_prefix_);
   argv.push_back(Micros(options_.clock->Now()));
   argv.push_back(real_clock_ ? "1" : "0");
   for (std::string& arg : args) argv.push_back(std::move(arg));
-  DURABLE_ASSIGN_OR_RETURN(std::unique_ptr<Connection> connection, Acquire());
-  absl::StatusOr<Reply> reply = connection->Command(argv);
-  if (reply.ok() && reply->is_error() &&
-      absl::StartsWith(reply->str, "NOSCRIPT")) {
-    // The server lost its script cache (a restart, SCRIPT FLUSH): the
-    // script did not run, so loading it and running it again is safe.
-    absl::Status loaded = LoadScripts(*connection);
-    if (loaded.ok()) {
-      absl::MutexLock lock(&pool_mu_);
-      argv[1] = shas_[index];
-    }
-    reply = loaded.ok() ? connection->Command(argv)
-                        : absl::StatusOr<Reply>(loaded);
-  }
-  Release(std::move(connection));
+  absl::StatusOr<Reply> reply = Send(std::move(argv), script);
   scripts_run_.fetch_add(1);
   if (!reply.ok()) return reply.status();
   if (reply->is_error()) {

@@ -149,14 +149,20 @@ class RedisStore : public core::AdminStore {
  private:
   explicit RedisStore(const RedisOptions& options);
 
-  // A connection from the pool (connecting when none is idle), and back.
-  absl::StatusOr<std::unique_ptr<Connection>> Acquire();
+  // A connection from the pool (connecting when none is idle; `*pooled`
+  // says which), and back (a broken one is dropped, with every idle one).
+  absl::StatusOr<std::unique_ptr<Connection>> Acquire(bool* pooled);
   void Release(std::unique_ptr<Connection> connection);
   // Runs `script` with the calling convention of scripts.h; `args` follow
   // the time. Errors: UNAVAILABLE for a broken connection, INTERNAL for a
   // script error.
   absl::StatusOr<Reply> Run(Script script, std::vector<std::string> args);
   absl::StatusOr<Reply> Command(const std::vector<std::string>& args);
+  // Sends `argv` (for a script: EVALSHA with its SHA filled in here,
+  // loading the scripts again on NOSCRIPT), once more on a new connection
+  // when a pooled one turns out broken.
+  absl::StatusOr<Reply> Send(std::vector<std::string> argv,
+                             std::optional<Script> script);
   absl::Status LoadScripts(Connection& connection);
 
   absl::StatusOr<std::optional<core::WorkflowTask>> TryGetWorkflowTask(

@@ -115,10 +115,11 @@ INSTANTIATE_TEST_SUITE_P(Redis, RedisCrashRecoveryTest,
 // `during` runs once a third of the activities ran. Checks every workflow
 // finished once with the right result and no workflow task overlapped;
 // returns how often each workflow's activities ran.
-std::map<std::string, int> RunThreeSteps(
-    const std::string& uri, const std::string& dir, int workflows,
-    int workers, const std::string& lease_ms,
-    const std::function<void()>& during) {
+std::map<std::string, int> RunThreeSteps(const std::string& uri,
+                                         const std::string& dir, int workflows,
+                                         int workers,
+                                         const std::string& lease_ms,
+                                         const std::function<void()>& during) {
   absl::StatusOr<Backend> backend = Backend::Open(uri);
   EXPECT_TRUE(backend.ok()) << backend.status();
   if (!backend.ok()) return {};
@@ -139,8 +140,7 @@ std::map<std::string, int> RunThreeSteps(
   }
   if (during) {
     const absl::Time give_up = absl::Now() + absl::Seconds(60);
-    while (static_cast<int>(ReadLines(dir + "/steps.log").size()) <
-               workflows &&
+    while (static_cast<int>(ReadLines(dir + "/steps.log").size()) < workflows &&
            absl::Now() < give_up) {
       absl::SleepFor(absl::Milliseconds(10));
     }
@@ -205,9 +205,8 @@ TEST(RedisProcessTest, ThreeWorkersRunThreeHundredWorkflowsExactlyOnce) {
         static_cast<redisReply*>(redisCommand(context, command.c_str()));
     ASSERT_NE(reply, nullptr);
     ASSERT_EQ(reply->type, REDIS_REPLY_INTEGER) << command;
-    EXPECT_EQ(reply->integer, command.find("list") != std::string::npos
-                                  ? kWorkflows
-                                  : 0)
+    EXPECT_EQ(reply->integer,
+              command.find("list") != std::string::npos ? kWorkflows : 0)
         << command;
     freeReplyObject(reply);
   }

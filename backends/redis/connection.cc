@@ -13,9 +13,7 @@
 namespace durable::backends::redis {
 namespace {
 
-timeval TimevalOf(absl::Duration d) {
-  return absl::ToTimeval(d);
-}
+timeval TimevalOf(absl::Duration d) { return absl::ToTimeval(d); }
 
 Reply Copy(const redisReply* r) {
   Reply out;
@@ -76,11 +74,12 @@ absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(
     absl::StatusOr<Reply> reply = connection->Command(auth);
     if (!reply.ok()) return reply.status();
     if (reply->is_error()) {
-      return absl::UnauthenticatedError(absl::StrCat(
-          "Redis at ", address, " refused the credentials",
-          options.user.empty() ? "" : absl::StrCat(" of user \"", options.user,
-                                                   "\""),
-          ": ", reply->str));
+      return absl::UnauthenticatedError(
+          absl::StrCat("Redis at ", address, " refused the credentials",
+                       options.user.empty()
+                           ? ""
+                           : absl::StrCat(" of user \"", options.user, "\""),
+                       ": ", reply->str));
     }
   }
   absl::StatusOr<Reply> selected =
@@ -93,9 +92,9 @@ absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(
                        " needs a password (redis://user:password@host:port): ",
                        selected->str));
     }
-    return absl::InvalidArgumentError(absl::StrCat(
-        "Redis at ", address, " refused database ", options.db, ": ",
-        selected->str));
+    return absl::InvalidArgumentError(
+        absl::StrCat("Redis at ", address, " refused database ", options.db,
+                     ": ", selected->str));
   }
   // Scripts that append long histories may take a while; a dead server is
   // noticed by the socket, not by this bound.
@@ -119,14 +118,13 @@ void Connection::ShutdownSocket() {
 
 absl::Status Connection::Broken(absl::string_view doing) {
   broken_ = true;
-  return absl::UnavailableError(absl::StrCat("Redis at ", address_, ": ",
-                                             doing, ": ",
-                                             context_->errstr[0] != '\0'
-                                                 ? context_->errstr
-                                                 : "connection lost"));
+  return absl::UnavailableError(absl::StrCat(
+      "Redis at ", address_, ": ", doing, ": ",
+      context_->errstr[0] != '\0' ? context_->errstr : "connection lost"));
 }
 
-absl::StatusOr<Reply> Connection::Command(const std::vector<std::string>& args) {
+absl::StatusOr<Reply> Connection::Command(
+    const std::vector<std::string>& args) {
   if (broken_) return Broken("connection is broken");
   std::vector<const char*> argv;
   std::vector<size_t> lengths;

@@ -5,16 +5,14 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "core/time_util.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
-#include "core/time_util.h"
 
 namespace durable::backends::redis {
 namespace {
 
-std::string Micros(absl::Time t) {
-  return absl::StrCat(core::ToUnixMicros(t));
-}
+std::string Micros(absl::Time t) { return absl::StrCat(core::ToUnixMicros(t)); }
 
 std::string Carries(const v1::HistoryEvent& event) {
   return core::CarriesOverToNextExecution(event) ? "1" : "0";
@@ -68,9 +66,9 @@ absl::Status RedisPlanEncoder::ConsumeInbox(const core::ExecutionKey& execution,
                                             absl::string_view cursor) {
   InboxCursor consume;
   if (!ParseInboxCursor(cursor, &consume)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "workflow task for instance \"", execution.instance_id,
-        "\" has a malformed inbox cursor \"", cursor, "\""));
+    return absl::InvalidArgumentError(
+        absl::StrCat("workflow task for instance \"", execution.instance_id,
+                     "\" has a malformed inbox cursor \"", cursor, "\""));
   }
   Add("C");
   Add(execution.instance_id);

@@ -20,7 +20,8 @@ absl::StatusOr<std::shared_ptr<core::AdminStore>> OpenRedisUri(
     const core::storage::BackendUri& uri) {
   absl::StatusOr<RedisOptions> options = RedisOptionsFromUri(uri);
   if (!options.ok()) return options.status();
-  absl::StatusOr<std::unique_ptr<RedisStore>> store = RedisStore::Open(*options);
+  absl::StatusOr<std::unique_ptr<RedisStore>> store =
+      RedisStore::Open(*options);
   if (!store.ok()) return store.status();
   return std::shared_ptr<core::AdminStore>(std::move(*store));
 }

@@ -195,7 +195,8 @@ absl::StatusOr<std::unique_ptr<RedisStore>> RedisStore::Open(
   std::string appendonly = "?";
   std::string appendfsync = "?";
   for (const char* setting : {"appendonly", "appendfsync"}) {
-    absl::StatusOr<Reply> reply = connection->Command({"CONFIG", "GET", setting});
+    absl::StatusOr<Reply> reply =
+        connection->Command({"CONFIG", "GET", setting});
     if (reply.ok() && reply->type == Reply::Type::kArray &&
         reply->elements.size() == 2) {
       (std::string(setting) == "appendonly" ? appendonly : appendfsync) =
@@ -223,8 +224,8 @@ absl::Status RedisStore::LoadScripts(Connection& connection) {
   for (size_t i = 0; i < shas_.size(); ++i) {
     DURABLE_ASSIGN_OR_RETURN(
         Reply reply,
-        connection.Command({"SCRIPT", "LOAD",
-                            ScriptSource(static_cast<Script>(i))}));
+        connection.Command(
+            {"SCRIPT", "LOAD", ScriptSource(static_cast<Script>(i))}));
     if (reply.type != Reply::Type::kString) {
       return absl::InternalError(
           absl::StrCat("Redis at ", ServerAddress(options_),
@@ -236,8 +237,7 @@ absl::Status RedisStore::LoadScripts(Connection& connection) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::unique_ptr<Connection>> RedisStore::Acquire(
-    bool* pooled) {
+absl::StatusOr<std::unique_ptr<Connection>> RedisStore::Acquire(bool* pooled) {
   {
     absl::MutexLock lock(&pool_mu_);
     if (!idle_.empty()) {
@@ -281,7 +281,8 @@ void RedisStore::Release(std::unique_ptr<Connection> connection) {
   idle_.push_back(std::move(connection));
 }
 
-absl::StatusOr<Reply> RedisStore::Command(const std::vector<std::string>& args) {
+absl::StatusOr<Reply> RedisStore::Command(
+    const std::vector<std::string>& args) {
   return Send(args, /*script=*/std::nullopt);
 }
 
@@ -337,9 +338,9 @@ absl::StatusOr<Reply> RedisStore::Run(Script script,
   scripts_run_.fetch_add(1);
   if (!reply.ok()) return reply.status();
   if (reply->is_error()) {
-    return absl::InternalError(absl::StrCat(
-        "Redis at ", ServerAddress(options_), ": a script of the store failed: ",
-        reply->str));
+    return absl::InternalError(
+        absl::StrCat("Redis at ", ServerAddress(options_),
+                     ": a script of the store failed: ", reply->str));
   }
   return reply;
 }
@@ -401,8 +402,8 @@ absl::StatusOr<std::optional<WorkflowTask>> RedisStore::TryGetWorkflowTask(
                                 Quoted(task.instance_id), " cannot be decoded");
   }
   task.lease_token = token;
-  task.inbox_cursor = FormatInboxCursor(
-      {ToInt(At(reply, 8)), ToInt(At(reply, 9))});
+  task.inbox_cursor =
+      FormatInboxCursor({ToInt(At(reply, 8)), ToInt(At(reply, 9))});
   for (size_t i = 10; i < reply.elements.size(); ++i) {
     v1::HistoryEvent& event = task.new_events.emplace_back();
     if (!event.ParseFromString(reply.elements[i].str)) {
@@ -506,10 +507,13 @@ absl::Status RedisStore::CompleteActivityWithWorkflowTask(
   inputs.consume_inbox = false;
   absl::StatusOr<core::CompletionPlan> plan =
       core::PlanCompletion(task, completion, inputs);
-  std::vector<std::string> args = {activity.activity_id, activity.lease_token,
-                                   task.instance_id, task.execution_id,
+  std::vector<std::string> args = {activity.activity_id,
+                                   activity.lease_token,
+                                   task.instance_id,
+                                   task.execution_id,
                                    absl::StrCat(task.history_length),
-                                   plan.ok() ? "1" : "0", ""};
+                                   plan.ok() ? "1" : "0",
+                                   ""};
   const size_t plan_end_index = args.size() - 1;
   core::WorkflowTaskCommitResult committed;
   RedisPlanEncoder encoder(&args, now);
@@ -537,10 +541,9 @@ absl::Status RedisStore::AbandonWorkflowTask(
     const WorkflowTask& task, const v1::WorkflowTaskFailure& failure,
     absl::Duration retry_delay) {
   DURABLE_ASSIGN_OR_RETURN(
-      Reply reply,
-      Run(Script::kAbandonWorkflow,
-          {task.instance_id, task.execution_id, task.lease_token,
-           failure.SerializeAsString(), MicrosOf(retry_delay)}));
+      Reply reply, Run(Script::kAbandonWorkflow,
+                       {task.instance_id, task.execution_id, task.lease_token,
+                        failure.SerializeAsString(), MicrosOf(retry_delay)}));
   if (Word(reply) == "ABORTED") return WorkflowLeaseLost(task);
   if (Word(reply) != "OK") return Unexpected(reply, "AbandonWorkflowTask");
   notifier_.Notify();
@@ -579,10 +582,9 @@ absl::StatusOr<std::optional<ActivityTask>> RedisStore::TryGetActivityTask(
   if (!task.scheduled_event.ParseFromString(At(reply, 5))) {
     // Leased all the same: the worker fails this one activity.
     task.scheduled_event.Clear();
-    task.damaged =
-        absl::StrCat("activity task ", Quoted(task.activity_id),
-                     " of workflow instance ", Quoted(task.instance_id),
-                     ": its scheduled event cannot be decoded");
+    task.damaged = absl::StrCat(
+        "activity task ", Quoted(task.activity_id), " of workflow instance ",
+        Quoted(task.instance_id), ": its scheduled event cannot be decoded");
   }
   task.attempt = static_cast<int32_t>(ToInt(At(reply, 6)));
   task.metadata = ParseMetadata(At(reply, 7));
@@ -623,10 +625,9 @@ absl::Status RedisStore::RetryActivityTask(const ActivityTask& task,
                                            int32_t next_attempt,
                                            absl::Time visible_at) {
   DURABLE_ASSIGN_OR_RETURN(
-      Reply reply,
-      Run(Script::kRetryActivity, {task.activity_id, task.lease_token,
-                                   absl::StrCat(next_attempt),
-                                   Micros(visible_at)}));
+      Reply reply, Run(Script::kRetryActivity,
+                       {task.activity_id, task.lease_token,
+                        absl::StrCat(next_attempt), Micros(visible_at)}));
   if (Word(reply) == "ABORTED") return ActivityLeaseLost(task);
   if (Word(reply) != "OK") return Unexpected(reply, "RetryActivityTask");
   notifier_.Notify();
@@ -652,8 +653,8 @@ absl::Status RedisStore::CompleteActivityTask(const ActivityTask& task,
 
 absl::StatusOr<std::vector<v1::WorkflowInstanceState>> RedisStore::ReadStates(
     const std::string& instance_id, bool all) {
-  DURABLE_ASSIGN_OR_RETURN(
-      Reply reply, Run(Script::kState, {instance_id, all ? "1" : "0"}));
+  DURABLE_ASSIGN_OR_RETURN(Reply reply,
+                           Run(Script::kState, {instance_id, all ? "1" : "0"}));
   if (Word(reply) == "NOT_FOUND") {
     return absl::NotFoundError(
         absl::StrCat("workflow instance ", Quoted(instance_id), " not found"));
@@ -687,8 +688,8 @@ absl::StatusOr<std::vector<v1::HistoryEvent>> RedisStore::GetWorkflowHistory(
     int64_t after_id) {
   if (after_id < 0) after_id = 0;
   DURABLE_ASSIGN_OR_RETURN(
-      Reply reply, Run(Script::kHistory, {instance_id, execution_id,
-                                          absl::StrCat(after_id)}));
+      Reply reply, Run(Script::kHistory,
+                       {instance_id, execution_id, absl::StrCat(after_id)}));
   if (Word(reply) == "NOT_FOUND") {
     return absl::NotFoundError(absl::StrCat("execution ", Quoted(execution_id),
                                             " of workflow instance ",
@@ -747,10 +748,10 @@ absl::Status RedisStore::DeliverWorkflowEvent(const std::string& instance_id,
         absl::StrCat("workflow instance ", Quoted(instance_id), " not found"));
   }
   if (Word(reply) == "NOT_ACTIVE") {
-    return absl::NotFoundError(absl::StrCat(
-        "workflow instance ", Quoted(instance_id),
-        " is not active: its latest execution ", Quoted(At(reply, 1)),
-        " has finished"));
+    return absl::NotFoundError(
+        absl::StrCat("workflow instance ", Quoted(instance_id),
+                     " is not active: its latest execution ",
+                     Quoted(At(reply, 1)), " has finished"));
   }
   if (Word(reply) != "OK") return Unexpected(reply, "DeliverWorkflowEvent");
   notifier_.Notify();
@@ -760,7 +761,8 @@ absl::Status RedisStore::DeliverWorkflowEvent(const std::string& instance_id,
 // ---------------------------------------------------------------------------
 // Removal, listing, stats.
 
-absl::Status RedisStore::RemoveWorkflowInstance(const std::string& instance_id) {
+absl::Status RedisStore::RemoveWorkflowInstance(
+    const std::string& instance_id) {
   DURABLE_ASSIGN_OR_RETURN(Reply reply,
                            Run(Script::kRemoveInstance, {instance_id}));
   if (Word(reply) == "NOT_FOUND") {
@@ -779,9 +781,8 @@ absl::Status RedisStore::RemoveWorkflowInstance(const std::string& instance_id) 
 
 absl::StatusOr<int64_t> RedisStore::RemoveWorkflowInstances(
     absl::Time finished_before) {
-  DURABLE_ASSIGN_OR_RETURN(
-      Reply reply,
-      Run(Script::kRemoveFinishedBefore, {Micros(finished_before)}));
+  DURABLE_ASSIGN_OR_RETURN(Reply reply, Run(Script::kRemoveFinishedBefore,
+                                            {Micros(finished_before)}));
   if (Word(reply) != "OK") return Unexpected(reply, "RemoveWorkflowInstances");
   return ToInt(At(reply, 1));
 }
@@ -808,9 +809,8 @@ absl::StatusOr<core::WorkflowInstancePage> RedisStore::ListWorkflowInstances(
   snprintf(padded, sizeof(padded), "%020lld", static_cast<long long>(seq));
   DURABLE_ASSIGN_OR_RETURN(
       Reply reply,
-      Run(Script::kList, {cursor.empty() ? "0" : "1",
-                          absl::StrCat(created_us), padded,
-                          absl::StrCat(page_size)}));
+      Run(Script::kList, {cursor.empty() ? "0" : "1", absl::StrCat(created_us),
+                          padded, absl::StrCat(page_size)}));
   if (Word(reply) != "OK") return Unexpected(reply, "ListWorkflowInstances");
   core::WorkflowInstancePage page;
   std::string last_seq;
@@ -822,9 +822,8 @@ absl::StatusOr<core::WorkflowInstancePage> RedisStore::ListWorkflowInstances(
     page.instances.push_back(std::move(state));
   }
   if (static_cast<int>(page.instances.size()) == page_size) {
-    page.next_cursor =
-        absl::StrCat(page.instances.back().created_at_unix_us(), ":",
-                     ToInt(last_seq));
+    page.next_cursor = absl::StrCat(page.instances.back().created_at_unix_us(),
+                                    ":", ToInt(last_seq));
   }
   return page;
 }
@@ -836,9 +835,9 @@ absl::StatusOr<core::StoreStats> RedisStore::GetStats() {
   stats.active_instances = ToInt(At(reply, 1));
   size_t i = 2;
   for (int which = 0; which < 2; ++which) {
-    std::map<std::string, int64_t>& counts =
-        which == 0 ? stats.pending_workflow_tasks
-                   : stats.pending_activity_tasks;
+    std::map<std::string, int64_t>& counts = which == 0
+                                                 ? stats.pending_workflow_tasks
+                                                 : stats.pending_activity_tasks;
     const int64_t n = ToInt(At(reply, i++));
     for (int64_t k = 0; k < n; ++k, i += 2) {
       counts[At(reply, i)] = ToInt(At(reply, i + 1));

@@ -3,6 +3,8 @@
 // prefixes that share a server, wake-ups across store objects (as across
 // processes), and scripts lost by the server. The contract every store
 // keeps is redis_contract_test.
+#include "backends/redis/redis_store.h"
+
 #include <hiredis/hiredis.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -17,7 +19,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "backends/conformance/history_events.h"
-#include "backends/redis/redis_store.h"
 #include "core/storage/store_registry.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -219,14 +220,12 @@ TEST(RedisStoreTest, TwoPrefixesNeverSeeEachOthersTasks) {
   completion.activities.push_back(spec);
   completion.state = v1::WORKFLOW_STATE_ACTIVE;
   ASSERT_TRUE(alpha->CompleteWorkflowTask(*a, completion).ok());
-  auto none = beta->GetActivityTask({}, kLease,
-                                    absl::Now() + absl::Milliseconds(100),
-                                    nullptr);
+  auto none = beta->GetActivityTask(
+      {}, kLease, absl::Now() + absl::Milliseconds(100), nullptr);
   ASSERT_TRUE(none.ok()) << none.status();
   EXPECT_FALSE(none->has_value());
-  auto some =
-      alpha->GetActivityTask({}, kLease, absl::Now() + absl::Seconds(10),
-                             nullptr);
+  auto some = alpha->GetActivityTask({}, kLease,
+                                     absl::Now() + absl::Seconds(10), nullptr);
   ASSERT_TRUE(some.ok()) << some.status();
   EXPECT_TRUE(some->has_value());
 
@@ -240,10 +239,10 @@ TEST(RedisStoreTest, TwoPrefixesNeverSeeEachOthersTasks) {
   ASSERT_EQ(beta_list->instances.size(), 1u);
   EXPECT_EQ(beta_list->instances[0].execution_id(), "beta-exec");
   CreateOn(*alpha, "only-in-alpha", "e1");
-  EXPECT_EQ(beta->DeliverWorkflowEvent("only-in-alpha",
-                                       durable::testing::Signal("s"))
-                .code(),
-            absl::StatusCode::kNotFound);
+  EXPECT_EQ(
+      beta->DeliverWorkflowEvent("only-in-alpha", durable::testing::Signal("s"))
+          .code(),
+      absl::StatusCode::kNotFound);
 }
 
 // A poller that is never told to look again (its re-check interval is an

@@ -91,9 +91,9 @@ TEST(RedisUriTest, BadPrefixIsNamed) {
   EXPECT_THAT(ErrorOf("redis://h:1?prefix="), HasSubstr("prefix"));
   EXPECT_THAT(ErrorOf("redis://h:1?prefix=a%7Bb"), HasSubstr("prefix"));
   EXPECT_THAT(ErrorOf("redis://h:1?prefix=a%7Db"), HasSubstr("prefix"));
-  EXPECT_THAT(ErrorOf(absl::StrCat("redis://h:1?prefix=",
-                                   std::string(129, 'p'))),
-              HasSubstr("prefix"));
+  EXPECT_THAT(
+      ErrorOf(absl::StrCat("redis://h:1?prefix=", std::string(129, 'p'))),
+      HasSubstr("prefix"));
 }
 
 TEST(RedisUriTest, BadTimeoutIsNamed) {

@@ -714,15 +714,26 @@ return out
 }  // namespace
 
 const std::string& ScriptSource(Script script) {
-  static const std::array<std::string, static_cast<size_t>(Script::kCount)>*
-      const kSources = [] {
-        const char* bodies[] = {
-            kCreate,          kPollWorkflow,     kExtendWorkflow,
-            kCompleteWorkflow, kAbandonWorkflow, kPollActivity,
-            kExtendActivity,  kRetryActivity,    kCompleteActivity,
-            kFusedStep,       kDeliverEvent,     kRemoveInstance,
-            kRemoveFinishedBefore, kList,        kState,
-            kHistory,         kStats};
+  static const std::array<std::string,
+                          static_cast<size_t>(Script::kCount)>* const kSources =
+      [] {
+        const char* bodies[] = {kCreate,
+                                kPollWorkflow,
+                                kExtendWorkflow,
+                                kCompleteWorkflow,
+                                kAbandonWorkflow,
+                                kPollActivity,
+                                kExtendActivity,
+                                kRetryActivity,
+                                kCompleteActivity,
+                                kFusedStep,
+                                kDeliverEvent,
+                                kRemoveInstance,
+                                kRemoveFinishedBefore,
+                                kList,
+                                kState,
+                                kHistory,
+                                kStats};
         static_assert(sizeof(bodies) / sizeof(bodies[0]) ==
                       static_cast<size_t>(Script::kCount));
         auto* sources =

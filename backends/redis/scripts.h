@@ -20,7 +20,10 @@
 //
 // The key layout (P is the prefix, M an execution's member name
 // "<len(instance)>:<instance>:<execution>", unambiguous for any ids):
-//   P x:M          hash  an execution: i e wf q st c f r md p hl lt le ltf ra seq
+//   P x:M          hash  an execution: i e wf q st c f r md p hl lt le ltf
+//                        ra seq (ids, name, queue, state, times, result,
+//                        metadata, parent, history length, lease, last task
+//                        failure, retry delay, creation order)
 //   P x:M:h        list  its history, event id n at index n-1
 //   P x:M:ib       zset  its inbox entry ids (score = id: arrival order)
 //   P x:M:ie       hash  its inbox entries: e<id> event, v<id> visible_at,

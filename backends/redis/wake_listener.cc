@@ -31,9 +31,9 @@ absl::StatusOr<std::unique_ptr<Connection>> WakeListener::Subscribe() {
   absl::StatusOr<Reply> reply = (*connection)->Command({"SUBSCRIBE", channel_});
   if (!reply.ok()) return reply.status();
   if (reply->is_error()) {
-    return absl::UnavailableError(absl::StrCat(
-        "Redis at ", ServerAddress(options_), " refused SUBSCRIBE: ",
-        reply->str));
+    return absl::UnavailableError(
+        absl::StrCat("Redis at ", ServerAddress(options_),
+                     " refused SUBSCRIBE: ", reply->str));
   }
   // Wait for messages for as long as it takes.
   (*connection)->SetTimeout(absl::ZeroDuration());
@@ -81,8 +81,7 @@ void WakeListener::Run(std::unique_ptr<Connection> connection) {
       }
       if (stopping_.load()) break;
       std::cerr << "durable redis: wake-up listener lost its connection ("
-                << message.status().message() << "); reconnecting"
-                << std::endl;
+                << message.status().message() << "); reconnecting" << std::endl;
       connection.reset();
       notifier_->Notify();
       continue;

@@ -61,21 +61,17 @@ absl::Status CorruptRedisHistory(const std::string& uri,
   absl::Status status = absl::NotFoundError(
       absl::StrCat("no history of ", instance_id, " in ", uri));
   const std::string executions = prefix + "xs:" + instance_id;
-  auto* list = static_cast<redisReply*>(
-      redisCommand(context, "ZRANGE %b 0 -1", executions.data(),
-                   executions.size()));
+  auto* list = static_cast<redisReply*>(redisCommand(
+      context, "ZRANGE %b 0 -1", executions.data(), executions.size()));
   if (list != nullptr && list->type == REDIS_REPLY_ARRAY) {
     for (size_t i = 0; i < list->elements; ++i) {
-      const std::string history =
-          absl::StrCat(prefix, "x:", instance_id.size(), ":", instance_id, ":",
-                       std::string(list->element[i]->str,
-                                   list->element[i]->len),
-                       ":h");
+      const std::string history = absl::StrCat(
+          prefix, "x:", instance_id.size(), ":", instance_id, ":",
+          std::string(list->element[i]->str, list->element[i]->len), ":h");
       const std::string index = absl::StrCat(event_id - 1);
       auto* set = static_cast<redisReply*>(
-          redisCommand(context, "LSET %b %s %b", history.data(),
-                       history.size(), index.c_str(), "\xff\xff\xff\xff",
-                       size_t{4}));
+          redisCommand(context, "LSET %b %s %b", history.data(), history.size(),
+                       index.c_str(), "\xff\xff\xff\xff", size_t{4}));
       if (set != nullptr && set->type == REDIS_REPLY_STATUS) {
         status = absl::OkStatus();
       }

@@ -92,7 +92,8 @@ absl::Status RedisServer::Start() {
 }
 
 absl::Status RedisServer::Restart(absl::Duration down) {
-  if (port_ == 0) return absl::FailedPreconditionError("RedisServer not started");
+  if (port_ == 0)
+    return absl::FailedPreconditionError("RedisServer not started");
   absl::Status stopped = process_.Stop(SIGTERM, kStopGrace);
   if (!stopped.ok()) return stopped;
   absl::SleepFor(down);

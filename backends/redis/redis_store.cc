@@ -165,6 +165,16 @@ class StartOutcomeReplay : public core::PlanExecutor {
   core::StartOutcome outcome_;
 };
 
+// What a committed completion may have made ready in this process, before
+// the server's wake-up message says so (as in scripts.h): workflow tasks
+// (released lease, deliveries, starts), activity tasks, an ended execution.
+std::string WakesOf(const core::WorkflowTaskCompletion& completion) {
+  std::string kinds = "w";
+  if (!completion.activities.empty()) kinds += "a";
+  if (completion.state != v1::WORKFLOW_STATE_ACTIVE) kinds += "f";
+  return kinds;
+}
+
 std::optional<core::StartOutcome> OutcomeFromWord(const std::string& word) {
   if (word == "started") return core::StartOutcome::kStarted;
   if (word == "already") return core::StartOutcome::kAlreadyActive;
@@ -179,7 +189,12 @@ RedisStore::RedisStore(const RedisOptions& options)
     : options_(options),
       key_prefix_(absl::StrCat("{", options.prefix, "}:")),
       real_clock_(options.clock == &core::Clock::Real()),
-      task_poll_{options.clock, &notifier_, options.recheck_interval} {}
+      workflow_poll_{options.clock, &workflow_notifier_,
+                     options.recheck_interval},
+      activity_poll_{options.clock, &activity_notifier_,
+                     options.recheck_interval},
+      finish_poll_{options.clock, &finish_notifier_, options.recheck_interval} {
+}
 
 RedisStore::~RedisStore() { listener_.reset(); }
 
@@ -206,8 +221,10 @@ absl::StatusOr<std::unique_ptr<RedisStore>> RedisStore::Open(
   store->durability_ =
       absl::StrCat("appendonly=", appendonly, " appendfsync=", appendfsync);
   store->Release(std::move(connection));
+  RedisStore* raw = store.get();
   store->listener_ = std::make_unique<WakeListener>(
-      options, store->key_prefix_ + "wake", &store->notifier_);
+      options, store->key_prefix_ + "wake",
+      [raw](absl::string_view kinds) { raw->Wake(kinds); });
   DURABLE_RETURN_IF_ERROR(store->listener_->Start());
   return store;
 }
@@ -218,7 +235,13 @@ std::string RedisStore::Describe() const {
                       durability_, " scripts=EVALSHA wakeups=pubsub");
 }
 
-void RedisStore::Interrupt() { notifier_.Notify(); }
+void RedisStore::Interrupt() { Wake(WakeListener::kEverything); }
+
+void RedisStore::Wake(absl::string_view kinds) {
+  if (absl::StrContains(kinds, 'w')) workflow_notifier_.Notify();
+  if (absl::StrContains(kinds, 'a')) activity_notifier_.Notify();
+  if (absl::StrContains(kinds, 'f')) finish_notifier_.Notify();
+}
 
 absl::Status RedisStore::LoadScripts(Connection& connection) {
   for (size_t i = 0; i < shas_.size(); ++i) {
@@ -361,7 +384,7 @@ absl::Status RedisStore::CreateWorkflowInstance(
   if (Word(reply) != "OK" || !outcome.has_value()) {
     return Unexpected(reply, "CreateWorkflowInstance");
   }
-  if (*outcome == core::StartOutcome::kStarted) notifier_.Notify();
+  if (*outcome == core::StartOutcome::kStarted) Wake("w");
   StartOutcomeReplay replay(*outcome);
   return core::ExecuteInstanceCreation(start, replay);
 }
@@ -425,7 +448,7 @@ absl::StatusOr<std::optional<WorkflowTask>> RedisStore::GetWorkflowTask(
   std::optional<WorkflowTask> task;
   DURABLE_ASSIGN_OR_RETURN(
       core::PollOutcome outcome,
-      core::PollUntil(task_poll_, deadline, stop,
+      core::PollUntil(workflow_poll_, deadline, stop,
                       [&](absl::Time* next_due) -> absl::StatusOr<bool> {
                         DURABLE_ASSIGN_OR_RETURN(
                             task,
@@ -482,7 +505,7 @@ absl::Status RedisStore::CompleteWorkflowTask(
         At(reply, 1), " events, but the task says ", task.history_length));
   }
   if (Word(reply) != "OK") return Unexpected(reply, "CompleteWorkflowTask");
-  notifier_.Notify();
+  Wake(WakesOf(completion));
   if (result != nullptr) *result = std::move(committed);
   return absl::OkStatus();
 }
@@ -532,7 +555,7 @@ absl::Status RedisStore::CompleteActivityWithWorkflowTask(
   if (Word(reply) != "OK") {
     return Unexpected(reply, "CompleteActivityWithWorkflowTask");
   }
-  notifier_.Notify();
+  Wake(At(reply, 1) == "1" ? WakesOf(completion) : "w");
   if (At(reply, 1) == "1") *result = std::move(committed);
   return absl::OkStatus();
 }
@@ -546,7 +569,7 @@ absl::Status RedisStore::AbandonWorkflowTask(
                         failure.SerializeAsString(), MicrosOf(retry_delay)}));
   if (Word(reply) == "ABORTED") return WorkflowLeaseLost(task);
   if (Word(reply) != "OK") return Unexpected(reply, "AbandonWorkflowTask");
-  notifier_.Notify();
+  Wake("w");
   return absl::OkStatus();
 }
 
@@ -600,7 +623,7 @@ absl::StatusOr<std::optional<ActivityTask>> RedisStore::GetActivityTask(
   std::optional<ActivityTask> task;
   DURABLE_ASSIGN_OR_RETURN(
       core::PollOutcome outcome,
-      core::PollUntil(task_poll_, deadline, stop,
+      core::PollUntil(activity_poll_, deadline, stop,
                       [&](absl::Time* next_due) -> absl::StatusOr<bool> {
                         DURABLE_ASSIGN_OR_RETURN(
                             task,
@@ -630,7 +653,7 @@ absl::Status RedisStore::RetryActivityTask(const ActivityTask& task,
                         absl::StrCat(next_attempt), Micros(visible_at)}));
   if (Word(reply) == "ABORTED") return ActivityLeaseLost(task);
   if (Word(reply) != "OK") return Unexpected(reply, "RetryActivityTask");
-  notifier_.Notify();
+  Wake("a");
   return absl::OkStatus();
 }
 
@@ -644,7 +667,7 @@ absl::Status RedisStore::CompleteActivityTask(const ActivityTask& task,
                            Run(Script::kCompleteActivity, std::move(args)));
   if (Word(reply) == "ABORTED") return ActivityLeaseLost(task);
   if (Word(reply) != "OK") return Unexpected(reply, "CompleteActivityTask");
-  notifier_.Notify();
+  Wake("w");
   return absl::OkStatus();
 }
 
@@ -721,7 +744,7 @@ RedisStore::WaitForWorkflowInstanceFinished(const std::string& instance_id,
   v1::WorkflowInstanceState state;
   DURABLE_ASSIGN_OR_RETURN(
       core::PollOutcome outcome,
-      core::PollUntil(task_poll_, deadline, /*stop=*/nullptr,
+      core::PollUntil(finish_poll_, deadline, /*stop=*/nullptr,
                       [&](absl::Time*) -> absl::StatusOr<bool> {
                         DURABLE_ASSIGN_OR_RETURN(
                             state, GetWorkflowInstanceState(instance_id));
@@ -754,7 +777,7 @@ absl::Status RedisStore::DeliverWorkflowEvent(const std::string& instance_id,
                      Quoted(At(reply, 1)), " has finished"));
   }
   if (Word(reply) != "OK") return Unexpected(reply, "DeliverWorkflowEvent");
-  notifier_.Notify();
+  Wake("w");
   return absl::OkStatus();
 }
 

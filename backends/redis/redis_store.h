@@ -164,6 +164,9 @@ class RedisStore : public core::AdminStore {
   absl::StatusOr<Reply> Send(std::vector<std::string> argv,
                              std::optional<Script> script);
   absl::Status LoadScripts(Connection& connection);
+  // Bumps the notifiers `kinds` names ("w", "a", "f", as in the wake-up
+  // messages of scripts.h).
+  void Wake(absl::string_view kinds);
 
   absl::StatusOr<std::optional<core::WorkflowTask>> TryGetWorkflowTask(
       const std::vector<std::string>& queues, const core::TaskNameFilter& names,
@@ -177,8 +180,15 @@ class RedisStore : public core::AdminStore {
   const RedisOptions options_;
   const std::string key_prefix_;  // "{prefix}:"
   const bool real_clock_;
-  core::ChangeNotifier notifier_;
-  const core::PollLoopOptions task_poll_;
+  // Bumped by this store's own commits and by the WakeListener, by what may
+  // have become ready: workflow tasks, activity tasks, an ended execution
+  // (WaitForWorkflowInstanceFinished). Interrupt() bumps them all.
+  core::ChangeNotifier workflow_notifier_;
+  core::ChangeNotifier activity_notifier_;
+  core::ChangeNotifier finish_notifier_;
+  const core::PollLoopOptions workflow_poll_;
+  const core::PollLoopOptions activity_poll_;
+  const core::PollLoopOptions finish_poll_;
   std::array<std::string, static_cast<size_t>(Script::kCount)> shas_;
   std::string durability_;
   std::unique_ptr<WakeListener> listener_;

@@ -30,7 +30,10 @@ local function WQ(q) return P .. 'wq:' .. q end
 local function AQ(q) return P .. 'aq:' .. q end
 
 local touched = {}
-local wake = false
+-- What the script may have made ready, for the wake-up message: 'w'
+-- workflow tasks, 'a' activity tasks, 'f' an execution ended.
+local wakes = {}
+local function wake(kind) wakes[kind] = true end
 local function touch(inst, exec) touched[mem(inst, exec)] = {inst, exec} end
 
 -- Whether execution key x has an inbox entry visible now.
@@ -71,7 +74,11 @@ end
 -- Call at the end of every script that writes.
 local function finish()
   for _, t in pairs(touched) do reschedule(t[1], t[2]) end
-  if wake then redis.call('PUBLISH', P .. 'wake', '1') end
+  local message = ''
+  for _, kind in ipairs({'w', 'a', 'f'}) do
+    if wakes[kind] then message = message .. kind end
+  end
+  if message ~= '' then redis.call('PUBLISH', P .. 'wake', message) end
 end
 
 local function inbox_add(inst, exec, blob, vis, key, carry)
@@ -86,7 +93,7 @@ local function inbox_add(inst, exec, blob, vis, key, carry)
                'c' .. id, carry)
   end
   touch(inst, exec)
-  wake = true
+  wake('w')
 end
 
 local function inbox_del(x, id)
@@ -266,7 +273,7 @@ ops.A = function()
   redis.call('ZADD', AQ(q), fmt(score), id)
   redis.call('SADD', P .. 'aqs', q)
   redis.call('SADD', X(inst, exec) .. ':a', id)
-  wake = true
+  wake('a')
 end
 -- UpdateExecution: inst exec state finished_at('' none) has_result result
 -- history_length
@@ -288,9 +295,11 @@ ops.U = function()
       redis.call('SREM', P .. 'act', inst)
     end
     if fin ~= '' then redis.call('ZADD', P .. 'fin', fin, mem(inst, exec)) end
+    wake('f')
   end
   touch(inst, exec)
-  wake = true
+  -- The lease is released: events that arrived in flight make it ready.
+  wake('w')
 end
 ops.T = function() start() end
 ops.D = function() apply_delivery(read_delivery()) end
@@ -472,7 +481,7 @@ if redis.call('HGET', x, 'lt') ~= token then return {'ABORTED'} end
 redis.call('HDEL', x, 'lt', 'le')
 redis.call('HSET', x, 'ltf', failure, 'ra', fmt(NOW + delay))
 touch(inst, exec)
-wake = true
+wake('w')
 finish()
 return {'OK'}
 )lua";
@@ -539,7 +548,7 @@ local a = A(id)
 redis.call('HDEL', a, 'lt', 'le')
 redis.call('HSET', a, 'at', attempt, 'v', vis)
 redis.call('ZADD', AQ(redis.call('HGET', a, 'q')), vis, id)
-wake = true
+wake('a')
 finish()
 return {'OK'}
 )lua";

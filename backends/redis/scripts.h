@@ -44,7 +44,9 @@
 //   P seq          counter for inbox ids and execution order
 //   P workers      hash  worker id -> serialized WorkerInfo
 //   P wake         pub/sub channel: a message after every commit that may
-//                  create work (see wake_listener.h)
+//                  create work, saying what: "w" workflow tasks, "a"
+//                  activity tasks, "f" an execution ended, combined (e.g.
+//                  "wa") (see wake_listener.h)
 #ifndef DURABLE_BACKENDS_REDIS_SCRIPTS_H_
 #define DURABLE_BACKENDS_REDIS_SCRIPTS_H_
 

@@ -10,10 +10,10 @@
 namespace durable::backends::redis {
 
 WakeListener::WakeListener(RedisOptions options, std::string channel,
-                           core::ChangeNotifier* notifier)
+                           std::function<void(absl::string_view)> wake)
     : options_(std::move(options)),
       channel_(std::move(channel)),
-      notifier_(notifier) {}
+      wake_(std::move(wake)) {}
 
 WakeListener::~WakeListener() {
   stopping_.store(true);
@@ -66,7 +66,7 @@ void WakeListener::Run(std::unique_ptr<Connection> connection) {
       connection = std::move(*again);
       backoff = absl::Milliseconds(50);
       // Work committed while we were away was not heard: look again.
-      notifier_->Notify();
+      wake_(kEverything);
     }
     {
       absl::MutexLock lock(&mu_);
@@ -83,11 +83,16 @@ void WakeListener::Run(std::unique_ptr<Connection> connection) {
       std::cerr << "durable redis: wake-up listener lost its connection ("
                 << message.status().message() << "); reconnecting" << std::endl;
       connection.reset();
-      notifier_->Notify();
+      wake_(kEverything);
       continue;
     }
     messages_.fetch_add(1);
-    notifier_->Notify();
+    // ["message", channel, payload]
+    if (message->type == Reply::Type::kArray && message->elements.size() == 3) {
+      wake_(message->elements[2].str);
+    } else {
+      wake_(kEverything);
+    }
   }
   absl::MutexLock lock(&mu_);
   current_ = nullptr;

@@ -1,5 +1,6 @@
 #include "backends/redis/redis_store.h"
 
+#include <algorithm>
 #include <iostream>
 #include <map>
 #include <utility>
@@ -8,6 +9,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
 #include "backends/redis/plan_encoder.h"
 #include "backends/sql/status_macros.h"
 #include "core/storage/completion_plan.h"
@@ -271,13 +273,29 @@ absl::StatusOr<std::unique_ptr<Connection>> RedisStore::Acquire(bool* pooled) {
     }
   }
   if (pooled != nullptr) *pooled = false;
+  {
+    // While the server is unreachable, callers fail fast with the last
+    // error instead of each trying to connect; the wait between attempts
+    // doubles up to a second.
+    absl::MutexLock lock(&pool_mu_);
+    if (!last_connect_error_.ok() &&
+        absl::Now() < last_connect_failure_ + connect_backoff_) {
+      return last_connect_error_;
+    }
+  }
   absl::StatusOr<std::unique_ptr<Connection>> connection =
       Connection::Open(options_);
   absl::MutexLock lock(&pool_mu_);
   if (!connection.ok()) {
     reconnecting_ = true;
+    connect_backoff_ = last_connect_error_.ok()
+                           ? absl::Milliseconds(50)
+                           : std::min(connect_backoff_ * 2, absl::Seconds(1));
+    last_connect_error_ = connection.status();
+    last_connect_failure_ = absl::Now();
     return connection.status();
   }
+  last_connect_error_ = absl::OkStatus();
   connections_opened_.fetch_add(1);
   if (reconnecting_) {
     reconnecting_ = false;

@@ -41,10 +41,12 @@
 //
 // Connections: a pool, one connection per concurrent caller (pollers hold
 // one only while their script runs); a broken connection is dropped and the
-// next call connects again, logging it. A call whose connection broke
-// returns UNAVAILABLE and is not retried (a script may have run before the
-// reply was lost); a task in flight then is not lost: its lease expires and
-// another poll takes it.
+// next call connects again, logging it. While the server cannot be reached,
+// connects are retried with a backoff doubling from 50 ms to 1 s, and calls
+// in between fail at once with the last error (UNAVAILABLE). A call whose
+// connection broke returns UNAVAILABLE and is not retried (a script may have
+// run before the reply was lost); a task in flight then is not lost: its lease
+// expires and another poll takes it.
 //
 // Durability is the server's setting: with `appendonly yes` and
 // `appendfsync always` a script's effects are on disk before its reply;
@@ -197,6 +199,11 @@ class RedisStore : public core::AdminStore {
   std::vector<std::unique_ptr<Connection>> idle_ ABSL_GUARDED_BY(pool_mu_);
   // Set when a connection broke, so the next successful connect is logged.
   bool reconnecting_ ABSL_GUARDED_BY(pool_mu_) = false;
+  // Reconnection backoff (real time: it paces sockets, not the engine's
+  // clock): the last failed connect, when, and how long to wait after it.
+  absl::Status last_connect_error_ ABSL_GUARDED_BY(pool_mu_);
+  absl::Time last_connect_failure_ ABSL_GUARDED_BY(pool_mu_);
+  absl::Duration connect_backoff_ ABSL_GUARDED_BY(pool_mu_);
   std::atomic<int64_t> scripts_run_{0};
   std::atomic<int64_t> connections_opened_{0};
 };

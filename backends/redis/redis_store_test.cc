@@ -19,6 +19,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "backends/conformance/history_events.h"
+#include "core/clock.h"
 #include "core/storage/store_registry.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -265,6 +266,54 @@ TEST(RedisStoreTest, CommitOfAnotherStoreWakesABlockedPoller) {
   ASSERT_TRUE(task.has_value()) << "the poller was not woken";
   EXPECT_EQ(task->instance_id, "i1");
   EXPECT_GT(poller->wake_messages(), 0);
+}
+
+// Scripts take the store's Clock when it is not the real one: a ManualClock
+// alone decides when a delayed event is visible and when a lease expires.
+TEST(RedisStoreTest, ManualClockDecidesVisibilityAndLeases) {
+  core::ManualClock clock(absl::FromUnixSeconds(1'000'000'000));
+  RedisOptions options = OptionsFor(Server().port(), UniquePrefix("clock"));
+  options.clock = &clock;
+  options.recheck_interval = absl::Milliseconds(20);
+  std::unique_ptr<RedisStore> store = MustOpen(options);
+  ASSERT_NE(store, nullptr);
+  CreateOn(*store, "i1", "e1");
+  // Deadlines are on the store's clock: a poll with a deadline in its past
+  // looks once.
+  auto poll = [&] {
+    auto task =
+        store->GetWorkflowTask({}, absl::Minutes(1), clock.Now(), nullptr);
+    EXPECT_TRUE(task.ok()) << task.status();
+    return task.ok() ? *task : std::nullopt;
+  };
+  std::optional<core::WorkflowTask> task = poll();
+  ASSERT_TRUE(task.has_value());
+  // A timer an hour from the clock's now.
+  core::WorkflowTaskCompletion completion;
+  completion.executed_events = durable::testing::TaskEvents(*task);
+  completion.state = v1::WORKFLOW_STATE_ACTIVE;
+  core::OutboundEvent timer;
+  timer.instance_id = "i1";
+  timer.execution_id = "e1";
+  timer.event = durable::testing::Signal("wake-up");
+  timer.visible_at = clock.Now() + absl::Hours(1);
+  completion.outbound_events.push_back(timer);
+  ASSERT_TRUE(store->CompleteWorkflowTask(*task, completion).ok());
+  EXPECT_FALSE(poll().has_value());
+  clock.Advance(absl::Minutes(59));
+  EXPECT_FALSE(poll().has_value());
+  clock.Advance(absl::Minutes(2));
+  std::optional<core::WorkflowTask> fired = poll();
+  ASSERT_TRUE(fired.has_value());
+  ASSERT_EQ(fired->new_events.size(), 1u);
+  // Its lease (a minute on the manual clock) holds until the clock moves.
+  EXPECT_FALSE(poll().has_value());
+  clock.Advance(absl::Minutes(2));
+  std::optional<core::WorkflowTask> taken_over = poll();
+  ASSERT_TRUE(taken_over.has_value());
+  EXPECT_NE(taken_over->lease_token, fired->lease_token);
+  EXPECT_EQ(store->ExtendWorkflowTaskLease(*fired, absl::Minutes(1)).code(),
+            absl::StatusCode::kAborted);
 }
 
 // After SCRIPT FLUSH (or a restart without persistence) the server has

@@ -83,6 +83,19 @@ void EncodeFilter(const core::TaskNameFilter& filter,
   }
 }
 
+// What a poll asks, for PollGate: its queues and name filter.
+std::string PollKey(const std::vector<std::string>& queues,
+                    const core::TaskNameFilter& names) {
+  std::vector<std::string> parts = queues;
+  parts.push_back("");
+  EncodeFilter(names, &parts);
+  std::string key;
+  for (const std::string& part : parts) {
+    absl::StrAppend(&key, part.size(), ":", part);
+  }
+  return key;
+}
+
 // An execution's state from the 10 fields a script wrote at `i`
 // (scripts.cc state_of): i e wf q st c f md r ltf, optional ones "+"-marked.
 absl::StatusOr<v1::WorkflowInstanceState> StateAt(const Reply& reply,
@@ -195,8 +208,9 @@ RedisStore::RedisStore(const RedisOptions& options)
                      options.recheck_interval},
       activity_poll_{options.clock, &activity_notifier_,
                      options.recheck_interval},
-      finish_poll_{options.clock, &finish_notifier_, options.recheck_interval} {
-}
+      finish_poll_{options.clock, &finish_notifier_, options.recheck_interval},
+      workflow_gate_(options.recheck_interval),
+      activity_gate_(options.recheck_interval) {}
 
 RedisStore::~RedisStore() { listener_.reset(); }
 
@@ -463,16 +477,21 @@ absl::StatusOr<std::optional<WorkflowTask>> RedisStore::GetWorkflowTask(
     const std::vector<std::string>& queues, const core::TaskNameFilter& names,
     absl::Duration lease, absl::Time deadline, const std::atomic<bool>* stop) {
   const std::vector<std::string>& polled = core::PolledQueues(queues);
+  const std::string key = PollKey(polled, names);
   std::optional<WorkflowTask> task;
   DURABLE_ASSIGN_OR_RETURN(
       core::PollOutcome outcome,
-      core::PollUntil(workflow_poll_, deadline, stop,
-                      [&](absl::Time* next_due) -> absl::StatusOr<bool> {
-                        DURABLE_ASSIGN_OR_RETURN(
-                            task,
-                            TryGetWorkflowTask(polled, names, lease, next_due));
-                        return task.has_value();
-                      }));
+      core::PollUntil(
+          workflow_poll_, deadline, stop,
+          [&](absl::Time* next_due) -> absl::StatusOr<bool> {
+            return workflow_gate_.Poll(
+                key, workflow_notifier_.generation(), options_.clock->Now(),
+                next_due, [&](absl::Time* due) -> absl::StatusOr<bool> {
+                  DURABLE_ASSIGN_OR_RETURN(
+                      task, TryGetWorkflowTask(polled, names, lease, due));
+                  return task.has_value();
+                });
+          }));
   if (outcome != core::PollOutcome::kFound) task.reset();
   return task;
 }
@@ -638,16 +657,21 @@ absl::StatusOr<std::optional<ActivityTask>> RedisStore::GetActivityTask(
     const std::vector<std::string>& queues, const core::TaskNameFilter& names,
     absl::Duration lease, absl::Time deadline, const std::atomic<bool>* stop) {
   const std::vector<std::string>& polled = core::PolledQueues(queues);
+  const std::string key = PollKey(polled, names);
   std::optional<ActivityTask> task;
   DURABLE_ASSIGN_OR_RETURN(
       core::PollOutcome outcome,
-      core::PollUntil(activity_poll_, deadline, stop,
-                      [&](absl::Time* next_due) -> absl::StatusOr<bool> {
-                        DURABLE_ASSIGN_OR_RETURN(
-                            task,
-                            TryGetActivityTask(polled, names, lease, next_due));
-                        return task.has_value();
-                      }));
+      core::PollUntil(
+          activity_poll_, deadline, stop,
+          [&](absl::Time* next_due) -> absl::StatusOr<bool> {
+            return activity_gate_.Poll(
+                key, activity_notifier_.generation(), options_.clock->Now(),
+                next_due, [&](absl::Time* due) -> absl::StatusOr<bool> {
+                  DURABLE_ASSIGN_OR_RETURN(
+                      task, TryGetActivityTask(polled, names, lease, due));
+                  return task.has_value();
+                });
+          }));
   if (outcome != core::PollOutcome::kFound) task.reset();
   return task;
 }

@@ -37,7 +37,8 @@
 // commits, by its WakeListener (wake_listener.h, pub/sub on the server), so
 // a poller wakes as soon as any process commits work and at the next due
 // time the poll script reports; the re-check interval is only a safety net
-// for a lost subscription.
+// for a lost subscription. Pollers of one process asking the same question
+// after the same commit share one poll script (poll_gate.h).
 //
 // Connections: a pool, one connection per concurrent caller (pollers hold
 // one only while their script runs); a broken connection is dropped and the
@@ -64,6 +65,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "backends/redis/connection.h"
+#include "backends/redis/poll_gate.h"
 #include "backends/redis/redis_uri.h"
 #include "backends/redis/scripts.h"
 #include "backends/redis/wake_listener.h"
@@ -147,6 +149,10 @@ class RedisStore : public core::AdminStore {
   int64_t connections_opened() const { return connections_opened_.load(); }
   // Wake-up messages heard from the server (wake_listener.h).
   int64_t wake_messages() const { return listener_->messages(); }
+  // Polls answered without a script (poll_gate.h).
+  int64_t polls_skipped() const {
+    return workflow_gate_.skipped() + activity_gate_.skipped();
+  }
 
  private:
   explicit RedisStore(const RedisOptions& options);
@@ -191,6 +197,9 @@ class RedisStore : public core::AdminStore {
   const core::PollLoopOptions workflow_poll_;
   const core::PollLoopOptions activity_poll_;
   const core::PollLoopOptions finish_poll_;
+  // One poll script at a time per question and commit (poll_gate.h).
+  PollGate workflow_gate_;
+  PollGate activity_gate_;
   std::array<std::string, static_cast<size_t>(Script::kCount)> shas_;
   std::string durability_;
   std::unique_ptr<WakeListener> listener_;

@@ -180,16 +180,6 @@ class StartOutcomeReplay : public core::PlanExecutor {
   core::StartOutcome outcome_;
 };
 
-// What a committed completion may have made ready in this process, before
-// the server's wake-up message says so (as in scripts.h): workflow tasks
-// (released lease, deliveries, starts), activity tasks, an ended execution.
-std::string WakesOf(const core::WorkflowTaskCompletion& completion) {
-  std::string kinds = "w";
-  if (!completion.activities.empty()) kinds += "a";
-  if (completion.state != v1::WORKFLOW_STATE_ACTIVE) kinds += "f";
-  return kinds;
-}
-
 std::optional<core::StartOutcome> OutcomeFromWord(const std::string& word) {
   if (word == "started") return core::StartOutcome::kStarted;
   if (word == "already") return core::StartOutcome::kAlreadyActive;
@@ -416,7 +406,6 @@ absl::Status RedisStore::CreateWorkflowInstance(
   if (Word(reply) != "OK" || !outcome.has_value()) {
     return Unexpected(reply, "CreateWorkflowInstance");
   }
-  if (*outcome == core::StartOutcome::kStarted) Wake("w");
   StartOutcomeReplay replay(*outcome);
   return core::ExecuteInstanceCreation(start, replay);
 }
@@ -542,7 +531,6 @@ absl::Status RedisStore::CompleteWorkflowTask(
         At(reply, 1), " events, but the task says ", task.history_length));
   }
   if (Word(reply) != "OK") return Unexpected(reply, "CompleteWorkflowTask");
-  Wake(WakesOf(completion));
   if (result != nullptr) *result = std::move(committed);
   return absl::OkStatus();
 }
@@ -592,7 +580,6 @@ absl::Status RedisStore::CompleteActivityWithWorkflowTask(
   if (Word(reply) != "OK") {
     return Unexpected(reply, "CompleteActivityWithWorkflowTask");
   }
-  Wake(At(reply, 1) == "1" ? WakesOf(completion) : "w");
   if (At(reply, 1) == "1") *result = std::move(committed);
   return absl::OkStatus();
 }
@@ -606,7 +593,6 @@ absl::Status RedisStore::AbandonWorkflowTask(
                         failure.SerializeAsString(), MicrosOf(retry_delay)}));
   if (Word(reply) == "ABORTED") return WorkflowLeaseLost(task);
   if (Word(reply) != "OK") return Unexpected(reply, "AbandonWorkflowTask");
-  Wake("w");
   return absl::OkStatus();
 }
 
@@ -695,7 +681,6 @@ absl::Status RedisStore::RetryActivityTask(const ActivityTask& task,
                         absl::StrCat(next_attempt), Micros(visible_at)}));
   if (Word(reply) == "ABORTED") return ActivityLeaseLost(task);
   if (Word(reply) != "OK") return Unexpected(reply, "RetryActivityTask");
-  Wake("a");
   return absl::OkStatus();
 }
 
@@ -709,7 +694,6 @@ absl::Status RedisStore::CompleteActivityTask(const ActivityTask& task,
                            Run(Script::kCompleteActivity, std::move(args)));
   if (Word(reply) == "ABORTED") return ActivityLeaseLost(task);
   if (Word(reply) != "OK") return Unexpected(reply, "CompleteActivityTask");
-  Wake("w");
   return absl::OkStatus();
 }
 
@@ -819,7 +803,6 @@ absl::Status RedisStore::DeliverWorkflowEvent(const std::string& instance_id,
                      Quoted(At(reply, 1)), " has finished"));
   }
   if (Word(reply) != "OK") return Unexpected(reply, "DeliverWorkflowEvent");
-  Wake("w");
   return absl::OkStatus();
 }
 

@@ -33,8 +33,8 @@
 // in per-queue sets scored by visibility or lease expiry the same way.
 //
 // Blocking calls are core::PollUntil around one poll script. The store's
-// ChangeNotifier is bumped by its own commits and, for every process's
-// commits, by its WakeListener (wake_listener.h, pub/sub on the server), so
+// ChangeNotifiers are bumped, for every process's commits (its own
+// included), by its WakeListener (wake_listener.h, pub/sub on the server), so
 // a poller wakes as soon as any process commits work and at the next due
 // time the poll script reports; the re-check interval is only a safety net
 // for a lost subscription. Pollers of one process asking the same question
@@ -188,9 +188,11 @@ class RedisStore : public core::AdminStore {
   const RedisOptions options_;
   const std::string key_prefix_;  // "{prefix}:"
   const bool real_clock_;
-  // Bumped by this store's own commits and by the WakeListener, by what may
-  // have become ready: workflow tasks, activity tasks, an ended execution
-  // (WaitForWorkflowInstanceFinished). Interrupt() bumps them all.
+  // Bumped by the WakeListener, by what the server's wake-up message says
+  // may have become ready -- workflow tasks, activity tasks, an ended
+  // execution (WaitForWorkflowInstanceFinished) -- for this store's own
+  // commits as for everyone else's: one mechanism, and exactly what other
+  // processes see. Interrupt() bumps them all.
   core::ChangeNotifier workflow_notifier_;
   core::ChangeNotifier activity_notifier_;
   core::ChangeNotifier finish_notifier_;

@@ -273,7 +273,8 @@ ops.A = function()
   redis.call('ZADD', AQ(q), fmt(score), id)
   redis.call('SADD', P .. 'aqs', q)
   redis.call('SADD', X(inst, exec) .. ':a', id)
-  wake('a')
+  -- An eagerly leased one is nobody else's until its lease expires.
+  if token == '' then wake('a') end
 end
 -- UpdateExecution: inst exec state finished_at('' none) has_result result
 -- history_length
@@ -299,7 +300,7 @@ ops.U = function()
   end
   touch(inst, exec)
   -- The lease is released: events that arrived in flight make it ready.
-  wake('w')
+  if redis.call('ZCARD', x .. ':ib') > 0 then wake('w') end
 end
 ops.T = function() start() end
 ops.D = function() apply_delivery(read_delivery()) end

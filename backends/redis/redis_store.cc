@@ -193,6 +193,7 @@ std::optional<core::StartOutcome> OutcomeFromWord(const std::string& word) {
 RedisStore::RedisStore(const RedisOptions& options)
     : options_(options),
       key_prefix_(absl::StrCat("{", options.prefix, "}:")),
+      wake_channel_(absl::StrCat(key_prefix_, "wake:", options.db)),
       real_clock_(options.clock == &core::Clock::Real()),
       workflow_poll_{options.clock, &workflow_notifier_,
                      options.recheck_interval},
@@ -229,7 +230,7 @@ absl::StatusOr<std::unique_ptr<RedisStore>> RedisStore::Open(
   store->Release(std::move(connection));
   RedisStore* raw = store.get();
   store->listener_ = std::make_unique<WakeListener>(
-      options, store->key_prefix_ + "wake",
+      options, store->wake_channel_,
       [raw](absl::string_view kinds) { raw->Wake(kinds); });
   DURABLE_RETURN_IF_ERROR(store->listener_->Start());
   return store;
@@ -378,6 +379,7 @@ absl::StatusOr<Reply> RedisStore::Run(Script script,
   argv.push_back(key_prefix_);
   argv.push_back(Micros(options_.clock->Now()));
   argv.push_back(real_clock_ ? "1" : "0");
+  argv.push_back(wake_channel_);
   for (std::string& arg : args) argv.push_back(std::move(arg));
   absl::StatusOr<Reply> reply = Send(std::move(argv), script);
   scripts_run_.fetch_add(1);
@@ -568,9 +570,9 @@ absl::Status RedisStore::CompleteActivityWithWorkflowTask(
   if (plan.ok()) {
     DURABLE_RETURN_IF_ERROR(core::ExecutePlan(*plan, encoder, &committed));
   }
-  // ARGV index (1-based, after the two time arguments) of the plan's last
-  // argument.
-  args[plan_end_index] = absl::StrCat(args.size() + 2);
+  // ARGV index (1-based, after the time and channel arguments) of the
+  // plan's last argument.
+  args[plan_end_index] = absl::StrCat(args.size() + 3);
   encoder.EncodeDelivery(
       core::ActivityResultDelivery(activity, activity_result, now));
   DURABLE_ASSIGN_OR_RETURN(Reply reply,

@@ -186,7 +186,8 @@ class RedisStore : public core::AdminStore {
       const std::string& instance_id, bool all);
 
   const RedisOptions options_;
-  const std::string key_prefix_;  // "{prefix}:"
+  const std::string key_prefix_;    // "{prefix}:"
+  const std::string wake_channel_;  // "{prefix}:wake:<db>"
   const bool real_clock_;
   // Bumped by the WakeListener, by what the server's wake-up message says
   // may have become ready -- workflow tasks, activity tasks, an ended

@@ -186,6 +186,9 @@ TEST(RedisStoreTest, DatabasesAreSeparate) {
   CreateOn(*a, "i1", "e1");
   EXPECT_FALSE(PollNow(*b, absl::Milliseconds(100)).has_value());
   EXPECT_TRUE(PollNow(*a, absl::Seconds(10)).has_value());
+  // Nor do their wake-up messages cross (pub/sub is not per database).
+  EXPECT_GT(a->wake_messages(), 0);
+  EXPECT_EQ(b->wake_messages(), 0);
 }
 
 // Two applications on one server, told apart by their prefixes: the same

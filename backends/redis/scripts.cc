@@ -17,7 +17,8 @@ local ACTIVE = '1'  -- v1::WORKFLOW_STATE_ACTIVE
 local function fmt(n) return string.format('%d', n) end
 local NOWS = fmt(NOW)
 
-local pos = 2
+local WAKE = ARGV[3]  -- the wake-up channel
+local pos = 3
 local function arg() pos = pos + 1; return ARGV[pos] end
 local function more() return pos < #ARGV end
 
@@ -78,7 +79,7 @@ local function finish()
   for _, kind in ipairs({'w', 'a', 'f'}) do
     if wakes[kind] then message = message .. kind end
   end
-  if message ~= '' then redis.call('PUBLISH', P .. 'wake', message) end
+  if message ~= '' then redis.call('PUBLISH', WAKE, message) end
 end
 
 local function inbox_add(inst, exec, blob, vis, key, carry)

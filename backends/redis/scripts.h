@@ -8,7 +8,9 @@
 // ARGV[1] the store Clock's time in microseconds and ARGV[2] "1" when that
 // clock is the real one, in which case the script reads the server's TIME
 // instead, so that a lease granted behind a long-running script still runs
-// from its grant (core/storage/store.h). The rest of ARGV is the step's
+// from its grant (core/storage/store.h), and ARGV[3] the wake-up channel
+// ("{prefix}:wake:<db>": pub/sub channels are not per database). The rest of
+// ARGV is the step's
 // arguments; scripts that commit a plan take the operations RedisPlanEncoder
 // (plan_encoder.h) wrote. A script answers with an array whose first element
 // is "OK" or an error word (ABORTED, NOT_FOUND, NOT_ACTIVE, ACTIVE, ...)
@@ -43,7 +45,7 @@
 //   P fin          zset  ended executions (members M) by finish time
 //   P seq          counter for inbox ids and execution order
 //   P workers      hash  worker id -> serialized WorkerInfo
-//   P wake         pub/sub channel: a message after every commit that may
+//   P wake:<db>    pub/sub channel: a message after every commit that may
 //                  create work, saying what: "w" workflow tasks, "a"
 //                  activity tasks, "f" an execution ended, combined (e.g.
 //                  "wa") (see wake_listener.h)

@@ -2,7 +2,7 @@
 //
 // Every script that may create work (a new instance, an inbox event, an
 // activity task, a released lease) ends with PUBLISH on the store's channel
-// "{prefix}:wake", saying what may have become ready (scripts.h). A
+// "{prefix}:wake:<db>", saying what may have become ready (scripts.h). A
 // WakeListener holds one extra connection SUBSCRIBEd to it, blocked on the
 // server, and hands every message to the store, which bumps the
 // ChangeNotifier of the pollers concerned, so pollers of this process --

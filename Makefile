@@ -20,8 +20,8 @@ test: setup-test
 	bash tools/run_tests.sh
 
 bench: setup
-	bazel build -c opt --jobs=2 //benchmarks:all
-	bash benchmarks/run_bench.sh bazel-bin/benchmarks
+	bazel build -c opt --jobs=2 //benchmarks:all //backends/redis:wake_latency_bench
+	bash benchmarks/run_bench.sh bazel-bin/benchmarks bazel-bin/backends/redis
 
 format:
 	find core capi bindings backends testing benchmarks examples tools \

@@ -1,7 +1,8 @@
 // A task that runs longer than its lease keeps it: the worker extends the
 // lease while the task is in flight, so a second worker polling the same
-// SQLite file never takes it over. Leases here are 600 ms; the workflow task
-// and the activity each take several times that.
+// store (a SQLite file, or a Redis server) never takes it over. Leases here
+// are 600 ms; the workflow task and the activity each take several times
+// that.
 #include <atomic>
 #include <string>
 
@@ -16,6 +17,8 @@
 #include "durable/worker.h"
 #include "durable/workflow_context.h"
 #include "gtest/gtest.h"
+#include "testing/servers/redis_server.h"
+#include "testing/servers/shared_server.h"
 
 namespace durable {
 namespace {
@@ -38,9 +41,24 @@ Task<absl::StatusOr<int>> SlowWorkflow(WorkflowContext& ctx) {
   co_return co_await ctx.ExecuteActivity(SlowActivity);
 }
 
-TEST(LeaseRenewalTest, LongTasksKeepTheirLeases) {
-  const std::string uri =
-      absl::StrCat("sqlite://", std::getenv("TEST_TMPDIR"), "/lease.db");
+// The store's URI, by name.
+std::string StoreUri(const std::string& store) {
+  if (store == "redis") {
+    absl::StatusOr<testing::RedisServer*> server =
+        testing::SharedServer<testing::RedisServer>::Get();
+    EXPECT_TRUE(server.ok()) << server.status();
+    return server.ok() ? (*server)->uri() + "/?prefix=lease"
+                       : "redis://127.0.0.1:1";
+  }
+  return absl::StrCat("sqlite://", std::getenv("TEST_TMPDIR"), "/lease.db");
+}
+
+class LeaseRenewalTest : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(LeaseRenewalTest, LongTasksKeepTheirLeases) {
+  slow_activity_runs = 0;
+  first_task_runs = 0;
+  const std::string uri = StoreUri(GetParam());
   Registry registry;
   ASSERT_TRUE(registry.RegisterWorkflow("SlowWorkflow", SlowWorkflow).ok());
   ASSERT_TRUE(registry.RegisterActivity("SlowActivity", SlowActivity).ok());
@@ -48,7 +66,7 @@ TEST(LeaseRenewalTest, LongTasksKeepTheirLeases) {
   WorkerOptions options;
   options.workflow_task_lease = absl::Milliseconds(600);
   options.activity_task_lease = absl::Milliseconds(600);
-  // Two workers with their own connections to one file, as two processes
+  // Two workers with their own connections to one store, as two processes
   // would have.
   absl::StatusOr<Backend> backend_a = Backend::Open(uri);
   absl::StatusOr<Backend> backend_b = Backend::Open(uri);
@@ -78,6 +96,10 @@ TEST(LeaseRenewalTest, LongTasksKeepTheirLeases) {
   EXPECT_TRUE(worker_a.Stop().ok());
   EXPECT_TRUE(worker_b.Stop().ok());
 }
+
+INSTANTIATE_TEST_SUITE_P(Stores, LeaseRenewalTest,
+                         ::testing::Values("sqlite", "redis"),
+                         [](const auto& info) { return info.param; });
 
 }  // namespace
 }  // namespace durable

@@ -221,17 +221,19 @@ cc_library(
         required_headers = ["/usr/include/nlohmann/json.hpp"],
     )
 
-    # Client libraries of the Redis, MySQL/MariaDB and PostgreSQL backends and
-    # their tests, installed by `tools/setup.sh --test`. Include them by their
-    # directory under /usr/include, which needs no include path:
-    # <hiredis/hiredis.h>, <mariadb/mysql.h>, <postgresql/libpq-fe.h>.
+    # Client libraries of the Redis, MySQL/MariaDB and PostgreSQL backends.
+    # Include them by their directory under /usr/include, which needs no
+    # include path: <hiredis/hiredis.h>, <mariadb/mysql.h>,
+    # <postgresql/libpq-fe.h>. hiredis is part of every build (the Redis
+    # store is in //backends:all_stores), installed by `tools/setup.sh`; the
+    # others by `tools/setup.sh --test` until their stores exist.
     _simple(
         name = "system_hiredis",
         target = "hiredis",
         debian_package = "libhiredis-dev",
         required_headers = ["/usr/include/hiredis/hiredis.h"],
         pkg_config_modules = ["hiredis"],
-        setup_command = "tools/setup.sh --test",
+        setup_command = "tools/setup.sh",
     )
     _simple(
         name = "system_mariadb",

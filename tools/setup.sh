@@ -40,14 +40,18 @@ PACKAGES=(
   libbenchmark-dev
   nlohmann-json3-dev
   python3-dev pybind11-dev python3-protobuf python3-pytest
+  # The Redis store's client library: //backends:all_stores, and so
+  # libdurable and the Python binding, link it.
+  libhiredis-dev
 )
 
 # What the tests add: the servers testing/servers/ launches and the client
-# libraries of the Redis, MySQL/MariaDB and PostgreSQL backends.
+# libraries of the MySQL/MariaDB and PostgreSQL backends (Redis's is built
+# in, above).
 # testing/servers/ names these packages in its error messages; keep them in
 # step.
 TEST_PACKAGES=(
-  redis-server libhiredis-dev
+  redis-server
   mariadb-server libmariadb-dev
   postgresql-15 libpq-dev
 )

@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "testing/servers/server_user.h"
 #include "testing/servers/start_on_free_port.h"
 
@@ -86,7 +87,23 @@ absl::Status RedisServer::Start() {
   }
   port_ = *port;
   uri_ = absl::StrCat("redis://127.0.0.1:", port_);
+  spec_ = listen.command(port_);
   return absl::OkStatus();
+}
+
+absl::Status RedisServer::Restart(absl::Duration down) {
+  if (port_ == 0)
+    return absl::FailedPreconditionError("RedisServer not started");
+  absl::Status stopped = process_.Stop(SIGTERM, kStopGrace);
+  if (!stopped.ok()) return stopped;
+  absl::SleepFor(down);
+  absl::Status started = process_.Start(spec_);
+  if (!started.ok()) return started;
+  std::string error;
+  const int port = port_;
+  return process_.WaitUntil([&] { return AnswersPing(port, error); },
+                            options_.start_timeout,
+                            absl::StrCat("answer PING on 127.0.0.1:", port));
 }
 
 absl::Status RedisServer::Stop() {

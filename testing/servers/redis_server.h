@@ -44,6 +44,12 @@ class RedisServer {
 
   absl::Status Start();
   absl::Status Stop();
+  // Stops the server (SIGTERM, so it shuts down cleanly) and starts it again
+  // on the same port with the same directory, returning once it answers
+  // PING: what clients see when a server restarts. Data survives only when
+  // `extra_args` turned persistence on (e.g. --appendonly yes). `down` is
+  // how long it stays stopped.
+  absl::Status Restart(absl::Duration down = absl::ZeroDuration());
 
   // "redis://127.0.0.1:PORT"; valid after Start().
   const std::string& uri() const { return uri_; }
@@ -58,6 +64,8 @@ class RedisServer {
   ServerProcess process_;
   int port_ = 0;
   std::string uri_;
+  // The command line it runs on port_, for Restart().
+  ProcessSpec spec_;
 };
 
 }  // namespace durable::testing

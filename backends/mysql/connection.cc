@@ -95,6 +95,7 @@ Connection::~Connection() {
 absl::Status Connection::LastError(unsigned int error_number,
                                    absl::string_view message,
                                    absl::string_view context) {
+  last_error_number_ = error_number;
   if (EndsTransaction(error_number)) in_transaction_ = false;
   return MysqlStatus(error_number, message, context);
 }
@@ -130,6 +131,17 @@ bool Connection::InTransaction() const {
 }
 
 absl::Status Connection::Begin(sql::TransactionMode mode) {
+  last_error_number_ = 0;
+  if (mode == sql::TransactionMode::kRead) {
+    // One snapshot for every statement, whatever the session's level
+    // (READ COMMITTED would take one per statement); applies to the next
+    // transaction only.
+    if (absl::Status status =
+            Exec("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ");
+        !status.ok()) {
+      return status;
+    }
+  }
   absl::Status status = Exec(mode == sql::TransactionMode::kWrite
                                  ? "START TRANSACTION READ WRITE"
                                  : "START TRANSACTION READ ONLY");

@@ -42,6 +42,8 @@ using Transaction = sql::Transaction;
 struct ConnectOptions {
   std::string host = "127.0.0.1";
   int port = 3306;
+  // When set, connects through this Unix socket instead of host:port.
+  std::string unix_socket;
   std::string user;
   std::string password;
   std::string database;
@@ -60,7 +62,7 @@ class Connection final : public sql::Connection {
 
   // The Connector/C handle, for what only MySQL has.
   MYSQL* mysql() const { return mysql_; }
-  // "host:port", for messages.
+  // "host:port" (or "unix socket <path>"), for messages.
   const std::string& address() const { return address_; }
 
   // Runs one statement without parameters, discarding its rows.

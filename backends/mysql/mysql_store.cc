@@ -238,6 +238,17 @@ absl::StatusOr<std::optional<Task>> MysqlStore::GetTask(
                       sql::MysqlDialect());
   std::optional<Task> task;
   auto attempt = [&](absl::Time* next_due) -> absl::StatusOr<bool> {
+    // A probe first, without a transaction or row locks: an idle poller
+    // locks nothing (a locking pick that finds nothing still holds the rows
+    // it looked at until its transaction ends, and completions deleting
+    // their rows would wait for it).
+    bool ready = false;
+    DURABLE_RETURN_IF_ERROR(Read([&](RelationalStore& relational) {
+      DURABLE_ASSIGN_OR_RETURN(
+          ready, relational.FindTask(poll, clock_->Now(), next_due));
+      return absl::OkStatus();
+    }));
+    if (!ready) return false;
     // One short transaction: the pick locks the row it leases and skips
     // rows other pollers locked. The lease runs from its grant.
     DURABLE_RETURN_IF_ERROR(

@@ -10,9 +10,11 @@
 // OK is committed.
 //
 // What the server decides, and the store does about it:
-//   - Picks lease with the dialect's `FOR UPDATE SKIP LOCKED` inside the
-//     lease transaction, so concurrent pollers (in any process, on any host)
-//     take different tasks without waiting on each other.
+//   - A poll first probes without a transaction or row locks (so idle
+//     pollers lock nothing); only when the probe saw a ready task does it
+//     pick again with the dialect's `FOR UPDATE SKIP LOCKED` inside the
+//     lease transaction, so concurrent pollers (in any process, on any
+//     host) take different tasks without waiting on each other.
 //   - A transaction the server gives up for a concurrent one (deadlock 1213,
 //     lock wait timeout 1205, record changed 1020) is rolled back and run
 //     again, up to MysqlOptions::max_attempts times in all; only then is

@@ -88,7 +88,11 @@ absl::StatusOr<std::unique_ptr<MysqlStore>> MysqlStore::Open(
                      options.max_attempts));
   }
   const ConnectOptions& connect = options.connect;
-  const std::string address = absl::StrCat(connect.host, ":", connect.port);
+  // Names the server in messages and keys the shared notifier.
+  const std::string address =
+      connect.unix_socket.empty()
+          ? absl::StrCat(connect.host, ":", connect.port)
+          : absl::StrCat("unix:", connect.unix_socket);
   DURABLE_ASSIGN_OR_RETURN(std::unique_ptr<Connection> connection,
                            Connection::Open(SessionOptions(connect)));
   DURABLE_RETURN_IF_ERROR(EnsureSchema(

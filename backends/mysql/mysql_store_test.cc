@@ -16,6 +16,8 @@
 #include "backends/conformance/history_events.h"
 #include "backends/mysql/test_database.h"
 #include "gtest/gtest.h"
+#include "testing/servers/mariadb_server.h"
+#include "testing/servers/shared_server.h"
 
 namespace durable::backends::mysql {
 namespace {
@@ -127,6 +129,38 @@ TEST(MysqlStoreTest, KilledConnectionsAreReplaced) {
   absl::StatusOr<v1::WorkflowInstanceState> state =
       store->GetWorkflowInstanceState("i1");
   EXPECT_TRUE(state.ok()) << state.status();
+}
+
+// Another process's commit cannot bump this process's notifier; a blocked
+// poller finds it by its re-check. Two stores reach the same database by
+// different addresses (TCP and the Unix socket), so they share no notifier,
+// as if in two processes.
+TEST(MysqlStoreTest, PollerSeesWorkCommittedElsewhereByItsRecheck) {
+  absl::StatusOr<ConnectOptions> database = FreshTestDatabase();
+  ASSERT_TRUE(database.ok()) << database.status();
+  std::unique_ptr<MysqlStore> poller = OpenStore(*database);
+  ASSERT_NE(poller, nullptr);
+  absl::StatusOr<testing::MariaDbServer*> server =
+      testing::SharedServer<testing::MariaDbServer>::Get();
+  ASSERT_TRUE(server.ok()) << server.status();
+  ConnectOptions by_socket = *database;
+  by_socket.unix_socket = (*server)->socket_path();
+  std::unique_ptr<MysqlStore> other = OpenStore(by_socket);
+  ASSERT_NE(other, nullptr);
+  std::thread creator([&] {
+    absl::SleepFor(absl::Milliseconds(300));
+    EXPECT_TRUE(other
+                    ->CreateWorkflowInstance(Instance("i1", "e1"),
+                                             Started("wf", "", {}))
+                    .ok());
+  });
+  absl::StatusOr<std::optional<core::WorkflowTask>> task =
+      poller->GetWorkflowTask({}, kLease, absl::Now() + absl::Seconds(20),
+                              nullptr);
+  creator.join();
+  ASSERT_TRUE(task.ok()) << task.status();
+  ASSERT_TRUE(task->has_value());
+  EXPECT_EQ((*task)->instance_id, "i1");
 }
 
 }  // namespace

@@ -49,7 +49,10 @@ bool ChangesRows(absl::string_view sql) {
 absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(
     const ConnectOptions& options) {
   InitLibraryOnce();
-  const std::string address = absl::StrCat(options.host, ":", options.port);
+  const std::string address =
+      options.unix_socket.empty()
+          ? absl::StrCat(options.host, ":", options.port)
+          : absl::StrCat("unix socket ", options.unix_socket);
   MYSQL* mysql = mysql_init(nullptr);
   if (mysql == nullptr) {
     return absl::ResourceExhaustedError(
@@ -61,11 +64,17 @@ absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(
   mysql_optionsv(mysql, MYSQL_OPT_CONNECT_TIMEOUT, &timeout_seconds);
   mysql_optionsv(mysql, MYSQL_OPT_RECONNECT, &no);
   mysql_optionsv(mysql, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+  if (!options.unix_socket.empty()) {
+    const unsigned int protocol = MYSQL_PROTOCOL_SOCKET;
+    mysql_optionsv(mysql, MYSQL_OPT_PROTOCOL, &protocol);
+  }
   if (mysql_real_connect(
-          mysql, options.host.c_str(), options.user.c_str(),
-          options.password.c_str(),
+          mysql,
+          options.unix_socket.empty() ? options.host.c_str() : "localhost",
+          options.user.c_str(), options.password.c_str(),
           options.database.empty() ? nullptr : options.database.c_str(),
-          static_cast<unsigned int>(options.port), nullptr,
+          static_cast<unsigned int>(options.port),
+          options.unix_socket.empty() ? nullptr : options.unix_socket.c_str(),
           CLIENT_FOUND_ROWS) == nullptr) {
     absl::Status status =
         MysqlStatus(mysql_errno(mysql), mysql_error(mysql),
@@ -95,6 +104,7 @@ Connection::~Connection() {
 absl::Status Connection::LastError(unsigned int error_number,
                                    absl::string_view message,
                                    absl::string_view context) {
+  last_error_number_ = error_number;
   if (EndsTransaction(error_number)) in_transaction_ = false;
   return MysqlStatus(error_number, message, context);
 }
@@ -130,6 +140,17 @@ bool Connection::InTransaction() const {
 }
 
 absl::Status Connection::Begin(sql::TransactionMode mode) {
+  last_error_number_ = 0;
+  if (mode == sql::TransactionMode::kRead) {
+    // One snapshot for every statement, whatever the session's level
+    // (READ COMMITTED would take one per statement); applies to the next
+    // transaction only.
+    if (absl::Status status =
+            Exec("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ");
+        !status.ok()) {
+      return status;
+    }
+  }
   absl::Status status = Exec(mode == sql::TransactionMode::kWrite
                                  ? "START TRANSACTION READ WRITE"
                                  : "START TRANSACTION READ ONLY");

@@ -11,11 +11,12 @@
 // The session: utf8mb4, CLIENT_FOUND_ROWS (an UPDATE that rewrites a row's
 // own values still counts it in Changes()), no automatic reconnect (a lost
 // connection is UNAVAILABLE and its transaction gone; the owner opens a new
-// one). Transactions: kRead is START TRANSACTION READ ONLY, kWrite START
-// TRANSACTION READ WRITE, both at the session's isolation level (InnoDB's
-// REPEATABLE READ unless `init_statements` change it). The server rolls a
-// transaction back on its own after a deadlock or a lost connection;
-// InTransaction() is false from then on.
+// one). Transactions: kRead is START TRANSACTION READ ONLY at REPEATABLE
+// READ (one snapshot for all its statements, whatever the session's
+// level), kWrite START TRANSACTION READ WRITE at the session's isolation
+// level (InnoDB's REPEATABLE READ unless `init_statements` change it). The
+// server rolls a transaction back on its own after a deadlock or a lost
+// connection; InTransaction() is false from then on.
 #ifndef DURABLE_BACKENDS_MYSQL_CONNECTION_H_
 #define DURABLE_BACKENDS_MYSQL_CONNECTION_H_
 
@@ -41,6 +42,8 @@ using Transaction = sql::Transaction;
 struct ConnectOptions {
   std::string host = "127.0.0.1";
   int port = 3306;
+  // When set, connects through this Unix socket instead of host:port.
+  std::string unix_socket;
   std::string user;
   std::string password;
   std::string database;
@@ -59,7 +62,7 @@ class Connection final : public sql::Connection {
 
   // The Connector/C handle, for what only MySQL has.
   MYSQL* mysql() const { return mysql_; }
-  // "host:port", for messages.
+  // "host:port" (or "unix socket <path>"), for messages.
   const std::string& address() const { return address_; }
 
   // Runs one statement without parameters, discarding its rows.
@@ -76,6 +79,11 @@ class Connection final : public sql::Connection {
   // notes a transaction the server ended on its own.
   absl::Status LastError(unsigned int error_number, absl::string_view message,
                          absl::string_view context);
+  // The server's (or Connector/C's) number of the last error LastError saw
+  // since the last Begin, 0 if none: tells a transaction the server gave up
+  // (deadlock 1213, lock wait timeout 1205) from an ABORTED of the caller's
+  // own (a lost lease).
+  unsigned int last_error_number() const { return last_error_number_; }
   // Called by statements after an execution that changed `rows` rows.
   void NoteChanges(int64_t rows, bool changes_rows);
 
@@ -94,6 +102,7 @@ class Connection final : public sql::Connection {
   // transaction on the server (the server's status flags are not sent with
   // an error, so they cannot say so).
   bool in_transaction_ = false;
+  unsigned int last_error_number_ = 0;
 };
 
 // Whether `sql` is an INSERT, UPDATE, DELETE or REPLACE (its first keyword).

@@ -88,6 +88,13 @@ struct Dialect {
   // LOCKED". Empty where the database has no row locks (SQLite: a write
   // transaction holds the whole database, so nothing can be skipped).
   absl::string_view skip_locked;
+  // Appended to a SELECT that reads a row the transaction is about to
+  // decide on, so that a concurrent writer of that row waits (and is waited
+  // for) instead of both acting on a stale read: " FOR UPDATE". Empty in
+  // SQLite, whose write transaction holds the whole database. Used where
+  // a completion and a client event must serialize on one execution's row
+  // (continue-as-new moving the inbox versus a signal delivered to it).
+  absl::string_view for_update;
   // A join (with spaces around it, followed by the right table and its ON
   // clause) that the planner must run in the written order, left table
   // outside: SQLite's " CROSS JOIN ", MySQL's " STRAIGHT_JOIN ". PostgreSQL

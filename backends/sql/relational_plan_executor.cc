@@ -102,13 +102,18 @@ std::map<std::string, std::string> ParseMetadata(absl::string_view blob) {
 }
 
 RelationalPlanExecutor::RelationalPlanExecutor(Connection* connection)
-    : connection_(connection) {}
+    : connection_(connection),
+      active_execution_sql_(
+          absl::StrCat(kActiveExecution, connection->dialect().for_update)) {}
 
 std::vector<absl::string_view> RelationalPlanExecutor::Statements() const {
   std::vector<absl::string_view> statements = {
-      kInsertHistory,   kConsumeInbox,    kWithdrawKeyed,   kInsertActivity,
-      kUpdateExecution, kExecutionExists, kInsertExecution, kExecutionState,
-      kInsertInbox,     kInboxLeft,       kDeleteInbox,     kActiveExecution};
+      kInsertHistory,   kConsumeInbox,
+      kWithdrawKeyed,   kInsertActivity,
+      kUpdateExecution, kExecutionExists,
+      kInsertExecution, kExecutionState,
+      kInsertInbox,     kInboxLeft,
+      kDeleteInbox,     absl::string_view(active_execution_sql_)};
   for (const char* drop : kDropPrevious) statements.push_back(drop);
   return statements;
 }
@@ -320,7 +325,7 @@ absl::Status RelationalPlanExecutor::DropPreviousExecutions(
 absl::StatusOr<std::optional<std::string>>
 RelationalPlanExecutor::ActiveExecution(absl::string_view instance_id) {
   DURABLE_ASSIGN_OR_RETURN(Statement stmt,
-                           connection_->Prepare(kActiveExecution));
+                           connection_->Prepare(active_execution_sql_));
   stmt.BindText(1, instance_id).BindInt64(2, kActive);
   DURABLE_ASSIGN_OR_RETURN(bool row, stmt.Step());
   if (!row) return std::optional<std::string>();

@@ -109,6 +109,10 @@ class RelationalPlanExecutor final : public core::PlanExecutor {
 
  private:
   Connection* const connection_;
+  // The newest active execution, with the dialect's row lock
+  // (Dialect::for_update): an event delivered to it serializes with a
+  // completion ending it.
+  const std::string active_execution_sql_;
 };
 
 }  // namespace durable::backends::sql

@@ -207,6 +207,12 @@ absl::Status ActivityLeaseLost(const core::ActivityTask& task) {
 RelationalStore::RelationalStore(Connection* connection)
     : connection_(connection),
       plan_executor_(connection),
+      newest_execution_sql_(
+          absl::StrCat(kNewestExecution, connection->dialect().for_update)),
+      lease_and_length_sql_(
+          absl::StrCat(kLeaseAndLength, connection->dialect().for_update)),
+      execution_lease_sql_(
+          absl::StrCat(kExecutionLease, connection->dialect().for_update)),
       record_worker_sql_(
           absl::StrCat("INSERT INTO workers (worker_id, last_seen, info) "
                        "VALUES (?1, ?2, ?3)",
@@ -218,15 +224,15 @@ std::vector<absl::string_view> RelationalStore::Statements() const {
   for (absl::string_view sql : std::initializer_list<absl::string_view>{
            kNewestState,
            kExecutions,
-           kNewestExecution,
+           absl::string_view(newest_execution_sql_),
            kHistoryAfter,
            kWorkflowDue,
            kActivityDue,
            kGrantWorkflowLease,
            kVisibleInbox,
            kGrantActivityLease,
-           kLeaseAndLength,
-           kExecutionLease,
+           absl::string_view(lease_and_length_sql_),
+           absl::string_view(execution_lease_sql_),
            kExtendWorkflowLease,
            kAbandonWorkflowTask,
            kExtendActivityLease,
@@ -555,7 +561,7 @@ absl::Status RelationalStore::LeaseTask(
 absl::StatusOr<int64_t> RelationalStore::LeasedHistoryLength(
     const core::WorkflowTask& task) {
   DURABLE_ASSIGN_OR_RETURN(Statement lease,
-                           connection_->Prepare(kLeaseAndLength));
+                           connection_->Prepare(lease_and_length_sql_));
   lease.BindText(1, task.instance_id).BindText(2, task.execution_id);
   DURABLE_ASSIGN_OR_RETURN(bool row, lease.Step());
   if (!row || lease.ColumnIsNull(0) ||
@@ -569,7 +575,7 @@ absl::StatusOr<std::optional<core::ExecutionLeaseState>>
 RelationalStore::ExecutionLease(absl::string_view instance_id,
                                 absl::string_view execution_id) {
   DURABLE_ASSIGN_OR_RETURN(Statement instance,
-                           connection_->Prepare(kExecutionLease));
+                           connection_->Prepare(execution_lease_sql_));
   instance.BindText(1, instance_id).BindText(2, execution_id);
   DURABLE_ASSIGN_OR_RETURN(bool row, instance.Step());
   std::optional<core::ExecutionLeaseState> execution;
@@ -589,7 +595,7 @@ absl::Status RelationalStore::DeliverToNewestExecution(
   std::string execution_id;
   {
     DURABLE_ASSIGN_OR_RETURN(Statement latest,
-                             connection_->Prepare(kNewestExecution));
+                             connection_->Prepare(newest_execution_sql_));
     latest.BindText(1, instance_id);
     DURABLE_ASSIGN_OR_RETURN(bool row, latest.Step());
     if (!row) {

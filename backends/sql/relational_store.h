@@ -167,7 +167,13 @@ class RelationalStore {
 
   Connection* const connection_;
   RelationalPlanExecutor plan_executor_;
-  // Built once from the dialect.
+  // Built once from the dialect. The lease reads of completions and the
+  // newest-execution read of client events lock the execution's row
+  // (Dialect::for_update), so a signal and a continue-as-new of the same
+  // execution serialize on it.
+  const std::string newest_execution_sql_;
+  const std::string lease_and_length_sql_;
+  const std::string execution_lease_sql_;
   const std::string record_worker_sql_;
 };
 

@@ -17,11 +17,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "backends/sql/dialect.h"
+#include "backends/sql/notifier_registry.h"
 #include "backends/sql/relational_plan_executor.h"
 #include "backends/sql/relational_store.h"
+#include "backends/sql/store_calls.h"
 #include "backends/sql/task_poll.h"
 #include "backends/sqlite/connection.h"
-#include "backends/sqlite/notifier_registry.h"
 #include "backends/sqlite/schema.h"
 #include "backends/sqlite/status_macros.h"
 #include "core/storage/completion_plan.h"
@@ -31,8 +32,6 @@ namespace {
 
 using core::ActivityTask;
 using core::WorkflowTask;
-using sql::InboxCursor;
-using sql::ParseInboxCursor;
 using sql::TaskKind;
 using sql::TaskPoll;
 using Mode = Transaction::Mode;
@@ -169,7 +168,7 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(
           : " synchronous=FULL",
       " group_commit=on lease_commits=NORMAL");
   auto backend = std::unique_ptr<SqliteStore>(
-      new SqliteStore(std::move(connection), SharedNotifierFor(canonical),
+      new SqliteStore(std::move(connection), sql::SharedNotifierFor(canonical),
                       clock, std::move(description),
                       /*on_disk=*/true));
   {
@@ -573,28 +572,15 @@ absl::Status SqliteStore::CompleteWorkflowTask(
     const WorkflowTask& task, const core::WorkflowTaskCompletion& completion,
     core::WorkflowTaskCommitResult* result) {
   if (result != nullptr) *result = core::WorkflowTaskCommitResult();
-  InboxCursor cursor;
-  if (!ParseInboxCursor(task.inbox_cursor, &cursor)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "workflow task for instance ", Quoted(task.instance_id),
-        " has a malformed inbox cursor ", Quoted(task.inbox_cursor)));
-  }
-  DURABLE_RETURN_IF_ERROR(core::CheckCompletion(task, completion));
+  DURABLE_RETURN_IF_ERROR(sql::CheckWorkflowTaskCompletion(task, completion));
   // Filled by the body; handed to the caller only if the batch committed.
   core::WorkflowTaskCommitResult committed;
   absl::Status status = Write(/*durable=*/true, [&]() -> absl::Status {
     mu_.AssertHeld();
-    committed = core::WorkflowTaskCommitResult();
-    core::PlanInputs inputs;
     // Inside the transaction: eager leases run from their grant.
-    inputs.now = clock_->Now();
-    inputs.eager_wanted = result != nullptr;
-    DURABLE_ASSIGN_OR_RETURN(inputs.history_length,
-                             relational_->LeasedHistoryLength(task));
-    DURABLE_ASSIGN_OR_RETURN(core::CompletionPlan plan,
-                             core::PlanCompletion(task, completion, inputs));
-    return core::ExecutePlan(plan, relational_->plan_executor(),
-                             result != nullptr ? &committed : nullptr);
+    return sql::CompleteWorkflowTaskIn(
+        *relational_, task, completion, clock_->Now(),
+        result != nullptr ? &committed : nullptr);
   });
   if (status.ok() && result != nullptr) *result = std::move(committed);
   return status;
@@ -604,42 +590,17 @@ absl::Status SqliteStore::CompleteActivityWithWorkflowTask(
     const ActivityTask& activity, const v1::HistoryEvent& activity_result,
     const WorkflowTask& task, const core::WorkflowTaskCompletion& completion,
     core::WorkflowTaskCommitResult* result) {
-  if (result == nullptr) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "CompleteActivityWithWorkflowTask for activity ",
-        Quoted(activity.activity_id), " needs a result to report into"));
-  }
-  *result = core::WorkflowTaskCommitResult();
-  DURABLE_RETURN_IF_ERROR(core::CheckFusedStep(activity, task, completion));
+  DURABLE_RETURN_IF_ERROR(
+      sql::CheckFusedStep(activity, task, completion, result));
   // Filled by the body; handed to the caller only if the batch committed.
   core::WorkflowTaskCommitResult committed;
   absl::Status status = Write(/*durable=*/true, [&]() -> absl::Status {
     mu_.AssertHeld();
     // Inside the transaction: whether the workflow lease expired, and the
     // eager leases, are judged and stamped at the grant.
-    const absl::Time now = clock_->Now();
-    committed = core::WorkflowTaskCommitResult();
-    DURABLE_RETURN_IF_ERROR(relational_->DeleteLeasedActivity(activity));
-    DURABLE_ASSIGN_OR_RETURN(
-        std::optional<core::ExecutionLeaseState> execution,
-        relational_->ExecutionLease(task.instance_id, task.execution_id));
-    if (!core::FusedStepMayCommit(execution, task, now)) {
-      // The caller's copy is stale: the result goes to the inbox for whoever
-      // runs the next task.
-      return core::ExecuteDelivery(
-          core::ActivityResultDelivery(activity, activity_result, now), now,
-          relational_->plan_executor());
-    }
-    core::PlanInputs inputs;
-    inputs.history_length = task.history_length;
-    inputs.now = now;
-    inputs.eager_wanted = true;
-    // Events that arrived meanwhile (none of them is this activity's
-    // result) wait for the next task.
-    inputs.consume_inbox = false;
-    DURABLE_ASSIGN_OR_RETURN(core::CompletionPlan plan,
-                             core::PlanCompletion(task, completion, inputs));
-    return core::ExecutePlan(plan, relational_->plan_executor(), &committed);
+    return sql::CompleteFusedStepIn(*relational_, activity, activity_result,
+                                    task, completion, clock_->Now(),
+                                    &committed);
   });
   if (status.ok()) *result = std::move(committed);
   return status;
@@ -681,10 +642,7 @@ absl::Status SqliteStore::CompleteActivityTask(const ActivityTask& task,
   const absl::Time now = clock_->Now();
   return Write(/*durable=*/true, [&]() -> absl::Status {
     mu_.AssertHeld();
-    DURABLE_RETURN_IF_ERROR(relational_->DeleteLeasedActivity(task));
-    return core::ExecuteDelivery(
-        core::ActivityResultDelivery(task, result, now), now,
-        relational_->plan_executor());
+    return sql::CompleteActivityTaskIn(*relational_, task, result, now);
   });
 }
 
@@ -710,22 +668,9 @@ absl::StatusOr<std::vector<v1::HistoryEvent>> SqliteStore::GetWorkflowHistory(
 absl::StatusOr<v1::WorkflowInstanceState>
 SqliteStore::WaitForWorkflowInstanceFinished(const std::string& instance_id,
                                              absl::Time deadline) {
-  const absl::Time start = clock_->Now();
-  v1::WorkflowInstanceState state;
-  DURABLE_ASSIGN_OR_RETURN(
-      core::PollOutcome outcome,
-      core::PollUntil(finish_poll_, deadline, /*stop=*/nullptr,
-                      [&](absl::Time*) -> absl::StatusOr<bool> {
-                        DURABLE_ASSIGN_OR_RETURN(
-                            state, GetWorkflowInstanceState(instance_id));
-                        return state.state() != v1::WORKFLOW_STATE_ACTIVE;
-                      }));
-  if (outcome != core::PollOutcome::kFound) {
-    return absl::DeadlineExceededError(absl::StrCat(
-        "workflow instance ", Quoted(instance_id), " did not finish within ",
-        absl::FormatDuration(deadline - start)));
-  }
-  return state;
+  return sql::WaitForFinished(finish_poll_, instance_id, deadline, [&] {
+    return GetWorkflowInstanceState(instance_id);
+  });
 }
 
 absl::Status SqliteStore::DeliverWorkflowEvent(const std::string& instance_id,
@@ -775,9 +720,7 @@ absl::StatusOr<core::StoreStats> SqliteStore::GetStats() {
 // The worker registry.
 
 absl::Status SqliteStore::RecordWorker(const v1::WorkerInfo& worker) {
-  if (worker.worker_id().empty()) {
-    return absl::InvalidArgumentError("RecordWorker needs a worker_id");
-  }
+  DURABLE_RETURN_IF_ERROR(sql::CheckWorker(worker));
   // Not synced on its own, like a lease: an entry is worthless after a power
   // loss, which ends its worker too.
   return Write(/*durable=*/false, [&]() -> absl::Status {

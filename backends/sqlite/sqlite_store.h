@@ -69,7 +69,7 @@
 // instead of failing, and pollers (core::PollUntil) re-check at least every
 // 100 ms (WaitForWorkflowInstanceFinished every 50 ms) for work committed by
 // another process. Within one process, backends on the same file share a
-// ChangeNotifier (see notifier_registry.h) and wake each other at once.
+// ChangeNotifier (see backends/sql/notifier_registry.h) and wake each other at once.
 //
 // What SQLite decides itself (the engine's rules are core/storage/store.h,
 // admin_store.h and completion_plan.h; the formats of the inbox and listing
@@ -282,7 +282,7 @@ class SqliteStore : public core::AdminStore {
   // inside Write bodies, and the reads and writes that are the same on every
   // SQL database.
   std::unique_ptr<sql::RelationalStore> relational_ ABSL_GUARDED_BY(mu_);
-  // Shared with other backends on the same file (see notifier_registry.h).
+  // Shared with other backends on the same file (see backends/sql/notifier_registry.h).
   const std::shared_ptr<core::ChangeNotifier> notifier_;
   const core::Clock* const clock_;
   // The blocking loops of the Get*Task polls and of

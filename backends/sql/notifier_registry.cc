@@ -1,19 +1,19 @@
-#include "backends/sqlite/notifier_registry.h"
+#include "backends/sql/notifier_registry.h"
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
 
-namespace durable::backends::sqlite {
+namespace durable::backends::sql {
 
 std::shared_ptr<core::ChangeNotifier> SharedNotifierFor(
-    const std::string& canonical_path) {
+    const std::string& database_key) {
   static absl::Mutex mu(absl::kConstInit);
   // Leaked on purpose: backends may be destroyed during static destruction.
   static auto* registry =
       new absl::flat_hash_map<std::string,
                               std::weak_ptr<core::ChangeNotifier>>();
   absl::MutexLock lock(&mu);
-  std::weak_ptr<core::ChangeNotifier>& slot = (*registry)[canonical_path];
+  std::weak_ptr<core::ChangeNotifier>& slot = (*registry)[database_key];
   std::shared_ptr<core::ChangeNotifier> notifier = slot.lock();
   if (notifier == nullptr) {
     notifier = std::make_shared<core::ChangeNotifier>();
@@ -26,4 +26,4 @@ std::shared_ptr<core::ChangeNotifier> SharedNotifierFor(
   return notifier;
 }
 
-}  // namespace durable::backends::sqlite
+}  // namespace durable::backends::sql
